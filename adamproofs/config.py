@@ -1,0 +1,333 @@
+r"""One validated description of every optimizer this project knows.
+
+Each optimizer is a frozen dataclass of hyperparameters plus the *variant axes*
+on which real frameworks differ. The reference (:mod:`adamproofs.reference`),
+the fast NumPy implementation (:mod:`adamproofs.fast`), the conformance suite,
+the derivations and the docs all read these objects, so a variant is defined
+here once.
+
+Adam (Kingma & Ba, Algorithm 1), with t counted from 1:
+
+.. math::
+
+    m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad
+    v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad
+    \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t},\quad
+    \theta_t = \theta_{t-1} - \alpha \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}.
+
+Hyperparameters may be given as ``float``, ``int``, ``str`` (a decimal such as
+``"0.9"``, taken exactly by the reference) or :class:`fractions.Fraction`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from fractions import Fraction
+from typing import Any, ClassVar, Literal, Union
+
+Number = Union[float, int, str, Fraction]
+
+EpsPlacement = Literal["paper", "hat", "root"]
+AmsgradForm = Literal["max_raw", "max_corrected", "max_uncorrected"]
+DecayForm = Literal["l2", "decoupled", "decoupled_after"]
+
+EPS_PLACEMENTS: tuple[str, ...] = ("paper", "hat", "root")
+AMSGRAD_FORMS: tuple[str | None, ...] = (None, "max_raw", "max_corrected", "max_uncorrected")
+DECAY_FORMS: tuple[str, ...] = ("l2", "decoupled", "decoupled_after")
+
+
+class ConfigError(ValueError):
+    """An optimizer hyperparameter or variant flag is outside its allowed range."""
+
+
+def exact(value: Number, name: str = "value") -> Fraction:
+    """Return ``value`` as an exact rational (a float is taken exactly: it is dyadic)."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{name}={value!r} is a bool; expected a real number")
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ConfigError(f"{name}={value!r} is not finite; expected a finite real number")
+        return Fraction(value)
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError) as err:
+            raise ConfigError(f"{name}={value!r} is not a decimal or rational number") from err
+    # numpy scalars and anything else with an exact float conversion
+    try:
+        as_float = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{name}={value!r} has type {type(value).__name__}; "
+                          "expected float, int, str or Fraction") from err
+    if not math.isfinite(as_float):
+        raise ConfigError(f"{name}={value!r} is not finite; expected a finite real number")
+    return Fraction(as_float)
+
+
+def _check_range(name: str, value: Number, *, low: float, high: float | None,
+                 low_open: bool = False, high_open: bool = True) -> None:
+    x = exact(value, name)
+    bad_low = x <= low if low_open else x < low
+    bad_high = high is not None and (x >= high if high_open else x > high)
+    if bad_low or bad_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        upper = "inf" if high is None else repr(high)
+        raise ConfigError(f"{name}={value!r} is outside the allowed range "
+                          f"{left}{low!r}, {upper}{right}")
+
+
+def _check_choice(name: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is not one of {allowed!r}")
+
+
+def _check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name}={value!r} must be True or False")
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Base class: hyperparameters shared by every first-order method."""
+
+    lr: Number = 1e-3
+    maximize: bool = False
+
+    #: Short name used by the CLI, the registry and reports.
+    name: ClassVar[str] = "optimizer"
+    #: Names of the per-parameter state arrays, in a fixed order.
+    state_names: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        _check_range("lr", self.lr, low=0.0, high=None)
+        _check_bool("maximize", self.maximize)
+        self._validate()
+
+    def _validate(self) -> None:  # overridden
+        pass
+
+    def replace(self, **changes: Any) -> OptimizerConfig:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields plus the optimizer name (for reports and JSON)."""
+        out = {"optimizer": self.name}
+        for key, value in asdict(self).items():
+            out[key] = str(value) if isinstance(value, Fraction) else value
+        return out
+
+    def hyperparameters(self) -> dict[str, Number]:
+        """The numeric fields (those the reference converts to its arithmetic)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if isinstance(getattr(self, f.name), (int, float, str, Fraction))
+                and not isinstance(getattr(self, f.name), bool)
+                and f.name not in _NON_NUMERIC}
+
+
+_NON_NUMERIC = {"eps_placement", "amsgrad", "decay"}
+
+
+@dataclass(frozen=True)
+class Adam(OptimizerConfig):
+    r"""Adam and the variants real frameworks ship.
+
+    Variant axes (defaults give the paper's Algorithm 1, which is also PyTorch's):
+
+    - ``eps_placement``:
+        ``"paper"``: :math:`\alpha \hat m/(\sqrt{\hat v}+\epsilon)` (PyTorch, optax);
+        ``"hat"``: :math:`\alpha_t m/(\sqrt{v}+\hat\epsilon)` with
+        :math:`\alpha_t = \alpha\sqrt{1-\beta_2^t}/(1-\beta_1^t)` (Keras, TF1);
+        ``"root"``: :math:`\alpha \hat m/\sqrt{\hat v + \epsilon}` (optax ``eps_root``).
+    - ``bias_correction``: divide by :math:`1-\beta^t` (``False`` is MLX's default).
+    - ``amsgrad``: ``None``; ``"max_raw"`` keeps :math:`\max v` and divides by
+      :math:`1-\beta_2^t` of the current step (PyTorch, Keras, TF);
+      ``"max_corrected"`` keeps :math:`\max \hat v` (optax default);
+      ``"max_uncorrected"`` keeps :math:`\max v` and never corrects it (the
+      Reddi et al. paper; optax ``bias_correction_nu=False``).
+    - ``weight_decay`` :math:`\lambda` with ``decay``:
+        ``"l2"``: :math:`g \leftarrow g + \lambda\theta_{t-1}` (PyTorch Adam);
+        ``"decoupled"``: :math:`\theta_t = \theta_{t-1}(1-\alpha\lambda) - \Delta_t` (AdamW);
+        ``"decoupled_after"``: :math:`\theta_t = (\theta_{t-1}-\Delta_t)(1-\alpha\lambda)`.
+    - ``maximize``: :math:`g \leftarrow -g` before the decay term.
+    """
+
+    lr: Number = 1e-3
+    beta1: Number = 0.9
+    beta2: Number = 0.999
+    eps: Number = 1e-8
+    eps_placement: EpsPlacement = "paper"
+    bias_correction: bool = True
+    amsgrad: AmsgradForm | None = None
+    weight_decay: Number = 0.0
+    decay: DecayForm = "l2"
+    maximize: bool = False
+
+    name: ClassVar[str] = "adam"
+    state_names: ClassVar[tuple[str, ...]] = ("m", "v", "vmax")
+
+    def _validate(self) -> None:
+        _check_range("beta1", self.beta1, low=0.0, high=1.0)
+        _check_range("beta2", self.beta2, low=0.0, high=1.0)
+        _check_range("eps", self.eps, low=0.0, high=None)
+        _check_range("weight_decay", self.weight_decay, low=0.0, high=None)
+        _check_choice("eps_placement", self.eps_placement, EPS_PLACEMENTS)
+        _check_bool("bias_correction", self.bias_correction)
+        _check_choice("amsgrad", self.amsgrad, AMSGRAD_FORMS)
+        _check_choice("decay", self.decay, DECAY_FORMS)
+
+    @property
+    def active_state(self) -> tuple[str, ...]:
+        """State arrays this configuration actually keeps."""
+        return ("m", "v", "vmax") if self.amsgrad else ("m", "v")
+
+    @property
+    def has_decay(self) -> bool:
+        return exact(self.weight_decay) != 0
+
+
+@dataclass(frozen=True)
+class AdaMax(OptimizerConfig):
+    r"""AdaMax (Kingma & Ba, Algorithm 2): :math:`u_t = \max(\beta_2 u_{t-1}, |g_t|)`,
+    :math:`\theta_t = \theta_{t-1} - \frac{\alpha}{1-\beta_1^t}\, m_t/(u_t + \epsilon)`.
+
+    The paper has no ε (default here 0, with the convention 0/0 := 0 while all
+    gradients so far are zero). :math:`u` has no bias correction.
+    """
+
+    lr: Number = 2e-3
+    beta1: Number = 0.9
+    beta2: Number = 0.999
+    eps: Number = 0.0
+    maximize: bool = False
+
+    name: ClassVar[str] = "adamax"
+    state_names: ClassVar[tuple[str, ...]] = ("m", "u")
+
+    def _validate(self) -> None:
+        _check_range("beta1", self.beta1, low=0.0, high=1.0)
+        _check_range("beta2", self.beta2, low=0.0, high=1.0)
+        _check_range("eps", self.eps, low=0.0, high=None)
+
+
+@dataclass(frozen=True)
+class SGD(OptimizerConfig):
+    r"""Gradient descent: :math:`\theta_t = \theta_{t-1} - \alpha g_t`."""
+
+    lr: Number = 1e-2
+    maximize: bool = False
+
+    name: ClassVar[str] = "sgd"
+    state_names: ClassVar[tuple[str, ...]] = ()
+
+
+@dataclass(frozen=True)
+class Momentum(OptimizerConfig):
+    r"""Heavy-ball momentum (PyTorch form, no dampening):
+    :math:`b_t = \mu b_{t-1} + g_t`, :math:`\theta_t = \theta_{t-1} - \alpha b_t`."""
+
+    lr: Number = 1e-2
+    momentum: Number = 0.9
+    maximize: bool = False
+
+    name: ClassVar[str] = "momentum"
+    state_names: ClassVar[tuple[str, ...]] = ("b",)
+
+    def _validate(self) -> None:
+        _check_range("momentum", self.momentum, low=0.0, high=1.0)
+
+
+@dataclass(frozen=True)
+class Nesterov(OptimizerConfig):
+    r"""Nesterov momentum (PyTorch form): :math:`b_t = \mu b_{t-1} + g_t`,
+    :math:`\theta_t = \theta_{t-1} - \alpha (g_t + \mu b_t)`."""
+
+    lr: Number = 1e-2
+    momentum: Number = 0.9
+    maximize: bool = False
+
+    name: ClassVar[str] = "nesterov"
+    state_names: ClassVar[tuple[str, ...]] = ("b",)
+
+    def _validate(self) -> None:
+        _check_range("momentum", self.momentum, low=0.0, high=1.0)
+
+
+@dataclass(frozen=True)
+class AdaGrad(OptimizerConfig):
+    r"""AdaGrad: :math:`s_t = s_{t-1} + g_t^2`,
+    :math:`\theta_t = \theta_{t-1} - \alpha g_t/(\sqrt{s_t}+\epsilon)`, :math:`s_0` given."""
+
+    lr: Number = 1e-2
+    eps: Number = 1e-10
+    initial_accumulator: Number = 0.0
+    maximize: bool = False
+
+    name: ClassVar[str] = "adagrad"
+    state_names: ClassVar[tuple[str, ...]] = ("s",)
+
+    def _validate(self) -> None:
+        _check_range("eps", self.eps, low=0.0, high=None)
+        _check_range("initial_accumulator", self.initial_accumulator, low=0.0, high=None)
+
+
+@dataclass(frozen=True)
+class RMSProp(OptimizerConfig):
+    r"""RMSProp (Tieleman & Hinton): :math:`s_t = \rho s_{t-1} + (1-\rho) g_t^2`,
+    :math:`\theta_t = \theta_{t-1} - \alpha g_t/(\sqrt{s_t}+\epsilon)` (no bias correction)."""
+
+    lr: Number = 1e-2
+    rho: Number = 0.99
+    eps: Number = 1e-8
+    maximize: bool = False
+
+    name: ClassVar[str] = "rmsprop"
+    state_names: ClassVar[tuple[str, ...]] = ("s",)
+
+    def _validate(self) -> None:
+        _check_range("rho", self.rho, low=0.0, high=1.0)
+        _check_range("eps", self.eps, low=0.0, high=None)
+
+
+#: Every optimizer class by its short name.
+OPTIMIZERS: dict[str, type[OptimizerConfig]] = {
+    cls.name: cls for cls in (Adam, AdaMax, SGD, Momentum, Nesterov, AdaGrad, RMSProp)
+}
+
+
+def amsgrad(form: AmsgradForm = "max_raw", **kwargs: Any) -> Adam:
+    """AMSGrad (Reddi, Kale & Kumar) as an :class:`Adam` variant."""
+    return Adam(amsgrad=form, **kwargs)
+
+
+def adamw(lr: Number = 1e-3, weight_decay: Number = 1e-2, **kwargs: Any) -> Adam:
+    """AdamW (Loshchilov & Hutter): decoupled decay before the step, PyTorch defaults."""
+    return Adam(lr=lr, weight_decay=weight_decay, decay="decoupled", **kwargs)
+
+
+#: Named Adam variants as shipped by real frameworks (hyperparameters at the
+#: framework's defaults are *not* part of the variant; only the axes are).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "paper": dict(eps_placement="paper", bias_correction=True, amsgrad=None),
+    "eps_hat": dict(eps_placement="hat", bias_correction=True, amsgrad=None),
+    "eps_root": dict(eps_placement="root", bias_correction=True, amsgrad=None),
+    "no_bias_correction": dict(eps_placement="paper", bias_correction=False, amsgrad=None),
+    "amsgrad_max_raw": dict(eps_placement="paper", bias_correction=True, amsgrad="max_raw"),
+    "amsgrad_max_corrected": dict(eps_placement="paper", bias_correction=True,
+                                  amsgrad="max_corrected"),
+    "amsgrad_max_uncorrected": dict(eps_placement="paper", bias_correction=True,
+                                    amsgrad="max_uncorrected"),
+}
+
+
+def variant(name: str, **hyper: Any) -> Adam:
+    """An :class:`Adam` for a named variant of :data:`VARIANTS`."""
+    if name not in VARIANTS:
+        raise ConfigError(f"variant={name!r} is not one of {tuple(VARIANTS)!r}")
+    return Adam(**{**VARIANTS[name], **hyper})
