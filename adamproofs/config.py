@@ -24,9 +24,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 from fractions import Fraction
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal
 
-Number = Union[float, int, str, Fraction]
+Number = float | int | str | Fraction
 
 EpsPlacement = Literal["paper", "hat", "root"]
 AmsgradForm = Literal["max_raw", "max_corrected", "max_uncorrected"]

@@ -41,7 +41,7 @@ class FloatFormat:
 
     @property
     def underflow_abs(self) -> float:
-        """Absolute error bound of one rounding in the subnormal range: half the smallest subnormal."""
+        """Absolute error of one rounding in the subnormal range: half the smallest subnormal."""
         return 2.0 ** (self.emin - self.p)
 
 

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import SGD, AdaGrad, AdaMax, Adam, Momentum, Nesterov, OptimizerConfig, RMSProp
+from .config import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, OptimizerConfig, RMSProp
 from .dtypes import FloatFormat, float_format
 
 #: Multiplier on the first-order bound (second-order terms; see the docs).
@@ -118,7 +118,7 @@ def _quotient_err(num: np.ndarray, e_num: np.ndarray, den: np.ndarray,
 def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
                 compute_dtype: Any = "float64", param_dtype: Any = None,
                 scalar_dtype: Any = None) -> ErrorBound:
-    """Per-step bounds on ``|θ_impl − θ_exact|`` for an implementation computing in ``compute_dtype``.
+    """Per-step bounds on ``|θ_impl − θ_exact|`` for arithmetic in ``compute_dtype``.
 
     Args:
       config: the optimizer (any :mod:`adamproofs.config` class).
@@ -315,7 +315,7 @@ def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
 
 
 def ulp(x: np.ndarray, dtype: Any) -> np.ndarray:
-    """Spacing of the format ``dtype`` at ``|x|`` (as float64): 2^(e - p + 1), floored at subnormals."""
+    """Spacing of ``dtype`` at ``|x|`` (as float64): 2^(e-p+1), floored at subnormals."""
     fmt = _fmt(dtype)
     x = np.abs(np.asarray(x, dtype=np.float64))
     with np.errstate(divide="ignore"):

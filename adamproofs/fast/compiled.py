@@ -8,7 +8,6 @@ that updates whole flat arrays in place with the same operation order as
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from ..config import OptimizerConfig
 
@@ -24,7 +23,7 @@ def numba_available() -> bool:
 
 
 def select_backend(name: str, config: OptimizerConfig) -> CompiledKernel | None:
-    """``"numpy"`` -> None; ``"auto"`` -> compiled if available; ``"numba"`` -> compiled or error."""
+    """``"numpy"``: None; ``"auto"``: compiled if available; ``"numba"``: compiled or error."""
     if name not in ("auto", "numpy", "numba"):
         raise ValueError(f"backend={name!r} is not one of ('auto', 'numpy', 'numba')")
     if name == "numpy":

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import SGD, AdaGrad, AdaMax, Adam, Momentum, Nesterov, OptimizerConfig, RMSProp
+from ..config import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, OptimizerConfig, RMSProp
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,13 @@ import numpy as np
 
 from ..config import OptimizerConfig
 from ..dtypes import FloatFormat, float_format
-from .arithmetic import Arithmetic, IntervalArithmetic, MPArithmetic, SympyArithmetic, get_arithmetic
+from .arithmetic import (
+    Arithmetic,
+    IntervalArithmetic,
+    MPArithmetic,
+    SympyArithmetic,
+    get_arithmetic,
+)
 from .rounding import round_to_format
 from .rules import State, initial_state, rule_for
 
@@ -66,7 +72,8 @@ def _to_objects(values: Any, A: Arithmetic, what: str) -> np.ndarray:
     return out
 
 
-def _hyper(cfg: OptimizerConfig, A: Arithmetic, overrides: dict[str, Any] | None) -> SimpleNamespace:
+def _hyper(cfg: OptimizerConfig, A: Arithmetic,
+           overrides: dict[str, Any] | None) -> SimpleNamespace:
     values = {name: A.number(value) for name, value in cfg.hyperparameters().items()}
     for name, value in (overrides or {}).items():
         if name not in values:

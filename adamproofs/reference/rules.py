@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..config import SGD, AdaGrad, AdaMax, Adam, Momentum, Nesterov, OptimizerConfig, RMSProp
+from ..config import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, OptimizerConfig, RMSProp
 from .arithmetic import Arithmetic
 
 State = dict[str, list]
