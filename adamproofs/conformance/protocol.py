@@ -13,7 +13,10 @@ Data model
   The adapter converts to and from its framework (torch tensors, jax arrays, ...).
 - :class:`Hyper` holds the hyperparameters as Python floats:
   ``lr`` (α), ``beta1`` (β1), ``beta2`` (β2), ``eps`` (ε, in whatever placement the
-  implementation uses: the checker finds out which) and ``weight_decay`` (λ).
+  implementation uses: the checker finds out which) and ``weight_decay`` (λ); plus
+  ``maximize`` (bool; only set when the implementation declares ``"maximize"``).
+  The checker picks values exactly representable in the dtype under test, so an
+  implementation may cast them to that dtype without changing them.
 - ``Session.step(grads)``: one optimizer step. ``grads[i]`` has the shape and dtype
   of parameter ``i``, or is ``None``: that parameter is skipped this step (not
   updated, its step counter not advanced, as ``.grad is None`` in PyTorch). The
@@ -38,7 +41,8 @@ Features
 --------
 ``features`` is a set of strings from :data:`FEATURES` saying what the checker may
 exercise: the dtypes it supports (``"float16"``, ``"bfloat16"``, ``"float32"``,
-``"float64"``), ``"weight_decay"`` (honours ``Hyper.weight_decay``),
+``"float64"``), ``"weight_decay"`` (honours ``Hyper.weight_decay``), ``"maximize"``
+(honours ``Hyper.maximize``: ascend, i.e. use -g),
 ``"skip"`` (``None`` gradients), ``"groups"``, ``"checkpoint"``. Properties that
 need a missing feature are reported as ``skipped``, not failed.
 
@@ -106,7 +110,7 @@ import numpy as np
 #: The feature names an implementation may declare.
 FEATURES: frozenset[str] = frozenset({
     "float16", "bfloat16", "float32", "float64",
-    "weight_decay", "skip", "groups", "checkpoint",
+    "weight_decay", "maximize", "skip", "groups", "checkpoint",
 })
 
 #: Variant axes that ``claims`` may name (fields of :class:`adamproofs.config.Adam`).
@@ -134,6 +138,7 @@ class Hyper:
     beta2: float = 0.999
     eps: float = 1e-8
     weight_decay: float = 0.0
+    maximize: bool = False
 
     def __post_init__(self) -> None:
         for name in ("lr", "beta1", "beta2", "eps", "weight_decay"):
@@ -141,12 +146,15 @@ class Hyper:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"Hyper.{name}={value!r} must be a Python float")
             object.__setattr__(self, name, float(value))
+        if not isinstance(self.maximize, bool):
+            raise TypeError(f"Hyper.maximize={self.maximize!r} must be True or False")
 
-    def replace(self, **changes: float) -> Hyper:
+    def replace(self, **changes: Any) -> Hyper:
         """A copy with some fields changed."""
-        return Hyper(**{**self.as_dict(), **changes})
+        return Hyper(**{**self.as_dict(), "maximize": self.maximize, **changes})
 
     def as_dict(self) -> dict[str, float]:
+        """The five numeric hyperparameters (``maximize`` is not included)."""
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
                 "weight_decay": self.weight_decay}
 
