@@ -1,0 +1,212 @@
+r"""Adapter for optax gradient transformations (``optax.adam``, ``adamw``, ``amsgrad``, yours).
+
+A target is a factory called as ``factory(learning_rate=α, b1=β1, b2=β2, eps=ε)``
+(plus ``weight_decay=λ`` when its signature has that parameter) that returns an
+``optax.GradientTransformation``. One session is::
+
+    state = tx.init(params)                       # params: a list of jax arrays
+    updates, state = tx.update(grads, state, params)
+    params = optax.apply_updates(params, updates)  # θ_t = θ_{t-1} + u_t, cast to θ's dtype
+
+jitted by default (``jit=False`` runs it eagerly). float64 sessions run inside
+``jax.enable_x64(True)`` (a context, so the process-wide setting is never
+changed); other dtypes run under whatever the process has configured.
+Checkpoints copy the state pytree to NumPy (``jax.tree_util.tree_map``) and back.
+
+optax keeps one step counter per transformation state, shared by the whole
+parameter list, and has no notion of "no gradient for this parameter", so this
+adapter does not declare the ``"skip"`` feature.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..protocol import FrameworkMissing, Hyper, TargetError
+
+KIND = "optax"
+
+#: Variant claims of optax's own aliases (``optax.<name>``), as :class:`~adamproofs.config.Adam`
+#: axes. optax.adam: Alg-1 with ε outside √v̂; adamw: decay -α(u + λθ_{t-1}), i.e. decoupled
+#: before the step; amsgrad: the max is kept over v̂ (bias-corrected), not over v.
+BUILTIN_CLAIMS: dict[str, dict[str, Any]] = {
+    "adam": dict(eps_placement="paper", bias_correction=True, amsgrad=None,
+                 step_scope="optimizer"),
+    "adamw": dict(eps_placement="paper", bias_correction=True, amsgrad=None,
+                  decay="decoupled", step_scope="optimizer"),
+    "amsgrad": dict(eps_placement="paper", bias_correction=True, amsgrad="max_corrected",
+                    step_scope="optimizer"),
+}
+
+_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def _import_optax() -> tuple[Any, Any, Any]:
+    try:
+        jax = importlib.import_module("jax")
+        jnp = importlib.import_module("jax.numpy")
+        optax = importlib.import_module("optax")
+    except ImportError as err:
+        raise FrameworkMissing(f"the optax adapter needs jax and optax ({err}); "
+                               "install them with: pip install jax optax") from err
+    return jax, jnp, optax
+
+
+def accepts(obj: Any) -> bool:
+    """An optax alias, or a factory taking ``learning_rate``, ``b1`` and ``b2``."""
+    module = getattr(obj, "__module__", "") or ""
+    if module.split(".")[0] == "optax" and callable(obj):
+        return True
+    if not callable(obj) or "optax" not in sys.modules:
+        return False
+    try:
+        names = set(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return False
+    return {"learning_rate", "b1", "b2"} <= names
+
+
+@contextlib.contextmanager
+def _precision(jax: Any, dtype: np.dtype) -> Iterator[None]:
+    """float64 needs jax's 64-bit mode; enable it for this block only."""
+    if dtype == np.dtype(np.float64):
+        with jax.enable_x64(True):
+            yield
+    else:
+        yield
+
+
+class OptaxSession:
+    """One optax optimizer run over a list of parameters (a list pytree)."""
+
+    def __init__(self, impl: OptaxImplementation, hyper: Hyper, params: list[np.ndarray],
+                 dtype: np.dtype) -> None:
+        self._impl = impl
+        self._dtype = dtype
+        jax, jnp, _ = impl.modules
+        with _precision(jax, dtype):
+            self._tx = impl.transformation(hyper)
+            self._params = [jnp.array(np.array(p, dtype=dtype, copy=True)) for p in params]
+            for i, p in enumerate(self._params):
+                if p.dtype != dtype:
+                    raise TypeError(f"params[{i}]: jax made a {p.dtype} array from {dtype.name}")
+            self._state = self._tx.init(self._params)
+            self._update = jax.jit(self._raw_update) if impl.jit else self._raw_update
+
+    def _raw_update(self, grads: list, state: Any, params: list) -> tuple[list, Any]:
+        optax = self._impl.modules[2]
+        updates, state = self._tx.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+    def step(self, grads: Sequence[np.ndarray | None]) -> None:
+        if len(grads) != len(self._params):
+            raise ValueError(f"got {len(grads)} gradients for {len(self._params)} parameters")
+        if any(g is None for g in grads):
+            raise ValueError("optax has no per-parameter skip: every gradient must be an array "
+                             "(this adapter does not declare the 'skip' feature)")
+        jax, jnp, _ = self._impl.modules
+        with _precision(jax, self._dtype):
+            g = [jnp.array(np.array(x, dtype=self._dtype, copy=True)) for x in grads]
+            self._params, self._state = self._update(g, self._state, self._params)
+
+    def params(self) -> list[np.ndarray]:
+        return [np.array(p, dtype=self._dtype, copy=True) for p in self._params]
+
+    def save(self) -> Any:
+        jax = self._impl.modules[0]
+        state = jax.tree_util.tree_map(lambda x: np.array(x, copy=True), self._state)
+        return {"params": self.params(), "state": state}
+
+    def restore(self, blob: Any) -> None:
+        jax, jnp, _ = self._impl.modules
+        with _precision(jax, self._dtype):
+            self._params = [jnp.array(np.array(p, copy=True)) for p in blob["params"]]
+            self._state = jax.tree_util.tree_map(lambda x: jnp.array(np.array(x, copy=True)),
+                                                 blob["state"])
+
+
+class OptaxImplementation:
+    """An optax transformation factory as an :class:`~..protocol.Implementation`."""
+
+    def __init__(self, factory: Callable[..., Any], name: str, claims: dict[str, Any],
+                 *, jit: bool = True, extra: dict[str, Any] | None = None) -> None:
+        self.modules = _import_optax()
+        self.factory = factory
+        self.name = name
+        self.claims = dict(claims)
+        self.jit = jit
+        self.extra = dict(extra or {})
+        try:
+            names = set(inspect.signature(factory).parameters)
+        except (TypeError, ValueError):
+            names = set()
+        missing = {"learning_rate", "b1", "b2", "eps"} - names
+        if names and missing:
+            raise TargetError(f"optax target {name} does not take {sorted(missing)}; expected "
+                              "factory(learning_rate=, b1=, b2=, eps=)")
+        self.takes_decay = "weight_decay" in names
+        features = set(_DTYPES) | {"checkpoint"}
+        if self.takes_decay:
+            features.add("weight_decay")
+        self.features = frozenset(features)
+
+    def transformation(self, hyper: Hyper) -> Any:
+        """The GradientTransformation for ``hyper`` (λ only where the factory takes it)."""
+        kwargs = dict(learning_rate=hyper.lr, b1=hyper.beta1, b2=hyper.beta2, eps=hyper.eps,
+                      **self.extra)
+        if self.takes_decay:
+            kwargs["weight_decay"] = hyper.weight_decay
+        elif hyper.weight_decay != 0:
+            raise ValueError(f"{self.name} takes no weight_decay; got "
+                             f"weight_decay={hyper.weight_decay!r} (allowed: 0.0)")
+        tx = self.factory(**kwargs)
+        if not (callable(getattr(tx, "init", None)) and callable(getattr(tx, "update", None))):
+            raise TargetError(f"{self.name}(...) returned a {type(tx).__name__}, not an optax "
+                              "GradientTransformation (an object with init and update)")
+        return tx
+
+    def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> OptaxSession:
+        dtype = np.dtype(dtype)
+        if dtype.name not in self.features:
+            raise TypeError(f"dtype={dtype.name!r} is not supported by {self.name}; "
+                            f"allowed: {sorted(set(_DTYPES) & self.features)}")
+        return OptaxSession(self, hyper, params, dtype)
+
+
+def make_implementation(target: Any = None, *, alias: str = "adam", jit: bool = True,
+                        claims: dict[str, Any] | None = None,
+                        **factory_kwargs: Any) -> OptaxImplementation:
+    """The optax adapter.
+
+    Args:
+      target: ``None`` for optax's own ``alias`` (``"adam"``, ``"adamw"``, ``"amsgrad"``),
+        or the user's factory returning a GradientTransformation.
+      alias: which optax alias when ``target`` is None.
+      jit: run the update under ``jax.jit`` (how optax is used in practice).
+      claims: the variant the target says it follows (defaults: the alias's known one).
+      factory_kwargs: passed to the factory on every call (e.g. ``eps_root``,
+        ``bias_correction_nu``).
+    """
+    _, _, optax = _import_optax()
+    if target is None:
+        if alias not in BUILTIN_CLAIMS:
+            raise TargetError(f"alias={alias!r} is not one of {tuple(BUILTIN_CLAIMS)}")
+        factory = getattr(optax, alias)
+        name = f"optax.{alias} {optax.__version__}"
+        known = dict(BUILTIN_CLAIMS[alias])
+        if factory_kwargs:
+            known = {}  # changed behaviour: nothing is known about it
+        return OptaxImplementation(factory, name, claims if claims is not None else known,
+                                   jit=jit, extra=factory_kwargs)
+    if not callable(target):
+        raise TargetError(f"optax target {target!r} is not callable; expected a factory "
+                          "taking (learning_rate=, b1=, b2=, eps=)")
+    name = f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', target)!s}"
+    return OptaxImplementation(target, name, claims or {}, jit=jit, extra=factory_kwargs)
