@@ -126,6 +126,14 @@ class FrameworkMissing(TargetError):
     """The framework a target needs is not installed."""
 
 
+class InputMutated(Exception):
+    """An implementation wrote into an array the caller owns (a gradient or initial value).
+
+    Adapters that must copy the caller's arrays into framework tensors raise this
+    from ``Session.step`` when the implementation changed those tensors in place.
+    """
+
+
 @dataclass(frozen=True)
 class Hyper:
     """Hyperparameters handed to an implementation, as Python floats.
