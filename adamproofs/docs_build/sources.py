@@ -1,0 +1,309 @@
+"""Generators that pull content from the rest of the project into the pages.
+
+Each ``gen:`` directive below renders from the code at build time. A piece of the project that
+has not landed (module missing) or whose output was not produced renders as a "not generated
+yet" note, so the site always builds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from . import algorithm
+from .directives import Context, generator
+from .markdown import indent, not_generated, table
+
+log = logging.getLogger("mkdocs.plugins.adamproofs")
+
+
+def _optional_module(name: str) -> Any | None:
+    """Import ``name``; None if it (or its own package) does not exist yet."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name and (err.name == name or name.startswith(err.name + ".")):
+            return None
+        raise
+
+
+# --- the annotated algorithm ------------------------------------------------------------------
+
+@generator("algorithm")
+def _algorithm(ctx: Context) -> str:
+    return algorithm.render_table(algorithm.ALGORITHM_1)
+
+
+@generator("algorithm-variants")
+def _algorithm_variants(ctx: Context) -> str:
+    return algorithm.render_table(algorithm.VARIANTS)
+
+
+@generator("algorithm-source")
+def _algorithm_source(ctx: Context) -> str:
+    return algorithm.render_source()
+
+
+# --- derivations ------------------------------------------------------------------------------
+
+def _derivations() -> tuple[Any, Any] | None:
+    module = _optional_module("adamproofs.derivations")
+    if module is None or not hasattr(module, "DERIVATIONS"):
+        return None
+    render = getattr(module, "render_markdown", None)
+    return (module.DERIVATIONS, render) if render else None
+
+
+def _demote_headings(md: str, levels: int = 1) -> str:
+    """Push Markdown ATX headings down so a derivation nests under the page's own headings."""
+    out, fence = [], False
+    for line in md.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+        if not fence and re.match(r"#{1,5} ", line):
+            line = "#" * levels + line
+        out.append(line)
+    return "\n".join(out)
+
+
+@cache
+def _render_derivation(name: str) -> str:
+    registry, render = _derivations()  # type: ignore[misc]
+    return _demote_headings(render(registry[name]))
+
+
+@generator("derivation")
+def derivation(ctx: Context, *names: str) -> str:
+    """Render derivations by name (sympy-checked steps, verdict badges)."""
+    found = _derivations()
+    parts = []
+    for name in names:
+        if found is None:
+            parts.append(not_generated(f"The derivation `{name}`",
+                                       "`adamproofs.derivations` has not landed yet."))
+        elif name not in found[0]:
+            log.info("derivation %r not in DERIVATIONS (%s)", name, sorted(found[0]))
+            parts.append(not_generated(f"The derivation `{name}`",
+                                       "no derivation of that name is registered "
+                                       f"(registered: {', '.join(sorted(found[0]))})."))
+        else:
+            parts.append(_render_derivation(name))
+    return "\n\n".join(parts)
+
+
+@generator("derivations-all")
+def derivations_all(ctx: Context) -> str:
+    """Every registered derivation, in registry order."""
+    found = _derivations()
+    if found is None:
+        return not_generated("The list of derivations",
+                             "`adamproofs.derivations` has not landed yet.")
+    return "\n\n".join(_render_derivation(name) for name in found[0])
+
+
+# --- executed examples ------------------------------------------------------------------------
+
+@cache
+def _run_example(path: Path, root: Path) -> str:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(root), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    proc = subprocess.run([sys.executable, str(path)], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"docs example {path} failed (exit {proc.returncode}):\n"
+                           f"{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+@generator("example")
+def example(ctx: Context, relpath: str) -> str:
+    """Show ``docs/examples/FILE`` and the output it printed when the build ran it."""
+    path = ctx.root / "docs" / "examples" / relpath
+    if not path.is_file():
+        raise FileNotFoundError(f"{ctx.page}: example {path} does not exist")
+    log.info("running docs example %s", relpath)
+    output = _run_example(path, ctx.root).rstrip() or "(no output)"
+    code = path.read_text().rstrip()
+    return (f'```python title="{relpath}"\n{code}\n```\n\n'
+            f'Output (produced when this page was built):\n\n```text\n{output}\n```\n')
+
+
+@generator("cli-help")
+def cli_help(ctx: Context, *command: str) -> str:
+    """The ``--help`` text of an ``adamproofs`` sub-command, from its argparse definition."""
+    from ..cli import build_parser
+    parser = build_parser()
+    if not command:
+        return f"```text\n{parser.format_help().rstrip()}\n```\n"
+    subparsers = next((a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"),
+                      None)
+    sub = subparsers.choices.get(command[0]) if subparsers else None
+    if sub is None:
+        return not_generated(f"The help of `adamproofs {' '.join(command)}`",
+                             "that sub-command is not available in this build.")
+    return f"```text\n{sub.format_help().rstrip()}\n```\n"
+
+
+# --- comparisons ------------------------------------------------------------------------------
+
+COMPARE_PREFIX = "generated/compare"
+
+
+@cache
+def compare_outputs(root: Path) -> Path | None:
+    """Run ``adamproofs compare --quick`` once per build process; its output directory.
+
+    ``ADAMPROOFS_COMPARE_DIR`` names an existing output directory to use instead.
+    """
+    given = os.environ.get("ADAMPROOFS_COMPARE_DIR")
+    if given:
+        return Path(given) if Path(given, "summary.md").is_file() else None
+    if _optional_module("adamproofs.compare.cli") is None:
+        return None
+    out = cache_dir(root) / "compare"
+    log.info("running `adamproofs compare --quick` for the Comparisons page ...")
+    proc = subprocess.run([sys.executable, "-m", "adamproofs", "compare", "--quick",
+                           "--out", str(out)], cwd=root, text=True, capture_output=True,
+                          timeout=600)
+    if proc.returncode != 0 or not (out / "summary.md").is_file():
+        log.warning("`adamproofs compare --quick` failed (exit %s): %s", proc.returncode,
+                    proc.stderr[-2000:])
+        return None
+    return out
+
+
+def cache_dir(root: Path) -> Path:
+    """Where the build keeps generated outputs (``ADAMPROOFS_DOCS_CACHE``, else .docs-cache)."""
+    path = Path(os.environ.get("ADAMPROOFS_DOCS_CACHE", root / "artifacts" / "docs-cache"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _rewrite_links(md: str, ctx: Context, prefix: str, base: str = "") -> str:
+    """Point relative links/images of generated Markdown at their generated copies."""
+    def fix(match: re.Match[str]) -> str:
+        target = match.group(2)
+        if re.match(r"^[a-z]+:|^#|^/", target):
+            return match.group(0)
+        path = f"{prefix}/{base}{target}" if base else f"{prefix}/{target}"
+        return f"{match.group(1)}({ctx.link(path)})"
+    return re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", fix, md)
+
+
+@generator("compare")
+def compare(ctx: Context) -> str:
+    """The comparison experiments' summary, figures and tables."""
+    out = compare_outputs(ctx.root)
+    if out is None:
+        return not_generated("The comparison results",
+                             "`adamproofs compare` is not available or did not run.",
+                             "`adamproofs compare --quick --out DIR`")
+    md = _demote_headings((out / "summary.md").read_text())
+    return _rewrite_links(md, ctx, COMPARE_PREFIX)
+
+
+# --- conformance matrix -----------------------------------------------------------------------
+
+MATRIX_PREFIX = "generated/matrix"
+
+
+@cache
+def matrix_outputs(root: Path) -> Path | None:
+    """The conformance matrix directory: ``ADAMPROOFS_MATRIX_DIR``, else ``artifacts/matrix``."""
+    for candidate in (os.environ.get("ADAMPROOFS_MATRIX_DIR"), root / "artifacts" / "matrix"):
+        if candidate and Path(candidate, "conformance-matrix.json").is_file():
+            return Path(candidate)
+    return None
+
+
+@generator("matrix")
+def matrix(ctx: Context) -> str:
+    """The conformance matrix of the installed frameworks, from the check's JSON reports."""
+    out = matrix_outputs(ctx.root)
+    if out is None:
+        return not_generated(
+            "The conformance matrix", "no `conformance-matrix.json` was found.",
+            "`python -m adamproofs.conformance.matrix --out artifacts/matrix`, then rebuild "
+            "(or point `ADAMPROOFS_MATRIX_DIR` at an existing output directory).")
+    md_file = out / "conformance-matrix.md"
+    if md_file.is_file():
+        return _rewrite_links(_demote_headings(md_file.read_text()), ctx, MATRIX_PREFIX)
+    data = json.loads((out / "conformance-matrix.json").read_text())
+    return "```json\n" + json.dumps(data, indent=2)[:20000] + "\n```\n"
+
+
+# --- performance ------------------------------------------------------------------------------
+
+@generator("benchmarks")
+def benchmarks(ctx: Context) -> str:
+    """The committed benchmark results (``benchmarks/results/*.json``)."""
+    results = sorted((ctx.root / "benchmarks" / "results").glob("*.json"))
+    if not results:
+        return not_generated("The benchmark results",
+                             "`benchmarks/results/` holds no JSON results yet.",
+                             "`python -m benchmarks.run` (see the Performance issue).")
+    parts = []
+    for path in results:
+        data = json.loads(path.read_text())
+        parts.append(f"### `{path.name}`\n\n" + _render_benchmark(data))
+    return "\n\n".join(parts)
+
+
+def _render_benchmark(data: Any) -> str:
+    """A table per list of flat records in the JSON; other values as a definition list."""
+    if isinstance(data, dict):
+        rows = [(k, v) for k, v in data.items() if isinstance(v, list) and v
+                and all(isinstance(r, dict) for r in v)]
+        scalars = [(k, v) for k, v in data.items() if not isinstance(v, (list, dict))]
+        md = "".join(f"- **{k}**: {v}\n" for k, v in scalars)
+        for key, records in rows:
+            headers = list(dict.fromkeys(h for r in records for h in r))
+            md += f"\n**{key}**\n\n" + table(
+                headers, [[_fmt(r.get(h, "")) for h in headers] for r in records])
+        return md or "```json\n" + json.dumps(data, indent=2)[:20000] + "\n```\n"
+    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+        headers = list(dict.fromkeys(h for r in data for h in r))
+        return table(headers, [[_fmt(r.get(h, "")) for h in headers] for r in data])
+    return "```json\n" + json.dumps(data, indent=2)[:20000] + "\n```\n"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)[:80]
+    return str(value)
+
+
+def generated_tree(prefix: str, directory: Path | None) -> dict[str, Path]:
+    """Every file under ``directory`` (figures, CSV, JSON), keyed by its site path."""
+    if directory is None:
+        return {}
+    return {f"{prefix}/{p.relative_to(directory).as_posix()}": p
+            for p in sorted(directory.rglob("*")) if p.is_file() and p.suffix != ".md"}
+
+
+def admonition(kind: str, title: str, body: str) -> str:
+    """An admonition block."""
+    return f'!!! {kind} "{title}"\n\n{indent(body)}\n'
+
+
+@generator("figure")
+def figure(ctx: Context, name: str, caption: str = "") -> str:
+    """An image of a build-time figure (:mod:`.figures`), with its caption."""
+    from .figures import FIGURES, PREFIX
+    if name not in FIGURES:
+        raise KeyError(f"{ctx.page}: no figure named {name!r}; known: {sorted(FIGURES)}")
+    alt = caption or name
+    out = f'![{alt}]({ctx.link(f"{PREFIX}/{name}.svg")}){{ .figure }}\n'
+    if caption:
+        out += f"\n*{caption}*\n"
+    return out
