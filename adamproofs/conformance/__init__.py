@@ -1,0 +1,39 @@
+"""The conformance suite: does an Adam implementation compute what Adam computes?
+
+>>> from adamproofs.conformance import check
+>>> report = check("mypkg.optim:MyAdam", variant="paper")   # doctest: +SKIP
+>>> assert report.conforms, report.table()                  # doctest: +SKIP
+
+- :mod:`.protocol`: the adapter protocol every implementation is turned into
+  (and the ten-line plain protocol for your own NumPy code);
+- :mod:`.targets`: built-in targets and ``module.path:attr`` loading;
+- :mod:`.replay`: running an implementation and judging each step against the oracle;
+- :mod:`.properties`: the properties; :mod:`.fingerprint`: variant detection;
+- :mod:`.runner`: :func:`check`; :mod:`.report`: table, JSON, reproducers;
+- :mod:`.cli`: ``adamproofs check``.
+
+Importing this package imports no framework (torch, jax, keras are imported only
+by the adapter that needs them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Hyper", "Implementation", "Session", "TargetError", "check", "load_target"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "check":
+        from .runner import check
+
+        return check
+    if name == "load_target":
+        from .targets import load_target
+
+        return load_target
+    if name in ("Hyper", "Implementation", "Session", "TargetError"):
+        from . import protocol
+
+        return getattr(protocol, name)
+    raise AttributeError(f"module 'adamproofs.conformance' has no attribute {name!r}")

@@ -1,0 +1,148 @@
+"""Hypothesis strategies that build :class:`~adamproofs.conformance.replay.Case` objects.
+
+Every hyperparameter is drawn as a value *exactly representable in the dtype under
+test* (see :func:`representable`), so an implementation that casts α, β1, β2, ε, λ
+to its dtype computes with exactly the numbers the oracle uses. Gradients come
+from :func:`adamproofs.strategies.gradient_sequences` (log-uniform magnitudes,
+random signs, exact zeros), initial values are log-uniform in [1e-3, 1e3].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .. import strategies as aps
+from ..dtypes import as_dtype, float_format
+from .protocol import Hyper, supports
+from .replay import Case, Variant
+
+
+def representable(x: float, dtype: Any, *, below_one: bool = False) -> float:
+    """``x`` rounded to ``dtype`` (returned as a Python float); with ``below_one`` a
+    value that rounds to 1 is replaced by the largest ``dtype`` value below 1."""
+    dt = as_dtype(dtype)
+    r = float(np.asarray(x, dtype=np.float64).astype(dt).astype(np.float64))
+    if below_one and r >= 1.0:
+        r = 1.0 - 2.0 ** -float_format(dt).p
+    return r
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the strategies need to know: the implementation, dtype, variant and profile."""
+
+    impl: Any
+    dtype: str
+    variant: Variant
+    examples: int
+    long_steps: int
+
+    def has(self, feature: str) -> bool:
+        return supports(self.impl, feature)
+
+
+def hypers(ctx: Context, *, lr: st.SearchStrategy[float] | None = None,
+           beta1: st.SearchStrategy[float] | None = None,
+           beta2: st.SearchStrategy[float] | None = None,
+           eps: st.SearchStrategy[float] | None = None,
+           decay: bool = True, maximize: bool = True) -> st.SearchStrategy[Hyper]:
+    """Hyperparameters (dtype-representable) within what ``ctx.impl`` supports."""
+    dt = ctx.dtype
+    low = dt in ("float16", "bfloat16")
+    lr = lr if lr is not None else aps.learning_rates(min_value=1e-4, max_value=1.0)
+    beta1 = beta1 if beta1 is not None else aps.betas(max_value=0.99)
+    beta2 = beta2 if beta2 is not None else (
+        st.sampled_from((0.99, 0.999)) if low else aps.betas(min_value=0.5, max_value=0.9999))
+    eps_values = (0.0, 1e-3, 0.1) if low else (0.0, 1e-8, 1e-12, 1e-6, 1e-3)
+    eps = eps if eps is not None else st.sampled_from(eps_values)
+    wd = st.just(0.0)
+    if decay and ctx.has("weight_decay"):
+        wd = st.sampled_from((0.0, 0.0, 1e-2, 0.1, 0.5))
+    mx = st.booleans() if maximize and ctx.has("maximize") else st.just(False)
+
+    def build(args: tuple) -> Hyper:
+        a, b1, b2, e, w, m = args
+        return Hyper(lr=representable(a, dt), beta1=representable(b1, dt, below_one=True),
+                     beta2=representable(b2, dt, below_one=True), eps=representable(e, dt),
+                     weight_decay=representable(w, dt), maximize=m)
+
+    return st.tuples(lr, beta1, beta2, eps, wd, mx).map(build).filter(
+        lambda h: h.lr * h.weight_decay < 1.0)
+
+
+def values(dtype: str, shape: tuple[int, ...], *, lo: float = 1e-3,
+           hi: float = 1e3) -> st.SearchStrategy[np.ndarray]:
+    """Initial parameter values of ``shape``: random signs, log-uniform magnitudes, some 0."""
+    seq = aps.gradient_sequences(shape=shape, steps=1, dtype=dtype, min_magnitude=lo,
+                                 max_magnitude=hi, zero_probability=0.1)
+    return seq.map(lambda a: a[0])
+
+
+SHAPES: tuple[tuple[int, ...], ...] = ((), (1,), (2,), (3,), (2, 2), (4,))
+
+
+def grad_rows(dtype: str, shapes: list[tuple[int, ...]], steps: int, *,
+              lo: float | None = None, hi: float | None = None,
+              zero_probability: float = 0.1) -> st.SearchStrategy[list[list[np.ndarray]]]:
+    """Gradients ``rows[k][i]`` for ``steps`` steps and parameters of ``shapes``."""
+    lo_safe, hi_safe = aps.magnitude_range(dtype)
+    lo = max(lo_safe, 1e-10 if lo is None else lo)
+    hi = min(hi_safe, 1e6 if hi is None else hi)
+    per_param = [aps.gradient_sequences(shape=s, steps=steps, dtype=dtype, min_magnitude=lo,
+                                        max_magnitude=hi, zero_probability=zero_probability)
+                 for s in shapes]
+    return st.tuples(*per_param).map(
+        lambda arrays: [[a[k] for a in arrays] for k in range(steps)])
+
+
+@st.composite
+def cases(draw: Any, ctx: Context, *, shapes: list[tuple[int, ...]] | None = None,
+          n_params: tuple[int, int] = (1, 2), steps: tuple[int, int] = (1, 12),
+          hyper: st.SearchStrategy[Hyper] | None = None, lo: float | None = None,
+          hi: float | None = None, zero_probability: float = 0.1) -> Case:
+    """A general case: a few small parameter arrays, a few steps."""
+    if shapes is None:
+        k = draw(st.integers(*n_params))
+        shapes = [draw(st.sampled_from(SHAPES)) for _ in range(k)]
+    t = draw(st.integers(*steps))
+    h = draw(hyper if hyper is not None else hypers(ctx))
+    params = [draw(values(ctx.dtype, s)) for s in shapes]
+    grads = draw(grad_rows(ctx.dtype, shapes, t, lo=lo, hi=hi,
+                           zero_probability=zero_probability))
+    return Case(ctx.dtype, h, params, grads)
+
+
+def exact_step_bound(beta1: float, beta2: float, t: int) -> float:
+    r"""The exact worst case :math:`S(t)` of :math:`|\hat m_t/\sqrt{\hat v_t}|` over all
+    gradient sequences (ε = 0), from the reference notes (adam-math §4):
+
+    .. math::
+        S(t)^2 = \Big(\frac{1-\beta_1}{1-\beta_1^t}\Big)^2 \frac{1-\beta_2^t}{1-\beta_2}
+                 \sum_{i=0}^{t-1} \rho^i,\qquad \rho = \beta_1^2/\beta_2,
+
+    attained at :math:`g_i \propto (\beta_2/\beta_1)^i`. Not the paper's approximation.
+    """
+    if beta1 == 0:
+        return math.sqrt((1 - beta2**t) / (1 - beta2)) if beta2 > 0 else 1.0
+    rho = beta1 * beta1 / beta2 if beta2 > 0 else math.inf
+    if rho == 1.0:
+        geo = float(t)
+    elif math.isinf(rho):
+        return math.inf
+    else:
+        geo = (1 - rho**t) / (1 - rho)
+    return math.sqrt(((1 - beta1) / (1 - beta1**t)) ** 2 * (1 - beta2**t) / (1 - beta2) * geo)
+
+
+def maximizing_sequence(beta1: float, beta2: float, steps: int, scale: float,
+                        dtype: str) -> np.ndarray:
+    """g_i ∝ (β2/β1)^i, normalised so that the largest is ``scale`` (no overflow)."""
+    i = np.arange(1, steps + 1, dtype=np.float64)
+    logs = i * math.log(beta2 / beta1)
+    g = scale * np.exp(logs - logs.max())
+    return g.astype(as_dtype(dtype))

@@ -1,0 +1,288 @@
+"""The conformance report: a readable table, a versioned JSON document, reproducers.
+
+JSON report, schema version 1 (``report.schema.json`` beside this module is the
+JSON Schema; :data:`SCHEMA` is the same document)::
+
+    {
+      "schema": "adamproofs-conformance-report",
+      "schema_version": 1,
+      "adamproofs_version": "0.1.0",
+      "target": "torch-fused",            # what was checked
+      "kind": null,                       # --kind, if forced
+      "profile": "default", "seed": 0,
+      "dtypes": ["float32", "float64"],
+      "features": ["checkpoint", "float16", ...],  # what the adapter declared
+      "required_variant": "paper",        # --variant, or null
+      "detected_variant": "paper",        # a name in adamproofs.config.VARIANTS, or null
+      "variant_axes": {"eps_placement": "paper", "bias_correction": true,
+                       "amsgrad": null, "decay": "l2", "step_scope": "param",
+                       "maximize": "negate_before_decay"},   # "unknown" / null (not probed)
+      "variant_used": {...},              # the axes the properties were checked against
+      "conforms": true,
+      "seconds": 41.2,
+      "results": [                        # one per property and dtype; first: "variant"
+        {"property": "agreement", "dtype": "float32",
+         "verdict": "pass" | "fail" | "skip" | "error",
+         "examples": 10, "worst_ulps": 0.6, "worst_error_over_bound": 0.2,
+         "checked_steps": 812, "unchecked_steps": 0, "seconds": 1.3, "note": "",
+         "finding": null | {"message": ..., "param": 0, "step": 3, "index": 1,
+                            "impl": 0.123, "exact": 0.1229, "bound": 1e-9, "ulps": 812.0},
+         "reproducer": null | "python source"}
+      ]
+    }
+
+``conforms`` is true when no result is ``fail`` or ``error``. ``worst_ulps`` is the
+largest per-step error in ulps of the dtype (see :mod:`.replay`);
+``worst_error_over_bound`` is the largest error divided by the error bound of
+:mod:`adamproofs.tolerance` (a conforming implementation stays at or below 1).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from .replay import Case, Finding, Variant
+
+SCHEMA_VERSION = 1
+
+_RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["property", "dtype", "verdict", "examples", "worst_ulps",
+                 "worst_error_over_bound", "seconds", "note", "finding", "reproducer"],
+    "properties": {
+        "property": {"type": "string"},
+        "dtype": {"type": "string"},
+        "verdict": {"enum": ["pass", "fail", "skip", "error"]},
+        "examples": {"type": "integer", "minimum": 0},
+        "worst_ulps": {"type": ["number", "null"]},
+        "worst_error_over_bound": {"type": ["number", "null"]},
+        "checked_steps": {"type": "integer", "minimum": 0},
+        "unchecked_steps": {"type": "integer", "minimum": 0},
+        "seconds": {"type": "number", "minimum": 0},
+        "note": {"type": "string"},
+        "finding": {"type": ["object", "null"]},
+        "reproducer": {"type": ["string", "null"]},
+    },
+}
+
+#: JSON Schema (draft 2020-12) of the report.
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://adamproofs.invalid/schemas/conformance-report-1.json",
+    "title": "adamproofs conformance report",
+    "type": "object",
+    "required": ["schema", "schema_version", "adamproofs_version", "target", "profile", "seed",
+                 "dtypes", "required_variant", "detected_variant", "variant_axes",
+                 "variant_used", "conforms", "seconds", "results"],
+    "properties": {
+        "schema": {"const": "adamproofs-conformance-report"},
+        "schema_version": {"const": SCHEMA_VERSION},
+        "adamproofs_version": {"type": "string"},
+        "target": {"type": "string"},
+        "kind": {"type": ["string", "null"]},
+        "profile": {"enum": ["quick", "default", "thorough"]},
+        "seed": {"type": "integer", "minimum": 0},
+        "dtypes": {"type": "array", "items": {"type": "string"}},
+        "features": {"type": "array", "items": {"type": "string"}},
+        "required_variant": {"type": ["string", "null"]},
+        "detected_variant": {"type": ["string", "null"]},
+        "variant_axes": {"type": "object"},
+        "variant_used": {"type": "object"},
+        "conforms": {"type": "boolean"},
+        "seconds": {"type": "number", "minimum": 0},
+        "results": {"type": "array", "items": _RESULT_SCHEMA},
+    },
+}
+
+
+def _num(x: float | None) -> float | None:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return float(x)
+
+
+@dataclass
+class PropertyResult:
+    """The outcome of one property in one dtype."""
+
+    name: str
+    dtype: str
+    verdict: str
+    examples: int = 0
+    worst_ulps: float = 0.0
+    worst_excess: float = 0.0
+    checked: int = 0
+    unchecked: int = 0
+    seconds: float = 0.0
+    note: str = ""
+    finding: Finding | None = None
+    reproducer: str | None = None
+    reproducer_case: Case | None = None
+    recorded_grads: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        finding = None
+        if self.finding is not None:
+            finding = {k: (_num(v) if isinstance(v, float) else v)
+                       for k, v in self.finding.__dict__.items()}
+        return {"property": self.name, "dtype": self.dtype, "verdict": self.verdict,
+                "examples": self.examples, "worst_ulps": _num(self.worst_ulps),
+                "worst_error_over_bound": _num(self.worst_excess),
+                "checked_steps": self.checked, "unchecked_steps": self.unchecked,
+                "seconds": round(self.seconds, 3), "note": self.note, "finding": finding,
+                "reproducer": self.reproducer}
+
+
+@dataclass
+class Report:
+    """Everything :func:`~.runner.check` found; ``conforms`` is the answer."""
+
+    target: str
+    kind: str | None
+    profile: str
+    seed: int
+    dtypes: list[str]
+    required_variant: str | None
+    features: list[str] = field(default_factory=list)
+    fingerprint: Any = None
+    detected_variant: str | None = None
+    variant_used: dict[str, Any] = field(default_factory=dict)
+    results: list[PropertyResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def conforms(self) -> bool:
+        """True when no property failed or errored."""
+        return all(r.verdict in ("pass", "skip") for r in self.results)
+
+    @property
+    def failures(self) -> list[PropertyResult]:
+        return [r for r in self.results if r.verdict in ("fail", "error")]
+
+    def as_dict(self) -> dict[str, Any]:
+        axes = self.fingerprint.describe() if self.fingerprint is not None else {}
+        return {"schema": "adamproofs-conformance-report", "schema_version": SCHEMA_VERSION,
+                "adamproofs_version": __version__, "target": self.target, "kind": self.kind,
+                "profile": self.profile, "seed": self.seed, "dtypes": self.dtypes,
+                "features": self.features, "required_variant": self.required_variant,
+                "detected_variant": self.detected_variant, "variant_axes": axes,
+                "variant_used": self.variant_used, "conforms": self.conforms,
+                "seconds": round(self.seconds, 3),
+                "results": [r.as_dict() for r in self.results]}
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+
+    def table(self) -> str:
+        """The human-readable summary (what the CLI prints)."""
+        lines = [f"target: {self.target}    profile: {self.profile}    seed: {self.seed}"]
+        if self.fingerprint is not None:
+            axes = ", ".join(f"{k}={v}" for k, v in self.fingerprint.describe().items())
+            lines.append(f"detected variant: {self.detected_variant or 'none known'} ({axes})")
+        if self.required_variant:
+            lines.append(f"required variant: {self.required_variant}")
+        head = f"{'property':<20} {'dtype':<9} {'verdict':<7} {'worst ulps':>11} " \
+               f"{'err/bound':>9} {'examples':>8} {'time':>7}"
+        lines += ["", head, "-" * len(head)]
+        for r in self.results:
+            ulps = "-" if r.verdict == "skip" else f"{r.worst_ulps:.3g}"
+            exc = "-" if r.verdict == "skip" else (
+                "inf" if not math.isfinite(r.worst_excess) else f"{r.worst_excess:.2g}")
+            lines.append(f"{r.name:<20} {r.dtype:<9} {r.verdict.upper():<7} {ulps:>11} "
+                         f"{exc:>9} {r.examples:>8} {r.seconds:6.1f}s"
+                         + (f"  {r.note}" if r.note and r.verdict == "skip" else ""))
+        for r in self.failures:
+            lines += ["", f"== {r.name} ({r.dtype}): {r.verdict.upper()} =="]
+            if r.finding is not None:
+                lines.append(r.finding.message)
+            elif r.note:
+                lines.append(r.note)
+            if r.reproducer:
+                lines += ["", "reproducer:", r.reproducer]
+        lines += ["", f"RESULT: {'CONFORMS' if self.conforms else 'DOES NOT CONFORM'} "
+                      f"({self.seconds:.1f} s)"]
+        return "\n".join(lines)
+
+
+# --- reproducers ----------------------------------------------------------------------------
+
+def _float(x: float) -> str:
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return repr(float(x))
+
+
+def _array(a: np.ndarray) -> str:
+    flat = ", ".join(_float(float(x)) for x in np.asarray(a).astype(np.float64).ravel())
+    shape = tuple(int(s) for s in np.shape(a))
+    return f"arr([{flat}], {shape})"
+
+
+def _hyper(h: Any) -> str:
+    return (f"Hyper(lr={h.lr!r}, beta1={h.beta1!r}, beta2={h.beta2!r}, eps={h.eps!r}, "
+            f"weight_decay={h.weight_decay!r}, maximize={h.maximize!r})")
+
+
+def reproducer(report: Report, result: PropertyResult, variant: Variant, kind: str | None,
+               options: dict[str, Any] | None) -> str | None:
+    """Python source that re-runs the shrunk failing case and prints both numbers."""
+    case = result.reproducer_case
+    if case is None:
+        return None
+    grads = case.grads
+    if case.grad_fn is not None and result.recorded_grads:
+        grads = result.recorded_grads  # the gradients the implementation computed from its θ
+    rows = []
+    for row in grads:
+        rows.append("    [" + ", ".join("None" if g is None else _array(g) for g in row) + "],")
+    groups = "None" if not case.groups else "[" + ", ".join(
+        f"({_hyper(h)}, {n})" for h, n in case.groups) + "]"
+    extra = {k: v for k, v in case.extra.items() if isinstance(v, (int, float, str))}
+    extra_src = "{" + ", ".join(f"{k!r}: {_float(v) if isinstance(v, float) else repr(v)}"
+                                for k, v in extra.items()) + "}"
+    load_args = [repr(report.target)]
+    if kind:
+        load_args.append(f"kind={kind!r}")
+    for k, v in (options or {}).items():
+        load_args.append(f"{k}={v!r}")
+    params = ", ".join(_array(p) for p in case.params)
+    return "\n".join([
+        f"# adamproofs {__version__}: property {result.name!r}, dtype {case.dtype}",
+        "import numpy as np",
+        "from numpy import inf, nan",
+        "from adamproofs.conformance import load_target",
+        "from adamproofs.conformance.properties import check_property",
+        "from adamproofs.conformance.protocol import Hyper",
+        "from adamproofs.conformance.replay import Case, Variant",
+        "from adamproofs.dtypes import as_dtype",
+        "",
+        f"dt = as_dtype({case.dtype!r})",
+        "arr = lambda values, shape: np.array(values, dtype=np.float64).astype(dt).reshape(shape)",
+        f"impl = load_target({', '.join(load_args)})",
+        f"case = Case({case.dtype!r}, {_hyper(case.hyper)},",
+        f"            params=[{params}],",
+        "            grads=[",
+        *rows,
+        f"            ], groups={groups}, extra={extra_src})",
+        f"variant = Variant(**{variant.as_dict()!r})",
+        f"verdict = check_property({result.name!r}, impl, case, variant)",
+        "f = verdict.finding",
+        "print('passes' if verdict.passed else f.message)",
+        "if f is not None and f.impl is not None:",
+        "    print('implementation:', repr(f.impl))",
+        "    print('oracle:        ', repr(f.exact))",
+    ])
+
+
+def write_schema(path: str | Path) -> None:
+    """Write :data:`SCHEMA` as a JSON file."""
+    Path(path).write_text(json.dumps(SCHEMA, indent=2) + "\n")
