@@ -172,6 +172,11 @@ class KerasImplementation:
         self.floatx = floatx
         self.extra = dict(extra or {})
         self.backend = keras.backend.backend()
+        try:
+            param = inspect.signature(factory).parameters.get("weight_decay")
+        except (TypeError, ValueError):
+            param = None
+        self.decay_default = None if param is None else param.default
         dtypes = _BACKEND_DTYPES.get(self.backend, ("float32",))
         self.features = frozenset({*dtypes, "weight_decay", "skip", "checkpoint"})
 
@@ -196,6 +201,8 @@ class KerasImplementation:
                       epsilon=hyper.eps, **self.extra)
         if hyper.weight_decay != 0:
             kwargs["weight_decay"] = hyper.weight_decay
+        elif self.decay_default not in (None, inspect.Parameter.empty):
+            kwargs["weight_decay"] = 0.0  # e.g. AdamW, whose default λ is 0.004
         opt = self.factory(**kwargs)
         if not callable(getattr(opt, "apply", None)):
             raise TargetError(f"{self.name}(...) returned a {type(opt).__name__}, not a Keras "
