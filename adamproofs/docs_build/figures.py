@@ -90,7 +90,7 @@ def bias_correction():
         d = _steps(cfg.replace(bias_correction=bc), [1] * steps)
         right.plot(t, d, style, label=f"bias_correction={bc}")
     right.axhline(1.0, color="k", lw=0.8, ls=":")
-    right.set_yscale("log")
+    right.set_ylim(bottom=0)
     right.set_xlabel("step t")
     right.set_ylabel("|Δ_t| / α")
     right.set_title("step size, constant gradient")

@@ -1,0 +1,330 @@
+"""The documentation site, built and opened page by page in a real headless Chromium.
+
+Builds the site with ``mkdocs build --strict`` (or uses ``ADAMPROOFS_DOCS_SITE``, a directory
+already built by ``.ci/docs.sh``), serves it on 127.0.0.1 and drives Debian's ``chromium``
+through the Chrome DevTools Protocol (``websocket-client``). Every page must load with no
+console error, no failed request and no request leaving 127.0.0.1 (all others are blocked and
+recorded), with its math typeset by KaTeX (no raw TeX left) and every image decoded. The home
+and bias-correction pages are saved as screenshots in ``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import http.server
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                  "--window-size=1280,900"]
+#: Pages whose Markdown has math; each must show KaTeX output.
+MATH_PAGES = ("algorithm/", "math/moments/", "math/bias-correction/", "math/step-size/",
+              "math/scale-invariance/", "math/adamax/", "errata/")
+PAGE_TIMEOUT = 30.0
+
+
+def _requirements() -> str | None:
+    if CHROMIUM is None:
+        return "chromium is not installed (apt-get install -y chromium chromium-driver)"
+    try:
+        import websocket  # noqa: F401
+    except ImportError:
+        return "websocket-client is not installed (pip install websocket-client)"
+    if os.environ.get("ADAMPROOFS_DOCS_SITE"):
+        return None
+    try:
+        import material  # noqa: F401
+        import mkdocs  # noqa: F401
+        import mkdocstrings  # noqa: F401
+    except ImportError as err:
+        return f"the docs toolchain is not installed ({err.name}): pip install adamproofs[docs]"
+    return None
+
+
+if (_missing := _requirements()) is not None:
+    pytest.skip(_missing, allow_module_level=True)
+
+import websocket  # noqa: E402
+
+# --- the site and its server ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def site_dir() -> Iterator[Path]:
+    given = os.environ.get("ADAMPROOFS_DOCS_SITE")
+    if given:
+        assert Path(given, "index.html").is_file(), f"ADAMPROOFS_DOCS_SITE={given} has no site"
+        yield Path(given)
+        return
+    with tempfile.TemporaryDirectory(prefix="adamproofs-site-") as tmp:
+        print("building the site (mkdocs build --strict) ...", file=sys.stderr, flush=True)
+        proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", tmp],
+                              cwd=ROOT, capture_output=True, text=True,
+                              env=dict(os.environ, NO_MKDOCS_2_WARNING="1"))
+        assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stderr[-5000:]}"
+        yield Path(tmp)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site_dir: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every HTML page of the site, as paths relative to its root ('' is the home page)."""
+    pages = []
+    for path in sorted(site.rglob("index.html")):
+        rel = path.parent.relative_to(site).as_posix()
+        pages.append("" if rel == "." else rel + "/")
+    return pages
+
+
+# --- a minimal Chrome DevTools Protocol client ------------------------------------------------
+
+class Browser:
+    """Headless Chromium with a fresh profile; one page target driven over CDP."""
+
+    def __init__(self) -> None:
+        self.profile = tempfile.mkdtemp(prefix="adamproofs-chromium-")
+        self.proc = subprocess.Popen(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
+             "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
+             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = Path(self.profile, "DevToolsActivePort")
+        deadline = time.monotonic() + 30
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.close()
+                raise RuntimeError("chromium did not start its DevTools endpoint")
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list",
+                                                    timeout=10).read())
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=PAGE_TIMEOUT,
+                                              suppress_origin=True)
+        self.ids = itertools.count(1)
+        self.events: list[dict] = []
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.ws.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def _handle(self, message: dict) -> None:
+        self.events.append(message)
+        if message.get("method") == "Fetch.requestPaused":  # allow loopback, block the rest
+            params = message["params"]
+            host = urllib.parse.urlsplit(params["request"]["url"]).hostname
+            if host == "127.0.0.1":
+                self.send("Fetch.continueRequest", requestId=params["requestId"], wait=False)
+            else:
+                self.send("Fetch.failRequest", requestId=params["requestId"],
+                          errorReason="BlockedByClient", wait=False)
+
+    def send(self, method: str, wait: bool = True, **params: object) -> dict:
+        """Send a command; with ``wait``, process events until its reply arrives."""
+        msg_id = next(self.ids)
+        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        if not wait:
+            return {}
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == msg_id:
+                if "error" in message:
+                    raise RuntimeError(f"CDP {method}: {message['error']}")
+                return message.get("result", {})
+            if "method" in message:
+                self._handle(message)
+
+    def pump(self, seconds: float) -> None:
+        """Process events for a while (lets late requests and console messages arrive)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.ws.settimeout(left)
+            try:
+                message = json.loads(self.ws.recv())
+            except websocket.WebSocketTimeoutException:
+                break
+            finally:
+                self.ws.settimeout(PAGE_TIMEOUT)
+            if "method" in message:
+                self._handle(message)
+
+    def evaluate(self, expression: str) -> object:
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
+                           awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = PAGE_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out waiting for {expression}")
+            self.pump(0.1)
+
+    def open(self, url: str) -> None:
+        """Navigate and wait for the load event and quiet network."""
+        self.pump(0.3)  # late events of the previous page are not this page's
+        self.events.clear()
+        self.send("Page.navigate", url=url)
+        self.wait_for("document.readyState === 'complete'")
+        self.pump(0.5)
+
+    def screenshot(self, path: Path) -> None:
+        data = self.send("Page.captureScreenshot", format="png")["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    b = Browser()
+    try:
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            b.send(f"{domain}.enable")
+        b.send("Fetch.enable", patterns=[{"urlPattern": "*"}])
+        b.send("Emulation.setDeviceMetricsOverride", width=1280, height=900,
+               deviceScaleFactor=1, mobile=False)
+        yield b
+    finally:
+        b.close()
+
+
+# --- what every page must satisfy -------------------------------------------------------------
+
+#: In the page: math elements, those KaTeX rendered, raw TeX left outside code, broken images.
+PAGE_REPORT = """(() => {
+  const math = [...document.querySelectorAll('.arithmatex')];
+  const clone = document.querySelector('article') ?
+      document.querySelector('article').cloneNode(true) : document.body.cloneNode(true);
+  clone.querySelectorAll('pre, code, .katex').forEach(e => e.remove());
+  const text = clone.textContent;
+  const raw = ['$$', '\\\\(', '\\\\[', '\\\\frac', '\\\\beta'].filter(s => text.includes(s));
+  const images = [...document.images].map(
+      i => ({src: i.src, ok: i.complete && i.naturalWidth > 0}));
+  return {
+    math: math.length,
+    rendered: math.filter(e => e.querySelector('.katex')).length,
+    katex: document.querySelectorAll('.katex').length,
+    raw: raw,
+    images: images,
+    title: document.title,
+  };
+})()"""
+
+
+def problems(events: list[dict]) -> dict[str, list[str]]:
+    """Console errors, failed requests and off-site requests among the recorded CDP events."""
+    found: dict[str, list[str]] = {"console": [], "failed": [], "offsite": []}
+    for event in events:
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
+            found["console"].append(" ".join(str(a.get("value", a.get("description", "")))
+                                             for a in params["args"]))
+        elif method == "Runtime.exceptionThrown":
+            found["console"].append(params["exceptionDetails"].get("text", "exception"))
+        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+            found["console"].append(params["entry"].get("text", ""))
+        elif method == "Network.loadingFailed":
+            found["failed"].append(f"{params.get('errorText')} ({params['requestId']})")
+        elif method == "Network.responseReceived" and params["response"]["status"] >= 400:
+            found["failed"].append(f"{params['response']['status']} {params['response']['url']}")
+        elif method == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme not in ("data", "blob", "about") and parts.hostname != "127.0.0.1":
+                found["offsite"].append(url)
+    return found
+
+
+def test_every_page_loads_cleanly_with_math_and_images(site_dir: Path, base_url: str,
+                                                       browser: Browser) -> None:
+    pages = site_pages(site_dir)
+    assert "" in pages and "math/bias-correction/" in pages, pages
+    failures = []
+    for n, page in enumerate(pages, 1):
+        print(f"[{n}/{len(pages)}] {page or '(home)'}", file=sys.stderr, flush=True)
+        browser.open(base_url + page)
+        report = browser.evaluate(PAGE_REPORT)
+        found = problems(browser.events)
+        if page in MATH_PAGES and report["katex"] == 0:
+            failures.append(f"{page}: no KaTeX output on a math page")
+        if report["rendered"] != report["math"]:
+            failures.append(f"{page}: {report['math'] - report['rendered']} of {report['math']}"
+                            f" math elements not rendered")
+        if report["raw"]:
+            failures.append(f"{page}: raw TeX left in the text: {report['raw']}")
+        bad_images = [i["src"] for i in report["images"] if not i["ok"]]
+        if bad_images:
+            failures.append(f"{page}: images not loaded: {bad_images}")
+        failures += [f"{page}: {kind}: {item}" for kind, items in found.items() for item in items]
+        if page == "":
+            browser.screenshot(SCREENSHOTS / "home.png")
+        elif page == "math/bias-correction/":
+            browser.screenshot(SCREENSHOTS / "bias-correction.png")
+    assert not failures, "\n".join(failures)
+
+
+def test_math_is_typeset_again_after_instant_navigation(base_url: str, browser: Browser) -> None:
+    """Material's instant navigation swaps the page without a reload; KaTeX must run again."""
+    browser.open(base_url)
+    browser.evaluate("document.querySelector('a[href$=\"math/step-size/\"]').click(), true")
+    browser.wait_for("location.pathname.endsWith('/math/step-size/')")
+    browser.wait_for("document.querySelectorAll('.arithmatex .katex').length > 0", timeout=10)
+    report = browser.evaluate(PAGE_REPORT)
+    assert report["math"] > 0 and report["rendered"] == report["math"], report
+    assert not report["raw"], report
+    found = problems(browser.events)
+    assert not any(found.values()), found
+
+
+def test_the_site_blocks_and_reports_an_offsite_request(base_url: str,
+                                                        browser: Browser) -> None:
+    """The off-site check can fail: a request to another host is seen and blocked."""
+    browser.open(base_url)
+    browser.evaluate("fetch('http://offsite.invalid/x.js').catch(() => null), true")
+    browser.pump(1.0)
+    assert any("offsite.invalid" in url for url in problems(browser.events)["offsite"])
