@@ -132,10 +132,12 @@ def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
     fmt = _fmt(compute_dtype)
     u = fmt.unit_roundoff
     up = _fmt(param_dtype).unit_roundoff if param_dtype is not None else 0.0
+    eta_p = _fmt(param_dtype).underflow_abs if param_dtype is not None else 0.0
     if param_dtype is not None and _fmt(param_dtype).p >= fmt.p:
-        up = 0.0
+        up = eta_p = 0.0
     us = _fmt(scalar_dtype).unit_roundoff if scalar_dtype is not None else u
     eta = fmt.underflow_abs * UNDERFLOW_OPS
+    eta_th = eta + eta_p  # θ is also rounded once into its storage dtype
     theta = np.asarray(exact["theta"], dtype=np.float64)
     grads = np.asarray(exact["grad"], dtype=np.float64)
     steps = grads.shape[0]
@@ -232,7 +234,7 @@ def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
                 decay_err = 3 * u * np.abs(th_prev) * abs(shrink) + 2 * u * lr * lam * np.abs(
                     th_prev)
             e_th = (abs(shrink) * e_th + E_step + decay_err
-                    + (2 * u + up) * np.abs(th) + eta)
+                    + (2 * u + up) * np.abs(th) + eta_th)
             relative_terms = max(r1, r2, rho_s)
             invalid = (relative_terms > MAX_RELATIVE) | ~np.isfinite(E_step) | (
                 np.maximum(v, np.maximum(g * g, vc)) > fmt.max)
@@ -262,7 +264,7 @@ def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
             s = lr / (1.0 - b1**t)
             step = s * np.where(m == 0, 0.0, np.abs(m) / np.where(D > 0, D, 1.0))
             E_step = s * _quotient_err(m, e_m, D, E_D) + step * (r1 + 5 * u) + eta
-            e_th = e_th + E_step + 2 * u * np.abs(flat[k + 1]) + up * np.abs(flat[k + 1]) + eta
+            e_th = e_th + E_step + (2 * u + up) * np.abs(flat[k + 1]) + eta_th
             if r1 > MAX_RELATIVE:
                 e_th = np.full(n, np.inf)
             bound[k + 1] = e_th
@@ -283,7 +285,7 @@ def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
             else:
                 direction, e_dir = np.abs(b), e_b
             e_th = e_th + lr * e_dir + 2 * u * lr * direction + (2 * u + up) * np.abs(
-                flat[k + 1]) + eta
+                flat[k + 1]) + eta_th
             bound[k + 1] = e_th
     elif isinstance(config, (AdaGrad, RMSProp)):
         rho = 1.0 if isinstance(config, AdaGrad) else float(config.rho)
@@ -301,7 +303,7 @@ def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
             E_D = _sqrt_err(s_acc, e_s) + 2 * u * root + 2 * u * eps
             step = lr * np.where(g == 0, 0.0, np.abs(g) / np.where(D > 0, D, 1.0))
             E_step = lr * _quotient_err(g, np.zeros(n), D, E_D) + step * 4 * u + eta
-            e_th = e_th + E_step + (2 * u + up) * np.abs(flat[k + 1]) + eta
+            e_th = e_th + E_step + (2 * u + up) * np.abs(flat[k + 1]) + eta_th
             bound[k + 1] = e_th
     else:
         raise TypeError(f"no error model for {type(config).__name__}")
