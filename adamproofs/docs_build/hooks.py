@@ -35,7 +35,8 @@ def on_files(files: Files, config) -> Files:
     for src_uri, content in figures.build_all().items():
         files.append(File.generated(config, src_uri, content=content))
     for prefix, directory in ((sources.COMPARE_PREFIX, sources.compare_outputs(ROOT)),
-                              (sources.MATRIX_PREFIX, sources.matrix_outputs(ROOT))):
+                              (sources.MATRIX_PREFIX, sources.matrix_outputs(ROOT)),
+                              (sources.BENCHMARKS_PREFIX, sources.benchmark_outputs(ROOT))):
         for src_uri, path in sources.generated_tree(prefix, directory).items():
             files.append(File.generated(config, src_uri, abs_src_path=str(path)))
     if files.get_file_from_path(ERROR_ANALYSIS) is None:

@@ -242,15 +242,34 @@ def matrix(ctx: Context) -> str:
 
 # --- performance ------------------------------------------------------------------------------
 
+BENCHMARKS_PREFIX = "generated/benchmarks"
+IMAGE_SUFFIXES = (".svg", ".png")
+
+
+def benchmark_outputs(root: Path) -> Path | None:
+    """``benchmarks/results`` if it holds results."""
+    path = root / "benchmarks" / "results"
+    return path if path.is_dir() and any(path.glob("*.json")) else None
+
+
 @generator("benchmarks")
 def benchmarks(ctx: Context) -> str:
-    """The committed benchmark results (``benchmarks/results/*.json``)."""
-    results = sorted((ctx.root / "benchmarks" / "results").glob("*.json"))
-    if not results:
+    """The committed benchmark results (``benchmarks/results/*.json`` and their figures)."""
+    out = benchmark_outputs(ctx.root)
+    if out is None:
         return not_generated("The benchmark results",
                              "`benchmarks/results/` holds no JSON results yet.",
                              "`python -m benchmarks.run` (see the Performance issue).")
+    results = sorted(out.glob("*.json"))
     parts = []
+    images = sorted(p for p in out.rglob("*") if p.suffix in IMAGE_SUFFIXES)
+    # one picture per figure: prefer SVG when both formats were written
+    stems = {p.with_suffix("") for p in images if p.suffix == ".svg"}
+    for image in images:
+        if image.suffix == ".png" and image.with_suffix("") in stems:
+            continue
+        rel = image.relative_to(out).as_posix()
+        parts.append(f"![{image.stem}]({ctx.link(f'{BENCHMARKS_PREFIX}/{rel}')}){{ .figure }}")
     for path in results:
         data = json.loads(path.read_text())
         parts.append(f"### `{path.name}`\n\n" + _render_benchmark(data))
