@@ -424,7 +424,7 @@ def _nonfinite(ctx: Context) -> st.SearchStrategy[Case]:
     @st.composite
     def build(draw: Any) -> Case:
         case = draw(cases(ctx, shapes=[(3,), (2,)], steps=(2, 6), zero_probability=0.0))
-        k = draw(st.integers(0, len(case.grads) - 1))
+        k = draw(st.integers(1, len(case.grads) - 1))  # after step 1: m ≠ 0 there
         idx = draw(st.integers(0, 2))
         bad = draw(st.sampled_from((math.nan, math.inf, -math.inf)))
         case.extra.update(bad_step=k, bad_index=idx, bad_value=bad)
