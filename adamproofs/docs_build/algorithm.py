@@ -91,19 +91,20 @@ def _code_cell(fragments: tuple[str, ...]) -> str:
     parts = []
     for fragment in fragments:
         lineno, line = find_line(fragment)
-        parts.append(f'<code>{html.escape(line)}</code> <small>(line {lineno})</small>')
+        code = line.split("  # ", 1)[0]  # the comment restates the math column
+        parts.append(f'<code>{html.escape(code)}</code> <small>line {lineno}</small>')
     return "<br>".join(parts)
 
 
 def render_table(rows: tuple[Row, ...]) -> str:
-    """An HTML table: the paper's line (typeset), the reference code, a note."""
+    """An HTML table: the paper's line (typeset) beside the reference code and a note."""
     out = ['<table class="algo">',
-           "<thead><tr><th>paper</th><th>reference code (rules.py)</th><th>note</th></tr>"
-           "</thead>", "<tbody>"]
+           "<thead><tr><th>paper</th><th>reference code (rules.py)</th></tr></thead>", "<tbody>"]
     for row in rows:
         note = html.escape(row.note).replace("`", "")
+        note = f'<br><span class="algo-note">{note}</span>' if note else ""
         out.append(f'<tr><td><span class="arithmatex">\\({html.escape(row.math)}\\)</span></td>'
-                   f"<td>{_code_cell(row.fragments)}</td><td>{note}</td></tr>")
+                   f"<td>{_code_cell(row.fragments)}{note}</td></tr>")
     out += ["</tbody>", "</table>", ""]
     return "\n".join(out)
 
