@@ -1,4 +1,6 @@
-"""The documentation site, built and opened page by page in a real headless Chromium.
+"""The documentation site: its generators, and the built site in a real headless Chromium.
+
+The first tests check the build-time generators without building (they run everywhere).
 
 Builds the site with ``mkdocs build --strict`` (or uses ``ADAMPROOFS_DOCS_SITE``, a directory
 already built by ``.ci/docs.sh``), serves it on 127.0.0.1 and drives Debian's ``chromium``
@@ -29,8 +31,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -63,10 +63,8 @@ def _requirements() -> str | None:
     return None
 
 
-if (_missing := _requirements()) is not None:
-    pytest.skip(_missing, allow_module_level=True)
-
-import websocket  # noqa: E402
+#: Why the browser tests (marker ``browser``) are skipped here; None when they can run.
+_MISSING = _requirements()
 
 # --- the site and its server ------------------------------------------------------------------
 
@@ -135,6 +133,8 @@ class Browser:
         targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list",
                                                     timeout=10).read())
         page = next(t for t in targets if t["type"] == "page")
+        import websocket
+
         self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=PAGE_TIMEOUT,
                                               suppress_origin=True)
         self.ids = itertools.count(1)
@@ -179,6 +179,8 @@ class Browser:
 
     def pump(self, seconds: float) -> None:
         """Process events for a while (lets late requests and console messages arrive)."""
+        import websocket
+
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             self.ws.settimeout(left)
@@ -280,6 +282,8 @@ def problems(events: list[dict]) -> dict[str, list[str]]:
     return found
 
 
+@pytest.mark.browser
+@pytest.mark.skipif(_MISSING is not None, reason=str(_MISSING))
 def test_every_page_loads_cleanly_with_math_and_images(site_dir: Path, base_url: str,
                                                        browser: Browser) -> None:
     pages = site_pages(site_dir)
@@ -308,6 +312,8 @@ def test_every_page_loads_cleanly_with_math_and_images(site_dir: Path, base_url:
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.browser
+@pytest.mark.skipif(_MISSING is not None, reason=str(_MISSING))
 def test_math_is_typeset_again_after_instant_navigation(base_url: str, browser: Browser) -> None:
     """Material's instant navigation swaps the page without a reload; KaTeX must run again."""
     browser.open(base_url)
@@ -321,6 +327,8 @@ def test_math_is_typeset_again_after_instant_navigation(base_url: str, browser: 
     assert not any(found.values()), found
 
 
+@pytest.mark.browser
+@pytest.mark.skipif(_MISSING is not None, reason=str(_MISSING))
 def test_the_site_blocks_and_reports_an_offsite_request(base_url: str,
                                                         browser: Browser) -> None:
     """The off-site check can fail: a request to another host is seen and blocked."""
@@ -328,3 +336,73 @@ def test_the_site_blocks_and_reports_an_offsite_request(base_url: str,
     browser.evaluate("fetch('http://offsite.invalid/x.js').catch(() => null), true")
     browser.pump(1.0)
     assert any("offsite.invalid" in url for url in problems(browser.events)["offsite"])
+
+
+# --- the generators, without a browser --------------------------------------------------------
+
+def test_every_line_of_the_annotated_algorithm_is_in_the_reference_source() -> None:
+    from adamproofs.docs_build import algorithm
+    for row in algorithm.ALGORITHM_1 + algorithm.VARIANTS:
+        for fragment in row.fragments:
+            lineno, line = algorithm.find_line(fragment)
+            assert fragment in line and lineno > 0
+    with pytest.raises(algorithm.AlgorithmSourceError, match="occurs 0 times"):
+        algorithm.find_line("m = b1 * state['m'][i] + (one - b2) * g")
+
+
+def test_every_directive_in_the_pages_names_a_known_generator() -> None:
+    from adamproofs.docs_build import sources  # noqa: F401  (registers the generators)
+    from adamproofs.docs_build.directives import DIRECTIVE, GENERATORS
+    used = {m.group("body").split()[0] for page in (ROOT / "docs").rglob("*.md")
+            for m in DIRECTIVE.finditer(page.read_text())}
+    assert used, "no gen: directives found in docs/"
+    assert used <= set(GENERATORS), used - set(GENERATORS)
+
+
+def test_unknown_directive_fails_and_missing_pieces_degrade(monkeypatch) -> None:
+    from adamproofs.docs_build import sources
+    from adamproofs.docs_build.directives import Context, DirectiveError, expand
+    ctx = Context(root=ROOT, page="math/x.md")
+    with pytest.raises(DirectiveError, match="nonsense"):
+        expand("text\n<!-- gen: nonsense 1 -->\n", ctx)
+    monkeypatch.setattr(sources, "_derivations", lambda: None)
+    out = expand("<!-- gen: derivation first_step -->\n", ctx)
+    assert "Not generated yet" in out and "first_step" in out
+    monkeypatch.setenv("ADAMPROOFS_MATRIX_DIR", str(ROOT / "no-such-dir"))
+    sources.matrix_outputs.cache_clear()
+    assert "Not generated yet" in expand("<!-- gen: matrix -->\n", Context(ROOT, "x.md"))
+    sources.matrix_outputs.cache_clear()
+
+
+def test_figure_links_are_relative_to_the_page() -> None:
+    from adamproofs.docs_build.directives import Context, expand
+    out = expand('<!-- gen: figure step-size "A caption" -->\n',
+                 Context(root=ROOT, page="math/step-size.md"))
+    assert "](../figures/step-size.svg)" in out and "*A caption*" in out
+
+
+def test_docstring_rest_becomes_markdown() -> None:
+    from adamproofs.docs_build.griffe_docstrings import to_markdown
+    text = ("Intro :math:`x^2` and :class:`~adamproofs.config.Adam`.\n\n.. math::\n\n"
+            "    a = b\n\n>>> 1 + 1\n2\n")
+    out = to_markdown(text)
+    assert "$x^2$" in out and "`Adam`" in out
+    assert "$$\na = b\n$$" in out
+    assert "```pycon\n>>> 1 + 1\n2\n```" in out
+
+
+def test_step_size_figure_reaches_the_exact_worst_case_bound() -> None:
+    """The plotted worst-case curve is the exact supremum S(t) of the step-size page."""
+    from adamproofs.docs_build.figures import sparse_ratio, worst_case_ratio
+    b1, b2 = 0.9, 0.999
+    rho = b1 * b1 / b2
+
+    def S(t: int) -> float:  # adam-math §4.3
+        return ((1 - b1) / (1 - b1**t) * ((1 - b2**t) / (1 - b2)) ** 0.5
+                * ((1 - rho**t) / (1 - rho)) ** 0.5)
+    measured = worst_case_ratio("0.9", "0.999", 12)
+    for t in (1, 2, 5, 12):
+        assert measured[t - 1] == pytest.approx(S(t), rel=1e-12)
+    r = sparse_ratio("0.9", "0.999", [1, 12, 106])  # r(1) = 1, min at 12, first > 1 at 106
+    assert r[0] == pytest.approx(1, rel=1e-12)
+    assert r[1] == pytest.approx(0.48142923, abs=1e-8) and r[2] > 1
