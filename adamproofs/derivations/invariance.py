@@ -157,7 +157,8 @@ def eps_hat_rewrite(p: Proof) -> None:
     def oracle() -> tuple[bool, str]:
         grads = [f"{1 + (3 * n) % 7}e-6" for n in range(1, 51)]
         ctx = private_context(70)
-        hat = steps_of(Adam(lr="0.001", beta1="0.9", beta2="0.999", eps="1e-8", eps_placement="hat"), grads)
+        hat = steps_of(Adam(lr="0.001", beta1="0.9", beta2="0.999", eps="1e-8",
+                            eps_placement="hat"), grads)
         paper = steps_of(Adam(lr="0.001", beta1="0.9", beta2="0.999", eps="1e-8"), grads)
         from .. import reference
 

@@ -15,12 +15,13 @@ import sympy as sp
 from .core import private_context
 from .symbols import beta1, beta2, rho_of, t
 
-_X, _Y, _Z = sp.symbols("X Y Z", nonnegative=True)
+_X, _Y, _Z, _W = sp.symbols("X Y Z W", nonnegative=True)
 
 
 def powers_as_symbols(expr: Any) -> Any:
-    """``expr`` with β1^t, β2^t, (β1²/β2)^t replaced by the symbols X, Y, Z."""
-    return sp.sympify(expr).subs({rho_of() ** t: _Z}).subs({beta1**t: _X, beta2**t: _Y})
+    """``expr`` with β1^t, β2^t, (β1²/β2)^t, (β1/β2)^t replaced by the symbols X, Y, Z, W."""
+    return (sp.sympify(expr).subs({rho_of() ** t: _Z, (beta1 / beta2) ** t: _W})
+            .subs({beta1**t: _X, beta2**t: _Y}))
 
 
 def along_t(expr: Any, b1: str, b2: str, last: int, ctx: Any) -> Iterator[tuple[int, Any]]:
@@ -29,13 +30,13 @@ def along_t(expr: Any, b1: str, b2: str, last: int, ctx: Any) -> Iterator[tuple[
     body = powers_as_symbols(expr)
     if t in body.free_symbols:
         raise ValueError(f"{expr} depends on t other than through powers of the betas")
-    fn = sp.lambdify((beta1, beta2, _X, _Y, _Z), body, modules=[{"sqrt": ctx.sqrt}])
+    fn = sp.lambdify((beta1, beta2, _X, _Y, _Z, _W), body, modules=[{"sqrt": ctx.sqrt}])
     x1, x2 = ctx.mpf(b1), ctx.mpf(b2)
-    rho = x1 * x1 / x2
-    X, Y, Z = x1, x2, rho
+    rho, ratio = x1 * x1 / x2, x1 / x2
+    X, Y, Z, W = x1, x2, rho, ratio
     for n in range(1, last + 1):
-        yield n, fn(x1, x2, X, Y, Z)
-        X, Y, Z = X * x1, Y * x2, Z * rho
+        yield n, fn(x1, x2, X, Y, Z, W)
+        X, Y, Z, W = X * x1, Y * x2, Z * rho, W * ratio
 
 
 def first_exceeding(expr: Any, bound: Any, b1: str, b2: str, last: int,
