@@ -10,8 +10,8 @@
 from .config import (
     SGD,
     AdaGrad,
-    AdaMax,
     Adam,
+    AdaMax,
     ConfigError,
     Momentum,
     Nesterov,

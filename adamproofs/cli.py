@@ -16,7 +16,6 @@ from collections.abc import Sequence
 #: sub-command name -> module that registers it
 SUBCOMMANDS: dict[str, str] = {
     "check": "adamproofs.conformance.cli",
-    "selftest": "adamproofs.selftest",
     "derive": "adamproofs.derivations.cli",
     "compare": "adamproofs.compare.cli",
 }
