@@ -234,6 +234,9 @@ def make_implementation(target: Any = None, *, optimizer: str = "Adam",
       optimizer_kwargs: passed on every construction (e.g. ``amsgrad=True``).
     """
     keras = _import_keras(backend)
+    for own in BUILTIN_CLAIMS:  # Keras's own class given as module.path:attr
+        if target is not None and target is getattr(keras.optimizers, own, None):
+            target, optimizer = None, own
     if target is None:
         if optimizer not in BUILTIN_CLAIMS:
             raise TargetError(f"optimizer={optimizer!r} is not one of {tuple(BUILTIN_CLAIMS)}")

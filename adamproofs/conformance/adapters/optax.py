@@ -8,7 +8,11 @@ A target is a factory called as ``factory(learning_rate=α, b1=β1, b2=β2, eps=
     updates, state = tx.update(grads, state, params)
     params = optax.apply_updates(params, updates)  # θ_t = θ_{t-1} + u_t, cast to θ's dtype
 
-jitted by default (``jit=False`` runs it eagerly). float64 sessions run inside
+run eagerly by default, one correctly rounded XLA operation at a time (the
+arithmetic the error model describes); ``jit=True`` runs the update under
+``jax.jit`` as training loops do (XLA fusion then changes the rounding of some
+steps by an ulp or two, still within the error model; compiling costs a fraction
+of a second per hyperparameter set). float64 sessions run inside
 ``jax.enable_x64(True)`` (a context, so the process-wide setting is never
 changed); other dtypes run under whatever the process has configured.
 Checkpoints copy the state pytree to NumPy (``jax.tree_util.tree_map``) and back.
@@ -92,18 +96,12 @@ class OptaxSession:
         self._dtype = dtype
         jax, jnp, _ = impl.modules
         with _precision(jax, dtype):
-            self._tx = impl.transformation(hyper)
+            self._tx, self._update = impl.compiled(hyper, dtype)
             self._params = [jnp.array(np.array(p, dtype=dtype, copy=True)) for p in params]
             for i, p in enumerate(self._params):
                 if p.dtype != dtype:
                     raise TypeError(f"params[{i}]: jax made a {p.dtype} array from {dtype.name}")
             self._state = self._tx.init(self._params)
-            self._update = jax.jit(self._raw_update) if impl.jit else self._raw_update
-
-    def _raw_update(self, grads: list, state: Any, params: list) -> tuple[list, Any]:
-        optax = self._impl.modules[2]
-        updates, state = self._tx.update(grads, state, params)
-        return optax.apply_updates(params, updates), state
 
     def step(self, grads: Sequence[np.ndarray | None]) -> None:
         if len(grads) != len(self._params):
@@ -143,6 +141,7 @@ class OptaxImplementation:
         self.claims = dict(claims)
         self.jit = jit
         self.extra = dict(extra or {})
+        self._cache: dict[tuple, tuple[Any, Callable[..., Any]]] = {}
         try:
             names = set(inspect.signature(factory).parameters)
         except (TypeError, ValueError):
@@ -172,6 +171,24 @@ class OptaxImplementation:
                               "GradientTransformation (an object with init and update)")
         return tx
 
+    def compiled(self, hyper: Hyper, dtype: np.dtype) -> tuple[Any, Callable[..., Any]]:
+        """The transformation for ``hyper`` and its update function ``(grads, state, params)
+        -> (params, state)``, jitted when ``jit``; cached so that sessions with the same
+        hyperparameters (checkpoint/resume, replays) compile once."""
+        key = (tuple(sorted(hyper.as_dict().items())), dtype.name)
+        if key not in self._cache:
+            jax, _, optax = self.modules
+            tx = self.transformation(hyper)
+
+            def update(grads: list, state: Any, params: list) -> tuple[list, Any]:
+                updates, state = tx.update(grads, state, params)
+                return optax.apply_updates(params, updates), state
+
+            if len(self._cache) >= 64:  # bounded: drop the oldest entry
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = (tx, jax.jit(update) if self.jit else update)
+        return self._cache[key]
+
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> OptaxSession:
         dtype = np.dtype(dtype)
         if dtype.name not in self.features:
@@ -180,7 +197,7 @@ class OptaxImplementation:
         return OptaxSession(self, hyper, params, dtype)
 
 
-def make_implementation(target: Any = None, *, alias: str = "adam", jit: bool = True,
+def make_implementation(target: Any = None, *, alias: str = "adam", jit: bool = False,
                         claims: dict[str, Any] | None = None,
                         **factory_kwargs: Any) -> OptaxImplementation:
     """The optax adapter.
@@ -189,17 +206,20 @@ def make_implementation(target: Any = None, *, alias: str = "adam", jit: bool = 
       target: ``None`` for optax's own ``alias`` (``"adam"``, ``"adamw"``, ``"amsgrad"``),
         or the user's factory returning a GradientTransformation.
       alias: which optax alias when ``target`` is None.
-      jit: run the update under ``jax.jit`` (how optax is used in practice).
+      jit: run the update under ``jax.jit`` (how training loops use optax); default eager.
       claims: the variant the target says it follows (defaults: the alias's known one).
       factory_kwargs: passed to the factory on every call (e.g. ``eps_root``,
         ``bias_correction_nu``).
     """
     _, _, optax = _import_optax()
+    for own in BUILTIN_CLAIMS:  # optax's own alias given as module.path:attr
+        if target is not None and target is getattr(optax, own, None):
+            target, alias = None, own
     if target is None:
         if alias not in BUILTIN_CLAIMS:
             raise TargetError(f"alias={alias!r} is not one of {tuple(BUILTIN_CLAIMS)}")
         factory = getattr(optax, alias)
-        name = f"optax.{alias} {optax.__version__}"
+        name = f"optax.{alias} {optax.__version__} ({'jit' if jit else 'eager'})"
         known = dict(BUILTIN_CLAIMS[alias])
         if factory_kwargs:
             known = {}  # changed behaviour: nothing is known about it
