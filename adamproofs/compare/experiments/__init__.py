@@ -1,0 +1,45 @@
+"""One module per problem; each exposes ``NAME``, ``TITLE`` and ``run(ctx) -> ProblemReport``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+#: problem name -> module (in the order the CLI runs them)
+PROBLEMS: dict[str, str] = {
+    "quadratic": "adamproofs.compare.experiments.quadratic",
+    "rosenbrock": "adamproofs.compare.experiments.rosenbrock",
+    "logistic": "adamproofs.compare.experiments.logistic",
+    "sparse": "adamproofs.compare.experiments.sparse",
+    "mlp": "adamproofs.compare.experiments.mlp",
+    "nonstationary": "adamproofs.compare.experiments.nonstationary",
+    "reddi": "adamproofs.compare.experiments.reddi",
+    "bias_correction": "adamproofs.compare.experiments.bias_correction",
+    "stepsize": "adamproofs.compare.experiments.stepsize",
+    "newton": "adamproofs.compare.experiments.newton",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Run settings shared by every problem."""
+
+    out: Path
+    seeds: int = 5
+    quick: bool = False
+    jobs: int = 1
+
+    @property
+    def seed_list(self) -> tuple[int, ...]:
+        return tuple(range(self.seeds))
+
+    def figdir(self, name: str) -> Path:
+        return self.out / name
+
+
+def module(name: str):  # -> the experiment module
+    import importlib
+
+    if name not in PROBLEMS:
+        raise KeyError(f"problem {name!r} is not one of {tuple(PROBLEMS)!r}")
+    return importlib.import_module(PROBLEMS[name])

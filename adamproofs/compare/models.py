@@ -1,0 +1,242 @@
+r"""Models with hand-written NumPy gradients, on one flat parameter vector θ.
+
+- :class:`SoftmaxRegression`: multinomial logistic regression with L2 penalty
+  :math:`\frac{1}{N}\sum_n -\log p_{n,y_n} + \frac{\lambda}{2}\|W\|^2` (with its exact
+  Hessian, for Newton's method).
+- :class:`SparseLogistic`: binary logistic regression on sparse features, with the
+  paper's dropout noise on the inputs.
+- :class:`MLP`: a fully connected network (ReLU or tanh), optional dropout on the hidden
+  layers, softmax cross-entropy or squared-error loss (an autoencoder when the target is
+  the input).
+
+Minibatches are drawn without replacement from the run's rng at every step.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import digits, zipf_bag_of_words
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def batch_indices(n: int, batch: int | None, rng: np.random.Generator) -> np.ndarray | slice:
+    """A minibatch of ``batch`` distinct rows drawn from the run's rng (all rows if None)."""
+    if batch is None or batch >= n:
+        return slice(None)
+    return rng.choice(n, size=batch, replace=False)
+
+
+@dataclass
+class SoftmaxRegression:
+    """Digits, 10 classes, 64 pixels + bias; θ = W.ravel() with W of shape (65, 10)."""
+
+    batch: int | None = 128
+    l2: float = 1e-3
+    init_scale: float = 0.01
+
+    def __post_init__(self) -> None:
+        x, y = digits()
+        self.x = np.hstack([x, np.ones((x.shape[0], 1))])
+        self.y = y
+        self.k = 10
+        self.onehot = np.eye(self.k)[y]
+        self.dim = self.x.shape[1] * self.k
+
+    def init(self, rng: np.random.Generator) -> np.ndarray:
+        return self.init_scale * rng.standard_normal(self.dim)
+
+    def _w(self, theta: np.ndarray) -> np.ndarray:
+        return theta.reshape(self.x.shape[1], self.k)
+
+    def loss_grad(self, theta: np.ndarray, idx: np.ndarray | slice) -> tuple[float, np.ndarray]:
+        w = self._w(theta)
+        xb, yb = self.x[idx], self.onehot[idx]
+        p = _softmax(xb @ w)
+        n = xb.shape[0]
+        loss = -np.sum(yb * np.log(np.maximum(p, 1e-300))) / n + 0.5 * self.l2 * np.dot(
+            theta, theta)
+        g = xb.T @ (p - yb) / n + self.l2 * w
+        return float(loss), g.reshape(-1)
+
+    def grad(self, theta: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+        return self.loss_grad(theta, batch_indices(self.x.shape[0], self.batch, rng))[1]
+
+    def loss(self, theta: np.ndarray, t: int = 0) -> float:
+        return self.loss_grad(theta, slice(None))[0]
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        r"""Full-batch Hessian: :math:`\frac1N\sum_n (\mathrm{diag}(p_n)-p_np_n^T)\otimes
+        x_nx_n^T + \lambda I`, in θ's index order (feature-major, class-minor)."""
+        p = _softmax(self.x @ self._w(theta))
+        n, d = self.x.shape
+        a = -p[:, :, None] * p[:, None, :]
+        a[:, np.arange(self.k), np.arange(self.k)] += p
+        xx = (self.x[:, :, None] * self.x[:, None, :]).reshape(n, d * d)
+        h = (xx.T @ a.reshape(n, self.k * self.k)) / n  # (d*d, k*k)
+        h = h.reshape(d, d, self.k, self.k).transpose(0, 2, 1, 3).reshape(d * self.k,
+                                                                          d * self.k)
+        h[np.diag_indices_from(h)] += self.l2
+        return h
+
+
+@dataclass
+class SparseLogistic:
+    """Binary logistic regression on the Zipf bag-of-words (θ = word weights + bias).
+
+    Gradient noise as in the paper's IMDB experiment: each present feature of the
+    minibatch is dropped with probability ``dropout`` (kept ones scaled by 1/(1-p)).
+    """
+
+    batch: int = 64
+    dropout: float = 0.5
+    n_docs: int = 2000
+    vocab: int = 2000
+
+    def __post_init__(self) -> None:
+        self.x, self.y, _ = zipf_bag_of_words(self.n_docs, self.vocab)
+        self.dim = self.vocab + 1
+
+    def init(self, rng: np.random.Generator) -> np.ndarray:
+        return np.zeros(self.dim)
+
+    def _loss_grad(self, theta: np.ndarray, xb, yb: np.ndarray) -> tuple[float, np.ndarray]:
+        z = xb @ theta[:-1] + theta[-1]
+        # log(1+e^z) - y z, computed stably
+        loss = float(np.mean(np.logaddexp(0.0, z) - yb * z))
+        r = (1.0 / (1.0 + np.exp(-z)) - yb) / yb.size
+        g = np.empty(self.dim)
+        g[:-1] = xb.T @ r
+        g[-1] = r.sum()
+        return loss, g
+
+    def grad(self, theta: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+        idx = batch_indices(self.n_docs, self.batch, rng)
+        xb = self.x[idx].copy()
+        if self.dropout > 0:
+            keep = rng.random(xb.data.size) >= self.dropout
+            xb.data *= keep / (1.0 - self.dropout)
+        return self._loss_grad(theta, xb, self.y[idx])[1]
+
+    def loss(self, theta: np.ndarray, t: int = 0) -> float:
+        return self._loss_grad(theta, self.x, self.y)[0]
+
+
+@dataclass
+class MLP:
+    """A network on the digits: ``hidden`` layer widths, activation, dropout, loss.
+
+    ``task="classify"``: softmax cross-entropy on the labels; ``task="autoencode"``:
+    mean over samples of ½‖x̂ - x‖² (the input is the target).
+    """
+
+    hidden: tuple[int, ...] = (128, 128)
+    activation: str = "relu"
+    dropout: float = 0.2
+    task: str = "classify"
+    batch: int = 128
+
+    def __post_init__(self) -> None:
+        if self.activation not in ("relu", "tanh"):
+            raise ValueError(f"activation={self.activation!r} is not one of ('relu', 'tanh')")
+        if self.task not in ("classify", "autoencode"):
+            raise ValueError(f"task={self.task!r} is not one of ('classify', 'autoencode')")
+        x, y = digits()
+        self.x = x
+        self.target = np.eye(10)[y] if self.task == "classify" else x
+        sizes = (x.shape[1], *self.hidden, self.target.shape[1])
+        self.shapes = [(a, b) for a, b in itertools.pairwise(sizes)]
+        self.offsets = [0]
+        for a, b in self.shapes:
+            self.offsets.append(self.offsets[-1] + a * b + b)
+        self.dim = self.offsets[-1]
+
+    def layers(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        for (a, b), o in zip(self.shapes, self.offsets):
+            out.append((theta[o:o + a * b].reshape(a, b), theta[o + a * b:o + a * b + b]))
+        return out
+
+    def init(self, rng: np.random.Generator) -> np.ndarray:
+        """He (ReLU) or Glorot (tanh) normal initialisation, zero biases."""
+        theta = np.zeros(self.dim)
+        for (w, _), (a, b) in zip(self.layers(theta), self.shapes):
+            scale = np.sqrt(2.0 / a) if self.activation == "relu" else np.sqrt(2.0 / (a + b))
+            w[...] = scale * rng.standard_normal((a, b))
+        return theta
+
+    def loss_grad(self, theta: np.ndarray, idx: np.ndarray | slice,
+                  rng: np.random.Generator | None) -> tuple[float, np.ndarray]:
+        """Loss and gradient on the rows ``idx``; dropout is applied only when rng is given."""
+        layers = self.layers(theta)
+        h = self.x[idx]
+        target = self.target[idx]
+        n = h.shape[0]
+        acts, masks, derivs = [h], [], []
+        for i, (w, b) in enumerate(layers):
+            z = h @ w + b
+            if i == len(layers) - 1:
+                break
+            if self.activation == "relu":
+                h = np.maximum(z, 0.0)
+                derivs.append(z > 0)
+            else:
+                h = np.tanh(z)
+                derivs.append(1.0 - h * h)
+            mask = None
+            if rng is not None and self.dropout > 0:
+                mask = (rng.random(h.shape) >= self.dropout) / (1.0 - self.dropout)
+                h = h * mask
+            masks.append(mask)
+            acts.append(h)
+        if self.task == "classify":
+            p = _softmax(z)
+            loss = -np.sum(target * np.log(np.maximum(p, 1e-300))) / n
+            dz = (p - target) / n
+        else:
+            r = z - target
+            loss = 0.5 * np.sum(r * r) / n
+            dz = r / n
+        grad = np.empty_like(theta)
+        glayers = self.layers(grad)
+        for i in range(len(layers) - 1, -1, -1):
+            gw, gb = glayers[i]
+            np.dot(acts[i].T, dz, out=gw)
+            gb[...] = dz.sum(axis=0)
+            if i == 0:
+                break
+            dh = dz @ layers[i][0].T
+            if masks[i - 1] is not None:
+                dh *= masks[i - 1]
+            dz = dh * derivs[i - 1]
+        return float(loss), grad
+
+    def grad(self, theta: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+        idx = batch_indices(self.x.shape[0], self.batch, rng)
+        return self.loss_grad(theta, idx, rng)[1]
+
+    def loss(self, theta: np.ndarray, t: int = 0) -> float:
+        return self.loss_grad(theta, slice(None), None)[0]
+
+
+def softmax_regression(**kw: object) -> SoftmaxRegression:
+    return SoftmaxRegression(**kw)  # type: ignore[arg-type]
+
+
+def sparse_logistic(**kw: object) -> SparseLogistic:
+    return SparseLogistic(**kw)  # type: ignore[arg-type]
+
+
+def mlp(**kw: object) -> MLP:
+    if "hidden" in kw:
+        kw["hidden"] = tuple(kw["hidden"])  # type: ignore[arg-type]
+    return MLP(**kw)  # type: ignore[arg-type]

@@ -1,0 +1,115 @@
+"""What a problem hands back, and how it is written: JSON, CSV, Markdown.
+
+Layout under ``--out DIR`` (names are stable so the docs can embed them)::
+
+    DIR/summary.md                       index: one line per problem, links
+    DIR/<problem>/summary.md             title, what it shows, table, figures
+    DIR/<problem>/results.json           every number (and the settings used)
+    DIR/<problem>/results.csv            the summary table
+    DIR/<problem>/<figure>.png|.svg      figures
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ProblemReport:
+    """One problem's results: table rows (dicts, ``columns`` in order), numbers, figures."""
+
+    name: str
+    title: str
+    description: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    numbers: dict[str, Any]
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (stem, caption)
+    findings: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "diverged" if value > 0 else "-inf"
+        if value == 0:
+            return "0"
+        if abs(value) >= 1e4 or abs(value) < 1e-3:
+            return f"{value:.3e}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    head = "| " + " | ".join(columns) + " |"
+    rule = "|" + "|".join("---" for _ in columns) + "|"
+    body = ["| " + " | ".join(_fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join([head, rule, *body])
+
+
+def write(report: ProblemReport, out: Path) -> list[Path]:
+    """Write one problem's files under ``out/<name>/``; returns the paths written."""
+    d = out / report.name
+    d.mkdir(parents=True, exist_ok=True)
+    written = []
+    data = {"problem": report.name, "title": report.title, "settings": report.settings,
+            "table": report.rows, "numbers": report.numbers, "findings": report.findings,
+            "figures": [f"{stem}.png" for stem, _ in report.figures]}
+    path = d / "results.json"
+    path.write_text(json.dumps(_jsonable(data), indent=1, sort_keys=True) + "\n")
+    written.append(path)
+    path = d / "results.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=report.columns, extrasaction="ignore",
+                           lineterminator="\n")
+        w.writeheader()
+        for row in report.rows:
+            w.writerow({c: _jsonable(row.get(c, "")) for c in report.columns})
+    written.append(path)
+    lines = [f"# {report.title}", "", report.description.strip(), ""]
+    if report.findings:
+        lines += ["**Findings (measured in this run):**", ""]
+        lines += [f"- {f}" for f in report.findings] + [""]
+    lines += [markdown_table(report.columns, report.rows), ""]
+    for stem, caption in report.figures:
+        lines += [f"![{caption}]({stem}.png)", "", f"*{caption}*", ""]
+    settings = ", ".join(f"{k} = {_fmt(v)}" for k, v in report.settings.items())
+    lines += [f"Settings: {settings}.", ""]
+    path = d / "summary.md"
+    path.write_text("\n".join(lines))
+    written.append(path)
+    return written
+
+
+def write_index(reports: list[ProblemReport], out: Path, header: str) -> Path:
+    """``out/summary.md``: one row per problem with its first finding and links."""
+    lines = ["# Adam and the optimizers it came from", "", header.strip(), "",
+             "| problem | what it shows | details |", "|---|---|---|"]
+    for r in reports:
+        first = r.findings[0] if r.findings else r.title
+        lines.append(f"| {r.title} | {first} | [{r.name}/summary.md]({r.name}/summary.md) |")
+    path = out / "summary.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

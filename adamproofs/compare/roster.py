@@ -1,0 +1,101 @@
+"""The optimizers compared, built from :mod:`adamproofs.config` (no update rule lives here).
+
+Every entry maps a short key to a label, a fixed colour (the same in every figure)
+and a factory ``lr -> config``. Hyperparameters other than the learning rate are
+the foundation's defaults (the papers' defaults): momentum μ = 0.9, RMSProp
+ρ = 0.99, ε as configured, Adam β1 = 0.9, β2 = 0.999, ε = 1e-8, AdaMax
+β1 = 0.9, β2 = 0.999. AMSGrad is Adam with ``amsgrad="max_raw"`` (PyTorch's form).
+
+Learning-rate sweeps (the Adam paper picks each optimizer's best rate from a grid):
+a problem names a grid of half-decades, e.g. 1e-3, 3e-3, ..., 1; ``--quick`` keeps
+only the decades (1e-3, 1e-2, ...). The best rate is the one with the lowest mean
+over seeds of the problem's score (final loss); a run that diverges scores +inf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..config import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, OptimizerConfig, RMSProp
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One compared optimizer: display label, colour, and ``lr -> config``."""
+
+    key: str
+    label: str
+    color: str
+    make: Callable[[float], OptimizerConfig]
+
+
+def _sgd(lr: float) -> OptimizerConfig:
+    return SGD(lr=lr)
+
+
+def _momentum(lr: float) -> OptimizerConfig:
+    return Momentum(lr=lr, momentum=0.9)
+
+
+def _nesterov(lr: float) -> OptimizerConfig:
+    return Nesterov(lr=lr, momentum=0.9)
+
+
+def _adagrad(lr: float) -> OptimizerConfig:
+    return AdaGrad(lr=lr)
+
+
+def _rmsprop(lr: float) -> OptimizerConfig:
+    return RMSProp(lr=lr)
+
+
+def _adam(lr: float) -> OptimizerConfig:
+    return Adam(lr=lr)
+
+
+def _adamax(lr: float) -> OptimizerConfig:
+    return AdaMax(lr=lr)
+
+
+def _amsgrad(lr: float) -> OptimizerConfig:
+    return Adam(lr=lr, amsgrad="max_raw")
+
+
+ROSTER: dict[str, Entry] = {e.key: e for e in (
+    Entry("sgd", "GD / SGD", "#7f7f7f", _sgd),
+    Entry("momentum", "Momentum (μ=0.9)", "#1f77b4", _momentum),
+    Entry("nesterov", "Nesterov (μ=0.9)", "#17becf", _nesterov),
+    Entry("adagrad", "AdaGrad", "#2ca02c", _adagrad),
+    Entry("rmsprop", "RMSProp (ρ=0.99)", "#9467bd", _rmsprop),
+    Entry("adam", "Adam", "#d62728", _adam),
+    Entry("adamax", "AdaMax", "#ff7f0e", _adamax),
+    Entry("amsgrad", "AMSGrad", "#8c564b", _amsgrad),
+)}
+
+#: The six of the teaching material's pictures (issue 5, problem 1).
+CLASSIC = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+#: Everything in the roster.
+ALL = tuple(ROSTER)
+
+
+def entry(key: str) -> Entry:
+    """The roster entry for ``key`` (a clear error for an unknown one)."""
+    if key not in ROSTER:
+        raise KeyError(f"optimizer {key!r} is not one of {tuple(ROSTER)!r}")
+    return ROSTER[key]
+
+
+def half_decades(low_exp: int, high_exp: int) -> tuple[float, ...]:
+    """The grid 1e{low}, 3e{low}, ..., 1e{high} (values rounded to 1 significant digit)."""
+    out: list[float] = []
+    for e in range(low_exp, high_exp + 1):
+        out.append(float(f"1e{e}"))
+        if e < high_exp:
+            out.append(float(f"3e{e}"))
+    return tuple(out)
+
+
+def quick_grid(grid: Sequence[float]) -> tuple[float, ...]:
+    """The decades of a half-decade grid (what ``--quick`` sweeps)."""
+    return tuple(x for x in grid if f"{x:.0e}".startswith("1e"))

@@ -1,0 +1,316 @@
+r"""Run one optimizer on one problem, and grids of such runs through joblib.
+
+A *problem* is any object with
+
+- ``dim``: number of parameters (one flat float64 vector θ);
+- ``init(rng) -> θ0``;
+- ``grad(theta, t, rng) -> g``: the (stochastic) gradient of :math:`f_t` at
+  :math:`\theta_{t-1}`, t counted from 1;
+- ``loss(theta, t) -> float``: the evaluation objective recorded in the curves
+  (full-batch loss, or tracking error for online problems);
+- ``project(theta)`` (optional, in place): a projection applied after each step
+  (Reddi's problem clips θ to [-1, 1]; an adapter around the optimizer, not a rule).
+
+The update itself is always :class:`adamproofs.fast.Optimizer`. A step-size
+schedule :math:`\alpha_t = \alpha/\sqrt{t}` is applied by swapping the optimizer's
+config for ``config.replace(lr=α/√t)`` before step t.
+
+Grids (optimizer × lr × seed) go through ``joblib.Parallel``; each task carries a
+small picklable :class:`ProblemSpec` and builds (and caches) its problem in the
+worker, so any joblib backend (loky, threading, Dask, Ray) runs them unchanged.
+Results come back in task order, so the output does not depend on ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..config import OptimizerConfig
+from ..fast import Optimizer
+from .roster import entry
+
+#: A run whose loss exceeds this multiple of its initial loss (or is not finite) is
+#: declared diverged and stopped; its remaining recorded losses are +inf.
+DIVERGED_FACTOR = 1e8
+
+
+class Problem(Protocol):
+    dim: int
+
+    def init(self, rng: np.random.Generator) -> np.ndarray: ...
+
+    def grad(self, theta: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray: ...
+
+    def loss(self, theta: np.ndarray, t: int) -> float: ...
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """A picklable recipe: ``factory`` is ``"module:function"`` and ``kwargs`` its arguments."""
+
+    factory: str
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @staticmethod
+    def of(factory: str, **kwargs: Any) -> ProblemSpec:
+        return ProblemSpec(factory, tuple(sorted(kwargs.items())))
+
+    def build(self) -> Problem:
+        return _build(self)
+
+
+@lru_cache(maxsize=16)
+def _build(spec: ProblemSpec) -> Problem:
+    import importlib
+
+    module_name, _, func = spec.factory.partition(":")
+    return getattr(importlib.import_module(module_name), func)(**dict(spec.kwargs))
+
+
+def seed_for(*parts: Any) -> int:
+    """A stable 32-bit seed from labels (crc32; independent of PYTHONHASHSEED)."""
+    return zlib.crc32(repr(parts).encode())
+
+
+@dataclass
+class RunResult:
+    """What one run records: losses at ``steps`` (0 = before the first step)."""
+
+    steps: np.ndarray
+    losses: np.ndarray
+    diverged: bool
+    theta: np.ndarray
+    path: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def optimize(problem: Problem, config: OptimizerConfig, steps: int, seed: int, *,
+             schedule: str = "constant", record_every: int = 1, keep_path: bool = False,
+             theta0: np.ndarray | None = None) -> RunResult:
+    """Run ``config`` for ``steps`` steps from ``problem.init`` (or a copy of ``theta0``).
+
+    ``schedule``: ``"constant"`` (α) or ``"inv_sqrt"`` (α_t = α/√t).
+    """
+    if schedule not in ("constant", "inv_sqrt"):
+        raise ValueError(f"schedule={schedule!r} is not one of ('constant', 'inv_sqrt')")
+    if steps < 1 or record_every < 1:
+        raise ValueError(f"steps={steps!r} and record_every={record_every!r} must be >= 1")
+    rng = np.random.default_rng(seed)
+    theta = (problem.init(rng) if theta0 is None else np.array(theta0, dtype=np.float64))
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    opt = Optimizer(config, [theta])
+    project = getattr(problem, "project", None)
+    record = list(range(0, steps + 1, record_every))
+    if record[-1] != steps:
+        record.append(steps)
+    losses = np.full(len(record), np.inf)
+    path = np.empty((steps + 1, theta.size)) if keep_path else None
+    if path is not None:
+        path[0] = theta
+    l0 = problem.loss(theta, 0)
+    losses[0] = l0
+    limit = DIVERGED_FACTOR * max(abs(l0), 1e-12)
+    base_lr = float(config.lr)
+    k = 1
+    diverged = False
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for t in range(1, steps + 1):
+            if schedule == "inv_sqrt":
+                opt.config = scheduled(config, base_lr / math.sqrt(t))
+            g = problem.grad(theta, t, rng)
+            opt.step([g])
+            if project is not None:
+                project(theta)
+            if path is not None:
+                path[t] = theta
+            if k < len(record) and record[k] == t:
+                val = problem.loss(theta, t)
+                if not np.isfinite(val) or abs(val) > limit or not np.all(np.isfinite(theta)):
+                    diverged = True
+                    if path is not None:
+                        path = path[: t + 1]
+                    break
+                losses[k] = val
+                k += 1
+    return RunResult(np.asarray(record), losses, diverged, theta.copy(), path)
+
+
+@lru_cache(maxsize=65536)
+def scheduled(config: OptimizerConfig, lr: float) -> OptimizerConfig:
+    """``config.replace(lr=lr)``, cached: validation costs more than a small step, and every
+    seed of a sweep cell asks for the same sequence of rates."""
+    return config.replace(lr=lr)
+
+
+# -- grids ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """One cell of a grid: optimizer key (or an explicit config), lr, seed, run options."""
+
+    problem: ProblemSpec
+    optimizer: str
+    lr: float
+    seed: int
+    steps: int
+    schedule: str = "constant"
+    record_every: int = 1
+    keep_path: bool = False
+    config: OptimizerConfig | None = None  # overrides the roster entry when given
+    tag: str = ""
+
+
+def run_task(task: Task) -> RunResult:
+    """Worker body: build the problem (cached per process) and run the task.
+
+    BLAS runs single-threaded inside a task: the matrices are small, parallelism comes
+    from the grid, and OpenBLAS threads spinning on a busy machine cost 100x.
+    """
+    with single_threaded_blas():
+        return _run_task(task)
+
+
+def single_threaded_blas() -> Any:
+    """``threadpoolctl.threadpool_limits(1)`` when threadpoolctl is installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
+
+
+def _run_task(task: Task) -> RunResult:
+    cfg = task.config if task.config is not None else entry(task.optimizer).make(task.lr)
+    problem = task.problem.build()
+    seed = seed_for(task.problem.factory, task.seed)  # same seed -> same data order for all
+    return optimize(problem, cfg, task.steps, seed, schedule=task.schedule,
+                    record_every=task.record_every, keep_path=task.keep_path)
+
+
+class Progress:
+    """Prints ``label: done/total`` to stderr at most every ``every_s`` seconds and at the end."""
+
+    def __init__(self, label: str, total: int, every_s: float = 2.0,
+                 stream: Any = None) -> None:
+        self.label, self.total, self.every_s = label, total, every_s
+        self.stream = stream if stream is not None else sys.stderr
+        self.done = 0
+        self.start = self.last = time.monotonic()
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self.done == self.total or now - self.last >= self.every_s:
+            self.last = now
+            print(f"  {self.label}: {self.done}/{self.total} runs "
+                  f"({now - self.start:.1f} s)", file=self.stream, flush=True)
+
+
+def run_grid(tasks: Sequence[Task], jobs: int = 1, label: str = "grid") -> list[RunResult]:
+    """Run ``tasks`` with ``joblib.Parallel(n_jobs=jobs)``; results in task order."""
+    from joblib import Parallel, delayed
+
+    progress = Progress(label, len(tasks))
+    if jobs == 1:
+        out = []
+        for task in tasks:
+            out.append(run_task(task))
+            progress.update()
+        return out
+    results: list[RunResult] = []
+    gen: Iterable[RunResult] = Parallel(n_jobs=jobs, return_as="generator")(
+        delayed(run_task)(task) for task in tasks)
+    for res in gen:
+        results.append(res)
+        progress.update()
+    return results
+
+
+# -- sweeps and statistics --------------------------------------------------------------
+
+
+def final_score(res: RunResult, tail: float = 0.1) -> float:
+    """Mean recorded loss over the last ``tail`` fraction of the run; +inf if it diverged."""
+    if res.diverged:
+        return math.inf
+    n = max(1, round(len(res.losses) * tail))
+    return float(np.mean(res.losses[-n:]))
+
+
+@dataclass
+class Sweep:
+    """A learning-rate sweep of several optimizers over seeds, and each one's best rate."""
+
+    optimizers: tuple[str, ...]
+    lrs: tuple[float, ...]
+    seeds: tuple[int, ...]
+    runs: dict[tuple[str, float, int], RunResult]
+    score: Callable[[RunResult], float] = final_score
+
+    def scores(self, opt: str, lr: float) -> np.ndarray:
+        return np.array([self.score(self.runs[opt, lr, s]) for s in self.seeds])
+
+    def mean_score(self, opt: str, lr: float) -> float:
+        s = self.scores(opt, lr)
+        return math.inf if not np.all(np.isfinite(s)) else float(np.mean(s))
+
+    def best_lr(self, opt: str) -> float:
+        """Lowest mean score; ties go to the smaller rate."""
+        return min(self.lrs, key=lambda lr: (self.mean_score(opt, lr), lr))
+
+    def best_runs(self, opt: str) -> list[RunResult]:
+        lr = self.best_lr(opt)
+        return [self.runs[opt, lr, s] for s in self.seeds]
+
+    def table(self) -> list[dict[str, Any]]:
+        """Rows: optimizer, best lr, final score mean/std/min/max over seeds, diverged runs."""
+        rows = []
+        for opt in self.optimizers:
+            lr = self.best_lr(opt)
+            s = self.scores(opt, lr)
+            finite = s[np.isfinite(s)]
+            rows.append({
+                "optimizer": opt, "label": entry(opt).label, "best_lr": lr,
+                "final_mean": float(np.mean(s)) if finite.size == s.size else math.inf,
+                "final_std": float(np.std(s)) if finite.size == s.size else math.inf,
+                "final_min": float(np.min(s)), "final_max": float(np.max(s)),
+                "diverged_runs_at_best": int(s.size - finite.size),
+            })
+        return rows
+
+    def grid_numbers(self) -> dict[str, dict[str, float]]:
+        """Mean score for every (optimizer, lr), for the JSON output."""
+        return {opt: {f"{lr:g}": self.mean_score(opt, lr) for lr in self.lrs}
+                for opt in self.optimizers}
+
+
+def sweep(problem: ProblemSpec, optimizers: Sequence[str], lrs: Sequence[float],
+          seeds: Sequence[int], steps: int, *, jobs: int = 1, label: str = "sweep",
+          schedule: str = "constant", record_every: int = 1,
+          score: Callable[[RunResult], float] = final_score) -> Sweep:
+    """Run the full grid optimizer × lr × seed and return a :class:`Sweep`."""
+    keys = [(o, lr, s) for o in optimizers for lr in lrs for s in seeds]
+    tasks = [Task(problem, o, lr, s, steps, schedule=schedule, record_every=record_every)
+             for o, lr, s in keys]
+    results = run_grid(tasks, jobs=jobs, label=label)
+    return Sweep(tuple(optimizers), tuple(lrs), tuple(seeds), dict(zip(keys, results)),
+                 score=score)
+
+
+def band(curves: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, min and max over seeds of equally long curves (inf where any run diverged)."""
+    arr = np.vstack(curves)
+    with np.errstate(invalid="ignore"):
+        return arr.mean(axis=0), arr.min(axis=0), arr.max(axis=0)
