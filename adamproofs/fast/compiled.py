@@ -176,35 +176,52 @@ if _numba is not None:
                              ez)
 
 
+_Plan = tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
+_PLANS: dict[int, tuple[Adam, _Plan]] = {}
+
+
+def _plan(cfg: Adam) -> _Plan:
+    """The variant flags of ``cfg`` (cached per config object: ``has_decay`` is not free)."""
+    hit = _PLANS.get(id(cfg))
+    if hit is not None and hit[0] is cfg:
+        return hit[1]
+    decay = cfg.decay if cfg.has_decay else None
+    l2 = decay == "l2"
+    form, place = cfg.amsgrad, cfg.eps_placement
+    corrected = form in ("max_corrected", "max_uncorrected")
+    plan = (
+        l2,
+        bool(cfg.maximize and l2),  # sg = -1: λθ - g
+        bool(cfg.maximize and not l2),  # c1 -> -c1: m - (1-β1)g
+        form == "max_corrected",  # s4 = 1-β2^t
+        place == "paper" and not corrected,  # s1 = √(1-β2^t)
+        place == "root" and not corrected,  # s2 = 1-β2^t
+        place == "hat" and corrected,  # s3 = 1-β2^t
+        decay == "decoupled",  # sb = 1-αλ
+        decay == "decoupled_after",  # sa = 1-αλ
+        place == "root",
+        form is not None,
+    )
+    if len(_PLANS) > 1024:
+        _PLANS.clear()
+    _PLANS[id(cfg)] = (cfg, plan)  # the reference keeps id(cfg) from being reused
+    return plan
+
+
 def adam_constants(cfg: Adam, s: Scalars) -> tuple[np.ndarray, bool, bool, bool, bool]:
     """The scalar array ``k`` and the flags ``(l2, root, ez, ams)`` of one step.
 
-    Every entry is one of the NumPy kernel's rounded scalars, its exact negation,
-    or exactly 1 or 0, so the compiled loop rounds exactly where the NumPy one does.
+    Every entry of ``k`` is one of the NumPy kernel's rounded scalars, its exact
+    negation, or exactly 1 or 0, so the compiled loop rounds where the NumPy one does.
     """
+    l2, neg_g, neg_c1, s4_bc2, s1_sq, s2_bc2, s3_bc2, before, after, root, ams = _plan(cfg)
     dt = type(s.b1)
     one = dt(1)
-    l2 = bool(cfg.has_decay and cfg.decay == "l2")
-    # maximize: the NumPy kernel subtracts (1-β1)g from m, or forms λθ - g under L2
-    sg = dt(-1) if (cfg.maximize and l2) else one
-    c1 = -s.c1 if (cfg.maximize and not l2) else s.c1
-    form, place = cfg.amsgrad, cfg.eps_placement
-    corrected = form in ("max_corrected", "max_uncorrected")
-    s4 = s.bc2 if form == "max_corrected" else one
-    s1 = s2 = s3 = one
-    if place == "paper" and not corrected:
-        s1 = s.sqrt_bc2
-    elif place == "root" and not corrected:
-        s2 = s.bc2
-    elif place == "hat" and corrected:
-        s3 = s.bc2
-    decoupled = cfg.has_decay and cfg.decay == "decoupled"
-    after = cfg.has_decay and cfg.decay == "decoupled_after"
-    sb = s.shrink if decoupled else one
-    sa = s.shrink if after else one
-    k = np.array([s.b1, c1, s.b2, s.c2, s.wd, sg, s1, s2, s3, s4, s.eps, s.step_size,
-                  sb, sa, dt(0)], dtype=dt)
-    return k, l2, place == "root", bool(s.eps == 0), form is not None
+    k = np.array([s.b1, -s.c1 if neg_c1 else s.c1, s.b2, s.c2, s.wd, dt(-1) if neg_g else one,
+                  s.sqrt_bc2 if s1_sq else one, s.bc2 if s2_bc2 else one,
+                  s.bc2 if s3_bc2 else one, s.bc2 if s4_bc2 else one, s.eps, s.step_size,
+                  s.shrink if before else one, s.shrink if after else one, dt(0)], dtype=dt)
+    return k, l2, root, bool(s.eps == 0), ams
 
 
 def adam_kernel(cfg: Adam, s: Scalars, p: np.ndarray, g: np.ndarray,
