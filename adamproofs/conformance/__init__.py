@@ -20,7 +20,26 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Hyper", "Implementation", "Session", "TargetError", "check", "load_target"]
+__all__ = ["Hyper", "Implementation", "Session", "TargetError", "assert_conforms", "check",
+           "load_target"]
+
+
+def assert_conforms(target: Any, **kwargs: Any) -> Any:
+    """Run :func:`check` (same arguments, progress off) and raise ``AssertionError`` with
+    the report's table when ``target`` does not conform; return the report otherwise.
+
+    For a user's own test file::
+
+        def test_my_adam():
+            assert_conforms("mypkg.optim:MyAdam", variant="paper", profile="quick")
+    """
+    from .runner import check
+
+    kwargs.setdefault("progress", None)
+    report = check(target, **kwargs)
+    if not report.conforms:
+        raise AssertionError("Adam implementation does not conform:\n" + report.table())
+    return report
 
 
 def __getattr__(name: str) -> Any:
