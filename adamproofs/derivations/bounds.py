@@ -149,17 +149,17 @@ def step_bounds(p: Proof) -> None:
     r_inf = (1 - beta1) / sp.sqrt(1 - beta2)
     p.symbolic("r(1) = 1, and r(t) → (1 − β₁)/√(1 − β₂) as t → ∞ (limit taken with "
                "β = 1/(1 + q), q > 0, so that 0 < β < 1).",
-               (rel("==", r_closed(n=1), 1), rel("==", sp.Limit(r(t), t, sp.oo), r_inf)),
+               (rel("==", r(1), 1), rel("==", sp.Limit(r(t), t, sp.oo), r_inf)),
                check=lambda: is_zero(r_closed(n=1) - 1) and is_zero(
                    sp.limit(r_closed().subs(sub_q), t, sp.oo) - r_inf.subs(sub_q)))
     p.symbolic("Without bias correction the sparse ratio is the paper's number at every t.",
-               rel("==", ((1 - beta1) * gs) ** 2 / ((1 - beta2) * gs**2), r_inf**2))
+               rel("==", frac(((1 - beta1) * gs) ** 2, (1 - beta2) * gs**2), r_inf**2))
     p.remark("The paper (§2.1) states two 'upper bounds': |Δ_t| ≤ α(1 − β₁)/√(1 − β₂) when "
              "(1 − β₁) > √(1 − β₂), and |Δ_t| ≤ α otherwise.")
     s = sp.Symbol("s", positive=True)
     p.symbolic("The break-point curve between the two cases is (1 − β₁) = √(1 − β₂), i.e. "
                "β₂ = 1 − (1 − β₁)², where the sparse limit is exactly 1 (with β₁ = 1 − s, s > 0).",
-               rel("==", r_inf.subs(beta2, 1 - (1 - beta1) ** 2), 1),
+               rel("==", sp.Subs(r_inf, beta2, 1 - (1 - beta1) ** 2), 1),
                check=lambda: is_zero(r_inf.subs(beta2, 1 - (1 - beta1) ** 2).subs(beta1, 1 - s)
                                      - 1))
 

@@ -42,6 +42,9 @@ class Step:
     statement: Statement | tuple[Statement, ...] | None
     method: str
     verified: bool
+    #: Short label of how it was checked: "symbolic", "numeric at 50 digits", "reference run".
+    label: str = ""
+    #: What exactly was computed (sample points, runs, digits of agreement).
     evidence: str = ""
     detail: str = ""
     #: Seconds spent checking (for profiling; not part of the step's identity).
@@ -59,14 +62,14 @@ class Step:
         return self.statement if isinstance(self.statement, tuple) else (self.statement,)
 
     def badge(self) -> str:
-        """A one-line verdict, e.g. ``"✔ symbolic"`` or ``"✘ NOT VERIFIED (numeric)"``."""
+        """A short verdict: ``"✔ symbolic"``, ``"✔ numeric at 50 digits"``, ``"✔ reference
+        run"``, ``"✘ NOT VERIFIED (symbolic)"``, ``"definition"``, or ``""`` for a remark."""
         if self.method == "definition":
-            return "≔ definition"
+            return "definition"
         if self.method == "remark":
             return ""
-        mark = "✔" if self.verified else "✘ NOT VERIFIED:"
-        label = self.evidence or self.method
-        return f"{mark} {label}"
+        label = self.label or self.method
+        return f"✔ {label}" if self.verified else f"✘ NOT VERIFIED ({label})"
 
 
 @dataclass(frozen=True)
@@ -225,11 +228,11 @@ class Proof:
 
     def define(self, text: str, statement: Statement, detail: str = "") -> None:
         """A definition (rendered with ``:=``); not a claim."""
-        self.steps.append(Step(text, statement, "definition", True, "definition", detail))
+        self.steps.append(Step(text, statement, "definition", True, "definition", "", detail))
 
     def remark(self, text: str, statement: Statement | None = None, detail: str = "") -> None:
         """Plain text that draws a conclusion from the checked steps above it."""
-        self.steps.append(Step(text, statement, "remark", True, "", detail))
+        self.steps.append(Step(text, statement, "remark", True, "", "", detail))
 
     def symbolic(self, text: str, statement: Statement | tuple[Statement, ...], *,
                  check: Callable[[], bool] | None = None, detail: str = "") -> bool:
@@ -239,9 +242,9 @@ class Proof:
 
         def run() -> tuple[bool, str]:
             ok = check() if check is not None else all(prove(s) for s in statements)
-            return bool(ok), "symbolic"
+            return bool(ok), ""
 
-        return self._checked(text, statement, "symbolic", run, detail)
+        return self._checked(text, statement, "symbolic", "symbolic", run, detail)
 
     def numeric(self, text: str, statement: Statement, points: list[Mapping[Any, Any]], *,
                 dps: int = 50, detail: str = "") -> bool:
@@ -250,41 +253,34 @@ class Proof:
 
         def run() -> tuple[bool, str]:
             ok, why = holds_numerically(statement, points, dps)
-            return ok, f"numeric at {dps} digits, points {where}" + (f" ({why})" if why else "")
+            return ok, f"points {where}" + (f" ({why})" if why else "")
 
-        return self._checked(text, statement, "numeric", run, detail)
+        return self._checked(text, statement, "numeric", f"numeric at {dps} digits", run, detail)
 
     def computed(self, text: str, statement: Statement | tuple[Statement, ...],
                  check: Callable[[], tuple[bool, str]], *, dps: int, detail: str = "") -> bool:
         """A numeric claim over many points (e.g. every t up to 5000) computed directly with
         mpmath at ``dps`` digits; ``check`` returns ``(verdict, what was evaluated)``."""
 
-        def run() -> tuple[bool, str]:
-            ok, how = check()
-            return ok, f"numeric at {dps} digits: {how}"
-
-        return self._checked(text, statement, "numeric", run, detail)
+        return self._checked(text, statement, "numeric", f"numeric at {dps} digits", check,
+                             detail)
 
     def reference(self, text: str, statement: Statement | tuple[Statement, ...],
                   check: Callable[[], tuple[bool, str]], *, detail: str = "") -> bool:
         """A claim cross-checked by running the reference optimizer; ``check`` returns
         ``(verdict, what was run and how close it came)``."""
 
-        def run() -> tuple[bool, str]:
-            ok, how = check()
-            return ok, f"reference run: {how}"
+        return self._checked(text, statement, "reference", "reference run", check, detail)
 
-        return self._checked(text, statement, "reference", run, detail)
-
-    def _checked(self, text: str, statement: Any, method: str,
+    def _checked(self, text: str, statement: Any, method: str, label: str,
                  run: Callable[[], tuple[bool, str]], detail: str) -> bool:
         start = time.perf_counter()
         try:
             ok, evidence = run()
             ok = bool(ok)
         except Exception as err:  # a checker that crashes has not verified anything
-            ok, evidence = False, f"{method} check raised {type(err).__name__}: {err}"
-        self.steps.append(Step(text, statement, method, ok, evidence, detail,
+            ok, evidence = False, f"the check raised {type(err).__name__}: {err}"
+        self.steps.append(Step(text, statement, method, ok, label, evidence, detail,
                                seconds=time.perf_counter() - start))
         return ok
 

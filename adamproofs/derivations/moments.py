@@ -30,9 +30,9 @@ def unrolled_moments(p: Proof) -> None:
               sp.Eq(m(0), 0), sp.Eq(v(0), 0)))
     p.remark("Claim: unrolling the recursion gives weights β^(t−i) on g_i.",
              (sp.Eq(m(t), m_closed), sp.Eq(v(t), v_closed)))
-    for name, closed, b, term in (("m", m_closed, beta1, g[1]), ("v", v_closed, beta2,
-                                                                  g[1] ** 2)):
-        p.symbolic(f"Base case t = 1 for {name}: the sum has the single term (1−β)·{term}, "
+    for name, closed, b, term, shown in (("m", m_closed, beta1, g[1], "g₁"),
+                                         ("v", v_closed, beta2, g[1] ** 2, "g₁²")):
+        p.symbolic(f"Base case t = 1 for {name}: the sum has the single term (1−β)·{shown}, "
                    "which is the recursion applied to the zero start.",
                    rel("==", closed.subs(t, 1), b * 0 + (1 - b) * term))
     p.symbolic("Induction step for m (symbolic t): split off the last term of the sum, "
