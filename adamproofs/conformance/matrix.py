@@ -1,69 +1,105 @@
-r"""The conformance matrix: check every installed framework's Adam, write JSON and Markdown.
+r"""The conformance matrix: ``adamproofs check`` on every installed framework, as JSON and Markdown.
 
-    python -m adamproofs.conformance.matrix --out DIR [--targets numpy,optax] [--seeds 3]
+    python -m adamproofs.conformance.matrix --out DIR [--rows numpy,optax] [--dtypes ...]
 
-For each target (``numpy``, ``torch``, ``torch-foreach``, ``torch-fused``, ``optax``,
-``keras`` and a few named variants such as ``optax:adamw``) it runs one check in
-its own subprocess, so that process-wide framework settings (JAX's 64-bit mode,
-Keras's backend) cannot leak from one target into the next, collects the JSON
-reports and writes ``conformance-matrix.json`` and ``conformance-matrix.md`` into
-``DIR``. A framework that is not installed is listed as ``"not installed"``.
+Each row (``numpy``, ``torch``, ``torch-foreach``, ``torch-fused``, ``optax``,
+``keras`` and the named variants in :data:`ROWS`) is checked by
+:func:`adamproofs.conformance.runner.check` in a subprocess of its own, so that
+process-wide framework settings (JAX's 64-bit mode, Keras's backend, torch's
+thread pool) cannot leak from one row into the next, and a crash of a framework
+is a row marked ``error``, not the end of the matrix. Rows whose framework is not
+installed are listed as ``not installed``. Progress goes to stderr.
 
-The check is ``adamproofs check TARGET --json PATH`` when the conformance engine
-is available, and otherwise this module's own probe (``--probe-one TARGET``):
+Besides the check's own report, each row records *hazards*: what the
+implementation does at the framework's usual hyperparameters in float16 and
+bfloat16 (the checker itself picks hyperparameters representable in the dtype),
+see :func:`hazards`.
 
-- fingerprint each variant axis with a decisive probe, in float64 where the target
-  supports it: ε placement and bias correction (|g| ≈ ε for 4 steps), AMSGrad
-  flavour (g = 1 then 10⁻³), decay form (λ > 0, large αλ), step-counter scope
-  (a parameter whose first gradient arrives at step 3). A candidate variant matches
-  when every |θ_impl − θ_ref| is within the error bound of :mod:`adamproofs.tolerance`;
-- agreement: seeded random problems per dtype against the reference of the
-  detected variant; the worst error in ulps and the worst ratio error/bound.
+Outputs in ``DIR``: ``conformance-matrix.json`` (schema below, version
+:data:`SCHEMA_VERSION`), ``conformance-matrix.md`` (for the docs site) and
+``reports/ROW.json`` (the full check report of each row)::
 
-Verdict: ``conforms`` when every axis matches a known variant, the detected variant
-agrees with the target's claims, and every agreement run stays within its bound.
+    {"schema": "adamproofs-conformance-matrix", "schema_version": 1,
+     "adamproofs_version": ..., "profile": ..., "seed": ..., "dtypes": [...],
+     "environment": {"python": ..., "numpy": ..., "torch": ..., ...},
+     "rows": [{"row": "optax", "target": "optax", "options": {...},
+               "status": "checked" | "not installed" | "error",
+               "implementation": ..., "verdict": "conforms" | "does not conform" | null,
+               "variant": {"eps_placement": ..., ...}, "detected_variant": ...,
+               "dtypes": {"float32": {"verdict": "pass" | "fail" | "skip",
+                                      "worst_ulps": ..., "worst_error_over_bound": ...,
+                                      "checked_steps": ..., "unchecked_steps": ...,
+                                      "failed": [property, ...]}},
+               "failures": [{"property": ..., "dtype": ..., "message": ...}],
+               "hazards": [...], "seconds": ..., "error": null | "..."}]}
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import importlib.util
+import json
 import math
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import reference
-from ..config import Adam
 from ..dtypes import as_dtype
-from ..tolerance import error_bound, error_in_ulps
-from .protocol import Hyper, Implementation, TargetError
+from .protocol import Hyper, Implementation
 
 #: Matrix schema version (bump on incompatible changes of the JSON layout).
 SCHEMA_VERSION = 1
 
-#: target -> (module that must be importable, how to build it in-process for the probe)
-TARGETS: dict[str, tuple[str, tuple[str, dict[str, Any]]]] = {
-    "numpy": ("numpy", ("numpy", {})),
-    "torch": ("torch", ("torch", {"path": "torch"})),
-    "torch-foreach": ("torch", ("torch", {"path": "torch-foreach"})),
-    "torch-fused": ("torch", ("torch", {"path": "torch-fused"})),
-    "torch:AdamW": ("torch", ("torch", {"path": "torch", "decoupled_weight_decay": True})),
-    "torch:amsgrad": ("torch", ("torch", {"path": "torch", "amsgrad": True})),
-    "optax": ("optax", ("optax", {"alias": "adam"})),
-    "optax:adamw": ("optax", ("optax", {"alias": "adamw"})),
-    "optax:amsgrad": ("optax", ("optax", {"alias": "amsgrad"})),
-    "keras": ("keras", ("keras", {"optimizer": "Adam"})),
-    "keras:AdamW": ("keras", ("keras", {"optimizer": "AdamW"})),
-    "keras:amsgrad": ("keras", ("keras", {"optimizer": "Adam", "amsgrad": True})),
-}
-DEFAULT_TARGETS: tuple[str, ...] = tuple(TARGETS)
 
-#: Axes reported, in order.
+@dataclass(frozen=True)
+class Row:
+    """One line of the matrix: a built-in target, the adapter options, what it needs."""
+
+    target: str
+    requires: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+#: Every row the matrix knows, in display order.
+ROWS: dict[str, Row] = {
+    "numpy": Row("numpy", ("numpy",), note="this project's fast Adam"),
+    "torch": Row("torch", ("torch",), note="torch.optim.Adam, foreach=False (CPU default)"),
+    "torch-foreach": Row("torch-foreach", ("torch",), note="torch.optim.Adam, foreach=True"),
+    "torch-fused": Row("torch-fused", ("torch",), note="torch.optim.Adam, fused=True"),
+    "torch AdamW": Row("torch", ("torch",), {"decoupled_weight_decay": True},
+                       note="torch.optim.Adam(decoupled_weight_decay=True) = AdamW"),
+    "torch amsgrad": Row("torch", ("torch",), {"amsgrad": True},
+                         note="torch.optim.Adam(amsgrad=True)"),
+    "optax": Row("optax", ("jax", "optax"), note="optax.adam, eager"),
+    "optax jit": Row("optax", ("jax", "optax"), {"jit": True}, note="optax.adam under jax.jit"),
+    "optax adamw": Row("optax", ("jax", "optax"), {"alias": "adamw"}, note="optax.adamw"),
+    "optax amsgrad": Row("optax", ("jax", "optax"), {"alias": "amsgrad"},
+                         note="optax.amsgrad"),
+    "keras": Row("keras", ("keras",), note="keras.optimizers.Adam (JAX backend if installed)"),
+    "keras AdamW": Row("keras", ("keras",), {"optimizer": "AdamW"},
+                       note="keras.optimizers.AdamW"),
+    "keras amsgrad": Row("keras", ("keras",), {"amsgrad": True},
+                         note="keras.optimizers.Adam(amsgrad=True)"),
+}
+
+#: Rows the issue requires (the default set is all of ROWS).
+REQUIRED_ROWS: tuple[str, ...] = ("numpy", "torch", "torch-foreach", "torch-fused", "optax",
+                                  "keras")
+
+#: Variant axes shown as columns, in order.
 AXES: tuple[str, ...] = ("eps_placement", "bias_correction", "amsgrad", "decay", "step_scope")
+
+VERSION_MODULES: tuple[str, ...] = ("numpy", "mpmath", "hypothesis", "torch", "jax", "jaxlib",
+                                    "optax", "keras", "ml_dtypes")
 
 
 def log(message: str) -> None:
@@ -71,251 +107,345 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-# ---------------------------------------------------------------------------------------
-# The probe (used when the conformance engine is not available)
-# ---------------------------------------------------------------------------------------
-
-def build_implementation(target: str) -> Implementation:
-    """The implementation of a matrix target, built in this process by its adapter."""
-    if target not in TARGETS:
-        raise TargetError(f"target={target!r} is not one of {tuple(TARGETS)}")
-    kind, options = TARGETS[target][1]
-    module = importlib.import_module(f"{__package__}.adapters.{kind}")
-    return module.make_implementation(None, **options)
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported (without importing it)."""
+    return importlib.util.find_spec(module) is not None
 
 
-def _trajectory(impl: Implementation, hyper: Hyper, theta0: list[np.ndarray],
-                grads: list[list[np.ndarray | None]], dtype: np.dtype) -> list[np.ndarray]:
-    """θ of every parameter after every step: a list (per parameter) of (T+1, *shape)."""
-    session = impl.create(hyper, [np.array(p, dtype=dtype) for p in theta0], dtype)
-    rows = [session.params()]
-    for g in grads:
-        session.step([None if x is None else np.array(x, dtype=dtype) for x in g])
-        rows.append(session.params())
-    return [np.stack([np.asarray(r[i], dtype=np.float64) for r in rows])
-            for i in range(len(theta0))]
+def environment() -> dict[str, str | None]:
+    """Python and framework versions (None: not installed), read from package metadata."""
+    from importlib import metadata
 
-
-def _config(hyper: Hyper, axes: dict[str, Any]) -> Adam:
-    fields = {k: v for k, v in axes.items() if k in ("eps_placement", "bias_correction",
-                                                       "amsgrad", "decay")}
-    return Adam(lr=hyper.lr, beta1=hyper.beta1, beta2=hyper.beta2, eps=hyper.eps,
-                weight_decay=hyper.weight_decay, **fields)
-
-
-def _reference(cfg: Adam, theta0: np.ndarray, grads: Sequence[np.ndarray], t0: int = 0
-               ) -> dict[str, np.ndarray]:
-    state0 = None
-    if t0:
-        state0 = {name: np.zeros(theta0.size) for name in cfg.active_state}
-    traj = reference.run(cfg, theta0, list(grads), dps=40, state0=state0, t0=t0)
-    return traj.to_numpy("float64")
-
-
-def _within(cfg: Adam, exact: dict[str, np.ndarray], actual: np.ndarray,
-            dtype: np.dtype) -> tuple[float, bool]:
-    """(max |actual − exact| / bound, judged) over the trajectory; ≤ 1 is inside the model.
-
-    The per-step scalars 1 − β^t are assumed computed at least in float32 (the error
-    model is void for β^t computed in float16/bfloat16 with β near 1). ``judged`` is
-    False where the error model declares its bound invalid (inf) for part of the run.
-    A non-finite θ where the exact θ is finite is infinitely wrong.
-    """
-    scalar = dtype.name if dtype.itemsize >= 4 else "float32"
-    bound = error_bound(cfg, exact, compute_dtype=dtype.name, scalar_dtype=scalar)
-    finite_exact = np.isfinite(exact["theta"])
-    if not np.all(np.isfinite(actual[finite_exact])):
-        return math.inf, True
-    valid = np.isfinite(bound.theta) & finite_exact
-    ratio = bound.excess(actual, exact["theta"])[valid]
-    return (float(np.max(ratio)) if ratio.size else 0.0), bool(valid.all())
-
-
-def _match(candidates: dict[str, Adam], theta0: np.ndarray, grads: list[np.ndarray],
-           actual: np.ndarray, dtype: np.dtype) -> tuple[str | None, dict[str, float]]:
-    """The candidate whose reference trajectory bounds ``actual`` (ratios for all of them)."""
-    ratios = {}
-    for label, cfg in candidates.items():
-        ratios[label] = _within(cfg, _reference(cfg, theta0, grads), actual, dtype)[0]
-    best = min(ratios, key=lambda k: ratios[k])
-    return (best if ratios[best] <= 1.0 else None), ratios
-
-
-def _probe_dtype(impl: Implementation) -> np.dtype:
-    return np.dtype("float64" if "float64" in impl.features else "float32")
-
-
-def fingerprint(impl: Implementation) -> dict[str, dict[str, Any]]:
-    """Detected variant per axis: ``{axis: {"value": ..., "ratios": {...}}}``.
-
-    ``value`` is None when no known variant explains the behaviour, and
-    ``"not tested"`` when the implementation lacks the feature the probe needs.
-    """
-    dtype = _probe_dtype(impl)
-    out: dict[str, dict[str, Any]] = {}
-    # ε placement and bias correction: |g| ≈ ε, so ε's placement decides the step.
-    hyper = Hyper(lr=0.5, beta1=0.875, beta2=0.9990234375, eps=2.0**-20)
-    theta0 = np.array([0.0, 0.25, -0.5])
-    grads = [np.array([2.0**-20, -3 * 2.0**-21, 2.0**-19]) * (1 + k) for k in range(4)]
-    actual = _trajectory(impl, hyper, [theta0], [[g] for g in grads], dtype)[0]
-    eps_candidates = {
-        "paper": _config(hyper, {"eps_placement": "paper"}),
-        "hat": _config(hyper, {"eps_placement": "hat"}),
-        "root": _config(hyper, {"eps_placement": "root"}),
-        "no_bias_correction": _config(hyper, {"bias_correction": False}),
-    }
-    best, ratios = _match(eps_candidates, theta0, grads, actual, dtype)
-    out["eps_placement"] = {"value": None if best is None else
-                            ("paper" if best == "no_bias_correction" else best), "ratios": ratios}
-    out["bias_correction"] = {"value": None if best is None else best != "no_bias_correction",
-                              "ratios": ratios}
-    base = {"eps_placement": out["eps_placement"]["value"] or "paper",
-            "bias_correction": bool(out["bias_correction"]["value"] in (True, None))}
-    # AMSGrad flavour: a large gradient then small ones (the max keeps the early v).
-    hyper = Hyper(lr=0.125, beta1=0.875, beta2=0.9990234375, eps=2.0**-30)
-    theta0 = np.array([0.0, 1.0])
-    grads = [np.array([1.0, -2.0])] + [np.array([2.0**-10, -(2.0**-10)])] * 5
-    actual = _trajectory(impl, hyper, [theta0], [[g] for g in grads], dtype)[0]
-    ams = {str(form): _config(hyper, {**base, "amsgrad": form})
-           for form in (None, "max_raw", "max_corrected", "max_uncorrected")}
-    best, ratios = _match(ams, theta0, grads, actual, dtype)
-    out["amsgrad"] = {"value": None if best is None else (None if best == "None" else best),
-                      "matched": best is not None, "ratios": ratios}
-    # Decay form: λ > 0 with a large αλ separates L2, decoupled-before and -after.
-    if "weight_decay" in impl.features:
-        hyper = Hyper(lr=0.125, beta1=0.875, beta2=0.9990234375, eps=2.0**-30,
-                      weight_decay=0.5)
-        theta0 = np.array([2.0, -1.0, 0.5])
-        grads = [np.array([0.375, 0.25, -0.125])] * 3
-        actual = _trajectory(impl, hyper, [theta0], [[g] for g in grads], dtype)[0]
-        decays = {form: _config(hyper, {**base, "decay": form})
-                  for form in ("l2", "decoupled", "decoupled_after")}
-        best, ratios = _match(decays, theta0, grads, actual, dtype)
-        out["decay"] = {"value": best, "ratios": ratios}
-    else:
-        out["decay"] = {"value": "not tested"}
-    # Step-counter scope: parameter b gets its first gradient at step 3.
-    if "skip" in impl.features:
-        hyper = Hyper(lr=0.125, beta1=0.875, beta2=0.9990234375, eps=2.0**-30)
-        a0, b0 = np.array([1.0]), np.array([-1.0, 0.5])
-        ga, gb = np.array([0.5]), np.array([0.25, -0.75])
-        steps = [[ga, None], [ga, None], [ga, gb], [ga, gb]]
-        actual = _trajectory(impl, hyper, [a0, b0], steps, dtype)[1][2:]
-        cfg = _config(hyper, base)
-        per_param = _reference(cfg, b0, [gb, gb])
-        shared = _reference(cfg, b0, [gb, gb], t0=2)
-        ratios = {"param": _within(cfg, per_param, actual, dtype)[0],
-                  "optimizer": _within(cfg, shared, actual, dtype)[0]}
-        best = min(ratios, key=lambda k: ratios[k])
-        out["step_scope"] = {"value": best if ratios[best] <= 1.0 else None, "ratios": ratios}
-    else:
-        out["step_scope"] = {"value": "not tested"}
-    return out
-
-
-def agreement(impl: Implementation, axes: dict[str, Any], dtype: np.dtype, seeds: Sequence[int],
-              steps: int = 20) -> dict[str, Any]:
-    """Random problems against the reference of ``axes``: worst ulps and worst error/bound."""
-    worst_ulps, worst_ratio, failures, unjudged = 0.0, 0.0, [], 0
-    decay = "weight_decay" in impl.features and axes.get("decay") is not None
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        hyper = Hyper(lr=float(10.0 ** rng.uniform(-3, -1)),
-                      beta1=float(rng.choice([0.9, 0.5, 0.0])),
-                      beta2=float(rng.choice([0.999, 0.99])),
-                      eps=float(rng.choice([1e-8, 1e-6, 1e-3])),
-                      weight_decay=float(rng.choice([0.0, 0.01, 0.5])) if decay else 0.0)
-        cfg = _config(hyper, axes)
-        shape = (5,)
-        theta0 = rng.normal(size=shape).astype(dtype)
-        scale = 10.0 ** rng.uniform(-4, 2, size=shape)
-        grads = []
-        for _ in range(steps):
-            g = (rng.normal(size=shape) * scale).astype(dtype)
-            g[rng.random(size=shape) < 0.1] = 0.0
-            grads.append(g)
+    env: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for name in VERSION_MODULES:
         try:
-            actual = _trajectory(impl, hyper, [theta0], [[g] for g in grads], dtype)[0]
-        except Exception as err:  # the implementation's failure is a finding, not a crash
-            failures.append({"seed": seed, "error": f"{type(err).__name__}: {err}"})
-            continue
-        exact = _reference(cfg, theta0, grads)
-        ratio, judged = _within(cfg, exact, actual, dtype)
-        unjudged += not judged
-        with np.errstate(invalid="ignore"):
-            ulps = error_in_ulps(actual, exact["theta"], dtype.name)
-        worst = float(np.max(np.where(np.isnan(ulps), np.inf, ulps)))
-        worst_ulps, worst_ratio = max(worst_ulps, worst), max(worst_ratio, ratio)
-        if ratio > 1.0:
-            failures.append({"seed": seed, "hyper": hyper.as_dict(), "error_over_bound": ratio,
-                             "worst_ulps": worst})
-    return {"dtype": dtype.name, "runs": len(seeds), "worst_ulps": worst_ulps,
-            "worst_error_over_bound": worst_ratio, "unjudged_runs": unjudged,
-            "failures": failures, "verdict": "pass" if not failures else "fail"}
+            env[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            env[name] = None
+    return env
+
+
+# ---------------------------------------------------------------------------------------
+# Hazards at the framework's usual hyperparameters (low precision)
+# ---------------------------------------------------------------------------------------
+
+def _final(impl: Implementation, hyper: Hyper, theta0: np.ndarray, grads: list[np.ndarray],
+           dtype: np.dtype) -> np.ndarray:
+    session = impl.create(hyper, [theta0.astype(dtype)], dtype)
+    for g in grads:
+        session.step([g.astype(dtype)])
+    return np.asarray(session.params()[0], dtype=np.float64)
 
 
 def hazards(impl: Implementation, dtypes: Sequence[str]) -> list[str]:
-    """Low-precision hazards at the framework's usual hyperparameters (findings, not verdicts).
+    """Findings at usual hyperparameters in float16/bfloat16 (reported, never verdicts).
 
-    - a zero first gradient with ε = 1e-8 (ε rounds to 0 in float16: 0/0 = NaN);
-    - β2 = 0.999 with g = 1: a parameter that never moves (β2 rounds to 1 in bfloat16,
-      so an implementation computing 1 − β2^t in bfloat16 gets a zero step size).
+    - zero gradient at step 1 with ε = 1e-8: ε rounds to 0 in float16, so
+      m̂/(√v̂ + ε) = 0/0 = NaN unless the implementation computes in a wider type;
+    - β2 = 0.999, g = 1 for 3 steps, α = 0.01: exactly θ must move by about 3α.
+      β2 rounds to 1.0 in bfloat16, so an implementation that forms 1 − β2^t in
+      bfloat16 gets a zero step size and θ never moves.
     """
     found = []
     for name in dtypes:
-        if name not in impl.features or name in ("float32", "float64"):
+        if name in ("float32", "float64") or name not in impl.features:
             continue
         dtype = as_dtype(name)
-        one = [np.ones(2, dtype=dtype)]
+        one = np.ones(2)
         try:
-            zero = _trajectory(impl, Hyper(lr=1e-3, eps=1e-8), one,
-                               [[np.zeros(2, dtype=dtype)]], dtype)[0][-1]
-            moved = _trajectory(impl, Hyper(lr=1e-2, beta2=0.999), one,
-                                [[np.ones(2, dtype=dtype)]] * 3, dtype)[0][-1]
-        except Exception as err:  # reported, never a crash of the matrix
+            zero = _final(impl, Hyper(lr=1e-3, eps=1e-8), one, [np.zeros(2)], dtype)
+            moved = _final(impl, Hyper(lr=1e-2, beta2=0.999), one, [one] * 3, dtype)
+        except Exception as err:  # the implementation's failure is a finding
             found.append(f"{name}: raised {type(err).__name__}: {err}")
             continue
         if not np.all(np.isfinite(zero)):
-            found.append(f"{name}: a zero gradient with eps=1e-8 gives θ = {zero[0]} "
-                         "(ε underflows to 0 in this dtype: 0/0)")
+            found.append(f"{name}: a zero first gradient with eps=1e-8 gives θ = {zero[0]} "
+                         "(ε rounds to 0 in this dtype, and 0/0 = NaN)")
         if np.all(moved == 1.0):
             found.append(f"{name}: with beta2=0.999 and g=1, θ never moves in 3 steps "
-                         "(β2 rounds to 1 in this dtype, so 1 − β2^t = 0)")
+                         "(β2 rounds to 1 in this dtype, so 1 − β2^t is 0)")
     return found
 
 
-def probe(target: str, seeds: Sequence[int], dtypes: Sequence[str]) -> dict[str, Any]:
-    """The probe report of one target (same top-level keys as the engine's summary)."""
-    start = time.perf_counter()
-    impl = build_implementation(target)
-    log(f"[{target}] {impl.name}: fingerprinting")
-    fp = fingerprint(impl)
-    detected = {axis: fp[axis]["value"] for axis in AXES}
-    axes = {k: v for k, v in detected.items() if v not in (None, "not tested")}
-    findings = []
-    for axis in AXES:
-        value = detected[axis]
-        if value is None and not (axis == "amsgrad" and fp[axis].get("matched")):
-            findings.append(f"{axis}: matches no known variant (error/bound ratios "
-                            f"{ {k: round(v, 3) for k, v in fp[axis]['ratios'].items()} })")
-        claimed = impl.claims.get(axis, "unclaimed")
-        if claimed != "unclaimed" and value != "not tested" and claimed != value:
-            findings.append(f"{axis}: claims {claimed!r} but behaves as {value!r}")
-    results = []
-    for name in dtypes:
-        if name not in impl.features:
-            results.append({"dtype": name, "verdict": "skipped", "reason": "not supported"})
+# ---------------------------------------------------------------------------------------
+# One row (runs in the child process)
+# ---------------------------------------------------------------------------------------
+
+def _summarise(report: dict[str, Any]) -> dict[str, Any]:
+    """Per-dtype worst errors, verdicts and failure messages from a check report."""
+    per_dtype: dict[str, dict[str, Any]] = {}
+    failures = []
+    for res in report.get("results", []):
+        if res["property"] == "variant":
+            if res["verdict"] in ("fail", "error"):
+                failures.append({"property": "variant", "dtype": res["dtype"],
+                                 "message": _message(res)})
             continue
-        log(f"[{target}] agreement in {name} over {len(seeds)} seeds")
-        res = agreement(impl, axes, as_dtype(name), seeds)
-        results.append(res)
-        if res["verdict"] == "fail":
-            findings.append(f"{name}: {len(res['failures'])} of {len(seeds)} runs outside the "
-                            f"error bound (worst error/bound {res['worst_error_over_bound']:.3g})")
-    notes = hazards(impl, dtypes)
-    verdict = "conforms" if not findings else "does not conform"
-    return {"schema": "adamproofs-probe/1", "target": target, "implementation": impl.name,
-            "claims": impl.claims, "variant": detected,
-            "fingerprint": {k: v.get("ratios", {}) for k, v in fp.items()},
-            "dtypes": results, "findings": findings, "hazards": notes, "verdict": verdict,
-            "seconds": round(time.perf_counter() - start, 2)}
+        entry = per_dtype.setdefault(res["dtype"], {"verdict": "skip", "worst_ulps": None,
+                                                     "worst_error_over_bound": None,
+                                                     "checked_steps": 0, "unchecked_steps": 0,
+                                                     "failed": []})
+        if res["verdict"] == "skip":
+            continue
+        entry["checked_steps"] += int(res.get("checked_steps") or 0)
+        entry["unchecked_steps"] += int(res.get("unchecked_steps") or 0)
+        for key in ("worst_ulps", "worst_error_over_bound"):
+            if res.get(key) is not None:
+                entry[key] = res[key] if entry[key] is None else max(entry[key], res[key])
+        if res["verdict"] in ("fail", "error"):
+            entry["verdict"] = "fail"
+            entry["failed"].append(res["property"])
+            failures.append({"property": res["property"], "dtype": res["dtype"],
+                             "message": _message(res)})
+        elif entry["verdict"] == "skip":
+            entry["verdict"] = "pass"
+    return {"dtypes": per_dtype, "failures": failures}
+
+
+def _message(res: dict[str, Any]) -> str:
+    finding = res.get("finding") or {}
+    return str(finding.get("message") or res.get("note") or res["verdict"])
+
+
+def run_row(name: str, *, dtypes: Sequence[str], profile: str, seed: int) -> dict[str, Any]:
+    """Check one row in this process and return its matrix entry (plus the full report)."""
+    from .runner import check
+    from .targets import load_target
+
+    row = ROWS[name]
+    started = time.perf_counter()
+    report = check(row.target, dtypes=list(dtypes), profile=profile, seed=seed,
+                   options=dict(row.options), progress=lambda m: log(f"  [{name}] {m}"))
+    data = report.as_dict()
+    impl = load_target(row.target, **row.options)
+    log(f"  [{name}] low-precision hazards")
+    notes = hazards(impl, [d for d in dtypes if d in ("float16", "bfloat16")] or
+                    ["float16", "bfloat16"])
+    summary = _summarise(data)
+    return {"row": name, "target": row.target, "options": dict(row.options), "note": row.note,
+            "status": "checked", "implementation": impl.name,
+            "verdict": "conforms" if data.get("conforms") else "does not conform",
+            "variant": {axis: data.get("variant_axes", {}).get(axis) for axis in AXES},
+            "detected_variant": data.get("detected_variant"),
+            "claims": dict(getattr(impl, "claims", {})), **summary, "hazards": notes,
+            "seconds": round(time.perf_counter() - started, 1), "error": None,
+            "report": data}
+
+
+def _child(args: argparse.Namespace) -> int:
+    try:
+        entry = run_row(args.one, dtypes=args.dtypes.split(","), profile=args.profile,
+                        seed=args.seed)
+    except Exception as err:  # reported as the row's error by the parent
+        entry = {"row": args.one, "status": "error", "error": f"{type(err).__name__}: {err}"}
+    Path(args.json).write_text(json.dumps(entry, indent=1, default=_jsonable))
+    return 0
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return str(x)
+
+
+# ---------------------------------------------------------------------------------------
+# The matrix (parent process)
+# ---------------------------------------------------------------------------------------
+
+def _placeholder(name: str, status: str, error: str | None = None) -> dict[str, Any]:
+    row = ROWS[name]
+    return {"row": name, "target": row.target, "options": dict(row.options), "note": row.note,
+            "status": status, "implementation": None, "verdict": None,
+            "variant": dict.fromkeys(AXES), "detected_variant": None, "claims": {},
+            "dtypes": {}, "failures": [], "hazards": [], "seconds": 0.0, "error": error}
+
+
+def check_row(name: str, out: Path, *, dtypes: Sequence[str], profile: str, seed: int,
+              timeout: float) -> dict[str, Any]:
+    """Run one row in a subprocess; write its full report under ``out/reports``."""
+    missing = [m for m in ROWS[name].requires if not installed(m)]
+    if missing:
+        return _placeholder(name, "not installed", f"missing: {', '.join(missing)}")
+    reports = out / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    path = reports / (name.replace(" ", "-") + ".json")
+    path.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "adamproofs.conformance.matrix", "--one", name,
+           "--json", str(path), "--dtypes", ",".join(dtypes), "--profile", profile,
+           "--seed", str(seed)]
+    env = dict(os.environ)
+    try:
+        proc = subprocess.run(cmd, timeout=timeout, env=env, stdout=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return _placeholder(name, "error", f"timed out after {timeout:.0f} s")
+    if not path.exists():
+        return _placeholder(name, "error", f"the check process exited with status "
+                                            f"{proc.returncode} and wrote no report")
+    entry = json.loads(path.read_text())
+    if entry.get("status") != "checked":
+        return _placeholder(name, "error", entry.get("error"))
+    return entry
+
+
+def build_matrix(rows: Sequence[str], out: Path, *, dtypes: Sequence[str], profile: str,
+                 seed: int, timeout: float) -> dict[str, Any]:
+    """Check every row and return the matrix document (without the full reports)."""
+    entries = []
+    for k, name in enumerate(rows, 1):
+        log(f"[{k}/{len(rows)}] {name}: {ROWS[name].note}")
+        started = time.perf_counter()
+        entry = check_row(name, out, dtypes=dtypes, profile=profile, seed=seed, timeout=timeout)
+        entry.pop("report", None)
+        log(f"[{k}/{len(rows)}] {name}: {entry['verdict'] or entry['status']} "
+            f"({time.perf_counter() - started:.0f} s)")
+        entries.append(entry)
+    from .. import __version__
+
+    return {"schema": "adamproofs-conformance-matrix", "schema_version": SCHEMA_VERSION,
+            "adamproofs_version": __version__, "profile": profile, "seed": seed,
+            "dtypes": list(dtypes), "environment": environment(), "rows": entries}
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        if math.isinf(x):
+            return "inf"
+        return f"{x:.3g}"
+    return str(x)
+
+
+def _cell(axis: str, value: Any) -> str:
+    if value is None:
+        return "none" if axis == "amsgrad" else "not probed"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _dtype_cell(e: dict[str, Any] | None) -> str:
+    if e is None:
+        return "not checked"
+    if e["verdict"] == "skip":
+        return "skipped (unsupported)"
+    checked, unchecked = e["checked_steps"], e["unchecked_steps"]
+    judged = f"{checked} of {checked + unchecked} steps judged"
+    if checked == 0:
+        return f"unjudged ({judged}: the error bound is void)"
+    return (f"{_fmt(e['worst_ulps'])} / {_fmt(e['worst_error_over_bound'])} "
+            f"({e['verdict']}; {judged})")
+
+
+def to_markdown(matrix: dict[str, Any]) -> str:
+    """The matrix as Markdown: variants, worst errors per dtype, verdicts, findings."""
+    dtypes = matrix["dtypes"]
+    env = matrix["environment"]
+    versions = ", ".join(f"{k} {v}" for k, v in env.items() if v is not None)
+    lines = ["# Conformance matrix", "",
+             f"`adamproofs check` (profile `{matrix['profile']}`, seed {matrix['seed']}) on "
+             f"every installed framework, CPU. Versions: {versions}.", "",
+             "A row *conforms* when it follows a known variant on every axis and every "
+             "property stays within the error bound of the written floating-point error "
+             "analysis. Worst errors are over all properties: ulps of the dtype at the "
+             "exact value, and error divided by the bound (≤ 1 conforms).", "",
+             "## Variants", "",
+             "| row | implementation | ε placement | bias correction | AMSGrad | decay "
+             "| step counter | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in matrix["rows"]:
+        v = r["variant"]
+        verdict = r["verdict"] or r["status"]
+        if r["status"] == "error":
+            verdict = f"error: {r['error']}"
+        lines.append(f"| {r['row']} | {r['implementation'] or r['note']} | "
+                     + " | ".join(_cell(a, v.get(a)) if r["status"] == "checked" else "–"
+                                  for a in AXES) + f" | **{verdict}** |")
+    lines += ["", "## Worst error per dtype", "",
+              "Each cell: worst ulps / worst error÷bound (verdict; steps where the error "
+              "model gives a finite bound, out of all steps run).", "",
+              "| row | " + " | ".join(dtypes) + " |",
+              "|---|" + "---|" * len(dtypes)]
+    for r in matrix["rows"]:
+        if r["status"] != "checked":
+            lines.append(f"| {r['row']} | " + " | ".join(r["status"] for _ in dtypes) + " |")
+            continue
+        cells = [_dtype_cell(r["dtypes"].get(d)) for d in dtypes]
+        lines.append(f"| {r['row']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Findings", ""]
+    any_finding = False
+    for r in matrix["rows"]:
+        items = [f"{f['property']} [{f['dtype']}]: {f['message']}" for f in r["failures"]]
+        items += [f"hazard: {h}" for h in r["hazards"]]
+        if r["status"] == "error":
+            items.append(f"error: {r['error']}")
+        if not items:
+            continue
+        any_finding = True
+        lines.append(f"**{r['row']}**")
+        lines.append("")
+        lines += [f"- {item}".replace("\n", " ") for item in items]
+        lines.append("")
+    if not any_finding:
+        lines.append("None.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_matrix(matrix: dict[str, Any], out: Path) -> tuple[Path, Path]:
+    """Write ``conformance-matrix.json`` and ``.md`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / "conformance-matrix.json", out / "conformance-matrix.md"
+    json_path.write_text(json.dumps(matrix, indent=1, default=_jsonable) + "\n")
+    md_path.write_text(to_markdown(matrix))
+    return json_path, md_path
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m adamproofs.conformance.matrix",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", help="output directory (required unless --one)")
+    p.add_argument("--rows", default=",".join(ROWS),
+                   help=f"comma-separated rows (default: all): {', '.join(ROWS)}")
+    p.add_argument("--dtypes", default="float32,float64,float16,bfloat16",
+                   help="comma-separated dtypes to check (default: all four)")
+    p.add_argument("--profile", choices=("quick", "default", "thorough"), default="default")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds per row")
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    p.add_argument("--json", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.one:
+        return _child(args)
+    if not args.out:
+        print("matrix: --out DIR is required", file=sys.stderr)
+        return 2
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        print(f"matrix: unknown rows {unknown}; allowed: {', '.join(ROWS)}", file=sys.stderr)
+        return 2
+    dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
+    try:
+        dtypes = [as_dtype(d).name for d in dtypes]
+    except TypeError as err:
+        print(f"matrix: {err}", file=sys.stderr)
+        return 2
+    if args.seed < 0:
+        print(f"matrix: --seed={args.seed} must be >= 0", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    matrix = build_matrix(rows, out, dtypes=dtypes, profile=args.profile, seed=args.seed,
+                          timeout=args.timeout)
+    json_path, md_path = write_matrix(matrix, out)
+    log(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -31,6 +31,7 @@ import importlib
 import inspect
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -131,7 +132,9 @@ class KerasSession:
             tensors = [None if g is None else
                        ops.convert_to_tensor(np.array(g, dtype=self._dtype, copy=True),
                                              dtype=self._dtype.name) for g in grads]
-            self.optimizer.apply(tensors, self._vars)
+            with warnings.catch_warnings():  # None gradients are deliberate here
+                warnings.filterwarnings("ignore", message="Gradients do not exist")
+                self.optimizer.apply(tensors, self._vars)
 
     def params(self) -> list[np.ndarray]:
         ops = self._impl.keras.ops
