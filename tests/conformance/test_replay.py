@@ -1,0 +1,97 @@
+"""The per-step replay: agreement, failures reported with numbers, never raised."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adamproofs.conformance.adapters.numpy import make_implementation
+from adamproofs.conformance.protocol import Hyper, PlainImplementation
+from adamproofs.conformance.replay import Case, Variant, check_case
+from tests.conformance import mutants
+
+
+def _case(dtype="float64", steps=6, grads=None):
+    rng = np.random.default_rng(1)
+    p = [rng.normal(size=3).astype(dtype)]
+    if grads is None:
+        grads = [[rng.normal(size=3).astype(dtype)] for _ in range(steps)]
+    return Case(dtype, Hyper(lr=0.01), p, grads)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_correct_implementation_agrees(dtype):
+    run, verdict = check_case(make_implementation(), _case(dtype), Variant())
+    assert verdict.passed, verdict.finding
+    assert verdict.checked == 18 and verdict.worst_excess <= 1
+    assert len(run.thetas) == 7
+
+
+class _OffByUlps:
+    """A plain Adam that adds 64 ulps to every result: must be caught in float64."""
+
+    def __init__(self, params, **hyper):
+        self.inner = mutants.NUMPY_CORRECT(params, **hyper)
+        self.params = params
+
+    def step(self, grads):
+        self.inner.step(grads)
+        for p in self.params:
+            p += 64 * np.spacing(p)
+
+
+def test_small_systematic_error_is_caught_with_both_numbers():
+    _, verdict = check_case(PlainImplementation(_OffByUlps), _case(), Variant())
+    assert not verdict.passed
+    f = verdict.finding
+    assert f.impl != f.exact and f.step == 1
+    assert "exceeds the bound" in f.message
+
+
+class _Raises:
+    def __init__(self, params, **hyper):
+        self.n = 0
+
+    def step(self, grads):
+        self.n += 1
+        if self.n == 3:
+            raise RuntimeError("boom at three")
+
+
+def test_exception_is_a_failure_not_a_crash():
+    _, verdict = check_case(PlainImplementation(_Raises), _case(), Variant())
+    assert not verdict.passed
+    assert "raised at step 3" in verdict.finding.message
+    assert "boom at three" in verdict.finding.message
+
+
+def test_mutating_the_gradient_is_reported():
+    impl = PlainImplementation(mutants.NUMPY_mutates_grad)
+    case = _case()
+    before = [g[0].copy() for g in case.grads]
+    _, verdict = check_case(impl, case, Variant())
+    assert not verdict.passed and "mutated" in verdict.finding.message
+    assert all(np.array_equal(a, g[0]) for a, g in zip(before, case.grads, strict=True))
+
+
+def test_skipped_parameter_must_not_move():
+    class MovesSkipped(mutants.NumpyAdam):
+        def step(self, grads):
+            super().step(grads)
+            for p, g in zip(self.params, grads, strict=True):
+                if g is None:
+                    p += 1.0
+
+    case = _case(steps=3)
+    case.params.append(np.zeros(2))
+    for k, row in enumerate(case.grads):
+        row.append(None if k < 2 else np.ones(2))
+    _, verdict = check_case(PlainImplementation(MovesSkipped), case, Variant())
+    assert not verdict.passed and "gradient was None" in verdict.finding.message
+
+
+def test_wrong_variant_is_rejected():
+    _, ok = check_case(make_implementation(eps_placement="hat"), _case(), Variant("hat"))
+    _, bad = check_case(make_implementation(eps_placement="hat"), _case(grads=[
+        [np.array([1e-8, 2e-8, -1e-8])]] * 3), Variant("paper"))
+    assert ok.passed and not bad.passed
