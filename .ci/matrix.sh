@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# CI: run `adamproofs check` on every installed framework and write the conformance matrix.
+#
+#   .ci/matrix.sh [OUT_DIR] [extra arguments for python -m adamproofs.conformance.matrix]
+#
+# OUT_DIR defaults to build/conformance; it receives conformance-matrix.json,
+# conformance-matrix.md and reports/ROW.json (the full report of each row). Frameworks
+# that are not installed appear as "not installed". Exit status: 0 when the matrix was
+# written (a framework that does not conform is a finding in the matrix, not a CI
+# failure), non-zero when the matrix could not be produced.
+# Environment: MATRIX_PROFILE (default: default), MATRIX_SEED (default: 0),
+# MATRIX_DTYPES (default: float32,float64,float16,bfloat16), PYTHON (default: python).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-build/conformance}"
+shift || true
+# Keras's backend: KERAS_BACKEND if set, else the adapter picks jax, else torch.
+"${PYTHON:-python}" -m adamproofs.conformance.matrix --out "$out" \
+  --profile "${MATRIX_PROFILE:-default}" --seed "${MATRIX_SEED:-0}" \
+  --dtypes "${MATRIX_DTYPES:-float32,float64,float16,bfloat16}" "$@"
+test -s "$out/conformance-matrix.json"
+test -s "$out/conformance-matrix.md"
+echo "conformance matrix: $out/conformance-matrix.md"
