@@ -366,8 +366,8 @@ def test_unknown_directive_fails_and_missing_pieces_degrade(monkeypatch) -> None
     with pytest.raises(DirectiveError, match="nonsense"):
         expand("text\n<!-- gen: nonsense 1 -->\n", ctx)
     monkeypatch.setattr(sources, "_derivations", lambda: None)
-    out = expand("<!-- gen: derivation first_step -->\n", ctx)
-    assert "Not generated yet" in out and "first_step" in out
+    out = expand("<!-- gen: derivation first-step -->\n", ctx)
+    assert "Not generated yet" in out and "first-step" in out
     monkeypatch.setenv("ADAMPROOFS_MATRIX_DIR", str(ROOT / "no-such-dir"))
     sources.matrix_outputs.cache_clear()
     assert "Not generated yet" in expand("<!-- gen: matrix -->\n", Context(ROOT, "x.md"))

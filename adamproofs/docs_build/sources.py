@@ -54,16 +54,17 @@ def _algorithm_source(ctx: Context) -> str:
 
 # --- derivations ------------------------------------------------------------------------------
 
-def _derivations() -> tuple[Any, Any] | None:
+def _derivations() -> tuple[dict[str, Any], Any, Any] | None:
+    """(registry, derive, render_markdown) of :mod:`adamproofs.derivations`, if it has landed."""
     module = _optional_module("adamproofs.derivations")
-    if module is None or not hasattr(module, "DERIVATIONS"):
+    names = ("DERIVATIONS", "derive", "render_markdown")
+    if module is None or not all(hasattr(module, n) for n in names):
         return None
-    render = getattr(module, "render_markdown", None)
-    return (module.DERIVATIONS, render) if render else None
+    return module.DERIVATIONS, module.derive, module.render_markdown
 
 
 def _demote_headings(md: str, levels: int = 1) -> str:
-    """Push Markdown ATX headings down so a derivation nests under the page's own headings."""
+    """Push Markdown ATX headings down so generated Markdown nests under the page's headings."""
     out, fence = [], False
     for line in md.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
@@ -76,8 +77,12 @@ def _demote_headings(md: str, levels: int = 1) -> str:
 
 @cache
 def _render_derivation(name: str) -> str:
-    registry, render = _derivations()  # type: ignore[misc]
-    return _demote_headings(render(registry[name]))
+    _, derive, render = _derivations()  # type: ignore[misc]
+    built = derive(name)
+    if not built.verified:  # shown with its ✘ badges, and fails a --strict build
+        log.warning("derivation %r has unverified steps: %s", name,
+                    "; ".join(step.text for step in built.failures()))
+    return render(built, level=2)
 
 
 @generator("derivation")
@@ -90,10 +95,8 @@ def derivation(ctx: Context, *names: str) -> str:
             parts.append(not_generated(f"The derivation `{name}`",
                                        "`adamproofs.derivations` has not landed yet."))
         elif name not in found[0]:
-            log.info("derivation %r not in DERIVATIONS (%s)", name, sorted(found[0]))
-            parts.append(not_generated(f"The derivation `{name}`",
-                                       "no derivation of that name is registered "
-                                       f"(registered: {', '.join(sorted(found[0]))})."))
+            raise KeyError(f"{ctx.page}: no derivation named {name!r}; registered: "
+                           f"{', '.join(found[0])}")
         else:
             parts.append(_render_derivation(name))
     return "\n\n".join(parts)
@@ -101,7 +104,7 @@ def derivation(ctx: Context, *names: str) -> str:
 
 @generator("derivations-all")
 def derivations_all(ctx: Context) -> str:
-    """Every registered derivation, in registry order."""
+    """Every registered derivation, in registry order, each with a link anchor."""
     found = _derivations()
     if found is None:
         return not_generated("The list of derivations",
@@ -326,3 +329,31 @@ def figure(ctx: Context, name: str, caption: str = "") -> str:
     if caption:
         out += f"\n*{caption}*\n"
     return out
+
+
+@cache
+def _run_command(argv: tuple[str, ...], root: Path) -> tuple[int, str]:
+    env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONPATH=os.pathsep.join(
+        [str(root / "docs" / "examples"), str(root),
+         *filter(None, [os.environ.get("PYTHONPATH")])]))
+    proc = subprocess.run([sys.executable, "-m", *argv], cwd=root, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    return proc.returncode, proc.stdout
+
+
+@generator("command")
+def command(ctx: Context, line: str, expect: str = "0") -> str:
+    """Run ``python -m LINE`` (``docs/examples`` on the path) and show what it printed.
+
+    ``expect`` is the exit status the page relies on; any other status fails the build.
+    """
+    argv = tuple(line.split())
+    if argv[0] == "adamproofs" and _optional_module("adamproofs.conformance.cli") is None:
+        return not_generated(f"The output of `{line}`", "that command has not landed yet.")
+    log.info("running `%s` for %s", line, ctx.page)
+    status, output = _run_command(argv, ctx.root)
+    if str(status) != expect:
+        raise RuntimeError(f"{ctx.page}: `{line}` exited {status}, the page expects {expect}:\n"
+                           f"{output[-3000:]}")
+    return (f"```console\n$ PYTHONPATH=docs/examples {line}\n{output.rstrip()}\n"
+            f"$ echo $?\n{status}\n```\n")

@@ -1,6 +1,7 @@
 """A plain NumPy Adam that follows the checker's plain-code protocol (Algorithm 1).
 
-Check it with:  adamproofs check docs/examples/my_adam.py:MyAdam   (from the repository root)
+Weight decay is the L2 form (added to the gradient), as in torch.optim.Adam.
+Check it with:  PYTHONPATH=docs/examples adamproofs check my_adam:MyAdam
 """
 
 import numpy as np
@@ -8,17 +9,18 @@ import numpy as np
 
 class MyAdam:
     def __init__(self, params, *, lr, beta1, beta2, eps, weight_decay=0.0):
-        self.params, self.h = params, (lr, beta1, beta2, eps)
+        self.params, self.h = params, (lr, beta1, beta2, eps, weight_decay)
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
         self.t = [0] * len(params)
 
     def step(self, grads):  # grads[i] is an array or None (skip that parameter)
-        lr, b1, b2, eps = self.h
+        lr, b1, b2, eps, wd = self.h
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if g is None:
                 continue
             self.t[i] += 1
+            g = g + wd * p  # L2 weight decay
             self.m[i] = b1 * self.m[i] + (1 - b1) * g
             self.v[i] = b2 * self.v[i] + (1 - b2) * g * g
             mhat = self.m[i] / (1 - b1 ** self.t[i])
