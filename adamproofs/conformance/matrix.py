@@ -207,7 +207,8 @@ def _message(res: dict[str, Any]) -> str:
     return str(finding.get("message") or res.get("note") or res["verdict"])
 
 
-def run_row(name: str, *, dtypes: Sequence[str], profile: str, seed: int) -> dict[str, Any]:
+def run_row(name: str, *, dtypes: Sequence[str], profile: str, seed: int,
+            properties: Sequence[str] | None = None) -> dict[str, Any]:
     """Check one row in this process and return its matrix entry (plus the full report)."""
     from .runner import check
     from .targets import load_target
@@ -215,7 +216,8 @@ def run_row(name: str, *, dtypes: Sequence[str], profile: str, seed: int) -> dic
     row = ROWS[name]
     started = time.perf_counter()
     report = check(row.target, dtypes=list(dtypes), profile=profile, seed=seed,
-                   options=dict(row.options), progress=lambda m: log(f"  [{name}] {m}"))
+                   properties=properties, options=dict(row.options),
+                   progress=lambda m: log(f"  [{name}] {m}"))
     data = report.as_dict()
     impl = load_target(row.target, **row.options)
     log(f"  [{name}] low-precision hazards")
