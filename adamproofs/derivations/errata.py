@@ -61,8 +61,8 @@ def errata(p: Proof) -> None:
                rel("==", frac(m_const, 1 - beta1**t), gs))
     p.symbolic("... while dividing by 1 − β₂^t gives 100·g at t = 1 with the defaults: a first "
                "step about 100 times too large.",
-               rel("==", (m_const / (1 - beta2**t)).subs({beta1: R(9, 10), beta2: R(999, 1000),
-                                                          t: 1}), 100 * gs))
+               rel("==", sp.Subs(m_const / (1 - beta2**t), (beta1, beta2, t),
+                                 (R(9, 10), R(999, 1000), 1)), 100 * gs))
     p.symbolic("Under stationarity the wrong correction is biased at every finite t: "
                "E[m_t]/(1 − β₂^t) = μ(1 − β₁^t)/(1 − β₂^t), equal to μ only when β₁ = β₂ (shown).",
                (rel("==", frac(mu * (1 - beta2**t), 1 - beta2**t), mu),))

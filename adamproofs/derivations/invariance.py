@@ -139,7 +139,7 @@ def eps_hat_rewrite(p: Proof) -> None:
                                       / (sp.sqrt(v_raw / bc2) + eps_t)).subs(beta2**t, 1 - y)))
     b2 = R(999, 1000)
     p.symbolic("At β₂ = 0.999: ε₁ = √1000·ε̂ ≈ 31.6 ε̂ at t = 1, decreasing to ε̂ as t → ∞.",
-               (rel("==", eps_t.subs({beta2: b2, t: 1}), sp.sqrt(1000) * eps_hat),
+               (rel("==", sp.Subs(eps_t, (beta2, t), (b2, 1)), sp.sqrt(1000) * eps_hat),
                 rel("==", sp.Limit(eps_t.subs(beta2, b2), t, sp.oo), eps_hat)),
                check=lambda: is_zero(eps_t.subs({beta2: b2, t: 1}) - sp.sqrt(1000) * eps_hat)
                and is_zero(sp.limit(eps_t.subs(beta2, b2), t, sp.oo) - eps_hat))

@@ -130,8 +130,9 @@ def bias_correction(p: Proof) -> None:
                and is_zero(s2 * (1 - beta2**t) / (1 - beta2**t) - s2))
     p.symbolic("Without the correction the early estimates are tiny: at t = 1 with the "
                "defaults E[m₁] = μ/10 and E[v₁] = s/1000 (so √v₁ is ≈ 31.6× too small).",
-               (rel("==", (mu * (1 - beta1**t)).subs({beta1: sp.Rational(9, 10), t: 1}), mu / 10),
-                rel("==", (s2 * (1 - beta2**t)).subs({beta2: sp.Rational(999, 1000), t: 1}),
+               (rel("==", sp.Subs(mu * (1 - beta1**t), (beta1, t), (sp.Rational(9, 10), 1)),
+                    mu / 10),
+                rel("==", sp.Subs(s2 * (1 - beta2**t), (beta2, t), (sp.Rational(999, 1000), 1)),
                     s2 / 1000)))
     sq = sp.IndexedBase("sigma", positive=True)  # E[g_i^2] when it drifts
     zeta = (1 - beta2) * sp.Sum(beta2 ** (t - i) * (sq[i] - sq[t]), (i, 1, t))

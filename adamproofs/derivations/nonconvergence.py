@@ -7,7 +7,7 @@ from fractions import Fraction
 import sympy as sp
 
 from ..config import Adam
-from .core import Proof, is_nonnegative, is_zero, private_context, rel
+from .core import Proof, frac, is_nonnegative, is_zero, private_context, rel
 from .runs import steps_of
 
 C = sp.Symbol("C", positive=True)
@@ -62,7 +62,8 @@ def non_convergence(p: Proof) -> None:
                and is_nonnegative((C - 2).subs(C, 2 + d), strict=True))
     p.symbolic("Sitting at the worst point x = +1 costs 2(C − 2) per cycle, so the average "
                "regret tends to 2(C − 2)/3 > 0: no convergence.",
-               rel("==", ((C - 2) * 1 - (C - 2) * (-1)) / 3, 2 * (C - 2) / 3))
+               rel("==", frac(sp.Subs((C - 2) * x, x, 1) - sp.Subs((C - 2) * x, x, -1), 3),
+                   2 * (C - 2) / 3))
     p.define("Adam's parameters: β₁ = 0, β₂ = 1/(1 + C²), ε = 0 (no bias correction, as in the "
              "paper; the footnote says the corrected version behaves alike).",
              (sp.Eq(sp.Symbol("beta_1"), 0), sp.Eq(sp.Symbol("beta_2"), b2)))
