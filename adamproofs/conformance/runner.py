@@ -44,6 +44,15 @@ PROFILES: dict[str, tuple[int, int]] = {
 Progress = Callable[[str], None]
 
 
+#: profile -> seconds hypothesis may spend shrinking one failure
+SHRINK_SECONDS: dict[str, float] = {"quick": 3.0, "default": 8.0, "thorough": 60.0}
+
+
+class _ShrinkBudgetSpent(BaseException):
+    """Raised (as a BaseException, so hypothesis stops at once) when shrinking has
+    taken its budget; the smallest failing case seen so far is reported."""
+
+
 class _Failed(Exception):
     def __init__(self, case: Case, judgement: Judgement) -> None:
         super().__init__(judgement.finding.message if judgement.finding else "failed")
@@ -65,12 +74,16 @@ def _stderr(msg: str) -> None:
 
 
 def run_property(prop: Property, impl: Any, variant: Variant, dtype: str, *, examples: int,
-                 long_steps: int, seed: int, shrink: bool = True) -> PropertyResult:
-    """One property in one dtype as a seeded hypothesis run."""
+                 long_steps: int, seed: int, shrink: bool = True,
+                 shrink_seconds: float = 8.0) -> PropertyResult:
+    """One property in one dtype as a seeded hypothesis run (shrinking a failure for at
+    most ``shrink_seconds``)."""
     ctx = Context(impl=impl, dtype=dtype, variant=variant, examples=examples,
                   long_steps=long_steps)
     stats = _Stats()
     start = time.perf_counter()
+    latest: list[_Failed] = []
+    first_failure: list[float] = []
     missing = sorted(f for f in prop.needs | {dtype} if not supports(impl, f))
     if missing:
         return PropertyResult(prop.name, dtype, "skip", note="needs " + ", ".join(missing))
@@ -96,12 +109,29 @@ def run_property(prop: Property, impl: Any, variant: Variant, dtype: str, *, exa
         if math.isfinite(j.worst_ulps):
             stats.worst_ulps = max(stats.worst_ulps, j.worst_ulps)
         if not j.passed:
-            raise _Failed(case, j)
+            failure = _Failed(case, j)
+            latest[:] = [failure]
+            if not first_failure:
+                first_failure.append(time.perf_counter())
+            elif time.perf_counter() - first_failure[0] > shrink_seconds:
+                raise _ShrinkBudgetSpent()
+            raise failure
 
     result = PropertyResult(prop.name, dtype, "pass")
+    failure: _Failed | None = None
     try:
         body()
-    except _Failed as failure:
+    except _Failed as err:
+        failure = err
+    except _ShrinkBudgetSpent:
+        failure = latest[0]
+    except Unsatisfiable as err:
+        result.verdict = "skip"
+        result.note = f"no valid case could be drawn ({err})"
+    except Exception as err:  # a bug of the checker: reported loudly, never swallowed
+        result.verdict = "error"
+        result.note = f"checker error: {type(err).__name__}: {err}"
+    if failure is not None:
         result.verdict = "fail"
         result.finding = failure.judgement.finding
         result.reproducer_case = failure.case
@@ -111,12 +141,6 @@ def run_property(prop: Property, impl: Any, variant: Variant, dtype: str, *, exa
             if f.ulps is not None and math.isfinite(f.ulps):
                 stats.worst_ulps = max(stats.worst_ulps, f.ulps)
         stats.worst_excess = math.inf if stats.worst_excess <= 1 else stats.worst_excess
-    except Unsatisfiable as err:
-        result.verdict = "skip"
-        result.note = f"no valid case could be drawn ({err})"
-    except Exception as err:  # a bug of the checker: reported loudly, never swallowed
-        result.verdict = "error"
-        result.note = f"checker error: {type(err).__name__}: {err}"
     result.examples = stats.examples
     result.worst_ulps = stats.worst_ulps
     result.worst_excess = stats.worst_excess
@@ -209,7 +233,8 @@ def check(target: Any = "numpy", *, kind: str | None = None,
                 break
             count += 1
             res = run_property(PROPERTIES[pname], impl, use, dtype, examples=examples,
-                               long_steps=long_steps, seed=seed, shrink=shrink)
+                               long_steps=long_steps, seed=seed, shrink=shrink,
+                               shrink_seconds=SHRINK_SECONDS[profile])
             if res.verdict == "fail":
                 res.reproducer = reproducer(report, res, use, kind, options)
             report.results.append(res)
