@@ -3,7 +3,8 @@ r"""A griffe extension (used by mkdocstrings) that turns the reST bits of docstr
 The package's docstrings are written for both ``help()`` and the site, so they use a few reST
 constructs; this rewrites them before mkdocstrings renders them:
 
-- ``.. math::`` blocks become ``$$ ... $$`` display math, ``:math:`x``` becomes ``$x$``;
+- ``.. math::`` blocks become ``$$ ... $$`` display math (in ``aligned`` when they use ``&`` or
+  ``\\``), ``:math:`x``` becomes ``$x$``;
 - ``:class:`~a.b.C```, ``:func:``, ``:mod:``, ``:data:``, ``:meth:``, ``:attr:`` roles become
   inline code (``C`` for the ``~`` form);
 - doctest examples (``>>>`` lines and their output) become fenced ``pycon`` code blocks;
@@ -49,6 +50,8 @@ def to_markdown(text: str) -> str:
         if stripped == ".. math::":
             block, i = _indented_block(lines, i + 1)
             body = textwrap.dedent("\n".join(block)).strip()
+            if "&" in body or "\\\\" in body:  # several aligned lines, as Sphinx renders them
+                body = f"\\begin{{aligned}}\n{body}\n\\end{{aligned}}"
             out += [f"{indent}$$", *(indent + b for b in body.splitlines()), f"{indent}$$"]
             continue
         if stripped.startswith(">>>"):

@@ -190,6 +190,12 @@ def cache_dir(root: Path) -> Path:
     return path
 
 
+def _strip_title(md: str) -> str:
+    """Drop a leading ``# Title`` line (the page has its own title)."""
+    lines = md.lstrip().splitlines()
+    return "\n".join(lines[1:]) if lines and lines[0].startswith("# ") else md
+
+
 def _rewrite_links(md: str, ctx: Context, prefix: str, base: str = "") -> str:
     """Point relative links/images of generated Markdown at their generated copies."""
     def fix(match: re.Match[str]) -> str:
@@ -209,7 +215,7 @@ def compare(ctx: Context) -> str:
         return not_generated("The comparison results",
                              "`adamproofs compare` is not available or did not run.",
                              "`adamproofs compare --quick --out DIR`")
-    md = _demote_headings((out / "summary.md").read_text())
+    md = _demote_headings(_strip_title((out / "summary.md").read_text()))
     return _rewrite_links(md, ctx, COMPARE_PREFIX)
 
 
@@ -220,8 +226,10 @@ MATRIX_PREFIX = "generated/matrix"
 
 @cache
 def matrix_outputs(root: Path) -> Path | None:
-    """The conformance matrix directory: ``ADAMPROOFS_MATRIX_DIR``, else ``artifacts/matrix``."""
-    for candidate in (os.environ.get("ADAMPROOFS_MATRIX_DIR"), root / "artifacts" / "matrix"):
+    """The matrix directory: ``ADAMPROOFS_MATRIX_DIR``, else ``build/conformance`` (where
+    ``.ci/matrix.sh`` writes it), else ``artifacts/matrix``."""
+    for candidate in (os.environ.get("ADAMPROOFS_MATRIX_DIR"), root / "build" / "conformance",
+                      root / "artifacts" / "matrix"):
         if candidate and Path(candidate, "conformance-matrix.json").is_file():
             return Path(candidate)
     return None
@@ -234,11 +242,16 @@ def matrix(ctx: Context) -> str:
     if out is None:
         return not_generated(
             "The conformance matrix", "no `conformance-matrix.json` was found.",
-            "`python -m adamproofs.conformance.matrix --out artifacts/matrix`, then rebuild "
+            "`.ci/matrix.sh` (writes `build/conformance/`), then rebuild "
             "(or point `ADAMPROOFS_MATRIX_DIR` at an existing output directory).")
     md_file = out / "conformance-matrix.md"
+    reports = sorted((out / "reports").glob("*.json"))
+    links = ", ".join(f"[{p.stem}]({ctx.link(f'{MATRIX_PREFIX}/reports/{p.name}')})"
+                      for p in reports)
+    tail = f"\n\nThe full JSON report of each row: {links}.\n" if links else ""
     if md_file.is_file():
-        return _rewrite_links(_demote_headings(md_file.read_text()), ctx, MATRIX_PREFIX)
+        md = _strip_title(md_file.read_text())
+        return _rewrite_links(md, ctx, MATRIX_PREFIX) + tail
     data = json.loads((out / "conformance-matrix.json").read_text())
     return "```json\n" + json.dumps(data, indent=2)[:20000] + "\n```\n"
 
