@@ -166,3 +166,30 @@ def test_float16_zero_gradient_hazard_is_reported(adam):
     assert np.float16(1e-8) == 0
     notes = matrix.hazards(adam, ["float16"])
     assert any("float16" in n and "ε rounds to 0" in n for n in notes)
+
+
+def test_matrix_row_and_markdown_for_optax(tmp_path, monkeypatch):
+    """One matrix row through the engine (variant only) and its Markdown and JSON output."""
+    entry = matrix.run_row("optax amsgrad", dtypes=["float64"], profile="quick", seed=0,
+                           properties=[])
+    assert entry["status"] == "checked" and entry["verdict"] == "conforms"
+    assert entry["variant"]["amsgrad"] == "max_corrected"
+    entry.pop("report")
+    monkeypatch.setattr(matrix, "installed", lambda module: module != "torch")
+    absent = matrix.check_row("torch", tmp_path, dtypes=["float64"], profile="quick", seed=0,
+                              timeout=60)
+    assert absent["status"] == "not installed" and absent["verdict"] is None
+    doc = {"dtypes": ["float64"], "environment": {"optax": "x"}, "profile": "quick", "seed": 0,
+           "rows": [entry, absent]}
+    json_path, md_path = matrix.write_matrix(doc, tmp_path)
+    md = md_path.read_text()
+    assert "| optax amsgrad |" in md and "max_corrected" in md
+    assert "| torch |" in md and "not installed" in md
+    assert json_path.exists()
+
+
+def test_matrix_cli_rejects_unknown_rows_and_dtypes(tmp_path, capsys):
+    assert matrix.main(["--out", str(tmp_path), "--rows", "mxnet"]) == 2
+    assert "mxnet" in capsys.readouterr().err
+    assert matrix.main(["--out", str(tmp_path), "--rows", "numpy", "--dtypes", "int8"]) == 2
+    assert matrix.main(["--rows", "numpy"]) == 2
