@@ -406,3 +406,28 @@ def test_step_size_figure_reaches_the_exact_worst_case_bound() -> None:
     r = sparse_ratio("0.9", "0.999", [1, 12, 106])  # r(1) = 1, min at 12, first > 1 at 106
     assert r[0] == pytest.approx(1, rel=1e-12)
     assert r[1] == pytest.approx(0.48142923, abs=1e-8) and r[2] > 1
+
+
+def test_comparison_outputs_are_embedded_with_working_links(tmp_path, monkeypatch) -> None:
+    """An `adamproofs compare` output tree (stand-in files) becomes one page's sections."""
+    from adamproofs.docs_build import sources
+    from adamproofs.docs_build.directives import Context, expand
+    (tmp_path / "reddi").mkdir()
+    (tmp_path / "summary.md").write_text("# Comparisons\n\n- [Reddi](reddi/summary.md)\n")
+    (tmp_path / "reddi" / "summary.md").write_text(
+        "# Reddi\n\n![traj](trajectory.svg)\n\n[numbers](results.csv)\n")
+    (tmp_path / "reddi" / "trajectory.svg").write_text("<svg/>")
+    (tmp_path / "reddi" / "results.csv").write_text("a,b\n")
+    monkeypatch.setenv("ADAMPROOFS_COMPARE_DIR", str(tmp_path))
+    sources.compare_outputs.cache_clear()
+    try:
+        out = expand("<!-- gen: compare -->\n", Context(root=ROOT, page="comparisons.md"))
+        files = sources.generated_tree(sources.COMPARE_PREFIX, sources.compare_outputs(ROOT))
+    finally:
+        sources.compare_outputs.cache_clear()
+    assert "# Comparisons" not in out and "- Reddi\n" in out  # title dropped, .md link unlinked
+    assert "## Reddi" in out
+    assert "![traj](generated/compare/reddi/trajectory.svg)" in out
+    assert "[numbers](generated/compare/reddi/results.csv)" in out
+    assert set(files) == {"generated/compare/reddi/trajectory.svg",
+                          "generated/compare/reddi/results.csv"}

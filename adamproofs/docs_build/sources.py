@@ -184,7 +184,7 @@ def compare_outputs(root: Path) -> Path | None:
 
 
 def cache_dir(root: Path) -> Path:
-    """Where the build keeps generated outputs (``ADAMPROOFS_DOCS_CACHE``, else .docs-cache)."""
+    """Where the build keeps what it runs (``ADAMPROOFS_DOCS_CACHE``, else artifacts/docs-cache)."""
     path = Path(os.environ.get("ADAMPROOFS_DOCS_CACHE", root / "artifacts" / "docs-cache"))
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -197,26 +197,38 @@ def _strip_title(md: str) -> str:
 
 
 def _rewrite_links(md: str, ctx: Context, prefix: str, base: str = "") -> str:
-    """Point relative links/images of generated Markdown at their generated copies."""
+    """Point relative links/images of generated Markdown at their generated copies.
+
+    Links to other generated Markdown files become plain text (their content is included in
+    the same page).
+    """
     def fix(match: re.Match[str]) -> str:
-        target = match.group(2)
+        label, target = match.group(1), match.group(2)
         if re.match(r"^[a-z]+:|^#|^/", target):
             return match.group(0)
-        path = f"{prefix}/{base}{target}" if base else f"{prefix}/{target}"
-        return f"{match.group(1)}({ctx.link(path)})"
+        if target.split("#")[0].endswith(".md"):
+            return label[1:-1] if label.startswith("[") else label
+        return f"{label}({ctx.link(f'{prefix}/{base}{target}')})"
     return re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", fix, md)
 
 
 @generator("compare")
 def compare(ctx: Context) -> str:
-    """The comparison experiments' summary, figures and tables."""
+    """The comparison experiments: the index, then each problem's summary, tables, figures."""
     out = compare_outputs(ctx.root)
     if out is None:
         return not_generated("The comparison results",
                              "`adamproofs compare` is not available or did not run.",
                              "`adamproofs compare --quick --out DIR`")
-    md = _demote_headings(_strip_title((out / "summary.md").read_text()))
-    return _rewrite_links(md, ctx, COMPARE_PREFIX)
+    index = (out / "summary.md").read_text()
+    problems = [p for p in sorted(out.iterdir()) if (p / "summary.md").is_file()]
+    order = {name: index.find(f"{name}/summary.md") for name in (p.name for p in problems)}
+    problems.sort(key=lambda p: (order[p.name] < 0, order[p.name], p.name))
+    parts = [_rewrite_links(_demote_headings(_strip_title(index)), ctx, COMPARE_PREFIX)]
+    for problem in problems:
+        md = _demote_headings((problem / "summary.md").read_text())
+        parts.append(_rewrite_links(md, ctx, COMPARE_PREFIX, base=f"{problem.name}/"))
+    return "\n\n".join(parts)
 
 
 # --- conformance matrix -----------------------------------------------------------------------
