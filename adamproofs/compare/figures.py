@@ -51,11 +51,15 @@ def style(key: str) -> dict[str, Any]:
 
 
 def band(ax: Any, x: np.ndarray, curves: Sequence[np.ndarray], key: str,
-         label: str | None = None, **kw: Any) -> None:
+         label: str | None = None, color_override: str | None = None, **kw: Any) -> None:
     """Mean curve over seeds with a shaded min–max band (inf/NaN points are not drawn)."""
     arr = np.vstack(curves).astype(float)
     arr[~np.isfinite(arr)] = np.nan
     st = style(key)
+    if color_override:
+        st["color"] = color_override
+    if key == "amsgrad":  # AMSGrad often sits exactly on Adam: draw it dashed
+        kw.setdefault("ls", "--")
     with np.errstate(invalid="ignore"), _quiet():
         mean = np.nanmean(arr, axis=0)
         lo, hi = np.nanmin(arr, axis=0), np.nanmax(arr, axis=0)

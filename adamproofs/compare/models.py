@@ -72,7 +72,12 @@ class SoftmaxRegression:
         return self.loss_grad(theta, batch_indices(self.x.shape[0], self.batch, rng))[1]
 
     def loss(self, theta: np.ndarray, t: int = 0) -> float:
-        return self.loss_grad(theta, slice(None))[0]
+        """Full training loss (forward pass only)."""
+        z = self.x @ self._w(theta)
+        z -= z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-np.sum(self.onehot * logp) / self.x.shape[0]
+                     + 0.5 * self.l2 * np.dot(theta, theta))
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         r"""Full-batch Hessian: :math:`\frac1N\sum_n (\mathrm{diag}(p_n)-p_np_n^T)\otimes
@@ -225,7 +230,20 @@ class MLP:
         return self.loss_grad(theta, idx, rng)[1]
 
     def loss(self, theta: np.ndarray, t: int = 0) -> float:
-        return self.loss_grad(theta, slice(None), None)[0]
+        """Full training loss without dropout (forward pass only)."""
+        layers = self.layers(theta)
+        h = self.x
+        for i, (w, b) in enumerate(layers):
+            z = h @ w + b
+            if i < len(layers) - 1:
+                h = np.maximum(z, 0.0) if self.activation == "relu" else np.tanh(z)
+        n = self.x.shape[0]
+        if self.task == "classify":
+            z -= z.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return float(-np.sum(self.target * logp) / n)
+        r = z - self.target
+        return float(0.5 * np.sum(r * r) / n)
 
 
 def softmax_regression(**kw: object) -> SoftmaxRegression:
