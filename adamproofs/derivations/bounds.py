@@ -15,10 +15,12 @@ from .symbols import (
     S,
     S_closed,
     S_limit,
+    Shown,
     alpha,
     beta1,
     beta2,
     eps,
+    geometric_factor,
     gs,
     i,
     r,
@@ -127,11 +129,13 @@ def step_bounds(p: Proof) -> None:
     kd = sp.KroneckerDelta(i, t)
     m_sparse = (1 - beta1) * sp.Sum(beta1 ** (t - i) * kd * gs, (i, 1, t)) / (1 - beta1**t)
     v_sparse = (1 - beta2) * sp.Sum(beta2 ** (t - i) * kd * gs**2, (i, 1, t)) / (1 - beta2**t)
-    p.symbolic("Severe sparsity (g₁ = … = g_{t−1} = 0, g_t = g ≠ 0): only the last term of each "
-               "unrolled sum survives, so m̂_t²/v̂_t = r(t)² with r(t) below (symbolic t).",
+    p.define("The paper's 'severe sparsity' case: g₁ = … = g_{t−1} = 0, g_t = g ≠ 0. Name the "
+             "ratio r(t) (a closed form, shown below to be |m̂_t|/√v̂_t there).",
+             sp.Eq(r(t), r_closed()))
+    p.symbolic("Only the last term of each unrolled sum survives, so m̂_t²/v̂_t = r(t)² (symbolic "
+               "t); r(t) ≥ 0, so |Δ_t|/α = r(t) in this case.",
                rel("==", m_sparse**2 / v_sparse, r_closed() ** 2),
                check=lambda: is_zero((m_sparse**2 / v_sparse).doit() - r_closed() ** 2))
-    p.remark("So |Δ_t|/α = r(t) in this case:", sp.Eq(r(t), r_closed()))
 
     def sparse_oracle() -> tuple[bool, str]:
         pairs = []
@@ -204,9 +208,12 @@ def step_bounds(p: Proof) -> None:
                    sum((a[j] * b[k] - a[k] * b[j]) ** 2 for j in range(3)
                        for k in range(j + 1, 3))),
                check=lambda: all(sp.expand(lagrange(n)) == 0 for n in range(2, 7)))
-    p.remark("Apply it with a_i = p_i/√q_i and b_i = √q_i g_i: m̂_t² ≤ (Σ p_i²/q_i)·v̂_t, with "
-             "equality iff g_i ∝ p_i/q_i. So S(t)² = Σ p_i²/q_i exactly.",
-             sp.Eq(S(t) ** 2, sp.Sum(p_[i] ** 2 / q_[i], (i, 1, t))))
+    p.define("The exact worst case over all gradient sequences.",
+             sp.Eq(S(t), Shown("sup_g |m̂_t|/√v̂_t",
+                               r"\sup_{g} \frac{|\hat{m}_t|}{\sqrt{\hat{v}_t}}")))
+    p.remark("Apply Cauchy–Schwarz with a_i = p_i/√q_i and b_i = √q_i g_i: m̂_t² ≤ (Σ p_i²/q_i)·"
+             "v̂_t, with equality iff g_i ∝ p_i/q_i (such g exist for every t). So S(t)² is the "
+             "sum Σ p_i²/q_i, evaluated next.")
     K = (1 - beta1) ** 2 * (1 - beta2**t) / ((1 - beta1**t) ** 2 * (1 - beta2))
     p.symbolic("Each term is a constant times ρ^(t−i), ρ = β₁²/β₂ (the quotient does not depend "
                "on i).", rel("==", pw**2 / qw, K * rho_of() ** (t - i)),
@@ -217,8 +224,10 @@ def step_bounds(p: Proof) -> None:
                              K * (1 - rho**t) / (1 - rho)),),
                check=lambda: sum_equals(sp.Sum(rho ** (t - i), (i, 1, t)),
                                         (1 - rho**t) / (1 - rho)))
-    p.remark("The exact supremum over all gradient sequences (ε = 0, bias correction on):",
-             sp.Eq(S(t), S_closed()))
+    p.symbolic("So the exact supremum over all gradient sequences (ε = 0, bias correction on) is "
+               "the square root of that sum (compared as squares; both sides are positive):",
+               rel("==", S(t), S_closed()),
+               check=lambda: is_zero(S_closed() ** 2 - K * geometric_factor(rho_of(), t)))
     p.symbolic("The optimal g_i ∝ p_i/q_i is a geometric sequence g_i = c·(β₂/β₁)^i: the quotient "
                "below is free of i, so ONE sequence attains S(t) at every t at once.",
                rel("==", pw / qw / (beta2 / beta1) ** i,
@@ -251,6 +260,13 @@ def step_bounds(p: Proof) -> None:
     p.reference("The oracle fed g_i = (β₂/β₁)^i reproduces S(t) to 40 digits at t = 1, 2, 10, "
                 "100, 1000 for six (β₁, β₂) pairs.", sp.Eq(Delta(t) / alpha, S_closed()),
                 worst_oracle)
+
+    points = [{beta1: sp.Float(b1, 70), beta2: sp.Float(b2, 70), t: n}
+              for b1, b2 in (("0.9", "0.999"), ("0.5", "0.999"), ("0.9", "0.81"), ("0.99", "0.9"))
+              for n in (1, 2, 10, 100, 1000)]
+    p.numeric("S(t) grows with t at every sample point (an observation at these points, not a "
+              "proof for all t): longer histories allow worse sequences.",
+              rel("<=", S_closed(), S_closed().subs(t, t + 1)), points, dps=50)
 
     def random_sequences() -> tuple[bool, str]:
         rng = random.Random(20150101)

@@ -212,7 +212,15 @@ def private_context(dps: int) -> mpmath.MPContext:
 
 
 def _fmt_point(point: Mapping[Any, Any]) -> str:
-    return "(" + ", ".join(f"{k}={v}" for k, v in point.items()) + ")"
+    """``(β₁=0.9, t=10)``: symbols pretty-printed, floats shortened (display only)."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, (sp.Float, float)):
+            return f"{float(v):.15g}"
+        return str(v)
+
+    return "(" + ", ".join(f"{sp.pretty(k, use_unicode=True)}={value(v)}"
+                           for k, v in point.items()) + ")"
 
 
 # --------------------------------------------------------------------------- building
@@ -230,9 +238,9 @@ class Proof:
         """A definition (rendered with ``:=``); not a claim."""
         self.steps.append(Step(text, statement, "definition", True, "definition", "", detail))
 
-    def remark(self, text: str, statement: Statement | None = None, detail: str = "") -> None:
-        """Plain text that draws a conclusion from the checked steps above it."""
-        self.steps.append(Step(text, statement, "remark", True, "", "", detail))
+    def remark(self, text: str, detail: str = "") -> None:
+        """Plain text (no formula: every formula shown is a definition or a checked claim)."""
+        self.steps.append(Step(text, None, "remark", True, "", "", detail))
 
     def symbolic(self, text: str, statement: Statement | tuple[Statement, ...], *,
                  check: Callable[[], bool] | None = None, detail: str = "") -> bool:

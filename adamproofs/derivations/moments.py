@@ -28,8 +28,9 @@ def unrolled_moments(p: Proof) -> None:
              (sp.Eq(m(t), beta1 * m(t - 1) + (1 - beta1) * g[t]),
               sp.Eq(v(t), beta2 * v(t - 1) + (1 - beta2) * g[t] ** 2),
               sp.Eq(m(0), 0), sp.Eq(v(0), 0)))
-    p.remark("Claim: unrolling the recursion gives weights β^(t−i) on g_i.",
-             (sp.Eq(m(t), m_closed), sp.Eq(v(t), v_closed)))
+    p.remark("Claim: unrolling the recursion gives the weight (1−β)β^(t−i) to g_i. Proof by "
+             "induction on t.")
+    first = len(p.steps)
     for name, closed, b, term, shown in (("m", m_closed, beta1, g[1], "g₁"),
                                          ("v", v_closed, beta2, g[1] ** 2, "g₁²")):
         p.symbolic(f"Base case t = 1 for {name}: the sum has the single term (1−β)·{shown}, "
@@ -45,6 +46,11 @@ def unrolled_moments(p: Proof) -> None:
                    beta2 * v_closed + (1 - beta2) * g[t + 1] ** 2),
                check=lambda: induction_step_holds(
                    v_closed, lambda e: beta2 * e + (1 - beta2) * g[t + 1] ** 2, t, i))
+
+    induction = p.steps[first:]
+    p.symbolic("By induction (the base cases and induction steps above), for every t ≥ 1:",
+               (rel("==", m(t), m_closed), rel("==", v(t), v_closed)),
+               check=lambda: len(induction) == 4 and all(s.verified for s in induction))
 
     def oracle_agrees() -> tuple[bool, str]:
         symbols = [sp.Symbol(f"g_{n}", real=True) for n in range(1, 6)]
@@ -110,9 +116,8 @@ def geometric_series(p: Proof) -> None:
 def bias_correction(p: Proof) -> None:
     """3. Expectations of the moments under stationarity, and the drift term ζ."""
     Eg, Eg2 = E(g[i]), E(g[i] ** 2)
-    p.remark("Expectation is linear, so it passes through the unrolled sums.",
-             (sp.Eq(E(m(t)), unrolled(beta1, lambda j: E(g[j]))),
-              sp.Eq(E(v(t)), unrolled(beta2, lambda j: E(g[j] ** 2)))))
+    p.remark("Expectation is linear, so it passes through the unrolled sums of derivation "
+             "unrolled-moments: E[m_t] = (1−β₁)Σβ₁^(t−i)E[g_i], and likewise E[v_t] with E[g_i²].")
     p.define("Stationarity: the first two moments of the gradient do not depend on i.",
              (sp.Eq(Eg, mu), sp.Eq(Eg2, s2)))
     em, ev = unrolled(beta1, lambda j: mu), unrolled(beta2, lambda j: s2)

@@ -112,7 +112,7 @@ def non_convergence(p: Proof) -> None:
 
     p.reference("Simulation (C = 3): the iterate returns to +1 after every cycle and the "
                 "average regret approaches 2(C − 2)/3.",
-                rel("==", sp.Symbol("x_{3k+1}"), 1), adam_run)
+                rel("==", sp.IndexedBase("x")[3 * kk + 1], 1), adam_run)
     Vt, dv = sp.Symbol("vhat_prev", nonnegative=True), sp.Symbol("Delta_v", nonnegative=True)
     tt = sp.Symbol("t", integer=True, positive=True)
     p.symbolic("AMSGrad's fix: v̂_t = max(v̂_{t−1}, v_t) = v̂_{t−1} + Δv with Δv ≥ 0, so the "
@@ -131,4 +131,4 @@ def non_convergence(p: Proof) -> None:
 
     p.reference("Simulation: AMSGrad, with the same hyperparameters, heads to x* = −1 and its "
                 "Γ_t is never negative; Adam's Γ_t is negative after every C-step.",
-                rel("<", sp.Symbol("x_T"), sp.Rational(-9, 10)), ams_run)
+                rel("<", sp.IndexedBase("x")[sp.Symbol("T")], sp.Rational(-9, 10)), ams_run)

@@ -70,7 +70,7 @@ def render_text(derivation: Derivation) -> str:
         out.append(f"{n}. {step.text}")
         if step.statements:
             out.append("")
-            out.extend("     " + line for line in statement_text(step).split("\n"))
+            out.extend(("     " + line).rstrip() for line in statement_text(step).split("\n"))
             out.append("")
         verdict = _verdict_line(step)
         if verdict:

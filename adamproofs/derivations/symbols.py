@@ -77,3 +77,31 @@ def adamax_sup(b1: Any = beta1, b2: Any = beta2, n: Any = t) -> Any:
 def unrolled(b: Any, terms: Any, n: Any = t) -> Any:
     r""":math:`(1-\beta)\sum_{i=1}^{n} \beta^{n-i} x_i` for ``terms`` a function of ``i``."""
     return (1 - b) * sp.Sum(b ** (n - i) * terms(i), (i, 1, n))
+
+
+class Shown(sp.Symbol):
+    """An opaque symbol that prints as a given formula (e.g. a supremum over sequences).
+
+    ``Shown("sup_g |m̂_t|/√v̂_t", r"\\sup_g \\frac{|\\hat m_t|}{\\sqrt{\\hat v_t}}")`` prints
+    as the first string in text and as the second in LaTeX."""
+
+    _latex_forms: dict[str, str] = {}  # noqa: RUF012 - a registry shared by all instances
+
+    def __new__(cls, text: str, latex: str) -> Shown:
+        obj = super().__new__(cls, text)
+        cls._latex_forms[text] = latex
+        return obj
+
+    def __getnewargs__(self) -> tuple[str, str]:
+        return (self.name, self._latex_forms[self.name])
+
+    def _latex(self, printer: Any) -> str:
+        return self._latex_forms[self.name]
+
+    def _pretty(self, printer: Any) -> Any:
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        return prettyForm(self.name)
+
+    def _sympystr(self, printer: Any) -> str:
+        return self.name
