@@ -1,0 +1,53 @@
+"""The Performance page's figure: Adam step time against n (log-log), with the bandwidth line.
+
+One panel per (dtype, threads). The dashed line is the memory-bandwidth limit: the
+7 passes of a step (28 bytes per float32 parameter) at the bandwidth the probe
+reached at the largest n of the same run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def plot(result: dict[str, Any], stem: Path) -> list[Path]:
+    """Write ``stem``.svg and ``stem``.png; return their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["adam_step"]
+    dtypes = sorted({r["dtype"] for r in rows})
+    threads = sorted({r["threads"] for r in rows})
+    fig, axes = plt.subplots(len(dtypes), len(threads), squeeze=False, sharex=True,
+                             figsize=(4.2 * len(threads), 3.4 * len(dtypes)))
+    for i, dt in enumerate(dtypes):
+        for j, t in enumerate(threads):
+            ax = axes[i][j]
+            sel = [r for r in rows if r["dtype"] == dt and r["threads"] == t]
+            for name in dict.fromkeys(r["contender"] for r in sel):
+                pts = sorted((r["n"], r["median_ms"]) for r in sel if r["contender"] == name)
+                style = "k:" if name.startswith("probe") else "-o"
+                ax.loglog([p[0] for p in pts], [p[1] for p in pts], style, ms=3, label=name)
+            probe = sorted((r["n"], r["gbps"]) for r in sel if r["contender"].startswith("probe"))
+            if probe:
+                gbps = probe[-1][1]
+                ns = sorted({r["n"] for r in sel})
+                item = 4 if dt == "float32" else 8
+                ax.loglog(ns, [7 * n * item / gbps / 1e6 for n in ns], "k--", lw=1,
+                          label=f"bandwidth limit ({gbps:.0f} GB/s)")
+            ax.set_title(f"{dt}, {t} thread{'s' if t > 1 else ''}", fontsize=9)
+            ax.set_xlabel("parameters n")
+            ax.set_ylabel("ms per step")
+            ax.grid(True, which="major", alpha=0.3)
+            ax.legend(fontsize=6)
+    fig.suptitle("One Adam step: time against size (medians, interleaved, same run)",
+                 fontsize=10)
+    fig.tight_layout()
+    paths = [stem.with_suffix(".svg"), stem.with_suffix(".png")]
+    for p in paths:
+        fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return paths

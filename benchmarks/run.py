@@ -1,0 +1,219 @@
+"""``python -m benchmarks.run [--quick]``: the fast Adam against PyTorch's CPU Adam and the
+memory-bandwidth probe, many small arrays, and the oracle's speed, in one process.
+
+Every ratio compares medians taken side by side in the same run (contenders interleaved
+in shuffled order, 30 ms apart; see :mod:`benchmarks.timing`). Thread counts are set per
+contender (numba and torch; NumPy ufuncs are single-threaded) and stated in the names.
+Writes ``benchmarks/results/latest.json`` (schema below) and ``latest-adam-step.svg``.
+
+JSON schema (version 1): top-level scalars describe the run (``schema``, ``command``,
+``date``, ``machine``, ``cpus``, versions, ``quick``); lists of flat records:
+
+- ``adam_step``: one row per (dtype, n, threads, contender) with ``median_ms``, ``q1_ms``,
+  ``q3_ms``, ``best_ms``, ``samples``, ``bytes`` (7 passes), ``gbps`` (bytes / median);
+- ``adam_ratios``: per (dtype, n, threads): ``numba_vs_probe`` (probe time / numba
+  time, >= 0.8 is the goal), ``numba_vs_torch_fused`` (numba / torch fused, <= 1),
+  ``numpy_vs_torch_foreach`` (NumPy / torch foreach, <= 0.5 at 1e7 float32);
+- ``many_arrays``: per (case, threads, contender) medians and ``vs_torch_foreach``;
+- ``oracle``: updates per second, mpmath vs MPFR fast path;
+- ``check_share``: the oracle's share of ``adamproofs check`` time (under cProfile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import contenders as C
+from . import oracle as O
+from .timing import calibrate, interleave
+
+RESULTS = Path(__file__).resolve().parent / "results"
+_T0 = time.perf_counter()
+
+
+def say(msg: str) -> None:
+    print(f"[{time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "numpy": np.__version__}
+    for mod in ("numba", "torch", "mpmath", "gmpy2"):
+        try:
+            out[mod] = __import__(mod).__version__
+        except ImportError:
+            out[mod] = "not installed"
+    return out
+
+
+def bench_adam_step(sizes: list[int], dtypes: list[str], threads: list[int], with_torch: bool,
+                    quick: bool) -> tuple[list[dict], list[dict]]:
+    rows, ratios = [], []
+    for dtype_name in dtypes:
+        dtype = np.dtype(dtype_name)
+        for n in sizes:
+            arrays = C.shared_arrays(n, dtype)
+            for t in threads:
+                say(f"adam step {dtype_name} n={n:.0e} threads={t}")
+                cs = C.single_array_contenders(arrays, t, with_torch)
+                big = n >= 10**7
+                inner = 1 if big else calibrate(cs, 0.004)
+                rounds = (2 if quick else 4) if big else (3 if quick else 10)
+                interleave(cs, rounds=rounds, samples=3 if big else 5, inner=inner,
+                           progress=lambda m: say(f"  {m}"))
+                nbytes = 7 * n * dtype.itemsize
+                by_name = {}
+                for c in cs:
+                    s = c.summary()
+                    by_name[c.name.rsplit(" ", 1)[0]] = s["median_ms"]
+                    rows.append({"dtype": dtype_name, "n": n, "threads": t, "contender": c.name,
+                                 **{k: round(v, 4) for k, v in s.items()},
+                                 "bytes": nbytes, "gbps": round(nbytes / s["median_ms"] / 1e6, 2)})
+                r = {"dtype": dtype_name, "n": n, "threads": t,
+                     "numba_vs_probe": by_name["probe"] / by_name["adamproofs numba"]}
+                if with_torch:
+                    r["numba_vs_torch_fused"] = by_name["adamproofs numba"] / by_name["torch fused"]
+                    r["numpy_vs_torch_foreach"] = (by_name["adamproofs numpy"]
+                                                   / by_name["torch foreach"])
+                ratios.append({k: round(v, 3) if isinstance(v, float) else v
+                               for k, v in r.items()})
+                say("  " + ", ".join(f"{k}={v}" for k, v in ratios[-1].items()
+                                     if k not in ("dtype", "n", "threads")))
+            del arrays
+    return rows, ratios
+
+
+def bench_many(threads: list[int], with_torch: bool, quick: bool) -> list[dict]:
+    cases = {"1000 x 1000": [(1000,)] * 1000, "resnet18 shapes": C.resnet18_shapes()}
+    rows = []
+    for case, shapes in cases.items():
+        for t in threads:
+            say(f"many arrays: {case}, threads={t}")
+            cs = C.many_array_contenders(shapes, np.dtype("float32"), t, with_torch)
+            inner = calibrate(cs, 0.01)
+            interleave(cs, rounds=3 if quick else 8, samples=3, inner=inner,
+                       progress=lambda m: say(f"  {m}"))
+            foreach = next((c.summary()["median_ms"] for c in cs
+                            if c.name.startswith("torch foreach")), None)
+            for c in cs:
+                s = c.summary()
+                row = {"case": case, "arrays": len(shapes),
+                       "parameters": int(sum(np.prod(s_) for s_ in shapes)), "dtype": "float32",
+                       "threads": t, "contender": c.name,
+                       **{k: round(v, 4) for k, v in s.items()}}
+                if foreach:
+                    row["vs_torch_foreach"] = round(s["median_ms"] / foreach, 3)
+                rows.append(row)
+                say(f"  {c.name}: {s['median_ms']:.3f} ms"
+                    + (f" ({row['vs_torch_foreach']}x torch foreach)" if foreach else ""))
+    return rows
+
+
+def print_table(rows: list[dict], keys: list[str]) -> None:
+    widths = [max(len(k), *(len(_fmt(r.get(k, ""))) for r in rows)) for k in keys]
+    print("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
+    for r in rows:
+        print("  ".join(_fmt(r.get(k, "")).ljust(w) for k, w in zip(keys, widths)))
+    print()
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, int) and v >= 10**5:
+        return f"{v:.0e}"
+    return str(v)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke test)")
+    ap.add_argument("--threads", default=None,
+                    help="comma-separated thread counts (default: 1 and all cores)")
+    ap.add_argument("--sizes", default=None, help="comma-separated sizes, e.g. 1e6,1e7")
+    ap.add_argument("--dtypes", default="float32,float64")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: "
+                    "step, many, oracle, check")
+    ap.add_argument("--out", default=str(RESULTS / "latest.json"))
+    args = ap.parse_args(argv)
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = ([int(x) for x in args.threads.split(",")] if args.threads
+               else sorted({1, cpus or 1}))
+    sizes = ([int(float(x)) for x in args.sizes.split(",")] if args.sizes
+             else ([10**5, 10**6] if args.quick else [10**3, 10**5, 10**6, 10**7, 5 * 10**7]))
+    skip = set(filter(None, args.skip.split(",")))
+    with_torch = C.torch_available() and not args.no_torch
+    say(f"threads {threads}, sizes {sizes}, torch {'yes' if with_torch else 'no'}; "
+        "warming up the compiled kernels")
+    from adamproofs.fast import compiled
+
+    compiled.warm_up()
+    result: dict[str, Any] = {
+        "schema": 1, "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": platform.processor() or platform.machine(), "cpus": cpus,
+        "load_average_at_start": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg")
+        else "n/a", "quick": args.quick,
+        **{f"version_{k}": v for k, v in _versions().items()},
+    }
+    if "step" not in skip:
+        rows, ratios = bench_adam_step(sizes, args.dtypes.split(","), threads, with_torch,
+                                       args.quick)
+        result["adam_step"] = rows
+        result["adam_ratios"] = ratios
+        print("\nAdam step (median ms; bandwidth probe = same 7 passes, no arithmetic)\n")
+        print_table(rows, ["dtype", "n", "threads", "contender", "median_ms", "q1_ms", "q3_ms",
+                           "gbps"])
+        print_table(ratios, list(ratios[0]))
+    if "many" not in skip:
+        result["many_arrays"] = bench_many(threads, with_torch, args.quick)
+        print("\nMany arrays, float32 (median ms per step)\n")
+        print_table(result["many_arrays"], ["case", "threads", "contender", "median_ms",
+                                            "vs_torch_foreach"])
+    if "oracle" not in skip and fastpath_available():
+        say("oracle: rule loop, mpmath vs MPFR")
+        rows = O.loop_rates((30, 50, 100), rounds=2 if args.quick else 5,
+                            n=500 if args.quick else 2000, progress=say)
+        say("oracle: reference.run end to end")
+        rows.append(O.run_rates(50, rounds=2 if args.quick else 5,
+                                repeats=5 if args.quick else 20))
+        result["oracle"] = rows
+        print("\nOracle (scalar Adam updates per second)\n")
+        print_table(rows, list(rows[0]))
+    if "check" not in skip:
+        argv_check = ["--profile", "quick" if args.quick else "default", "--quiet"]
+        say("oracle share of adamproofs check " + " ".join(argv_check) + " (cProfile)")
+        result["check_share"] = [O.check_share(argv_check)]
+        print_table(result["check_share"], list(result["check_share"][0]))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    say(f"wrote {out}")
+    if "adam_step" in result:
+        from .figure import plot
+
+        for path in plot(result, out.with_name(out.stem + "-adam-step")):
+            say(f"wrote {path}")
+    return 0
+
+
+def fastpath_available() -> bool:
+    from adamproofs.reference import fastpath
+
+    return fastpath.available()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

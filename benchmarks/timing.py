@@ -1,0 +1,73 @@
+"""Interleaved timing: every contender visited in a freshly shuffled order each round.
+
+Protocol (see ``/work/shared/reference/perf-anchors.md``): per visit, set the
+contender's thread count, take one untimed step, then ``samples`` timed samples of
+``inner`` steps each; ``gc`` is disabled while timing; a gap (default 30 ms) separates
+visits, because OpenMP workers (torch's and numba's) spin-wait for several ms after
+a parallel region and would otherwise steal the next contender's cores.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Contender:
+    """A named step function; ``setup`` runs before each visit (e.g. thread counts)."""
+
+    name: str
+    step: Callable[[], None]
+    threads: int = 1
+    setup: Callable[[], None] | None = None
+    samples: list[float] = field(default_factory=list)  # seconds per step
+
+    def summary(self) -> dict[str, float]:
+        s = sorted(self.samples)
+        q = statistics.quantiles(s, n=4) if len(s) >= 2 else [s[0]] * 3
+        return {"median_ms": statistics.median(s) * 1e3, "q1_ms": q[0] * 1e3,
+                "q3_ms": q[2] * 1e3, "best_ms": s[0] * 1e3, "samples": len(s)}
+
+
+def calibrate(contenders: list[Contender], target_s: float) -> int:
+    """Steps per sample so that the slowest contender's sample lasts about ``target_s``."""
+    worst = 0.0
+    for c in contenders:
+        if c.setup:
+            c.setup()
+        c.step()
+        t0 = time.perf_counter()
+        c.step()
+        worst = max(worst, time.perf_counter() - t0)
+    return max(1, int(target_s / max(worst, 1e-7)))
+
+
+def interleave(contenders: list[Contender], *, rounds: int, samples: int, inner: int,
+               gap_s: float = 0.03, seed: int = 0,
+               progress: Callable[[str], None] | None = None) -> None:
+    """Fill each contender's ``samples`` (seconds per step), interleaving contenders."""
+    rng = random.Random(seed)
+    for r in range(rounds):
+        order = list(contenders)
+        rng.shuffle(order)
+        for c in order:
+            if c.setup:
+                c.setup()
+            c.step()  # untimed: caches, thread pools
+            gc.disable()
+            try:
+                for _ in range(samples):
+                    t0 = time.perf_counter()
+                    for _ in range(inner):
+                        c.step()
+                    c.samples.append((time.perf_counter() - t0) / inner)
+            finally:
+                gc.enable()
+            time.sleep(gap_s)
+        if progress:
+            progress(f"round {r + 1}/{rounds}")
