@@ -89,6 +89,8 @@ ROWS: dict[str, Row] = {
                        note="keras.optimizers.AdamW"),
     "keras amsgrad": Row("keras", ("keras",), {"amsgrad": True},
                          note="keras.optimizers.Adam(amsgrad=True)"),
+    "keras torch-backend": Row("keras", ("keras", "torch"), {"backend": "torch"},
+                               note="keras.optimizers.Adam on the torch backend (foreach ops)"),
     "keras floatx=float32": Row("keras", ("keras",), {"floatx": "keep"},
                                 note="keras.optimizers.Adam, float64 variables but the "
                                      "default floatx (α held in float32)"),
