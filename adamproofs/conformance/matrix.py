@@ -17,7 +17,8 @@ see :func:`hazards`.
 
 Outputs in ``DIR``: ``conformance-matrix.json`` (schema below, version
 :data:`SCHEMA_VERSION`), ``conformance-matrix.md`` (for the docs site) and
-``reports/ROW.json`` (the full check report of each row)::
+``reports/ROW.json`` (the row's entry with the full check report; spaces and other
+characters outside ``[A-Za-z0-9_.-]`` in ROW become ``-``)::
 
     {"schema": "adamproofs-conformance-matrix", "schema_version": 1,
      "adamproofs_version": ..., "profile": ..., "seed": ..., "dtypes": [...],
@@ -42,6 +43,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -294,7 +296,7 @@ def check_row(name: str, out: Path, *, dtypes: Sequence[str], profile: str, seed
         return _placeholder(name, "not installed", f"missing: {', '.join(missing)}")
     reports = out / "reports"
     reports.mkdir(parents=True, exist_ok=True)
-    path = reports / (name.replace(" ", "-") + ".json")
+    path = reports / (re.sub(r"[^A-Za-z0-9_.-]+", "-", name) + ".json")
     path.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "adamproofs.conformance.matrix", "--one", name,
            "--json", str(path), "--dtypes", ",".join(dtypes), "--profile", profile,
