@@ -19,7 +19,9 @@ import pstats
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -70,14 +72,36 @@ def _oracle_file(filename: str) -> bool:
     return "adamproofs/reference/" in f or "/mpmath/" in f or "gmpy2" in f
 
 
-def check_share(argv: list[str]) -> dict:
+@contextlib.contextmanager
+def mpfr_replay() -> Iterator[None]:
+    """Patch the conformance replay to run the oracle on MPFR (the proposed wiring).
+
+    ``replay._judge_param`` builds ``MPArithmetic(DPS)`` for each parameter; here it gets
+    a :class:`~adamproofs.reference.fastpath.GmpyArithmetic` of the same precision, with
+    its context entered for the duration of the call.
+    """
+    from adamproofs.conformance import replay
+
+    original = replay._judge_param
+
+    def judge_param(*args: Any, **kwargs: Any) -> Any:
+        G = fastpath.gmpy_arithmetic(replay.DPS)
+        with G.scope(), mock.patch.object(replay, "MPArithmetic", lambda dps: G):
+            return original(*args, **kwargs)
+
+    with mock.patch.object(replay, "_judge_param", judge_param):
+        yield
+
+
+def check_share(argv: list[str], mpfr: bool = False) -> dict:
     """Run ``adamproofs check ARGV`` under cProfile; the share of time in the oracle."""
     from adamproofs.cli import main
 
     prof = cProfile.Profile()
     out = io.StringIO()
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+    patch = mpfr_replay() if mpfr else contextlib.nullcontext()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), patch:
         prof.enable()
         try:
             status = main(["check", *argv])
@@ -95,6 +119,7 @@ def check_share(argv: list[str]) -> dict:
         for caller, edge in callers.items():
             if not _oracle_file(caller[0]) and _oracle_file(func[0]):
                 oracle_time += edge[3]  # cumulative time along this edge
-    return {"what": "adamproofs check " + " ".join(argv), "exit_status": status,
+    return {"what": "adamproofs check " + " ".join(argv), "oracle": "MPFR" if mpfr else "mpmath",
+            "exit_status": status,
             "wall_s_profiled": wall, "profiled_total_s": total, "oracle_s": oracle_time,
             "oracle_share": oracle_time / total if total else float("nan")}

@@ -196,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         argv_check = ["--profile", "quick" if args.quick else "default", "--quiet"]
         say("oracle share of adamproofs check " + " ".join(argv_check) + " (cProfile)")
         result["check_share"] = [O.check_share(argv_check)]
+        if fastpath_available():
+            say("the same with the oracle on MPFR (replay patched, the proposed wiring)")
+            result["check_share"].append(O.check_share(argv_check, mpfr=True))
         print_table(result["check_share"], list(result["check_share"][0]))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
