@@ -15,7 +15,7 @@ NAME = "rosenbrock"
 TITLE = "Rosenbrock's function"
 GRID = half_decades(-4, 0)
 STEPS = 2000
-QUICK_STEPS = 800
+QUICK_STEPS = 600
 
 
 def run(ctx: Context) -> ProblemReport:

@@ -1,0 +1,331 @@
+"""Facts the comparison experiments rest on (issue 5), not tuned rankings."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("joblib")
+
+from adamproofs.compare.experiments import reddi, stepsize
+from adamproofs.compare.roster import ALL
+from adamproofs.compare.runner import ProblemSpec, Task, run_grid, sweep
+from adamproofs.config import Adam
+from adamproofs.fast import Optimizer
+
+U = 2.0**-53
+
+
+# -- Reddi, Kale & Kumar -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reddi_paths() -> dict[str, np.ndarray]:
+    coef = reddi.theorem1_coefficients(reddi.QUICK_STEPS)
+    return {label: reddi.online(cfg, coef) for label, cfg in reddi.theorem1_configs().items()}
+
+
+def test_reddi_adam_ends_at_plus_one(reddi_paths: dict[str, np.ndarray]) -> None:
+    # Their invariant: x_{3t+1} = 1 for Adam; the path's last row is x_{T+1} with T = 3000.
+    assert reddi.QUICK_STEPS % 3 == 0
+    for label in ("Adam (no bias correction)", "Adam (bias-corrected)"):
+        path = reddi_paths[label][:, 0]
+        assert path[-1] == 1.0, label
+        assert path.min() > 0, label  # x_t > 0 throughout (the proof's other invariant)
+
+
+def test_reddi_amsgrad_ends_near_minus_one(reddi_paths: dict[str, np.ndarray]) -> None:
+    # Near -1: once AMSGrad has reached the boundary, one step moves x by at most
+    # α_t|g_t|/√v̂_t ≤ α_t/√(1-β2) (v̂_t ≥ (1-β2)C² and |g_t| ≤ C), so within the last
+    # 3-step cycle x stays within 3α/√(T-2)/√(1-β2) of -1.
+    path = reddi_paths["AMSGrad"][:, 0]
+    steps = len(path) - 1
+    slack = 3 * reddi.ALPHA / math.sqrt(steps - 2) / math.sqrt(1 - reddi.BETA2)
+    assert path[-1] <= -1 + slack
+    assert np.all(path[-4:] <= -1 + slack)
+
+
+def test_reddi_average_regret_limits(reddi_paths: dict[str, np.ndarray]) -> None:
+    coef = reddi.theorem1_coefficients(reddi.QUICK_STEPS)
+    adam = reddi.average_regret(reddi_paths["Adam (no bias correction)"], coef)[-1, 0]
+    ams = reddi.average_regret(reddi_paths["AMSGrad"], coef)[-1, 0]
+    # Adam at +1 pays 2(C-2)/3 per step on average; AMSGrad's regret is sublinear.
+    assert adam > 0.9 * 2 * (reddi.C - 2) / 3
+    assert ams < 0.1 * adam
+
+
+def test_seeds_as_coordinates_equal_separate_runs() -> None:
+    coef = reddi.stochastic_coefficients(300, (0, 1, 2))
+    cfg = reddi.stochastic_configs()["AMSGrad"]
+    together = reddi.online(cfg, coef)
+    for j in range(3):
+        alone = reddi.online(cfg, np.ascontiguousarray(coef[:, j:j + 1]))
+        np.testing.assert_array_equal(together[:, j], alone[:, 0])
+
+
+# -- every method converges on the quadratic ------------------------------------------------
+
+
+def test_every_method_converges_on_the_quadratic() -> None:
+    from adamproofs.compare.experiments import quadratic
+
+    spec = ProblemSpec.of("adamproofs.compare.functions:quadratic", kappa=quadratic.KAPPA)
+    sw = sweep(spec, ALL, quadratic.GRID, range(5), quadratic.STEPS)
+    for opt in ALL:
+        for res in sw.best_runs(opt):
+            assert not res.diverged
+            assert res.losses[-1] <= 1e-3 * res.losses[0], (opt, sw.best_lr(opt))
+            assert np.linalg.norm(res.theta) <= 0.05 * math.sqrt(2 * res.losses[0]), opt
+
+
+# -- step size: measured |Δ|/α against the exact worst case S(t) ----------------------------
+
+
+@pytest.mark.parametrize(("b1", "b2", "t", "expected"), [
+    # values from reference/adam-math.md §4.3 (mpmath, 60 digits)
+    (0.9, 0.999, 2, 1.0013579), (0.9, 0.999, 10, 1.0431077), (0.9, 0.999, 100, 2.2433641),
+    (0.9, 0.999, 1000, 5.7811602), (0.9, 0.99, 100, 1.8673530), (0.99, 0.999, 1000, 1.8282423),
+])
+def test_S_matches_the_reference_table(b1: float, b2: float, t: int, expected: float) -> None:
+    assert stepsize.S(t, b1, b2) == pytest.approx(expected, abs=1e-7)
+
+
+def test_S_limit_and_first_exceedance() -> None:
+    assert stepsize.S_limit(0.9, 0.999) == pytest.approx(7.2702918, abs=1e-7)
+    first = next(t for t in range(1, 1000) if stepsize.S(t, 0.9, 0.999) > 10 / math.sqrt(10))
+    assert first == 210  # reference/adam-math.md §4.3
+
+
+@pytest.mark.parametrize(("b1", "b2"), stepsize.PAIRS)
+def test_measured_step_never_exceeds_S(b1: float, b2: float) -> None:
+    steps = 300
+    grads, _ = stepsize.sequences(steps, b1, b2, seed=7, per_family=40)
+    ratio = stepsize.measure(grads, b1, b2)
+    bound = np.array([stepsize.ratio_bound(t, b1, b2) for t in range(1, steps + 1)])
+    assert np.all(ratio <= bound[:, None])
+    # ... and the bound is attained (to rounding) by the maximiser, column 0.
+    s_t = np.array([stepsize.S(t, b1, b2) for t in range(1, steps + 1)])
+    assert np.all(ratio[:, 0] >= s_t * (2 - bound / s_t))
+
+
+# -- bias correction -------------------------------------------------------------------------
+
+
+def test_first_step_without_bias_correction_is_larger() -> None:
+    for b2 in (0.99, 0.999, 0.9999):
+        for on in (True, False):
+            theta = np.zeros(4)
+            Optimizer(Adam(lr=1e-3, beta2=b2, bias_correction=on), [theta]).step(
+                [np.full(4, 1.0)])
+            # |Δ1| = α(1-β1)g/((1-β1)... : α·(1-β1)/(√(1-β2)+ε) off, α/(1+ε) on (g = 1)
+            from adamproofs.compare.experiments.bias_correction import first_step_over_lr
+
+            expected = 1e-3 * first_step_over_lr(b2, on)
+            assert np.allclose(-theta, expected, rtol=1e-8 / math.sqrt(1 - b2) + 1e-12)
+
+
+def test_bias_correction_on_is_stable_where_off_is_not() -> None:
+    from adamproofs.compare.experiments.bias_correction import SPEC, config
+
+    seeds = range(3)
+    cells = [(lr, on) for lr in (1e-2, 3e-2) for on in (True, False)]
+    tasks = [Task(SPEC, "adam", lr, s, 25, config=config(0.9999, lr, on))
+             for lr, on in cells for s in seeds]
+    results = iter(run_grid(tasks))
+    for lr, on in cells:
+        for s in seeds:
+            res = next(results)
+            peak = float(np.max(res.losses)) / res.losses[0]
+            if on:
+                assert peak <= 1.0, (lr, s)  # never above the initial loss
+            else:
+                assert peak > 2.0, (lr, s)  # blows up early
+
+
+# -- Newton ----------------------------------------------------------------------------------
+
+
+def test_newton_converges_in_one_step_on_the_quadratic() -> None:
+    from adamproofs.compare.functions import Quadratic
+    from adamproofs.compare.newton import newton
+
+    rng = np.random.default_rng(3)
+    n = 2
+    q_, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    h = q_ @ np.diag([1.0, 20.0]) @ q_.T
+    opt = np.array([0.7, -1.3])
+    theta0 = np.array([-4.0, 1.5])
+    trace = newton(lambda th: 0.5 * (th - opt) @ h @ (th - opt), lambda th: h @ (th - opt),
+                   lambda th: h, theta0, 1)
+    # Error analysis (n = 2, u = 2^-53): g = H(θ0-θ*) has |δg| ≤ γ_3|H||θ0-θ*|; LU with
+    # partial pivoting is backward stable with |δH| ≤ γ_{3n}·ρ_n|H|, ρ_2 ≤ 2; so
+    # ‖d̃-d‖ ≤ κ(H)(γ_3 + 2γ_6)·‖|H|‖‖θ0-θ*‖/‖H‖ /(1-κ·2γ_6) in the 2-norm (‖|H|‖ ≤ √n‖H‖),
+    # plus the final subtraction θ0 - d̃ (≤ u‖θ1‖).
+    def gamma(k: int) -> float:
+        return k * U / (1 - k * U)
+
+    kappa = np.linalg.cond(h)
+    e0 = np.linalg.norm(theta0 - opt)
+    tol = (kappa * (gamma(3) + 2 * gamma(6)) * math.sqrt(n) * e0 / (1 - kappa * 2 * gamma(6))
+           + U * np.linalg.norm(trace.thetas[1]) + U * np.linalg.norm(opt))
+    assert np.linalg.norm(trace.thetas[1] - opt) <= tol
+    # and the diagonal quadratic of problem 1
+    q = Quadratic()
+    t2 = newton(lambda th: q.loss(th, 0), lambda th: q.grad(th, 0, None), lambda th: q.hessian,
+                np.array([-4.0, 1.5]), 1)
+    assert np.linalg.norm(t2.thetas[1] - q.opt) <= 4 * U * 4.3
+
+
+def test_newton_rejects_a_bad_hessian() -> None:
+    from adamproofs.compare.newton import newton_step
+
+    with pytest.raises(ValueError, match=r"hessian has shape \(3,\); expected \(2, 2\)"):
+        newton_step(np.ones(2), np.ones(3))
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        newton_step(np.ones(2), np.array([[1.0, np.nan], [0.0, 1.0]]))
+
+
+def test_newton_does_not_mutate_theta0() -> None:
+    from adamproofs.compare.newton import newton
+
+    theta0 = np.array([1.0, 2.0])
+    keep = theta0.copy()
+    newton(lambda th: float(th @ th), lambda th: 2 * th, lambda th: 2 * np.eye(2), theta0, 2)
+    np.testing.assert_array_equal(theta0, keep)
+
+
+# -- models: hand-written gradients against finite differences ------------------------------
+
+
+@pytest.mark.parametrize("which", ["softmax", "mlp_relu_dropout", "autoencoder", "sparse"])
+def test_model_gradients_match_central_differences(which: str) -> None:
+    pytest.importorskip("sklearn")
+    from adamproofs.compare import models
+
+    rng = np.random.default_rng(0)
+    if which == "softmax":
+        m = models.SoftmaxRegression(batch=32)
+    elif which == "mlp_relu_dropout":
+        m = models.MLP(hidden=(12, 8), dropout=0.3, batch=32)
+    elif which == "autoencoder":
+        m = models.MLP(hidden=(8,), activation="tanh", dropout=0.0, task="autoencode", batch=32)
+    else:
+        m = models.SparseLogistic(batch=32, dropout=0.5, n_docs=200, vocab=300)
+    theta = m.init(rng) + 0.05 * rng.standard_normal(m.dim)
+    state = np.random.default_rng(11).bit_generator.state
+
+    def stoch(th: np.ndarray) -> np.ndarray:  # same minibatch and dropout mask every call
+        r = np.random.default_rng()
+        r.bit_generator.state = state
+        return m.grad(th, 1, r)
+
+    def stoch_loss(th: np.ndarray) -> float:
+        r = np.random.default_rng()
+        r.bit_generator.state = state
+        if which == "sparse":
+            idx = models.batch_indices(m.n_docs, m.batch, r)
+            xb = m.x[idx].copy()
+            keep = r.random(xb.data.size) >= m.dropout
+            xb.data *= keep / (1.0 - m.dropout)
+            return m._loss_grad(th, xb, m.y[idx])[0]
+        idx = models.batch_indices(m.x.shape[0], m.batch, r)
+        args = (r,) if isinstance(m, models.MLP) else ()
+        return m.loss_grad(th, idx, *args)[0]
+
+    g = stoch(theta)
+    h = 1e-6
+    for i in rng.choice(m.dim, 12, replace=False):
+        e = np.zeros(m.dim)
+        e[i] = h
+        fd = (stoch_loss(theta + e) - stoch_loss(theta - e)) / (2 * h)
+        assert fd == pytest.approx(g[i], abs=1e-6 * (1 + abs(g[i])))
+
+
+# -- runner: deterministic, independent of n_jobs ---------------------------------------------
+
+
+def test_grid_results_do_not_depend_on_jobs() -> None:
+    spec = ProblemSpec.of("adamproofs.compare.functions:moving_target", kind="jump", dim=4,
+                          horizon=60, period=20)
+    tasks = [Task(spec, o, lr, s, 60) for o in ("adam", "adagrad") for lr in (0.1, 1.0)
+             for s in (0, 1)]
+    one = run_grid(tasks, jobs=1)
+    two = run_grid(tasks, jobs=2)
+    again = run_grid(tasks, jobs=1)
+    for a, b, c in zip(one, two, again):
+        np.testing.assert_array_equal(a.losses, b.losses)
+        np.testing.assert_array_equal(a.losses, c.losses)
+        np.testing.assert_array_equal(a.theta, b.theta)
+
+
+def test_optimize_leaves_theta0_alone_and_rejects_bad_schedule() -> None:
+    from adamproofs.compare.functions import Quadratic
+    from adamproofs.compare.runner import optimize
+
+    theta0 = np.array([1.0, 1.0])
+    optimize(Quadratic(), Adam(lr=0.1), 5, 0, theta0=theta0)
+    np.testing.assert_array_equal(theta0, [1.0, 1.0])
+    with pytest.raises(ValueError, match="schedule='cosine' is not one of"):
+        optimize(Quadratic(), Adam(), 5, 0, schedule="cosine")
+
+
+# -- CLI -------------------------------------------------------------------------------------
+
+
+def main(argv: list[str]) -> int:
+    """The ``compare`` sub-command exactly as ``adamproofs.cli`` registers it (without
+    importing the other sub-commands)."""
+    import argparse
+
+    from adamproofs.compare import cli
+
+    parser = argparse.ArgumentParser(prog="adamproofs")
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+def test_cli_is_registered_by_the_dispatcher() -> None:
+    from adamproofs.cli import SUBCOMMANDS
+
+    assert SUBCOMMANDS["compare"] == "adamproofs.compare.cli"
+
+
+def test_cli_writes_the_promised_files(tmp_path, capsys) -> None:
+    pytest.importorskip("matplotlib")
+    from adamproofs.compare.cli import expected_files
+
+    out = tmp_path / "cmp"
+    assert main(["compare", "quadratic", "reddi", "--quick", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "[1/2] quadratic" in err and "quadratic: " in err  # progress
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["problems"]) == {"quadratic", "reddi"}
+    for problem in ("quadratic", "reddi"):
+        for rel in expected_files(problem):
+            path = out / rel
+            assert path.is_file() and path.stat().st_size > 0, rel
+            if rel.endswith(".png"):
+                assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            if rel.endswith(".svg"):
+                assert b"<svg" in path.read_bytes()[:1000]
+        data = json.loads((out / problem / "results.json").read_text())
+        with (out / problem / "results.csv").open() as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == len(data["table"]) > 0
+        md = (out / problem / "summary.md").read_text()
+        assert all(f"({stem}.png)" in md for stem in
+                   (f.removesuffix(".png") for f in data["figures"]))
+    quad = json.loads((out / "quadratic" / "results.json").read_text())
+    assert {r["optimizer"] for r in quad["table"]} >= {"Adam", "AdaGrad", "GD / SGD"}
+    index = (out / "summary.md").read_text()
+    assert "(quadratic/summary.md)" in index and "(reddi/summary.md)" in index
+
+
+def test_cli_rejects_unknown_problem(tmp_path, capsys) -> None:
+    assert main(["compare", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown problem(s) 'nope'; allowed: quadratic" in capsys.readouterr().err
