@@ -119,13 +119,14 @@ class AdamItem(pytest.Item):
             return
         from .conformance.properties import PROPERTIES
         from .conformance.report import Report, reproducer
-        from .conformance.runner import PROFILES, run_property
+        from .conformance.runner import PROFILES, SHRINK_SECONDS, run_property
 
         profile = _setting(self.config, "profile") or "default"
         seed = int(_setting(self.config, "seed") or 0)
         examples, long_steps = PROFILES[profile]
         res = run_property(PROPERTIES[self.prop], st.impl, st.variant, self.dtype,
-                           examples=examples, long_steps=long_steps, seed=seed)
+                           examples=examples, long_steps=long_steps, seed=seed,
+                           shrink_seconds=SHRINK_SECONDS[profile])
         if res.verdict == "skip":
             pytest.skip(res.note)
         if res.verdict != "pass":

@@ -49,7 +49,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..dtypes import as_dtype, float_format
-from ..tolerance import error_bound
+from ..tolerance import _bc_relative, error_bound
 from .cases import (
     SHAPES,
     Context,
@@ -236,8 +236,11 @@ def _check_step_bound(impl: Any, case: Case, variant: Variant) -> Judgement:
         before = run.thetas[k - 1][0].astype(np.float64)
         after = run.thetas[k][0].astype(np.float64)
         step = np.abs(after - before)
-        # each θ carries a rounding of at most u|θ|; the bound itself is exact
-        allowed = h.lr * s * (1 + 64 * u) + u * (np.abs(after) + np.abs(before)) * 2
+        # S(t) is exact; a correct implementation adds its rounding: the bias corrections
+        # (relative error ρ of 1-β^t in the compute dtype, as in adamproofs.tolerance),
+        # a few operations on the step (16u) and the rounding of θ (u|θ| each side)
+        rho = _bc_relative(h.beta1, k, u) + _bc_relative(h.beta2, k, u) / 2
+        allowed = h.lr * s * (1 + rho + 16 * u) + u * (np.abs(after) + np.abs(before)) * 2
         bad = np.nonzero(step > allowed)[0]
         if bad.size:
             i = int(bad[0])

@@ -20,7 +20,7 @@ from tests.conformance import mutants
 def test_hyper_validates_and_converts():
     h = Hyper(lr=1, beta1=0.5)
     assert isinstance(h.lr, float) and h.lr == 1.0
-    with pytest.raises(TypeError, match="Hyper.eps='x'"):
+    with pytest.raises(TypeError, match=r"Hyper\.eps='x'"):
         Hyper(eps="x")
     with pytest.raises(TypeError, match="maximize"):
         Hyper(maximize=1)
