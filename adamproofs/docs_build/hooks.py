@@ -1,5 +1,6 @@
 """MkDocs hooks (listed in ``mkdocs.yml``): generated files, directives, docstring math.
 
+- ``on_config``: starts ``adamproofs compare --quick`` in a background process;
 - ``on_files``: adds the figures (made now, from the reference and the fast optimizer), the
   comparison outputs and the conformance matrix files as generated files of the site, and a
   stand-in page for ``error-analysis.md`` until the real one exists;
@@ -28,6 +29,12 @@ from adamproofs.docs_build.markdown import not_generated  # noqa: E402
 log = logging.getLogger("mkdocs.plugins.adamproofs")
 
 ERROR_ANALYSIS = "error-analysis.md"
+
+
+def on_config(config):
+    """Start the slow external generator (the comparison experiments) in the background."""
+    sources.start_compare(ROOT)
+    return config
 
 
 def on_files(files: Files, config) -> Files:

@@ -160,25 +160,42 @@ def cli_help(ctx: Context, *command: str) -> str:
 COMPARE_PREFIX = "generated/compare"
 
 
+_COMPARE_RUNS: dict[Path, tuple[subprocess.Popen, Path, Path]] = {}
+
+
+def start_compare(root: Path) -> None:
+    """Start ``adamproofs compare --quick`` in the background (the build goes on meanwhile)."""
+    if os.environ.get("ADAMPROOFS_COMPARE_DIR") or root in _COMPARE_RUNS:
+        return
+    if _optional_module("adamproofs.compare.cli") is None:
+        return
+    out = cache_dir(root) / "compare"
+    log_path = cache_dir(root) / "compare.log"
+    log.info("started `adamproofs compare --quick --out %s` (log: %s)", out, log_path)
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen([sys.executable, "-m", "adamproofs", "compare", "--quick",
+                                 "--out", str(out)], cwd=root, stdout=log_file,
+                                stderr=subprocess.STDOUT)
+    _COMPARE_RUNS[root] = (proc, out, log_path)
+
+
 @cache
 def compare_outputs(root: Path) -> Path | None:
-    """Run ``adamproofs compare --quick`` once per build process; its output directory.
+    """The output directory of ``adamproofs compare --quick`` (run once per build process).
 
     ``ADAMPROOFS_COMPARE_DIR`` names an existing output directory to use instead.
     """
     given = os.environ.get("ADAMPROOFS_COMPARE_DIR")
     if given:
         return Path(given) if Path(given, "summary.md").is_file() else None
-    if _optional_module("adamproofs.compare.cli") is None:
+    start_compare(root)
+    if root not in _COMPARE_RUNS:
         return None
-    out = cache_dir(root) / "compare"
-    log.info("running `adamproofs compare --quick` for the Comparisons page ...")
-    proc = subprocess.run([sys.executable, "-m", "adamproofs", "compare", "--quick",
-                           "--out", str(out)], cwd=root, text=True, capture_output=True,
-                          timeout=600)
-    if proc.returncode != 0 or not (out / "summary.md").is_file():
-        log.warning("`adamproofs compare --quick` failed (exit %s): %s", proc.returncode,
-                    proc.stderr[-2000:])
+    proc, out, log_path = _COMPARE_RUNS[root]
+    status = proc.wait(timeout=900)
+    if status != 0 or not (out / "summary.md").is_file():
+        log.warning("`adamproofs compare --quick` failed (exit %s): %s", status,
+                    log_path.read_text()[-2000:])
         return None
     return out
 
