@@ -192,6 +192,22 @@ def test_cli_unknown_name_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "'no-such-thing'" in err and "first-step" in err
 
 
+def test_unknown_name_in_the_api_is_a_clear_error() -> None:
+    from adamproofs.derivations import UnknownDerivation
+
+    with pytest.raises(UnknownDerivation, match=r"'nope'.*known: unrolled-moments"):
+        derive("nope")
+
+
+def test_remarks_carry_no_formula_and_definitions_are_not_claims() -> None:
+    for name in ("step-bounds", "unrolled-moments"):
+        for step in derive(name).steps:
+            if step.method == "remark":
+                assert step.statement is None
+            if step.method == "definition":
+                assert not step.is_claim and step.badge() == "definition"
+
+
 def test_cli_bad_format_exits_2() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["derive", "first-step", "--format", "pdf"])

@@ -36,6 +36,7 @@ R = sp.Rational
 PAIRS = (("0.9", "0.999"), ("0.9", "0.99"), ("0.95", "0.999"), ("0.5", "0.999"),
          ("0.99", "0.999"), ("0.9", "0.95"))
 TIMES = (1, 2, 10, 100, 1000)
+g1 = sp.Symbol("g_1", real=True)
 
 
 def _rat(x: str) -> sp.Rational:
@@ -51,6 +52,7 @@ def _at(expr: sp.Expr, b1: str, b2: str, n: int | None = None) -> sp.Expr:
 
 def first_step(p: Proof) -> None:
     """4. Δ_1 = α g_1/(|g_1| + ε), whatever β1 and β2 are."""
+    gs = g1
     p.symbolic("At t = 1 the bias corrections cancel the EMA weights exactly.",
                (rel("==", frac((1 - beta1) * gs, 1 - beta1), gs),
                 rel("==", frac((1 - beta2) * gs**2, 1 - beta2), gs**2)))
@@ -62,10 +64,9 @@ def first_step(p: Proof) -> None:
                check=lambda: is_zero(alpha * ((1 - beta1) * gs / (1 - beta1))
                                      / (sp.sqrt((1 - beta2) * gs**2 / (1 - beta2)) + eps)
                                      - delta1))
-    a = sp.Symbol("a", nonnegative=True)  # |g_1|
     p.symbolic("Hence |Δ₁| < α for every ε > 0 (the gap is αε/(|g₁| + ε)), and |Δ₁| → α as "
                "|g₁| ≫ ε; with ε = 0 and g₁ ≠ 0, |Δ₁| = α exactly.",
-               rel("<", alpha * a / (a + eps), alpha))
+               rel("<", alpha * sp.Abs(gs) / (sp.Abs(gs) + eps), alpha))
 
     def sympy_oracle() -> tuple[bool, str]:
         from .moments import _sympy_run
