@@ -431,3 +431,23 @@ def test_comparison_outputs_are_embedded_with_working_links(tmp_path, monkeypatc
     assert "[numbers](generated/compare/reddi/results.csv)" in out
     assert set(files) == {"generated/compare/reddi/trajectory.svg",
                           "generated/compare/reddi/results.csv"}
+
+
+def test_benchmark_results_render_as_tables_and_figures(tmp_path) -> None:
+    from adamproofs.docs_build import sources
+    from adamproofs.docs_build.directives import Context, expand
+    ctx = Context(root=tmp_path, page="performance.md")
+    assert "Not generated yet" in expand("<!-- gen: benchmarks -->\n", ctx)
+    results = tmp_path / "benchmarks" / "results"
+    results.mkdir(parents=True)
+    (results / "latest.json").write_text(json.dumps({
+        "schema": 1, "cpus": 2,
+        "adam_step": [{"dtype": "float32", "n": 10**7, "contender": "numba", "median_ms": 9.5}],
+        "adam_ratios": [{"dtype": "float32", "n": 10**7, "numba_vs_probe": 0.91}]}))
+    (results / "latest-adam-step.svg").write_text("<svg/>")
+    out = expand("<!-- gen: benchmarks -->\n", ctx)
+    assert out.index("numba_vs_probe") < out.index("median_ms")  # ratios first
+    assert "| float32 | 10000000 | 0.91 |" in out and "- **cpus**: 2" in out
+    assert "](generated/benchmarks/latest-adam-step.svg)" in out
+    assert "generated/benchmarks/latest-adam-step.svg" in sources.generated_tree(
+        sources.BENCHMARKS_PREFIX, sources.benchmark_outputs(tmp_path))

@@ -321,16 +321,30 @@ def benchmarks(ctx: Context) -> str:
     return "\n\n".join(parts)
 
 
+#: Known tables of ``benchmarks/results/*.json`` (schema 1), in reading order, with titles.
+BENCHMARK_TABLES = {
+    "adam_ratios": "Ratios (same run, medians): compiled vs bandwidth probe (goal ≥ 0.8), "
+                   "compiled vs torch fused (≤ 1), NumPy vs torch foreach (≤ 0.5 at 1e7 float32)",
+    "adam_step": "One Adam step: median time per contender",
+    "many_arrays": "Many small arrays (float32), median ms per step",
+    "oracle": "The oracle: scalar Adam updates per second",
+    "check_share": "The oracle's share of `adamproofs check` time",
+}
+
+
 def _render_benchmark(data: Any) -> str:
-    """A table per list of flat records in the JSON; other values as a definition list."""
+    """The run's description, then a table per list of flat records (known ones first)."""
     if isinstance(data, dict):
-        rows = [(k, v) for k, v in data.items() if isinstance(v, list) and v
-                and all(isinstance(r, dict) for r in v)]
+        tables = {k: v for k, v in data.items() if isinstance(v, list) and v
+                  and all(isinstance(r, dict) for r in v)}
         scalars = [(k, v) for k, v in data.items() if not isinstance(v, (list, dict))]
-        md = "".join(f"- **{k}**: {v}\n" for k, v in scalars)
-        for key, records in rows:
+        md = "".join(f"- **{k}**: {_fmt(v)}\n" for k, v in scalars)
+        keys = [k for k in BENCHMARK_TABLES if k in tables]
+        keys += [k for k in tables if k not in BENCHMARK_TABLES]
+        for key in keys:
+            records = tables[key]
             headers = list(dict.fromkeys(h for r in records for h in r))
-            md += f"\n**{key}**\n\n" + table(
+            md += f"\n**{BENCHMARK_TABLES.get(key, key)}**\n\n" + table(
                 headers, [[_fmt(r.get(h, "")) for h in headers] for r in records])
         return md or "```json\n" + json.dumps(data, indent=2)[:20000] + "\n```\n"
     if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
