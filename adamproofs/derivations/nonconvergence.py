@@ -67,8 +67,11 @@ def non_convergence(p: Proof) -> None:
     p.define("Adam's parameters: β₁ = 0, β₂ = 1/(1 + C²), ε = 0 (no bias correction, as in the "
              "paper; the footnote says the corrected version behaves alike).",
              (sp.Eq(sp.Symbol("beta_1"), 0), sp.Eq(sp.Symbol("beta_2"), b2)))
+    b1s = sp.Symbol("beta_1", nonnegative=True)
     p.symbolic("These satisfy Kingma & Ba's convergence condition γ = β₁²/√β₂ < 1 and "
-               "Reddi's β₁ < √β₂.", (rel("<", 0**2 / sp.sqrt(b2), 1), rel("<", 0, sp.sqrt(b2))))
+               "Reddi's β₁ < √β₂.",
+               (rel("<", sp.Subs(b1s**2 / sp.sqrt(b2), b1s, 0), 1),
+                rel("<", 0, sp.sqrt(b2))))
     V, G2 = sp.symbols("V G", nonnegative=True)
     p.symbolic("v_t never exceeds C²: if v_{t−1} ≤ C² and g_t² ≤ C², then β₂v_{t−1} + "
                "(1 − β₂)g_t² ≤ C² (write v = C² − V, g² = C² − G with V, G ≥ 0).",
@@ -86,8 +89,9 @@ def non_convergence(p: Proof) -> None:
                check=lambda: is_nonnegative(2 - vb_bound, strict=True)
                and is_nonnegative(2 - vc_bound, strict=True))
     p.symbolic("Net movement per cycle with a constant step α: up by at least "
-               "α(2/√2 − √(1 + 1/C²)) > 0 (compare squares: 2 > 1 + 1/C² for C > 1): Adam "
-               "drifts towards +1 although the cycle's gradient points towards −1.",
+               "α(2/√2 − √(1 + 1/C²)) > 0 (compare squares: 2 > 1 + 1/C² for C > 1). So Adam's "
+               "expected movement (over a uniformly random round of the cycle) is towards +1, "
+               "although the expected gradient (C − 2)/3 > 0 points towards −1.",
                rel(">", 2, 1 + 1 / C**2),
                check=lambda: is_nonnegative((2 - 1 - 1 / C**2).subs(C, 2 + d), strict=True))
     p.symbolic("With Reddi's schedule α_t = α/√t the same holds for every cycle k ≥ 1 (steps "

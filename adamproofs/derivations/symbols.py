@@ -92,8 +92,8 @@ class Shown(sp.Symbol):
         cls._latex_forms[text] = latex
         return obj
 
-    def __getnewargs__(self) -> tuple[str, str]:
-        return (self.name, self._latex_forms[self.name])
+    def __getnewargs_ex__(self) -> tuple[tuple[str, str], dict]:
+        return (self.name, self._latex_forms[self.name]), {}
 
     def _latex(self, printer: Any) -> str:
         return self._latex_forms[self.name]
