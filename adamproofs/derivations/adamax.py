@@ -131,12 +131,13 @@ def adamax(p: Proof) -> None:
                (rel("==", adamax_sup(n=2) - 1, excess), rel(">", excess, 0)),
                check=lambda: is_zero(adamax_sup(n=2) - 1 - excess)
                and is_nonnegative(excess.subs(beta2, 1 / (1 + q)), strict=True))
-    p.symbolic("For β₁ = β₂ the bound is (1 − β₁)t/(1 − β₁^t), unbounded in t (and it grows "
-               "geometrically for β₁ > β₂).",
-               rel("==", sp.Limit((1 - beta1) * t / (1 - beta1**t), t, sp.oo).subs(
-                   beta1, sp.Rational(9, 10)), sp.oo),
-               check=lambda: sp.limit((1 - sp.Rational(9, 10)) * t
-                                      / (1 - sp.Rational(9, 10) ** t), t, sp.oo) == sp.oo)
+    nine, sup_up = sp.Rational(9, 10), adamax_sup(sp.Rational(99, 100), sp.Rational(9, 10))
+    p.symbolic("For β₁ = β₂ the bound is (1 − β₁)t/(1 − β₁^t), unbounded in t, and for β₁ > β₂ "
+               "it grows geometrically (exact sympy limits at β₁ = β₂ = 0.9 and at (0.99, 0.9)).",
+               (rel("==", sp.Limit((1 - nine) * t / (1 - nine**t), t, sp.oo), sp.oo),
+                rel("==", sp.Limit(sup_up, t, sp.oo), sp.oo)),
+               check=lambda: sp.limit((1 - nine) * t / (1 - nine**t), t, sp.oo) == sp.oo
+               and sp.limit(sup_up, t, sp.oo) == sp.oo)
 
     def sup_oracle() -> tuple[bool, str]:
         pairs = []
