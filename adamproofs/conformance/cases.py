@@ -94,6 +94,17 @@ def values(dtype: str, shape: tuple[int, ...], *, lo: float = 1e-3,
 SHAPES: tuple[tuple[int, ...], ...] = ((), (1,), (2,), (3,), (2, 2), (4,))
 
 
+def safe_magnitudes(dtype: str) -> tuple[float, float]:
+    """Gradient magnitudes whose squares stay normal and finite in ``dtype``:
+    :func:`adamproofs.strategies.magnitude_range` (margin 2^8), or with a margin of
+    2^2 for the 16-bit formats, where the 2^8 margin leaves an empty range."""
+    lo, hi = aps.magnitude_range(dtype)
+    if lo >= hi:
+        fmt = float_format(dtype)
+        lo, hi = math.sqrt(fmt.smallest_normal) * 4.0, math.sqrt(fmt.max) / 4.0
+    return lo, hi
+
+
 #: A plan for one parameter's gradients: (centre exponent, spread in decades across steps
 #: and coordinates, sign mode 0:+ 1:- 2:random 3:alternating, share of exact zeros).
 Plan = tuple[float, float, int, float]
@@ -133,9 +144,11 @@ def grad_rows(dtype: str, shapes: list[tuple[int, ...]], steps: int, *,
     about a millisecond per draw), and shrinking still reduces steps, shapes,
     magnitudes and spread.
     """
-    lo_safe, hi_safe = aps.magnitude_range(dtype)
+    lo_safe, hi_safe = safe_magnitudes(dtype)
     lo = max(lo_safe, 1e-10 if lo is None else lo)
     hi = min(hi_safe, 1e6 if hi is None else hi)
+    if lo > hi:  # the requested range lies outside the dtype's: take its nearest end
+        lo = hi = min(max(lo, lo_safe), hi_safe)
     a, b = math.log10(lo), math.log10(hi)
     dt = as_dtype(dtype)
 

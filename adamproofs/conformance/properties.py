@@ -61,7 +61,17 @@ from .cases import (
     representable,
     values,
 )
-from .replay import Case, Finding, Judgement, Run, Variant, check_case, drive, judge
+from .replay import (
+    Case,
+    Finding,
+    Judgement,
+    Run,
+    Variant,
+    check_case,
+    drive,
+    judge,
+    scalar_dtype,
+)
 
 
 @dataclass(frozen=True)
@@ -239,7 +249,8 @@ def _check_step_bound(impl: Any, case: Case, variant: Variant) -> Judgement:
         # S(t) is exact; a correct implementation adds its rounding: the bias corrections
         # (relative error ρ of 1-β^t in the compute dtype, as in adamproofs.tolerance),
         # a few operations on the step (16u) and the rounding of θ (u|θ| each side)
-        rho = _bc_relative(h.beta1, k, u) + _bc_relative(h.beta2, k, u) / 2
+        us = float_format(scalar_dtype(dt)).unit_roundoff
+        rho = _bc_relative(h.beta1, k, us) + _bc_relative(h.beta2, k, us) / 2
         allowed = h.lr * s * (1 + rho + 16 * u) + u * (np.abs(after) + np.abs(before)) * 2
         bad = np.nonzero(step > allowed)[0]
         if bad.size:
@@ -286,8 +297,11 @@ def _check_scale(impl: Any, case: Case, variant: Variant) -> Judgement:
         b = np.array([t[i].astype(np.float64).ravel() for t in run2.thetas])
         g1 = np.array([r[i].astype(np.float64).ravel() for r in case.grads])
         g2 = np.array([r[i].astype(np.float64).ravel() for r in scaled.grads])
-        b1 = error_bound(cfg, {"theta": a, "grad": g1}, compute_dtype=case.dtype).theta
-        b2 = error_bound(cfg, {"theta": b, "grad": g2}, compute_dtype=case.dtype).theta
+        sd = scalar_dtype(case.dtype)
+        b1 = error_bound(cfg, {"theta": a, "grad": g1}, compute_dtype=case.dtype,
+                         scalar_dtype=sd).theta
+        b2 = error_bound(cfg, {"theta": b, "grad": g2}, compute_dtype=case.dtype,
+                         scalar_dtype=sd).theta
         diff = np.abs(a - b)
         bad = np.argwhere(diff > b1 + b2)
         if bad.size:

@@ -301,7 +301,8 @@ def _judge_param(run: Run, case: Case, variant: Variant, i: int,
     if not present_steps:
         return exact_rows
     bounds = error_bound(cfg, {"theta": np.array(theta_rows), "grad": np.array(grad_rows)},
-                         compute_dtype=case.dtype).theta.reshape(len(theta_rows), -1)
+                         compute_dtype=case.dtype, scalar_dtype=scalar_dtype(case.dtype)
+                         ).theta.reshape(len(theta_rows), -1)
     shrink = 1.0
     if cfg.has_decay and cfg.decay != "l2":
         shrink = abs(1.0 - hyper.lr * hyper.weight_decay)
@@ -342,6 +343,13 @@ def _judge_param(run: Run, case: Case, variant: Variant, i: int,
                     param=i, step=k + 1, index=idx, impl=x, exact=ex, bound=b, ulps=ulps)
                 return exact_rows
     return exact_rows
+
+
+def scalar_dtype(dtype: str) -> str:
+    """Precision assumed for the per-step scalars 1 - β^t: the dtype itself, but at
+    least float32 (with 16-bit scalars 1 - 0.999^t has no correct digit at small t, so
+    the error model would not apply at all; PyTorch, optax and apex use ≥ float32)."""
+    return "float32" if dtype in ("float16", "bfloat16") else dtype
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:

@@ -197,7 +197,7 @@ class Report:
                 "inf" if not math.isfinite(r.worst_excess) else f"{r.worst_excess:.2g}")
             lines.append(f"{r.name:<20} {r.dtype:<9} {r.verdict.upper():<7} {ulps:>11} "
                          f"{exc:>9} {r.examples:>8} {r.seconds:6.1f}s"
-                         + (f"  {r.note}" if r.note and r.verdict == "skip" else ""))
+                         + (f"  {r.note}" if r.note and r.verdict in ("skip", "pass") else ""))
         for r in self.failures:
             lines += ["", f"== {r.name} ({r.dtype}): {r.verdict.upper()} =="]
             if r.finding is not None:

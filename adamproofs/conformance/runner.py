@@ -141,6 +141,12 @@ def run_property(prop: Property, impl: Any, variant: Variant, dtype: str, *, exa
             if f.ulps is not None and math.isfinite(f.ulps):
                 stats.worst_ulps = max(stats.worst_ulps, f.ulps)
         stats.worst_excess = math.inf if stats.worst_excess <= 1 else stats.worst_excess
+    if result.verdict == "pass" and stats.examples and not stats.checked:
+        result.verdict = "skip"
+        result.note = "vacuous: every step was outside the error model (no bound applies)"
+    elif result.verdict == "pass" and stats.unchecked:
+        share = stats.unchecked / (stats.unchecked + stats.checked)
+        result.note = f"{share:.0%} of steps outside the error model (not judged)"
     result.examples = stats.examples
     result.worst_ulps = stats.worst_ulps
     result.worst_excess = stats.worst_excess
