@@ -83,10 +83,12 @@ def geometric_series(p: Proof) -> None:
                "at zero is biased towards zero by exactly that factor.",
                rel("==", weights, 1 - beta**t), check=lambda: sum_equals(weights, 1 - beta**t))
     pw = (1 - beta1) * beta1 ** (t - i) / (1 - beta1**t)
-    p.symbolic("Dividing by 1 − β₁^t makes the weights p_i of m̂_t sum to 1 (likewise q_i "
-               "with β₂ for v̂_t): the corrected moments are exact weighted means.",
-               rel("==", sp.Sum(pw, (i, 1, t)), 1),
-               check=lambda: sum_equals(sp.Sum(pw, (i, 1, t)), 1))
+    qw = (1 - beta2) * beta2 ** (t - i) / (1 - beta2**t)
+    p.symbolic("Dividing by 1 − β₁^t makes the weights p_i of m̂_t sum to 1, and likewise the "
+               "weights q_i of v̂_t: the corrected moments are exact weighted means.",
+               (rel("==", sp.Sum(pw, (i, 1, t)), 1), rel("==", sp.Sum(qw, (i, 1, t)), 1)),
+               check=lambda: sum_equals(sp.Sum(pw, (i, 1, t)), 1)
+               and sum_equals(sp.Sum(qw, (i, 1, t)), 1))
     mm = sp.Function("m")
 
     def constant_gradient() -> bool:
