@@ -179,6 +179,14 @@ def _variant_verdict(fp: Fingerprint, required: Variant | None, claims: dict[str
     return ("fail" if problems else "pass"), "; ".join(problems)
 
 
+def _spec(obj: Any) -> str | None:
+    """``module:qualname`` of an importable class or function (for reproducers)."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not module or not qualname or module == "__main__" or "<" in qualname:
+        return None
+    return f"{module}:{qualname}"
+
+
 def check(target: Any = "numpy", *, kind: str | None = None,
           dtypes: Sequence[str] = ("float32", "float64"), variant: str | None = None,
           profile: str = "default", seed: int = 0, properties: Sequence[str] | None = None,
@@ -210,7 +218,8 @@ def check(target: Any = "numpy", *, kind: str | None = None,
     say = progress or (lambda msg: None)
     started = time.perf_counter()
     impl = load_target(target, kind=kind, device=device, **(options or {}))
-    name = target if isinstance(target, str) else getattr(impl, "name", repr(target))
+    name = target if isinstance(target, str) else (_spec(target)
+                                                   or getattr(impl, "name", repr(target)))
     report = Report(target=str(name), kind=kind, profile=profile, seed=seed,
                     dtypes=dtype_names, required_variant=variant,
                     features=sorted(getattr(impl, "features", ())))

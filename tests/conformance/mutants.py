@@ -223,8 +223,8 @@ def _numpy_class(name: str, flags: frozenset[str]) -> type:
     return type(f"NUMPY_{name}", (NumpyAdam,), {"FLAGS": flags, "__doc__": name})
 
 
-NUMPY_CORRECT = _numpy_class("correct", frozenset())
-NUMPY_CORRECT_AMSGRAD = _numpy_class("correct_amsgrad", frozenset({"amsgrad"}))
+NUMPY_CORRECT = _numpy_class("CORRECT", frozenset())
+NUMPY_CORRECT_AMSGRAD = _numpy_class("CORRECT_AMSGRAD", frozenset({"amsgrad"}))
 NUMPY_MUTANTS: dict[str, type] = {
     name: _numpy_class(name, frozenset({name})) for name in MUTANTS
     if name not in NUMPY_ONLY_SKIP}
@@ -384,8 +384,8 @@ if torch is not None:
     def _torch_class(name: str, flags: frozenset[str]) -> type:
         return type(f"TORCH_{name}", (TorchAdam,), {"FLAGS": flags, "__doc__": name})
 
-    TORCH_CORRECT = _torch_class("correct", frozenset())
-    TORCH_CORRECT_AMSGRAD = _torch_class("correct_amsgrad", frozenset({"amsgrad"}))
+    TORCH_CORRECT = _torch_class("CORRECT", frozenset())
+    TORCH_CORRECT_AMSGRAD = _torch_class("CORRECT_AMSGRAD", frozenset({"amsgrad"}))
     TORCH_MUTANTS = {name: _torch_class(name, frozenset({name})) for name in MUTANTS}
     TORCH_MUTANTS.update({name: _torch_class(name, frozenset({name, "amsgrad"}))
                           for name in AMSGRAD_MUTANTS})
