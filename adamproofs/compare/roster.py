@@ -8,8 +8,10 @@ the foundation's defaults (the papers' defaults): momentum μ = 0.9, RMSProp
 
 Learning-rate sweeps (the Adam paper picks each optimizer's best rate from a grid):
 a problem names a grid of half-decades, e.g. 1e-3, 3e-3, ..., 1; ``--quick`` keeps
-only the decades (1e-3, 1e-2, ...). The best rate is the one with the lowest mean
-over seeds of the problem's score (final loss); a run that diverges scores +inf.
+only the decades (1e-3, 1e-2, ...). The best rate is the one with the lowest mean over
+seeds of the loss averaged over the second half of the run (so a rate that is lucky at
+the last step, or recovers only at the end, is not preferred); a run that diverges
+scores +inf. Tables report the final loss (mean of the last 10 % of recorded values).
 """
 
 from __future__ import annotations

@@ -25,18 +25,21 @@ def sweep_rows(sw: Sweep) -> list[dict[str, Any]]:
 def sweep_numbers(sw: Sweep) -> dict[str, Any]:
     return {"lr_grid": list(sw.lrs), "seeds": list(sw.seeds),
             "mean_final_loss_by_lr": sw.grid_numbers(),
+            "selection_score_by_lr": {o: {f"{lr:g}": sw.selection(o, lr) for lr in sw.lrs}
+                                      for o in sw.optimizers},
             "best_lr": {o: sw.best_lr(o) for o in sw.optimizers}}
 
 
-def plot_sweep(ax: Any, sw: Sweep, ylabel: str = "final loss (mean over seeds)") -> None:
-    """Mean final score against the learning rate, per optimizer (diverged: not drawn)."""
+def plot_sweep(ax: Any, sw: Sweep,
+               ylabel: str = "loss over the 2nd half of the run (mean over seeds)") -> None:
+    """The selection score against the learning rate, per optimizer (diverged: not drawn)."""
     for opt in sw.optimizers:
-        ys = np.array([sw.mean_score(opt, lr) for lr in sw.lrs], dtype=float)
+        ys = np.array([sw.selection(opt, lr) for lr in sw.lrs], dtype=float)
         ys[~np.isfinite(ys)] = np.nan
         st = figures.style(opt)
         ax.plot(sw.lrs, ys, marker="o", ms=3, **st)
         best = sw.best_lr(opt)
-        ax.plot([best], [sw.mean_score(opt, best)], marker="*", ms=10, color=st["color"])
+        ax.plot([best], [sw.selection(opt, best)], marker="*", ms=10, color=st["color"])
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("learning rate α")

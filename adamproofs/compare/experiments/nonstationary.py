@@ -47,7 +47,7 @@ def run(ctx: Context) -> ProblemReport:
     for kind in ("drift", "jump"):
         sweeps[kind] = sweep(spec(kind, steps), OPTIMIZERS, grid, ctx.seed_list, steps,
                              jobs=ctx.jobs, label=f"{NAME}/{kind}", record_every=5,
-                             score=late_error)
+                             score=late_error, select=late_error)
     plt = figures.plt()
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
     rows: list[dict[str, Any]] = []
