@@ -11,7 +11,8 @@ inequality or a plain expression) and records *how* it was verified:
   with that margin);
 - ``"reference"``: the claim was cross-checked by running the reference
   optimizer (:func:`adamproofs.reference.run`);
-- ``"definition"``/``"remark"``: a definition or a plain-text remark, not a claim.
+- ``"definition"``, ``"source"`` (a fact quoted from the literature) and ``"remark"``
+  (plain text, no formula) are not claims.
 
 Verdicts are computed when the step is added, never assumed: a checker that
 cannot close a statement records ``verified=False`` (and any exception raised
@@ -28,7 +29,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-METHODS = ("symbolic", "numeric", "reference", "definition", "remark")
+METHODS = ("symbolic", "numeric", "reference", "definition", "source", "remark")
 
 #: A statement is one sympy object, or several shown one per line.
 Statement = Any
@@ -64,8 +65,8 @@ class Step:
     def badge(self) -> str:
         """A short verdict: ``"✔ symbolic"``, ``"✔ numeric at 50 digits"``, ``"✔ reference
         run"``, ``"✘ NOT VERIFIED (symbolic)"``, ``"definition"``, or ``""`` for a remark."""
-        if self.method == "definition":
-            return "definition"
+        if self.method in ("definition", "source"):
+            return self.label or self.method
         if self.method == "remark":
             return ""
         label = self.label or self.method
@@ -237,6 +238,11 @@ class Proof:
     def define(self, text: str, statement: Statement, detail: str = "") -> None:
         """A definition (rendered with ``:=``); not a claim."""
         self.steps.append(Step(text, statement, "definition", True, "definition", "", detail))
+
+    def source(self, text: str, statement: Statement, citation: str, detail: str = "") -> None:
+        """A fact quoted from the literature (not checkable by computation); not a claim."""
+        self.steps.append(Step(text, statement, "source", True, f"source: {citation}", "",
+                               detail))
 
     def remark(self, text: str, detail: str = "") -> None:
         """Plain text (no formula: every formula shown is a definition or a checked claim)."""
