@@ -23,7 +23,13 @@ def _caught(target, name: str):
     return report
 
 
-@pytest.mark.parametrize("name", sorted(mutants.NUMPY_MUTANTS))
+# The NumPy corpus is the one that runs where PyTorch is absent; with PyTorch installed
+# the torch corpus (the same mistakes) runs by default and this one is marked slow.
+_NUMPY_MARKS = [pytest.mark.slow] if mutants.torch is not None else []
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_NUMPY_MARKS)
+                                  for n in sorted(mutants.NUMPY_MUTANTS)])
 def test_numpy_mutant_is_caught(name):
     report = _caught(mutants.NUMPY_MUTANTS[name], name)
     assert not report.conforms, f"{name} ({mutants.MUTANTS.get(name)}) was not caught"
