@@ -161,6 +161,7 @@ COMPARE_PREFIX = "generated/compare"
 
 
 _COMPARE_RUNS: dict[Path, tuple[subprocess.Popen, Path, Path]] = {}
+_COMPARE_FAILURES: dict[Path, str] = {}
 
 
 def start_compare(root: Path) -> None:
@@ -194,8 +195,10 @@ def compare_outputs(root: Path) -> Path | None:
     proc, out, log_path = _COMPARE_RUNS[root]
     status = proc.wait(timeout=900)
     if status != 0 or not (out / "summary.md").is_file():
-        log.warning("`adamproofs compare --quick` failed (exit %s): %s", status,
-                    log_path.read_text()[-2000:])
+        tail = log_path.read_text()[-2000:]
+        _COMPARE_FAILURES[root] = f"it exited with status {status}; the end of its log:\n\n" + \
+            indent("```text\n" + tail.strip() + "\n```")
+        log.warning("`adamproofs compare --quick` failed (exit %s): %s", status, tail)
         return None
     return out
 
@@ -234,8 +237,8 @@ def compare(ctx: Context) -> str:
     """The comparison experiments: the index, then each problem's summary, tables, figures."""
     out = compare_outputs(ctx.root)
     if out is None:
-        return not_generated("The comparison results",
-                             "`adamproofs compare` is not available or did not run.",
+        why = _COMPARE_FAILURES.get(ctx.root, "`adamproofs compare` is not available.")
+        return not_generated("The comparison results", why,
                              "`adamproofs compare --quick --out DIR`")
     index = (out / "summary.md").read_text()
     problems = [p for p in sorted(out.iterdir()) if (p / "summary.md").is_file()]
