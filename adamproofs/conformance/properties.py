@@ -298,10 +298,11 @@ def _check_scale(impl: Any, case: Case, variant: Variant) -> Judgement:
         g1 = np.array([r[i].astype(np.float64).ravel() for r in case.grads])
         g2 = np.array([r[i].astype(np.float64).ravel() for r in scaled.grads])
         sd = scalar_dtype(case.dtype)
-        b1 = error_bound(cfg, {"theta": a, "grad": g1}, compute_dtype=case.dtype,
-                         scalar_dtype=sd).theta
-        b2 = error_bound(cfg, {"theta": b, "grad": g2}, compute_dtype=case.dtype,
-                         scalar_dtype=sd).theta
+        with np.errstate(all="ignore"):
+            b1 = error_bound(cfg, {"theta": a, "grad": g1}, compute_dtype=case.dtype,
+                             scalar_dtype=sd).theta
+            b2 = error_bound(cfg, {"theta": b, "grad": g2}, compute_dtype=case.dtype,
+                             scalar_dtype=sd).theta
         diff = np.abs(a - b)
         bad = np.argwhere(diff > b1 + b2)
         if bad.size:

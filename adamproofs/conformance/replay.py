@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -199,7 +200,9 @@ def drive(impl: Any, case: Case, *, session: Any = None, start: int = 0,
                 g = case.grads[k]
             g = [None if x is None else np.asarray(x, dtype=dtype) for x in g]
             given = [None if x is None else x.copy() for x in g]
-            session.step(list(given))
+            with warnings.catch_warnings():  # NaN/inf warnings of the implementation's own
+                warnings.simplefilter("ignore", RuntimeWarning)
+                session.step(list(given))
             for i, (x, y) in enumerate(zip(g, given, strict=True)):
                 if x is not None and not _same(x, y):
                     raise InputMutated(f"step() wrote into the gradient array of params[{i}]")
@@ -300,9 +303,10 @@ def _judge_param(run: Run, case: Case, variant: Variant, i: int,
         grad_rows.append(g.astype(np.float64).ravel())
     if not present_steps:
         return exact_rows
-    bounds = error_bound(cfg, {"theta": np.array(theta_rows), "grad": np.array(grad_rows)},
-                         compute_dtype=case.dtype, scalar_dtype=scalar_dtype(case.dtype)
-                         ).theta.reshape(len(theta_rows), -1)
+    with np.errstate(all="ignore"):
+        bounds = error_bound(cfg, {"theta": np.array(theta_rows), "grad": np.array(grad_rows)},
+                             compute_dtype=case.dtype, scalar_dtype=scalar_dtype(case.dtype)
+                             ).theta.reshape(len(theta_rows), -1)
     shrink = 1.0
     if cfg.has_decay and cfg.decay != "l2":
         shrink = abs(1.0 - hyper.lr * hyper.weight_decay)
