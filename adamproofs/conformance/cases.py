@@ -54,7 +54,7 @@ def hypers(ctx: Context, *, lr: st.SearchStrategy[float] | None = None,
     """Hyperparameters (dtype-representable) within what ``ctx.impl`` supports."""
     dt = ctx.dtype
     low = dt in ("float16", "bfloat16")
-    lr = lr if lr is not None else aps.learning_rates(min_value=1e-4, max_value=1.0)
+    lr = lr if lr is not None else aps.learning_rates(min_value=1e-6, max_value=1.0)
     beta1 = beta1 if beta1 is not None else aps.betas(max_value=0.99)
     beta2 = beta2 if beta2 is not None else (
         st.sampled_from((0.99, 0.999)) if low else aps.betas(min_value=0.5, max_value=0.9999))
