@@ -19,7 +19,7 @@ from adamproofs.derivations import (
     render_markdown,
     render_text,
 )
-from adamproofs.derivations.core import prove, rel
+from adamproofs.derivations.core import METHODS, prove, rel
 from adamproofs.derivations.symbols import beta1, g, i, t, unrolled
 from adamproofs.derivations.tactics import induction_step_holds
 
@@ -36,6 +36,7 @@ def test_every_step_of_every_derivation_verifies(name: str) -> None:
     assert failures == []
     assert d.verified
     assert sum(s.is_claim for s in d.steps) >= 3
+    assert {s.method for s in d.steps} <= set(METHODS)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,4 +1,4 @@
-r"""Derivations 4–5: the first step, and how large one Adam step can be."""
+r"""Derivation 5: how large one Adam step can be (the paper's §2.1 and the exact worst case)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,13 @@ from .symbols import (
     geometric_factor,
     gs,
     i,
+    mhat,
     r,
     r_closed,
     rho,
     rho_of,
     t,
+    vhat,
 )
 from .tactics import sum_equals
 
@@ -36,7 +38,9 @@ R = sp.Rational
 PAIRS = (("0.9", "0.999"), ("0.9", "0.99"), ("0.95", "0.999"), ("0.5", "0.999"),
          ("0.99", "0.999"), ("0.9", "0.95"))
 TIMES = (1, 2, 10, 100, 1000)
-g1 = sp.Symbol("g_1", real=True)
+mh, vh = mhat, vhat
+s = sp.Symbol("s", positive=True)  # the paper's break-point: 1 − β₁ = √(1 − β₂) = s
+p_, q_ = sp.IndexedBase("p"), sp.IndexedBase("q")  # the weights of m̂_t and v̂_t
 
 
 def _rat(x: str) -> sp.Rational:
@@ -48,55 +52,6 @@ def _at(expr: sp.Expr, b1: str, b2: str, n: int | None = None) -> sp.Expr:
     if n is not None:
         subs[t] = n
     return expr.subs(subs)
-
-
-def first_step(p: Proof) -> None:
-    """4. Δ_1 = α g_1/(|g_1| + ε), whatever β1 and β2 are."""
-    gs = g1
-    p.symbolic("At t = 1 the bias corrections cancel the EMA weights exactly.",
-               (rel("==", frac((1 - beta1) * gs, 1 - beta1), gs),
-                rel("==", frac((1 - beta2) * gs**2, 1 - beta2), gs**2)))
-    p.symbolic("So √v̂₁ = |g₁| (for real g₁).",
-               rel("==", sp.Pow(gs**2, R(1, 2), evaluate=False), sp.Abs(gs)))
-    delta1 = alpha * gs / (sp.Abs(gs) + eps)
-    p.symbolic("The first step: Δ₁ = α·m̂₁/(√v̂₁ + ε) = α g₁/(|g₁| + ε), independent of β₁, β₂.",
-               rel("==", Delta(1), delta1),
-               check=lambda: is_zero(alpha * ((1 - beta1) * gs / (1 - beta1))
-                                     / (sp.sqrt((1 - beta2) * gs**2 / (1 - beta2)) + eps)
-                                     - delta1))
-    p.symbolic("Hence |Δ₁| < α for every ε > 0 (the gap is αε/(|g₁| + ε)), and |Δ₁| → α as "
-               "|g₁| ≫ ε; with ε = 0 and g₁ ≠ 0, |Δ₁| = α exactly.",
-               rel("<", alpha * sp.Abs(gs) / (sp.Abs(gs) + eps), alpha))
-
-    def sympy_oracle() -> tuple[bool, str]:
-        from .moments import _sympy_run
-
-        traj = _sympy_run([gs], 1)
-        got = -traj.thetas[1][0]
-        return is_zero(got - delta1), ("reference.run(Adam(), arithmetic='sympy') with "
-                                       "symbolic α, β₁, β₂, ε, g₁: −θ₁ is exactly α g₁/(|g₁| + ε)")
-
-    p.reference("The oracle on sympy symbols gives the same expression.", rel("==", Delta(1),
-                delta1), sympy_oracle)
-
-    def mp_oracle() -> tuple[bool, str]:
-        pairs = []
-        for b1, b2 in (("0.9", "0.999"), ("0.5", "0.9"), ("0", "0.999"), ("0.99", "0.5")):
-            for grad in ("3.7", "-1e-6", "1e-9", "-250", "0"):
-                cfg = Adam(lr="0.001", beta1=b1, beta2=b2, eps="1e-8")
-                got = steps_of(cfg, [grad])[0]
-                want = sp.Rational("0.001") * _rat(grad) / (abs(_rat(grad)) + _rat("1e-8"))
-                pairs.append((f"β=({b1},{b2}), g={grad}", got, sp.N(want, 70)))
-        ok, how = compare(pairs)
-        if ok and any(got != 0 for label, got, _ in pairs if label.endswith("g=0")):
-            return False, "g = 0 did not give Δ₁ = 0"
-        return ok, ("mpmath oracle, 50 digits, α = 0.001, ε = 1e-8, 4 (β₁, β₂) pairs × "
-                    f"g₁ in {{3.7, −1e-6, 1e-9, −250, 0}}: {how}")
-
-    p.reference("At 50 digits the oracle's first step matches the formula for every β pair and "
-                "gradient tried (and is 0 for g₁ = 0).", rel("==", Delta(1), delta1), mp_oracle,
-                detail="In float64 the identity is not bit-exact (rounding in m̂₁ and √v̂₁), so "
-                       "tests of float implementations need an ulp tolerance.")
 
 
 def _closed_values(expr: sp.Expr, b1: str, b2: str, times: tuple[int, ...]) -> dict:
@@ -122,11 +77,17 @@ def _sparse_delta(b1: str, b2: str, n: int) -> object:
 
 def step_bounds(p: Proof) -> None:
     """5. Severe sparsity, the paper's two cases, and the exact worst case S(t)."""
-    mh, vh = sp.Symbol("mhat_t", real=True), sp.Symbol("vhat_t", positive=True)
     p.define("With ε = 0 (the paper's assumption in §2.1) the step is α times the ratio "
              "m̂_t/√v̂_t; write r(t) and S(t) for |m̂_t|/√v̂_t in the two cases below.",
              sp.Eq(Delta(t), alpha * mh / sp.sqrt(vh)))
-    # --- severe sparsity
+    _sparse_case(p)
+    pw, qw = _worst_case(p)
+    _consequences(p, pw, qw)
+    _paper_at_defaults(p)
+
+
+def _sparse_case(p: Proof) -> None:
+    """Severe sparsity: r(t), its limit, the paper's two cases and the break-point curve."""
     kd = sp.KroneckerDelta(i, t)
     m_sparse = (1 - beta1) * sp.Sum(beta1 ** (t - i) * kd * gs, (i, 1, t)) / (1 - beta1**t)
     v_sparse = (1 - beta2) * sp.Sum(beta2 ** (t - i) * kd * gs**2, (i, 1, t)) / (1 - beta2**t)
@@ -161,7 +122,6 @@ def step_bounds(p: Proof) -> None:
                rel("==", frac(((1 - beta1) * gs) ** 2, (1 - beta2) * gs**2), r_inf**2))
     p.remark("The paper (§2.1) states two 'upper bounds': |Δ_t| ≤ α(1 − β₁)/√(1 − β₂) when "
              "(1 − β₁) > √(1 − β₂), and |Δ_t| ≤ α otherwise.")
-    s = sp.Symbol("s", positive=True)
     p.symbolic("The break-point curve between the two cases is (1 − β₁) = √(1 − β₂), i.e. "
                "β₂ = 1 − (1 − β₁)², where the sparse limit is exactly 1 (with β₁ = 1 − s, s > 0).",
                rel("==", sp.Subs(r_inf, beta2, 1 - (1 - beta1) ** 2), 1),
@@ -184,10 +144,14 @@ def step_bounds(p: Proof) -> None:
     p.computed("Over the sparse family the paper's two numbers are exactly the supremum over "
                "t: sup_t r(t) = max(1, (1 − β₁)/√(1 − β₂)).",
                rel("<=", r(t), sp.Max(1, r_inf)), sparse_sup, dps=40)
-    # --- the exact worst case
+
+
+def _worst_case(p: Proof) -> tuple[sp.Expr, sp.Expr]:
+    """Cauchy–Schwarz: the exact supremum S(t), its maximizer, and the oracle cross-checks.
+    Returns the weights (p_i, q_i) of m̂_t and v̂_t."""
     pw = (1 - beta1) * beta1 ** (t - i) / (1 - beta1**t)
     qw = (1 - beta2) * beta2 ** (t - i) / (1 - beta2**t)
-    p_, q_, gi = sp.IndexedBase("p"), sp.IndexedBase("q"), sp.IndexedBase("g")
+    gi = sp.IndexedBase("g")
     p.define("Over *all* gradient sequences: the bias-corrected moments are weighted means "
              "with weights p_i and q_i (derivation geometric-series).",
              (sp.Eq(p_[i], pw), sp.Eq(q_[i], qw),
@@ -297,7 +261,11 @@ def step_bounds(p: Proof) -> None:
 
     p.reference("No other sequence does better: random sequences stay below S(t).",
                 rel("<=", sp.Abs(Delta(t)), alpha * S(t)), random_sequences)
-    # --- consequences
+    return pw, qw
+
+
+def _consequences(p: Proof, pw: sp.Expr, qw: sp.Expr) -> None:
+    """What S(t) implies: t = 2, β₁ = β₂, χ², the limit, β₁² ≥ β₂, β₁ = 0."""
     p.symbolic("S(t) beats the sparse case by the factor √(1 + ρ + … + ρ^(t−1)), > 1 for t ≥ 2 "
                "and β₁ > 0.",
                rel("==", S(t) ** 2 / r(t) ** 2, (1 - rho_of() ** t) / (1 - rho_of())),
@@ -368,7 +336,10 @@ def step_bounds(p: Proof) -> None:
                "sparse sequence is a maximizer and 1/√(1 − β₂) is a true, tight bound.",
                (rel("==", sp.Subs(S_closed(), beta1, 0), sp.sqrt((1 - beta2**t) / (1 - beta2))),
                 rel("==", sp.Subs(r_closed(), beta1, 0), sp.sqrt((1 - beta2**t) / (1 - beta2)))))
-    # --- the paper's statement at the defaults
+
+
+def _paper_at_defaults(p: Proof) -> None:
+    """The first t at which the paper's statements fail for (0.9, 0.999), and ε > 0."""
     paper = sp.sqrt(1000) / 10
 
     def first_failures() -> tuple[bool, str]:

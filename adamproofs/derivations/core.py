@@ -322,11 +322,6 @@ def pull_out_of_sums(expr: Any, index: sp.Symbol) -> Any:
     return expr.replace(lambda e: isinstance(e, sp.Sum), pull)
 
 
-def geometric_closed_form(base: Any, n: Any) -> Any:
-    r""":math:`\sum_{k=0}^{n-1} b^k = (1-b^n)/(1-b)` (the branch :math:`b \ne 1`)."""
-    return (1 - base**n) / (1 - base)
-
-
 def digits_of_agreement(a: Any, b: Any, dps: int = 80) -> float:
     """Decimal digits to which two numbers agree, relative (``inf`` when equal).
 

@@ -7,13 +7,10 @@ import sympy as sp
 from ..config import Adam
 from .core import Proof, is_zero, private_context, rel
 from .runs import compare, steps_of
-from .symbols import Delta, alpha, beta1, beta2, c, eps, eps_hat, t
+from .symbols import Delta, alpha, beta1, beta2, c, eps, eps_hat, m_t, mhat, t, v_t, vhat
 
 R = sp.Rational
-mh = sp.Symbol("mhat_t", real=True)
-vh = sp.Symbol("vhat_t", positive=True)
-m_raw = sp.Symbol("m_t", real=True)
-v_raw = sp.Symbol("v_t", positive=True)
+mh, vh, m_raw, v_raw = mhat, vhat, m_t, v_t
 #: A deterministic, non-trivial gradient sequence of scale 1e-3 (20 steps).
 GRADS = tuple(f"{'-' if n % 3 == 0 else ''}{1 + (7 * n) % 11}e-4" for n in range(1, 21))
 

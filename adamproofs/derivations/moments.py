@@ -7,10 +7,9 @@ import sympy as sp
 from .. import reference
 from ..config import Adam
 from .core import Proof, is_zero, rel
-from .symbols import alpha, beta, beta1, beta2, eps, g, gs, i, mu, s2, t, unrolled
+from .symbols import alpha, beta, beta1, beta2, eps, g, gs, i, m, mu, s2, t, unrolled, v
 from .tactics import generic_branch, induction_step_holds, sum_equals
 
-m, v = sp.Function("m"), sp.Function("v")
 E = sp.Function("E")
 
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from .adamax import adamax
-from .bounds import first_step, step_bounds
+from .bounds import step_bounds
 from .core import Derivation, Proof
 from .errata import errata
+from .first_step import first_step
 from .invariance import eps_hat_rewrite, scale_invariance
 from .moments import bias_correction, geometric_series, unrolled_moments
 from .nonconvergence import non_convergence

@@ -16,7 +16,7 @@ import sympy as sp
 
 from .. import reference
 from ..config import OptimizerConfig
-from .core import digits_of_agreement, private_context
+from .core import digits_of_agreement
 
 DPS = 50
 #: Digits the oracle must reproduce a closed form to (of the 50 it carries).
@@ -52,12 +52,6 @@ def _exact_input(x: Any, dps: int) -> Any:
     return x
 
 
-def value_at(expr: Any, subs: dict, dps: int = DPS + 20) -> Any:
-    """A sympy closed form evaluated to ``dps`` digits, as an mpf of a private context."""
-    ctx = private_context(dps)
-    return ctx.mpf(str(sp.N(sp.sympify(expr).subs(subs), dps)))
-
-
 def compare(pairs: list[tuple[str, Any, Any]], required: int = REQUIRED_DIGITS,
             ) -> tuple[bool, str]:
     """Verdict and report for (label, oracle value, closed form value) pairs."""
@@ -70,7 +64,3 @@ def compare(pairs: list[tuple[str, Any, Any]], required: int = REQUIRED_DIGITS,
     shown = "all digits" if worst == float("inf") else f"{worst:.1f} digits"
     return ok, f"worst agreement {shown} ({worst_label}); required {required}"
 
-
-def mp_number(value: Any, dps: int = DPS + 20) -> Any:
-    """``value`` (a sympy number or expression without symbols) as a high-precision mpf."""
-    return private_context(dps).mpf(str(sp.N(sp.sympify(value), dps)))

@@ -28,7 +28,7 @@ mu = sp.Symbol("mu", real=True)  # E[g]
 s2 = sp.Symbol("s", positive=True)  # E[g^2]
 
 m_t = sp.Symbol("m_t", real=True)
-v_t = sp.Symbol("v_t", nonnegative=True)
+v_t = sp.Symbol("v_t", positive=True)
 mhat = sp.Symbol("mhat_t", real=True)
 vhat = sp.Symbol("vhat_t", positive=True)
 Delta = sp.Function("Delta")
