@@ -9,7 +9,8 @@
 # written (a framework that does not conform is a finding in the matrix, not a CI
 # failure), non-zero when the matrix could not be produced.
 # Environment: MATRIX_PROFILE (default: default), MATRIX_SEED (default: 0),
-# MATRIX_DTYPES (default: float32,float64,float16,bfloat16), PYTHON (default: python).
+# MATRIX_DTYPES (default: float32,float64,float16,bfloat16), MATRIX_ROWS (default: every
+# row of adamproofs.conformance.matrix.ROWS), PYTHON (default: python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-build/conformance}"
@@ -17,7 +18,8 @@ shift || true
 # Keras's backend: KERAS_BACKEND if set, else the adapter picks jax, else torch.
 "${PYTHON:-python}" -m adamproofs.conformance.matrix --out "$out" \
   --profile "${MATRIX_PROFILE:-default}" --seed "${MATRIX_SEED:-0}" \
-  --dtypes "${MATRIX_DTYPES:-float32,float64,float16,bfloat16}" "$@"
+  --dtypes "${MATRIX_DTYPES:-float32,float64,float16,bfloat16}" \
+  ${MATRIX_ROWS:+--rows "$MATRIX_ROWS"} "$@"
 test -s "$out/conformance-matrix.json"
 test -s "$out/conformance-matrix.md"
 echo "conformance matrix: $out/conformance-matrix.md"
