@@ -3,7 +3,7 @@
 #
 #   .ci/matrix.sh [OUT_DIR] [extra arguments for python -m adamproofs.conformance.matrix]
 #
-# OUT_DIR defaults to build/conformance; it receives conformance-matrix.json,
+# OUT_DIR (relative to the repository root) defaults to build/conformance; it receives conformance-matrix.json,
 # conformance-matrix.md and reports/ROW.json (the full report of each row). Frameworks
 # that are not installed appear as "not installed". Exit status: 0 when the matrix was
 # written (a framework that does not conform is a finding in the matrix, not a CI
