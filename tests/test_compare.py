@@ -333,3 +333,14 @@ def test_cli_writes_the_promised_files(tmp_path, capsys) -> None:
 def test_cli_rejects_unknown_problem(tmp_path, capsys) -> None:
     assert main(["compare", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown problem(s) 'nope'; allowed: quadratic" in capsys.readouterr().err
+
+
+def test_scheduled_rate_equals_replace_and_rejects_bad_rates() -> None:
+    from adamproofs.compare.runner import scheduled
+
+    for cfg in (Adam(lr=0.1, beta2=0.99, amsgrad="max_raw"), Adam(lr=1.0, beta1=0.0)):
+        assert scheduled(cfg, 0.025) == cfg.replace(lr=0.025)
+        assert float(cfg.lr) != 0.025  # the original is untouched
+    for bad in (0.0, -1.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="must be a finite positive float"):
+            scheduled(Adam(), bad)

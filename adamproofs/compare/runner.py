@@ -23,6 +23,7 @@ Results come back in task order, so the output does not depend on ``n_jobs``.
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import time
@@ -144,11 +145,18 @@ def optimize(problem: Problem, config: OptimizerConfig, steps: int, seed: int, *
     return RunResult(np.asarray(record), losses, diverged, theta.copy(), path)
 
 
-@lru_cache(maxsize=65536)
 def scheduled(config: OptimizerConfig, lr: float) -> OptimizerConfig:
-    """``config.replace(lr=lr)``, cached: validation costs more than a small step, and every
-    seed of a sweep cell asks for the same sequence of rates."""
-    return config.replace(lr=lr)
+    """``config`` with its learning rate set to ``lr`` (for α_t = α/√t).
+
+    Equivalent to ``config.replace(lr=lr)`` without re-running the validation, which costs
+    more than a whole small step (exact rationals): ``config`` was validated when it was
+    built, and only ``lr`` changes, to a finite positive float (checked here).
+    """
+    if not (isinstance(lr, float) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr={lr!r} must be a finite positive float")
+    new = copy.copy(config)
+    object.__setattr__(new, "lr", lr)  # how dataclasses set fields of frozen instances
+    return new
 
 
 # -- grids ------------------------------------------------------------------------------
