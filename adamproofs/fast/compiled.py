@@ -16,8 +16,8 @@ IEEE operations, on the same rounded scalars, in the same order, per element:
     e &= \begin{cases} \lambda\theta \pm g & \text{L2 decay} \\ g & \text{otherwise}\end{cases}\\
     m &\leftarrow \beta_1 m + ((\pm 1)(1-\beta_1)) e, \qquad
     v \leftarrow \beta_2 v + (e e)(1-\beta_2)\\
-    x &= (r \cdot s_3) / s_2 \;[+\epsilon \text{ for } \epsilon\text{-root}],\qquad
-    d = \sqrt{x} / s_1 \;[+\epsilon \text{ otherwise}]\\
+    d &= \sqrt{r / s_2 + \epsilon} \;\;(\epsilon\text{-root}),\qquad
+    d = \sqrt{r\, s_3} / s_1 + \epsilon \;\;(\text{paper}, \hat\epsilon)\\
     \theta &\leftarrow ((\theta\, s_b) - (m / d)\,\alpha_t)\, s_a
 
 where r is v or the running maximum, and every variant axis of
@@ -25,10 +25,11 @@ where r is v or the running maximum, and every variant axis of
 (1, √(1-β2^t) or 1-β2^t), s_b, s_a (1 or 1-αλ) and of the sign. The
 variant-selecting operations are exact: x·1 = x, x/1 = x, -(a·b) = a·(-b)
 and a - b = a + (-b) hold bit for bit in IEEE arithmetic (NaN payloads
-aside), so one compiled loop covers every variant without changing a single
-rounding. No ``fastmath`` (no reassociation, no FMA contraction) and no
-flush-to-zero: the tests check bit-identity against the NumPy kernel for every
-variant, dtype and thread count.
+aside), so two compiled loops (ε-root and the rest; with and without AMSGrad's
+v_max) cover every variant without changing a single rounding, with two divisions
+and one square root per element, like PyTorch's fused kernel. No ``fastmath`` (no
+reassociation, no FMA contraction) and no flush-to-zero: the tests check bit-identity
+against the NumPy kernel for every variant, dtype and thread count.
 
 Arrays of at least :data:`PARALLEL_MIN` elements use a ``parallel=True``
 loop (``prange``) on :func:`get_num_threads` threads; smaller ones a serial loop.
@@ -103,8 +104,9 @@ if _numba is not None:
 
     @_numba.njit(inline="always", **_opts)
     def _elem(pi, gi, mi, vi, ai, k, l2, root, ez, ams):  # pragma: no cover - compiled
-        # Branch-free: every variant choice is a select on a loop-invariant flag, so the
-        # loop vectorizes; the selected operations are the NumPy kernel's, in its order.
+        # `root` and `ams` are constants at every call site (the branch is compiled away);
+        # every other variant choice is a select on a loop-invariant flag or an exact
+        # scalar, so the loop vectorizes. The operations are the NumPy kernel's, in order.
         b1, c1, b2, c2, wd, sg, s1, s2, s3, s4, eps, step, sb, sa, zero = k
         # effective gradient (L2 decay folds λθ in; the sign of g carries maximize)
         e = pi * wd
@@ -121,14 +123,15 @@ if _numba is not None:
             r = ai
         else:
             r = vi
-        x = r * s3
-        x = x / s2
-        xe = x + eps
-        x = xe if root else x
-        d = math.sqrt(x)
-        d = d / s1
-        de = d + eps
-        d = d if root else de
+        if root:  # a compile-time constant in every caller: two divisions per element
+            x = r / s2
+            x = x + eps
+            d = math.sqrt(x)
+        else:
+            x = r * s3
+            d = math.sqrt(x)
+            d = d / s1
+            d = d + eps
         q = mi / d
         q = zero if (ez & (mi == zero)) else q  # 0/0 := 0 when ε = 0
         q = q * step
@@ -141,22 +144,37 @@ if _numba is not None:
     def _adam_serial(p, g, m, v, k, l2, root, ez):  # pragma: no cover - compiled
         kk = (k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], k[10], k[11],
               k[12], k[13], k[14])
-        for i in range(p.shape[0]):
-            pi, mi, vi, _ = _elem(p[i], g[i], m[i], v[i], kk[14], kk, l2, root, ez, False)
-            p[i] = pi
-            m[i] = mi
-            v[i] = vi
+        if root:  # one loop per ε placement family, each with constant `root`
+            for i in range(p.shape[0]):
+                pi, mi, vi, _ = _elem(p[i], g[i], m[i], v[i], kk[14], kk, l2, True, ez, False)
+                p[i] = pi
+                m[i] = mi
+                v[i] = vi
+        else:
+            for i in range(p.shape[0]):
+                pi, mi, vi, _ = _elem(p[i], g[i], m[i], v[i], kk[14], kk, l2, False, ez, False)
+                p[i] = pi
+                m[i] = mi
+                v[i] = vi
 
     @_numba.njit(**_opts)
     def _adam_serial_ams(p, g, m, v, a, k, l2, root, ez):  # pragma: no cover - compiled
         kk = (k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], k[10], k[11],
               k[12], k[13], k[14])
-        for i in range(p.shape[0]):
-            pi, mi, vi, ai = _elem(p[i], g[i], m[i], v[i], a[i], kk, l2, root, ez, True)
-            p[i] = pi
-            m[i] = mi
-            v[i] = vi
-            a[i] = ai
+        if root:
+            for i in range(p.shape[0]):
+                pi, mi, vi, ai = _elem(p[i], g[i], m[i], v[i], a[i], kk, l2, True, ez, True)
+                p[i] = pi
+                m[i] = mi
+                v[i] = vi
+                a[i] = ai
+        else:
+            for i in range(p.shape[0]):
+                pi, mi, vi, ai = _elem(p[i], g[i], m[i], v[i], a[i], kk, l2, False, ez, True)
+                p[i] = pi
+                m[i] = mi
+                v[i] = vi
+                a[i] = ai
 
     @_numba.njit(parallel=True, **_opts)
     def _adam_parallel(p, g, m, v, k, l2, root, ez, block):  # pragma: no cover - compiled
