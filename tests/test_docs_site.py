@@ -452,3 +452,15 @@ def test_benchmark_results_render_as_tables_and_figures(tmp_path) -> None:
     assert "](generated/benchmarks/latest-adam-step.svg)" in out
     assert "generated/benchmarks/latest-adam-step.svg" in sources.generated_tree(
         sources.BENCHMARKS_PREFIX, sources.benchmark_outputs(tmp_path))
+
+
+def test_sparsity_figure_settles_at_the_stated_spike_size() -> None:
+    """The sparsity page: a gradient every k steps settles at r(k) = (1-β1)/(1-β1^k)·
+    √((1-β2^k)/(1-β2)) per spike (0.54α for k = 25, 1.61α for k = 300)."""
+    from adamproofs.docs_build.figures import periodic_sparse_steps
+    for every, stated in ((25, 0.54), (300, 1.61)):
+        steps = periodic_sparse_steps(every, 12000)[:, 1]
+        expected = 0.1 / (1 - 0.9**every) * ((1 - 0.999**every) / 0.001) ** 0.5
+        assert steps[-1] == pytest.approx(expected, rel=1e-6)
+        assert round(expected, 2) == stated
+    assert periodic_sparse_steps(1, 50)[-1, 0] == pytest.approx(1.0, rel=1e-6)
