@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .core import Proof, frac, is_zero, rel
-from .moments import _sympy_run
+from .runs import sympy_run
 from .symbols import beta, beta1, beta2, gs, i, k, mu, t
 from .tactics import sum_equals
 
@@ -42,7 +42,7 @@ def errata(p: Proof) -> None:
     wrong_v2 = (1 - beta2) * (beta2 * g1**2 + beta2 * g2**2)
 
     def oracle_v2() -> tuple[bool, str]:
-        traj = _sympy_run([g1, g2], 2)
+        traj = sympy_run([g1, g2], 2)
         got = traj.states[2]["v"][0]
         diff = sp.factor(sp.expand(wrong_v2 - got))
         ok = is_zero(diff - (-(1 - beta2) ** 2 * g2**2))
@@ -65,7 +65,7 @@ def errata(p: Proof) -> None:
                (rel("==", frac(mu * (1 - beta2**t), 1 - beta2**t), mu),))
 
     def oracle_mhat() -> tuple[bool, str]:
-        traj = _sympy_run([gs] * 4, 4)
+        traj = sympy_run([gs] * 4, 4)
         good = all(is_zero(sp.factor(traj.states[n]["m"][0] / (1 - beta1**n)) - gs)
                    for n in range(1, 5))
         bad = all(not is_zero(sp.factor(traj.states[n]["m"][0] / (1 - beta2**n)) - gs)

@@ -6,7 +6,7 @@ import sympy as sp
 
 from ..config import Adam
 from .core import Proof, frac, is_zero, rel
-from .runs import compare, steps_of
+from .runs import compare, steps_of, sympy_run
 from .symbols import Delta, alpha, beta1, beta2, eps
 
 R = sp.Rational
@@ -32,9 +32,7 @@ def first_step(p: Proof) -> None:
                rel("<", alpha * sp.Abs(gs) / (sp.Abs(gs) + eps), alpha))
 
     def sympy_oracle() -> tuple[bool, str]:
-        from .moments import _sympy_run
-
-        traj = _sympy_run([gs], 1)
+        traj = sympy_run([gs], 1)
         got = -traj.thetas[1][0]
         return is_zero(got - delta1), ("reference.run(Adam(), arithmetic='sympy') with "
                                        "symbolic α, β₁, β₂, ε, g₁: −θ₁ is exactly α g₁/(|g₁| + ε)")

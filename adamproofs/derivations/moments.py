@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .. import reference
-from ..config import Adam
 from .core import Proof, is_zero, rel
-from .symbols import alpha, beta, beta1, beta2, eps, g, gs, i, m, mu, s2, t, unrolled, v
+from .runs import sympy_run
+from .symbols import beta, beta1, beta2, g, gs, i, m, mu, s2, t, unrolled, v
 from .tactics import generic_branch, induction_step_holds, sum_equals
 
 E = sp.Function("E")
-
-
-def _sympy_run(grads: list, steps: int) -> reference.Trajectory:
-    """The reference optimizer on sympy symbols: β1, β2, α, ε symbolic."""
-    return reference.run(Adam(), [0], [[x] for x in grads[:steps]], arithmetic="sympy",
-                         hyper=dict(beta1=beta1, beta2=beta2, lr=alpha, eps=eps))
 
 
 def unrolled_moments(p: Proof) -> None:
@@ -53,7 +46,7 @@ def unrolled_moments(p: Proof) -> None:
 
     def oracle_agrees() -> tuple[bool, str]:
         symbols = [sp.Symbol(f"g_{n}", real=True) for n in range(1, 6)]
-        traj = _sympy_run(symbols, 5)
+        traj = sympy_run(symbols, 5)
         for n in range(1, 6):
             gmap = {g[j]: symbols[j - 1] for j in range(1, n + 1)}
             want_m = m_closed.subs(t, n).doit().xreplace(gmap)
@@ -99,7 +92,7 @@ def geometric_series(p: Proof) -> None:
                rel("==", m(t), gs * (1 - beta1**t)), check=constant_gradient)
 
     def oracle_constant() -> tuple[bool, str]:
-        traj = _sympy_run([gs] * 6, 6)
+        traj = sympy_run([gs] * 6, 6)
         for n in range(1, 7):
             mh = traj.states[n]["m"][0] / (1 - beta1**n)
             vh = traj.states[n]["v"][0] / (1 - beta2**n)

@@ -15,7 +15,7 @@ import mpmath
 import sympy as sp
 
 from .. import reference
-from ..config import OptimizerConfig
+from ..config import Adam, OptimizerConfig
 from .core import digits_of_agreement
 
 DPS = 50
@@ -38,6 +38,14 @@ def steps_of(config: OptimizerConfig, grads: Sequence[Any] | Callable[[int], Any
                              steps=steps, dps=dps, hyper=hyper)
     th = [row[0] for row in traj.thetas]
     return [th[n - 1] - th[n] for n in range(1, len(th))]
+
+
+def sympy_run(grads: list, steps: int) -> reference.Trajectory:
+    """The reference optimizer on sympy symbols (Adam, θ₀ = 0): α, β₁, β₂, ε symbolic."""
+    from .symbols import alpha, beta1, beta2, eps
+
+    return reference.run(Adam(), [0], [[x] for x in grads[:steps]], arithmetic="sympy",
+                         hyper=dict(beta1=beta1, beta2=beta2, lr=alpha, eps=eps))
 
 
 def _exact_input(x: Any, dps: int) -> Any:
