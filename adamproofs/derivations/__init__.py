@@ -10,7 +10,12 @@ Each derivation is an ordered list of :class:`Step` objects: a short text, a
 sympy statement, and a verdict obtained symbolically (sympy), numerically
 (mpmath at a stated precision and stated points) or by running the reference
 optimizer (:mod:`adamproofs.reference`). Nothing is assumed: a step that its
-checker cannot close is reported as not verified.
+checker cannot close is reported as not verified. Definitions, quoted sources
+and plain-text remarks are marked as such and carry no verdict.
+
+Command line: ``adamproofs derive`` lists the derivations; ``adamproofs derive
+NAME... [--format text|markdown|latex]`` (or ``--all``) checks and prints them,
+exit status 1 if any step fails to verify, 2 for an unknown name.
 """
 
 from .core import Derivation, Proof, Step
