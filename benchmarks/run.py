@@ -14,7 +14,8 @@ JSON schema (version 1): top-level scalars describe the run (``schema``, ``comma
 - ``adam_ratios``: per (dtype, n, threads): ``numba_vs_probe`` (probe time / numba
   time, >= 0.8 is the goal), ``numba_vs_torch_fused`` (numba / torch fused, <= 1),
   ``numpy_vs_torch_foreach`` (NumPy / torch foreach, <= 0.5 at 1e7 float32), each from
-  medians and, as ``*_best``, from the best samples (less sensitive to other load);
+  medians, as ``*_best`` from the best samples, and (one thread only) as ``*_cpu`` from
+  the calling thread's CPU time, which excludes time the OS gave to other processes;
 - ``many_arrays``: per (case, threads, contender) medians, ``vs_torch_foreach`` and
   ``vs_torch_foreach_best``;
 - ``oracle``: updates per second, mpmath vs MPFR fast path;
@@ -73,11 +74,11 @@ def bench_adam_step(sizes: list[int], dtypes: list[str], threads: list[int], wit
                 interleave(cs, rounds=rounds, samples=3 if big else 5, inner=inner,
                            progress=lambda m: say(f"  {m}"))
                 nbytes = 7 * n * dtype.itemsize
-                med, best = {}, {}
+                med, best, cpu = {}, {}, {}
                 for c in cs:
                     s = c.summary()
                     key = c.name.rsplit(" ", 1)[0]
-                    med[key], best[key] = s["median_ms"], s["best_ms"]
+                    med[key], best[key], cpu[key] = s["median_ms"], s["best_ms"], s["cpu_median_ms"]
                     rows.append({"dtype": dtype_name, "n": n, "threads": t, "contender": c.name,
                                  **{k: round(v, 4) for k, v in s.items()},
                                  "bytes": nbytes, "gbps": round(nbytes / s["median_ms"] / 1e6, 2)})
@@ -89,6 +90,8 @@ def bench_adam_step(sizes: list[int], dtypes: list[str], threads: list[int], wit
                 for label, a, b in pairs:  # medians, and best samples (robust to load spikes)
                     r[label] = med[a] / med[b]
                     r[label + "_best"] = best[a] / best[b]
+                    if t == 1:  # every contender runs in this thread: CPU time is meaningful
+                        r[label + "_cpu"] = cpu[a] / cpu[b]
                 ratios.append({k: round(v, 3) if isinstance(v, float) else v
                                for k, v in r.items()})
                 say("  " + ", ".join(f"{k}={v}" for k, v in ratios[-1].items()
@@ -118,6 +121,9 @@ def bench_many(threads: list[int], with_torch: bool, quick: bool) -> list[dict]:
                 if ref:
                     row["vs_torch_foreach"] = round(s["median_ms"] / ref["median_ms"], 3)
                     row["vs_torch_foreach_best"] = round(s["best_ms"] / ref["best_ms"], 3)
+                    if t == 1:
+                        row["vs_torch_foreach_cpu"] = round(
+                            s["cpu_median_ms"] / ref["cpu_median_ms"], 3)
                 rows.append(row)
                 say(f"  {c.name}: {s['median_ms']:.3f} ms"
                     + (f" ({row['vs_torch_foreach']}x torch foreach)" if foreach else ""))
@@ -187,14 +193,15 @@ def main(argv: list[str] | None = None) -> int:
         result["adam_ratios"] = ratios
         print("\nAdam step (median ms; bandwidth probe = same 7 passes, no arithmetic)\n")
         print_table(rows, ["dtype", "n", "threads", "contender", "median_ms", "q1_ms", "q3_ms",
-                           "gbps"])
+                           "cpu_median_ms", "gbps"])
         print_table(ratios, list(ratios[0]))
         save()
     if "many" not in skip:
         result["many_arrays"] = bench_many(threads, with_torch, args.quick)
         print("\nMany arrays, float32 (median ms per step)\n")
         print_table(result["many_arrays"], ["case", "threads", "contender", "median_ms",
-                                            "vs_torch_foreach", "vs_torch_foreach_best"])
+                                            "cpu_median_ms", "vs_torch_foreach",
+                                            "vs_torch_foreach_best", "vs_torch_foreach_cpu"])
         save()
     if "oracle" not in skip and fastpath_available():
         say("oracle: rule loop, mpmath vs MPFR")
