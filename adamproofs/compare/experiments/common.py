@@ -88,6 +88,11 @@ def contour_panels(problem: Any, runs: dict[str, RunResult], lrs: dict[str, floa
         ax.plot(*problem.opt, "k*", ms=9)
         ax.set_xlim(xlim)
         ax.set_ylim(ylim)
+        lo, hi = path.min(axis=0), path.max(axis=0)
+        if lo[0] < xlim[0] or hi[0] > xlim[1] or lo[1] < ylim[0] or hi[1] > ylim[1]:
+            ax.text(0.02, 0.03, f"path leaves the frame: θ₁ ∈ [{lo[0]:.3g}, {hi[0]:.3g}], "
+                    f"θ₂ ∈ [{lo[1]:.3g}, {hi[1]:.3g}]", transform=ax.transAxes, fontsize=7,
+                    bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
         ax.set_title(f"{st['label']}, α={lrs[key]:g} ({len(path) - 1} steps)")
         ax.set_xlabel("θ₁")
         ax.set_ylabel("θ₂")
