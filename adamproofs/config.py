@@ -22,6 +22,7 @@ Hyperparameters may be given as ``float``, ``int``, ``str`` (a decimal such as
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 from fractions import Fraction
 from typing import Any, ClassVar, Literal
@@ -58,6 +59,14 @@ def exact(value: Number, name: str = "value") -> Fraction:
             return Fraction(value.strip())
         except (ValueError, ZeroDivisionError) as err:
             raise ConfigError(f"{name}={value!r} is not a decimal or rational number") from err
+    if isinstance(value, numbers.Rational):  # e.g. sympy.Rational: exact
+        return Fraction(int(value.numerator), int(value.denominator))
+    mpf_value = getattr(value, "_mpf_", None)
+    if mpf_value is not None:  # an mpmath number from any context: exact
+        sign, man, exp, _ = mpf_value
+        if man == 0 and exp != 0:
+            raise ConfigError(f"{name}={value!r} is not finite; expected a finite real number")
+        return (-1) ** sign * Fraction(man) * Fraction(2) ** exp
     # numpy scalars and anything else with an exact float conversion
     try:
         as_float = float(value)  # type: ignore[arg-type]

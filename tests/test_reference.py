@@ -232,3 +232,14 @@ def test_inputs_are_not_mutated():
     t_copy, g_copy = theta0.copy(), grads.copy()
     reference.run(Adam(lr=0.1), theta0, grads)
     assert np.array_equal(theta0, t_copy) and np.array_equal(grads, g_copy)
+
+
+def test_sympy_rationals_and_foreign_mpf_are_taken_exactly():
+    third = sympy.Rational(1, 3)
+    tr = reference.run(SGD(lr=1), [third], [[0]], dps=50)
+    assert abs(to_fraction(tr.thetas[0][0]) - Fraction(1, 3)) < Fraction(1, 10**49)
+    ctx = mpmath.MPContext()
+    ctx.dps = 80
+    fine = ctx.mpf(1) / 3
+    tr80 = reference.run(SGD(lr=1), [fine], [[0]], dps=80)
+    assert to_fraction(tr80.thetas[0][0]) == to_fraction(fine)  # kept exactly

@@ -75,8 +75,8 @@ class MPArithmetic(Arithmetic):
     def number(self, value: Any) -> Any:
         if isinstance(value, self._mpf_type):
             return value
-        if isinstance(value, mpmath.mpf):
-            return self.ctx.make_mpf(value._mpf_)  # exact, whatever its precision
+        if hasattr(value, "_mpf_"):  # an mpf of any context: exact, whatever its precision
+            return self.ctx.make_mpf(value._mpf_)
         if isinstance(value, float):
             return self.ctx.mpf(value)  # exact: a double has 53 bits
         if isinstance(value, str):
