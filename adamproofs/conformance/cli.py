@@ -7,6 +7,7 @@ be loaded (for instance its framework is not installed).
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 from typing import Any
 
@@ -52,6 +53,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--property", action="append", default=[], dest="properties",
                    metavar="NAME", help="run only these properties (repeatable)")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra constructor option for the target, e.g. amsgrad=True or "
+                        "decoupled_weight_decay=True (torch), eps_placement='hat' (numpy); "
+                        "repeatable")
     p.add_argument("--json", metavar="PATH", help="write the JSON report (schema version 1)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -67,10 +72,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"adamproofs check: --seed={args.seed} must be >= 0", file=sys.stderr)
         return 2
     try:
+        options = parse_options(args.option)
+    except ValueError as err:
+        print(f"adamproofs check: {err}", file=sys.stderr)
+        return 2
+    try:
         report = check(args.target, kind=args.kind, dtypes=dtypes, variant=args.variant,
                        profile=args.profile, seed=args.seed,
                        properties=args.properties or None, fail_fast=args.fail_fast,
-                       device=args.device, progress=None if args.quiet else _progress)
+                       device=args.device, progress=None if args.quiet else _progress,
+                       options=options or None)
     except TargetError as err:
         print(f"adamproofs check: cannot load target {args.target!r}: {err}", file=sys.stderr)
         return 2
@@ -81,6 +92,21 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         report.write_json(args.json)
     return 0 if report.conforms else 1
+
+
+def parse_options(items: list[str]) -> dict[str, Any]:
+    """``["amsgrad=True", "eps_placement=hat"]`` -> ``{"amsgrad": True, ...}`` (Python
+    literals, anything else kept as a string)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--option {item!r} is not of the form KEY=VALUE")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
 
 
 def _progress(msg: str) -> None:

@@ -137,3 +137,16 @@ def test_cli_torch_missing_is_exit_2_not_a_crash(tmp_path):
     out = _cli("torch-fused", env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"})
     assert out.returncode == 2
     assert "PyTorch is not installed" in out.stderr
+
+
+def test_options_reach_the_target():
+    from adamproofs.conformance.cli import parse_options
+
+    assert parse_options(["amsgrad=True", "eps_placement=hat"]) == {
+        "amsgrad": True, "eps_placement": "hat"}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_options(["amsgrad"])
+    report = check("numpy", options={"eps_placement": "hat", "backend": "numpy"},
+                   variant="eps_hat", profile="quick", properties=["first_step"],
+                   dtypes=["float32"], progress=None)
+    assert report.conforms and report.detected_variant == "eps_hat"
