@@ -426,8 +426,8 @@ def test_comparison_outputs_are_embedded_with_working_links(tmp_path, monkeypatc
         files = sources.generated_tree(sources.COMPARE_PREFIX, sources.compare_outputs(ROOT))
     finally:
         sources.compare_outputs.cache_clear()
-    assert "# Comparisons" not in out and "- Reddi\n" in out  # title dropped, .md link unlinked
-    assert "## Reddi" in out
+    assert "# Comparisons\n" not in out  # the page has its own title
+    assert "- [Reddi](#compare-reddi)" in out and "## Reddi { #compare-reddi }" in out
     assert "![traj](generated/compare/reddi/trajectory.svg)" in out
     assert "[numbers](generated/compare/reddi/results.csv)" in out
     assert set(files) == {"generated/compare/reddi/trajectory.svg",

@@ -11,6 +11,7 @@ import importlib
 import json
 import logging
 import os
+import posixpath
 import re
 import subprocess
 import sys
@@ -216,17 +217,22 @@ def _strip_title(md: str) -> str:
     return "\n".join(lines[1:]) if lines and lines[0].startswith("# ") else md
 
 
-def _rewrite_links(md: str, ctx: Context, prefix: str, base: str = "") -> str:
+def _rewrite_links(md: str, ctx: Context, prefix: str, base: str = "",
+                   anchors: dict[str, str] | None = None) -> str:
     """Point relative links/images of generated Markdown at their generated copies.
 
-    Links to other generated Markdown files become plain text (their content is included in
-    the same page).
+    A link to another generated Markdown file becomes a link to its section of this page
+    (``anchors``: file -> section id) or, if it has none, plain text.
     """
+    anchors = anchors or {}
     def fix(match: re.Match[str]) -> str:
         label, target = match.group(1), match.group(2)
         if re.match(r"^[a-z]+:|^#|^/", target):
             return match.group(0)
         if target.split("#")[0].endswith(".md"):
+            section = anchors.get(posixpath.normpath(base + target.split("#")[0]))
+            if section:
+                return f"{label}(#{section})"
             return label[1:-1] if label.startswith("[") else label
         return f"{label}({ctx.link(f'{prefix}/{base}{target}')})"
     return re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", fix, md)
@@ -244,10 +250,16 @@ def compare(ctx: Context) -> str:
     problems = [p for p in sorted(out.iterdir()) if (p / "summary.md").is_file()]
     order = {name: index.find(f"{name}/summary.md") for name in (p.name for p in problems)}
     problems.sort(key=lambda p: (order[p.name] < 0, order[p.name], p.name))
-    parts = [_rewrite_links(_demote_headings(_strip_title(index)), ctx, COMPARE_PREFIX)]
+    anchors = {f"{p.name}/summary.md": f"compare-{p.name}" for p in problems}
+    parts = [_rewrite_links(_demote_headings(_strip_title(index)), ctx, COMPARE_PREFIX,
+                            anchors=anchors)]
     for problem in problems:
         md = _demote_headings((problem / "summary.md").read_text())
-        parts.append(_rewrite_links(md, ctx, COMPARE_PREFIX, base=f"{problem.name}/"))
+        # an explicit id on the section's first heading, the target of the index's links
+        md = re.sub(r"^(#{2,6} .*)$", rf"\1 {{ #compare-{problem.name} }}", md, count=1,
+                    flags=re.MULTILINE)
+        parts.append(_rewrite_links(md, ctx, COMPARE_PREFIX, base=f"{problem.name}/",
+                                    anchors=anchors))
     return "\n\n".join(parts)
 
 
