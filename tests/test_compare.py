@@ -129,6 +129,7 @@ def test_first_step_without_bias_correction_is_larger() -> None:
 
 
 def test_bias_correction_on_is_stable_where_off_is_not() -> None:
+    pytest.importorskip("sklearn")  # the digits
     from adamproofs.compare.experiments.bias_correction import SPEC, config
 
     seeds = range(3)
