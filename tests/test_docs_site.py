@@ -416,7 +416,7 @@ def test_comparison_outputs_are_embedded_with_working_links(tmp_path, monkeypatc
     (tmp_path / "reddi").mkdir()
     (tmp_path / "summary.md").write_text("# Comparisons\n\n- [Reddi](reddi/summary.md)\n")
     (tmp_path / "reddi" / "summary.md").write_text(
-        "# Reddi\n\n![traj](trajectory.svg)\n\n[numbers](results.csv)\n")
+        "# Reddi {C > 2}\n\n![traj](trajectory.svg)\n\n[numbers](results.csv)\n")
     (tmp_path / "reddi" / "trajectory.svg").write_text("<svg/>")
     (tmp_path / "reddi" / "results.csv").write_text("a,b\n")
     monkeypatch.setenv("ADAMPROOFS_COMPARE_DIR", str(tmp_path))
@@ -427,7 +427,8 @@ def test_comparison_outputs_are_embedded_with_working_links(tmp_path, monkeypatc
     finally:
         sources.compare_outputs.cache_clear()
     assert "# Comparisons\n" not in out  # the page has its own title
-    assert "- [Reddi](#compare-reddi)" in out and "## Reddi { #compare-reddi }" in out
+    assert "- [Reddi](#compare-reddi)" in out
+    assert "## Reddi &#123;C > 2&#125; { #compare-reddi }" in out
     assert "![traj](generated/compare/reddi/trajectory.svg)" in out
     assert "[numbers](generated/compare/reddi/results.csv)" in out
     assert set(files) == {"generated/compare/reddi/trajectory.svg",

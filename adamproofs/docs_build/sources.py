@@ -238,6 +238,13 @@ def _rewrite_links(md: str, ctx: Context, prefix: str, base: str = "",
     return re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", fix, md)
 
 
+def _with_id(heading: str, name: str) -> str:
+    """A heading with an explicit ``compare-NAME`` id (braces in its text as entities, so that
+    attr_list reads only the id)."""
+    text = heading.replace("{", "&#123;").replace("}", "&#125;")
+    return f"{text} {{ #compare-{name} }}"
+
+
 @generator("compare")
 def compare(ctx: Context) -> str:
     """The comparison experiments: the index, then each problem's summary, tables, figures."""
@@ -256,8 +263,8 @@ def compare(ctx: Context) -> str:
     for problem in problems:
         md = _demote_headings((problem / "summary.md").read_text())
         # an explicit id on the section's first heading, the target of the index's links
-        md = re.sub(r"^(#{2,6} .*)$", rf"\1 {{ #compare-{problem.name} }}", md, count=1,
-                    flags=re.MULTILINE)
+        md = re.sub(r"^(#{2,6} .*)$", lambda m, name=problem.name: _with_id(m.group(1), name),
+                    md, count=1, flags=re.MULTILINE)
         parts.append(_rewrite_links(md, ctx, COMPARE_PREFIX, base=f"{problem.name}/",
                                     anchors=anchors))
     return "\n\n".join(parts)
