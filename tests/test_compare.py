@@ -174,7 +174,9 @@ def test_newton_converges_in_one_step_on_the_quadratic() -> None:
     tol = (kappa * (gamma(3) + 2 * gamma(6)) * math.sqrt(n) * e0 / (1 - kappa * 2 * gamma(6))
            + U * np.linalg.norm(trace.thetas[1]) + U * np.linalg.norm(opt))
     assert np.linalg.norm(trace.thetas[1] - opt) <= tol
-    # and the diagonal quadratic of problem 1
+    # and the diagonal quadratic of problem 1: g_i = h_i θ0_i and d_i = g_i / h_i are one
+    # rounding each, so d_i = θ0_i(1+δ)(1+δ') and θ1_i = θ0_i − d_i (exact, Sterbenz) is
+    # at most (2u + u²)|θ0_i|; with ‖θ0‖ = ‖(-4, 1.5)‖ < 4.3 the norm is below 4u·4.3.
     q = Quadratic()
     t2 = newton(lambda th: q.loss(th, 0), lambda th: q.grad(th, 0, None), lambda th: q.hessian,
                 np.array([-4.0, 1.5]), 1)
