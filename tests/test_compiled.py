@@ -9,6 +9,8 @@ dtypes, the serial and the multi-threaded loop, and special values.
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -18,7 +20,7 @@ from adamproofs.config import AMSGRAD_FORMS, EPS_PLACEMENTS
 from adamproofs.fast import Optimizer, compiled
 from adamproofs.fast.kernels import scalars
 
-numba = pytest.importorskip("numba")
+needs_numba = pytest.mark.skipif(not compiled.numba_available(), reason="numba not installed")
 
 DTYPES = (np.float32, np.float64)
 DECAYS = (None, "l2", "decoupled", "decoupled_after")
@@ -84,6 +86,7 @@ def _compare(ref: Optimizer, fast: Optimizer, label: str) -> None:
             assert_bit_identical(ref.state[i][name], fast.state[i][name], f"{label} {name}[{i}]")
 
 
+@needs_numba
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_every_variant_bit_identical_serial(dtype) -> None:
     rng = np.random.default_rng(7)
@@ -97,6 +100,8 @@ def test_every_variant_bit_identical_serial(dtype) -> None:
 
 
 def _parallel_threads() -> int:
+    import numba
+
     n = numba.config.NUMBA_NUM_THREADS
     if n < 2:
         pytest.skip("numba has a single thread here (NUMBA_NUM_THREADS=1)")
@@ -107,6 +112,7 @@ def _parallel_threads() -> int:
 PARALLEL_VARIANTS = [v for i, v in enumerate(VARIANTS) if i % 11 == 0]
 
 
+@needs_numba
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_variants_bit_identical_parallel(dtype) -> None:
     threads = _parallel_threads()
@@ -119,6 +125,7 @@ def test_variants_bit_identical_parallel(dtype) -> None:
         _compare(ref, fast, f"{np.dtype(dtype).name} {variant} threads={threads}")
 
 
+@needs_numba
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_random_hyperparameters_and_long_run(dtype) -> None:
     """Random α, β1, β2, ε, λ over 30 steps: the two paths never drift apart."""
@@ -139,6 +146,7 @@ def test_random_hyperparameters_and_long_run(dtype) -> None:
         _compare(ref, fast, f"{cfg}")
 
 
+@needs_numba
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_nonfinite_values_propagate_alike(dtype) -> None:
     rng = np.random.default_rng(10)
@@ -157,6 +165,7 @@ def test_nonfinite_values_propagate_alike(dtype) -> None:
         _compare(ref, fast, f"nonfinite {form}")
 
 
+@needs_numba
 def test_step_many_matches_one_by_one() -> None:
     rng = np.random.default_rng(11)
     cfg = Adam(amsgrad="max_corrected", eps_placement="root", lr=0.05)
@@ -179,6 +188,7 @@ def test_step_many_matches_one_by_one() -> None:
             assert_bit_identical(st[name], st_ref[name], f"step_many {name}")
 
 
+@needs_numba
 def test_gradients_and_constants_are_not_mutated() -> None:
     rng = np.random.default_rng(12)
     cfg = Adam(weight_decay=0.1, maximize=True)
@@ -190,6 +200,7 @@ def test_gradients_and_constants_are_not_mutated() -> None:
     assert_bit_identical(g, g_before, "gradient")
 
 
+@needs_numba
 def test_float16_and_mixed_dtypes_fall_back_to_numpy() -> None:
     """Dtypes numba does not compile run the NumPy kernel inside the compiled backend."""
     rng = np.random.default_rng(13)
@@ -206,6 +217,7 @@ def test_float16_and_mixed_dtypes_fall_back_to_numpy() -> None:
     assert not np.array_equal(fast.params[0], params[0])
 
 
+@needs_numba
 def test_select_backend() -> None:
     assert compiled.select_backend("auto", Adam()) is compiled.adam_kernel
     assert compiled.select_backend("numba", Adam()) is compiled.adam_kernel
@@ -236,5 +248,32 @@ def test_fallback_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_set_num_threads_rejects_bad_values(bad) -> None:
     with pytest.raises(ValueError, match="positive int"):
         compiled.set_num_threads(bad)
+
+
+@needs_numba
+def test_set_num_threads_rejects_more_than_the_pool() -> None:
+    import numba
+
     with pytest.raises(ValueError, match="NUMBA_NUM_THREADS"):
         compiled.set_num_threads(numba.config.NUMBA_NUM_THREADS + 1)
+
+
+def test_package_works_when_numba_cannot_be_imported() -> None:
+    """A fresh interpreter where ``import numba`` fails: NumPy kernels, same API."""
+    code = "\n".join([
+        "import sys",
+        "sys.modules['numba'] = None  # makes 'import numba' raise ImportError",
+        "import numpy as np",
+        "from adamproofs import Adam",
+        "from adamproofs.fast import Optimizer, compiled",
+        "assert not compiled.numba_available()",
+        "w = np.ones(3, np.float32)",
+        "opt = Optimizer(Adam(lr=0.1), [w])",
+        "assert opt.backend is None",
+        "opt.step([np.ones(3, np.float32)])",
+        "assert (w < 1).all()",
+        "print('ok')",
+    ])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
