@@ -60,16 +60,17 @@ arrays in ``params`` in place::
 
     class MyAdam:
         def __init__(self, params, *, lr, beta1, beta2, eps, weight_decay):
-            self.params, self.h = params, (lr, beta1, beta2, eps)
+            self.params, self.h = params, (lr, beta1, beta2, eps, weight_decay)
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
             self.t = [0] * len(params)
 
         def step(self, grads):              # grads[i] is an array or None
-            lr, b1, b2, eps = self.h
+            lr, b1, b2, eps, wd = self.h
             for i, (p, g) in enumerate(zip(self.params, grads)):
                 if g is None:
                     continue
+                g = g + wd * p              # L2 weight decay, as torch.optim.Adam
                 self.t[i] += 1
                 self.m[i] = b1 * self.m[i] + (1 - b1) * g
                 self.v[i] = b2 * self.v[i] + (1 - b2) * g * g
@@ -80,6 +81,10 @@ arrays in ``params`` in place::
         # optional, enables the checkpoint property:
         def state_dict(self): ...
         def load_state_dict(self, state): ...
+
+        # optional: what the checker may exercise (default: every dtype, weight decay,
+        # None gradients, and checkpoints when the two methods above exist)
+        adamproofs_features = {"float32", "float64", "weight_decay", "skip"}
 
 and run ``adamproofs check mymodule:MyAdam`` (``--kind plain`` forces this
 reading). :class:`PlainImplementation` is the adapter that does this. You may
@@ -255,6 +260,13 @@ class PlainImplementation:
                               "factory taking (params, *, lr, beta1, beta2, eps, weight_decay)")
         self.factory = factory
         self.name = name or getattr(factory, "__qualname__", repr(factory))
+        declared = getattr(factory, "adamproofs_features", None)
+        if features is None and declared is not None:
+            unknown = set(declared) - FEATURES
+            if unknown:
+                raise TargetError(f"adamproofs_features has unknown names {sorted(unknown)}; "
+                                  f"allowed: {sorted(FEATURES)}")
+            features = set(declared)
         if features is None:
             features = {"float16", "float32", "float64", "weight_decay", "skip"}
             try:

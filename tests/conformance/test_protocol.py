@@ -79,3 +79,31 @@ def test_torch_subclass_detected_as_torch():
     assert detect_kind(mutants.TORCH_CORRECT) == "torch"
     impl = load_target(mutants.TORCH_CORRECT)
     assert supports(impl, "groups") and supports(impl, "maximize")
+
+
+def test_the_documented_ten_line_adam_conforms():
+    """The plain-protocol example in the protocol docstring is real, working code."""
+    from adamproofs.conformance import check, protocol
+
+    doc = protocol.__doc__
+    start = doc.index("    import numpy as np\n\n    class MyAdam:")
+    stop = doc.index("        # optional, enables the checkpoint")
+    code = "\n".join(line[4:] for line in doc[start:stop].splitlines())
+    namespace: dict = {}
+    exec(compile(code, "protocol-docstring", "exec"), namespace)
+    report = check(namespace["MyAdam"], variant="paper", profile="quick",
+                   properties=["first_step", "agreement"], dtypes=["float32"], progress=None)
+    assert report.conforms, report.table()
+
+
+def test_declared_features_are_validated():
+    class Declares(mutants.NumpyAdam):
+        adamproofs_features = frozenset({"float64"})
+
+    assert PlainImplementation(Declares).features == frozenset({"float64"})
+
+    class Bad(mutants.NumpyAdam):
+        adamproofs_features = frozenset({"float64", "teleport"})
+
+    with pytest.raises(TargetError, match="teleport"):
+        PlainImplementation(Bad)
