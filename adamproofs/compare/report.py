@@ -64,10 +64,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _cell(text: str) -> str:
+    """A Markdown table cell: pipes escaped, no line breaks."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    head = "| " + " | ".join(columns) + " |"
+    head = "| " + " | ".join(_cell(c) for c in columns) + " |"
     rule = "|" + "|".join("---" for _ in columns) + "|"
-    body = ["| " + " | ".join(_fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    body = ["| " + " | ".join(_cell(_fmt(r.get(c, ""))) for c in columns) + " |"
+            for r in rows]
     return "\n".join([head, rule, *body])
 
 
@@ -111,7 +117,8 @@ def write_index(reports: list[ProblemReport], out: Path, header: str) -> Path:
              "| problem | what it shows | details |", "|---|---|---|"]
     for r in reports:
         first = r.findings[0] if r.findings else r.title
-        lines.append(f"| {r.title} | {first} | [{r.name}/summary.md]({r.name}/summary.md) |")
+        lines.append(f"| {_cell(r.title)} | {_cell(first)} | "
+                     f"[{r.name}/summary.md]({r.name}/summary.md) |")
     path = out / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -4,7 +4,7 @@ minibatches of 128 and α_t = α/√t as in the Adam paper's Figure 1."""
 from __future__ import annotations
 
 from ..report import ProblemReport
-from ..roster import ALL, half_decades, quick_grid
+from ..roster import ALL, half_decades
 from ..runner import ProblemSpec
 from . import Context
 from .common import SWEEP_COLUMNS, curves_problem, sweep_numbers, sweep_rows
@@ -12,12 +12,13 @@ from .common import SWEEP_COLUMNS, curves_problem, sweep_numbers, sweep_rows
 NAME = "logistic"
 TITLE = "Logistic regression on the digits (minibatch 128)"
 GRID = half_decades(-2, 2)
+QUICK_GRID = (0.1, 1.0, 10.0)
 STEPS, QUICK_STEPS = 1400, 200  # 1400 steps of 128 = 100 epochs of the 1797 digits
 SPEC = ProblemSpec.of("adamproofs.compare.models:softmax_regression", batch=128, l2=1e-3)
 
 
 def run(ctx: Context) -> ProblemReport:
-    grid = quick_grid(GRID) if ctx.quick else GRID
+    grid = QUICK_GRID if ctx.quick else GRID
     steps = QUICK_STEPS if ctx.quick else STEPS
     sw, figs = curves_problem(ctx, NAME, SPEC, ALL, grid, steps, schedule="inv_sqrt",
                               record_every=20 if ctx.quick else 50,

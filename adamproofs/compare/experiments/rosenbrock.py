@@ -6,7 +6,7 @@ import numpy as np
 
 from ..functions import Rosenbrock
 from ..report import ProblemReport
-from ..roster import ALL, half_decades, quick_grid
+from ..roster import ALL, half_decades
 from ..runner import ProblemSpec
 from . import Context
 from .common import SWEEP_COLUMNS, sweep_numbers, sweep_rows, two_d
@@ -14,6 +14,7 @@ from .common import SWEEP_COLUMNS, sweep_numbers, sweep_rows, two_d
 NAME = "rosenbrock"
 TITLE = "Rosenbrock's function"
 GRID = half_decades(-4, 0)
+QUICK_GRID = (1e-3, 1e-2, 1e-1)
 STEPS = 2000
 QUICK_STEPS = 600
 
@@ -21,7 +22,7 @@ QUICK_STEPS = 600
 def run(ctx: Context) -> ProblemReport:
     spec = ProblemSpec.of("adamproofs.compare.functions:rosenbrock")
     problem = Rosenbrock()
-    grid = quick_grid(GRID) if ctx.quick else GRID
+    grid = QUICK_GRID if ctx.quick else GRID
     steps = QUICK_STEPS if ctx.quick else STEPS
     sw, figs = two_d(ctx, NAME, spec, problem, grid, steps, (-2.0, 2.0), (-1.0, 3.0),
                      record_every=10, log_levels=True,

@@ -4,7 +4,7 @@ IMDB experiment, generated here): where per-coordinate rates (AdaGrad, Adam) hel
 from __future__ import annotations
 
 from ..report import ProblemReport
-from ..roster import ALL, half_decades, quick_grid
+from ..roster import ALL, half_decades
 from ..runner import ProblemSpec
 from . import Context
 from .common import SWEEP_COLUMNS, curves_problem, sweep_numbers, sweep_rows
@@ -12,12 +12,13 @@ from .common import SWEEP_COLUMNS, curves_problem, sweep_numbers, sweep_rows
 NAME = "sparse"
 TITLE = "Sparse features (Zipf bag-of-words, dropout noise)"
 GRID = half_decades(-3, 1)
+QUICK_GRID = (0.01, 0.1, 1.0)
 STEPS, QUICK_STEPS = 1500, 250
 SPEC = ProblemSpec.of("adamproofs.compare.models:sparse_logistic", batch=64, dropout=0.5)
 
 
 def run(ctx: Context) -> ProblemReport:
-    grid = quick_grid(GRID) if ctx.quick else GRID
+    grid = QUICK_GRID if ctx.quick else GRID
     steps = QUICK_STEPS if ctx.quick else STEPS
     sw, figs = curves_problem(ctx, NAME, SPEC, ALL, grid, steps,
                               record_every=25 if ctx.quick else 50,
