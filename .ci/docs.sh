@@ -15,7 +15,7 @@ step() { echo "== docs [$((SECONDS - start))s] $*"; }
 PY="${PYTHON:-python}"
 
 step "installing the docs toolchain (pip)"
-"$PY" -m pip install -q --disable-pip-version-check \
+"$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
   "mkdocs>=1.6,<2" "mkdocs-material>=9.5,<10" "mkdocstrings[python]>=0.25" \
   "matplotlib>=3.7" "websocket-client>=1.6"
 
