@@ -32,7 +32,6 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-import mpmath
 from mpmath import libmp
 
 from ..config import OptimizerConfig, exact
@@ -82,7 +81,7 @@ class GmpyArithmetic(Arithmetic):
         mpfr, prec = self._mpfr, self.prec
         if type(value) is float or type(value) is mpfr:
             return mpfr(value, prec)  # a float is exact at prec >= 53
-        if isinstance(value, mpmath.mpf):
+        if hasattr(value, "_mpf_"):  # an mpf of any mpmath context
             sign, man, exp, bc = value._mpf_
             if not man:
                 return mpfr(float(value), prec)  # zero, inf, nan
