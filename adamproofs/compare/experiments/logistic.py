@@ -13,7 +13,7 @@ NAME = "logistic"
 TITLE = "Logistic regression on the digits (minibatch 128)"
 GRID = half_decades(-2, 2)
 QUICK_GRID = (0.1, 1.0, 10.0)
-STEPS, QUICK_STEPS = 1400, 200  # 1400 steps of 128 = 100 epochs of the 1797 digits
+STEPS, QUICK_STEPS = 1400, 150  # 1400 steps of 128 = 100 epochs of the 1797 digits
 SPEC = ProblemSpec.of("adamproofs.compare.models:softmax_regression", batch=128, l2=1e-3)
 
 
@@ -21,7 +21,7 @@ def run(ctx: Context) -> ProblemReport:
     grid = QUICK_GRID if ctx.quick else GRID
     steps = QUICK_STEPS if ctx.quick else STEPS
     sw, figs = curves_problem(ctx, NAME, SPEC, ALL, grid, steps, schedule="inv_sqrt",
-                              record_every=20 if ctx.quick else 50,
+                              record_every=15 if ctx.quick else 50,
                               title="digits, softmax regression, α_t = α/√t")
     rows = sweep_rows(sw)
     best = min(rows, key=lambda r: r["final_mean"])

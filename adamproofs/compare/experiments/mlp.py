@@ -12,7 +12,7 @@ NAME = "mlp"
 TITLE = "Multilayer network with dropout on the digits"
 GRID = half_decades(-4, 0)
 QUICK_GRID = (1e-3, 1e-2, 1e-1)
-STEPS, QUICK_STEPS = 1400, 150
+STEPS, QUICK_STEPS = 1400, 100
 
 
 def spec(quick: bool) -> ProblemSpec:
@@ -27,7 +27,7 @@ def run(ctx: Context) -> ProblemReport:
     sp = spec(ctx.quick)
     hidden = dict(sp.kwargs)["hidden"]
     sw, figs = curves_problem(ctx, NAME, sp, ALL, grid, steps,
-                              record_every=15 if ctx.quick else 50,
+                              record_every=10 if ctx.quick else 50,
                               title=f"64-{'-'.join(map(str, hidden))}-10 ReLU, dropout 0.2")
     rows = sweep_rows(sw)
     best = min(rows, key=lambda r: r["final_mean"])
