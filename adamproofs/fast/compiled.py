@@ -352,3 +352,8 @@ __all__: list[Any] = [
     "set_num_threads",
     "warm_up",
 ]
+
+
+def select_many(kernel: CompiledKernel | None) -> Callable[..., None] | None:
+    """The multi-array entry point matching a kernel from :func:`select_backend` (or None)."""
+    return adam_step_many if kernel is adam_kernel else None

@@ -87,6 +87,11 @@ def check_grad(i: int, g: Any, p: np.ndarray) -> np.ndarray:
     return g
 
 
+def _flat(g: np.ndarray) -> np.ndarray:
+    """A flat view of a gradient (a copy only when it is not C-contiguous)."""
+    return g.reshape(-1) if g.flags.c_contiguous else np.ascontiguousarray(g).reshape(-1)
+
+
 class Optimizer:
     """Fast in-place optimizer over a list of arrays, for any :mod:`adamproofs.config` object.
 
@@ -122,9 +127,10 @@ class Optimizer:
         self.state: list[dict[str, np.ndarray]] = [self._initial_state(p, dt)
                                                    for p, dt in zip(self.params,
                                                                     self.state_dtypes)]
-        from .compiled import select_backend  # local: numba is optional
+        from .compiled import select_backend, select_many  # local: numba is optional
 
         self.backend = select_backend(backend, config)
+        self._many = select_many(self.backend)
 
     def _initial_state(self, p: np.ndarray, dtype: np.dtype) -> dict[str, np.ndarray]:
         state = {name: np.zeros(p.size, dtype=dtype) for name in _state_names(self.config)}
@@ -150,11 +156,24 @@ class Optimizer:
                     raise FloatingPointError(f"grads[{bad[0]}] has a non-finite value "
                                              f"{bad[2]!r} at flat index {bad[1]}")
                 return  # skip: nothing changes, counters included
+        # parameters at the same step with the same dtypes share one set of scalars
+        groups: dict[tuple[int, str, str], list[int]] = {}
         for i, g in enumerate(checked):
             if g is None:
                 continue
             self.steps[i] += 1
-            self._update_one(i, g)
+            key = (self.steps[i], self.state_dtypes[i].str, self.params[i].dtype.str)
+            groups.setdefault(key, []).append(i)
+        for (t, _, _), members in groups.items():
+            dt = self.state_dtypes[members[0]]
+            sc = scalars(self.config, t, dt)
+            if self._many is not None and self.params[members[0]].dtype == dt:
+                self._many(self.config, sc, [self.params[i].reshape(-1) for i in members],
+                           [_flat(checked[i]) for i in members],
+                           [self.state[i] for i in members])
+                continue
+            for i in members:
+                self._update_one(i, checked[i], sc)
 
     def _first_nonfinite(self, grads: list) -> tuple[int, int, float] | None:
         c = self.chunk_size
@@ -170,12 +189,11 @@ class Optimizer:
                     return i, start + j, float(part[j])
         return None
 
-    def _update_one(self, i: int, g: np.ndarray) -> None:
+    def _update_one(self, i: int, g: np.ndarray, sc: Any) -> None:
         p = self.params[i]
         dt = self.state_dtypes[i]
-        sc = scalars(self.config, self.steps[i], dt)
         flat_p = p.reshape(-1)
-        flat_g = g.reshape(-1) if g.flags.c_contiguous else np.ascontiguousarray(g).reshape(-1)
+        flat_g = _flat(g)
         st = self.state[i]
         if self.backend is not None and p.dtype == dt:
             self.backend(self.config, sc, flat_p, flat_g, st)
