@@ -25,7 +25,7 @@ TITLE = "Bias-correction ablation (β2 ∈ {0.99, 0.999, 0.9999})"
 BETA2S = (0.99, 0.999, 0.9999)
 GRID = half_decades(-4, -1)
 QUICK_GRID = (1e-3, 1e-2, 3e-2)  # 0.03: where the effect is largest
-STEPS, QUICK_STEPS = 1000, 150
+STEPS, QUICK_STEPS = 1000, 100
 EARLY = 20  # steps (≈ 1.4 epochs of the 1797 digits at batch 128)
 SPEC = ProblemSpec.of("adamproofs.compare.models:mlp", hidden=(32,), activation="tanh",
                       dropout=0.0, task="autoencode", batch=128)
