@@ -30,15 +30,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"adamproofs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in SUBCOMMANDS.values():
+    for name, module_name in SUBCOMMANDS.items():
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as err:
             if err.name and (err.name == module_name or module_name.startswith(err.name + ".")):
                 continue  # sub-command not available in this build
-            raise
+            _register_broken(sub, name, err)
+            continue
+        except Exception as err:  # one broken sub-command must not take the others down
+            _register_broken(sub, name, err)
+            continue
         module.register(sub)
     return parser
+
+
+def _register_broken(sub: argparse._SubParsersAction, name: str, err: BaseException) -> None:
+    """A placeholder that explains why ``name`` cannot run (exit status 2)."""
+    message = f"adamproofs {name}: cannot load this sub-command: {type(err).__name__}: {err}"
+
+    def fail(args: argparse.Namespace) -> int:
+        print(message, file=sys.stderr)
+        return 2
+
+    p = sub.add_parser(name, help=f"(unavailable: {type(err).__name__})", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=fail)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
