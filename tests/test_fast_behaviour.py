@@ -195,7 +195,7 @@ def test_bad_inputs_raise_clear_errors():
     good = np.ones(3)
     with pytest.raises(TypeError, match="int64"):
         Optimizer(Adam(), [np.ones(3, dtype=np.int64)])
-    with pytest.raises(TypeError, match="numpy.ndarray"):
+    with pytest.raises(TypeError, match=r"numpy\.ndarray"):
         Optimizer(Adam(), [[1.0, 2.0]])
     with pytest.raises(TypeError, match="list of arrays"):
         Optimizer(Adam(), good)
@@ -207,14 +207,14 @@ def test_bad_inputs_raise_clear_errors():
         Optimizer(Adam(), [frozen])
     with pytest.raises(TypeError, match="less precise"):
         Optimizer(Adam(), [np.ones(3)], state_dtype="float32")
-    with pytest.raises(TypeError, match="expected an adamproofs.config"):
+    with pytest.raises(TypeError, match=r"expected an adamproofs\.config"):
         Optimizer({"lr": 0.1}, [good])
     with pytest.raises(ValueError, match="nonfinite"):
         Optimizer(Adam(), [good], nonfinite="ignore")
     opt = Optimizer(Adam(), [good])
     with pytest.raises(ValueError, match=r"shape \(4,\).*shape \(3,\)"):
         opt.step([np.ones(4)])
-    with pytest.raises(TypeError, match="float32.*float64"):
+    with pytest.raises(TypeError, match=r"float32.*float64"):
         opt.step([np.ones(3, dtype=np.float32)])
     with pytest.raises(ValueError, match="2 gradients for 1 parameters"):
         opt.step([np.ones(3), np.ones(3)])

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 from hypothesis import assume, given, target
-from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 from adamproofs import Adam, reference
 from adamproofs import strategies as aps
@@ -107,7 +107,7 @@ def test_scaled_gradients_follow_the_exact_eps_deviation(grads, c, dtype):
     """With ε > 0 the oracle obeys Δ(c·g) = sign(c)·α·m̂/(√v̂ + ε/|c|); fast follows the oracle."""
     cfg = Adam(lr=0.01, eps=1e-8)
     scaled = (grads * c).astype(dtype)
-    history, exact, _ = assert_within_bound(cfg, np.zeros(2), scaled, dtype)
+    _, exact, _ = assert_within_bound(cfg, np.zeros(2), scaled, dtype)
     # the exact identity, in the oracle, on the very same (rounded) scaled gradients
     unscaled = scaled.astype(np.float64) / c  # exact back-scaling is not needed: use ε/|c|
     twin = reference.run(cfg.replace(eps=f"{1e-8 / abs(c)!r}", maximize=c < 0), np.zeros(2),
@@ -124,7 +124,7 @@ def test_severe_sparsity_closed_form(dtype, t):
     cfg = Adam(lr=1e-3, eps=0.0)
     grads = np.zeros((t, 1))
     grads[-1] = 0.37
-    history, exact, bound = assert_within_bound(cfg, [0.0], grads, dtype)
+    history, _, bound = assert_within_bound(cfg, [0.0], grads, dtype)
     b1, b2 = 0.9, 0.999
     r = (1 - b1) / (1 - b1**t) * math.sqrt((1 - b2**t) / (1 - b2))
     assert abs(abs(history[-1, 0]) - 1e-3 * r) <= bound.theta[-1, 0] + 1e-3 * r * 1e-13
@@ -194,7 +194,7 @@ def test_long_horizon_where_beta2_matters(dtype):
     rng = np.random.default_rng(11)
     grads = rng.standard_normal((3000, 2)) * np.array([1e-2, 10.0])
     cfg = Adam(lr=1e-3)
-    history, exact, _ = assert_within_bound(cfg, [1.0, -1.0], grads, dtype)
+    _, exact, _ = assert_within_bound(cfg, [1.0, -1.0], grads, dtype)
     uncorrected = reference.run(cfg.replace(bias_correction=False), [1.0, -1.0],
                                 grads.astype(dtype)).to_numpy()["theta"]
     assert np.max(np.abs(uncorrected[-1] - exact["theta"][-1])) > 1e-3

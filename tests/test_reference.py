@@ -13,7 +13,7 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adamproofs import SGD, AdaGrad, AdaMax, Adam, Momentum, Nesterov, RMSProp, reference
+from adamproofs import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, RMSProp, reference
 from adamproofs import strategies as aps
 from adamproofs.reference import Storage, round_to_format
 
