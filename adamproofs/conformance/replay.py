@@ -29,6 +29,7 @@ whose gradient is ``None`` must not change at all.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import traceback
 import warnings
@@ -41,6 +42,7 @@ import numpy as np
 
 from ..config import Adam
 from ..dtypes import as_dtype
+from ..reference import fastpath
 from ..reference.arithmetic import MPArithmetic
 from ..reference.rules import initial_state, rule_for
 from ..tolerance import error_bound, ulp
@@ -259,11 +261,26 @@ def judge(run: Run, case: Case, variant: Variant) -> Judgement:
     return verdict
 
 
+def oracle_arithmetic() -> Any:
+    """The replay's arithmetic: MPFR through gmpy2 when installed (the same rules, bit-identical
+    to mpmath at the same precision, several times faster), else mpmath."""
+    if fastpath.available():
+        return fastpath.gmpy_arithmetic(DPS)
+    return MPArithmetic(DPS)
+
+
 def _judge_param(run: Run, case: Case, variant: Variant, i: int,
                  verdict: Judgement) -> list[np.ndarray]:
+    A = oracle_arithmetic()
+    scope = A.scope() if isinstance(A, fastpath.GmpyArithmetic) else contextlib.nullcontext()
+    with scope:
+        return _judge_param_in(A, run, case, variant, i, verdict)
+
+
+def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
+                    verdict: Judgement) -> list[np.ndarray]:
     hyper = case.hyper_of(i)
     cfg = variant.config(hyper)
-    A = MPArithmetic(DPS)
     h = SimpleNamespace(**{k: A.number(v) for k, v in cfg.hyperparameters().items()})
     rule = rule_for(cfg)
     shape = case.params[i].shape
