@@ -86,8 +86,8 @@ def _fmt(dtype: Any) -> FloatFormat:
     return float_format(dtype)
 
 
-def _bc_relative(beta: float, t: int, us: float) -> float:
-    """Relative error bound of the computed 1 - β^t."""
+def bias_correction_relative_error(beta: float, t: int, us: float) -> float:
+    """Relative error bound of 1 − β^t computed in precision ``us``: (t+2)·us·β^t/(1−β^t) + us."""
     bt = beta**t
     if bt == 0.0:
         return us
@@ -180,7 +180,8 @@ def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
             v = b2 * v + c2 * g * g
             if config.bias_correction:
                 bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
-                r1, r2 = _bc_relative(b1, t, us), _bc_relative(b2, t, us)
+                r1 = bias_correction_relative_error(b1, t, us)
+                r2 = bias_correction_relative_error(b2, t, us)
             else:
                 bc1 = bc2 = 1.0
                 r1 = r2 = 0.0
@@ -260,7 +261,7 @@ def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
             uu = np.maximum(b2 * uu, np.abs(g))
             D = uu + eps
             E_D = e_u + u * D + u * eps
-            r1 = _bc_relative(b1, t, us)
+            r1 = bias_correction_relative_error(b1, t, us)
             s = lr / (1.0 - b1**t)
             step = s * np.where(m == 0, 0.0, np.abs(m) / np.where(D > 0, D, 1.0))
             E_step = s * _quotient_err(m, e_m, D, E_D) + step * (r1 + 5 * u) + eta
@@ -332,3 +333,4 @@ def error_in_ulps(actual: np.ndarray, exact: np.ndarray, dtype: Any) -> np.ndarr
     exact = np.asarray(exact, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         return np.abs(actual - exact) / ulp(exact, dtype)
+

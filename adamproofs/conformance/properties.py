@@ -49,7 +49,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..dtypes import as_dtype, float_format
-from ..tolerance import _bc_relative, error_bound
+from ..tolerance import bias_correction_relative_error, error_bound
 from .cases import (
     SHAPES,
     Context,
@@ -250,7 +250,8 @@ def _check_step_bound(impl: Any, case: Case, variant: Variant) -> Judgement:
         # (relative error ρ of 1-β^t in the compute dtype, as in adamproofs.tolerance),
         # a few operations on the step (16u) and the rounding of θ (u|θ| each side)
         us = float_format(scalar_dtype(dt)).unit_roundoff
-        rho = _bc_relative(h.beta1, k, us) + _bc_relative(h.beta2, k, us) / 2
+        rho = (bias_correction_relative_error(h.beta1, k, us)
+               + bias_correction_relative_error(h.beta2, k, us) / 2)
         allowed = h.lr * s * (1 + rho + 16 * u) + u * (np.abs(after) + np.abs(before)) * 2
         bad = np.nonzero(step > allowed)[0]
         if bad.size:
