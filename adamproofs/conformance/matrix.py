@@ -352,6 +352,12 @@ def _cell(axis: str, value: Any) -> str:
     return str(value)
 
 
+def _md_text(text: str) -> str:
+    """One Markdown line of plain text: brackets as entities, so ``params[0][()]`` is not
+    read as a link (mkdocs-autorefs fails the strict build on it), and no line breaks."""
+    return text.replace("\n", " ").replace("[", "&#91;").replace("]", "&#93;")
+
+
 def _dtype_cell(e: dict[str, Any] | None) -> str:
     if e is None:
         return "not checked"
@@ -412,7 +418,7 @@ def to_markdown(matrix: dict[str, Any]) -> str:
         any_finding = True
         lines.append(f"**{r['row']}**")
         lines.append("")
-        lines += [f"- {item}".replace("\n", " ") for item in items]
+        lines += [f"- {_md_text(item)}" for item in items]
         lines.append("")
     if not any_finding:
         lines.append("None.")
