@@ -106,6 +106,7 @@ Each module ``adamproofs.conformance.adapters.<kind>`` exposes
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -199,6 +200,17 @@ class Implementation(Protocol):
 
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> Session:
         """A new session over copies of ``params`` (already of ``dtype``)."""
+
+
+def takes_keywords(obj: Any, names: set[str]) -> bool:
+    """True when ``obj`` is callable and its signature has every parameter in ``names``."""
+    if not callable(obj):
+        return False
+    try:
+        params = set(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return False
+    return names <= params
 
 
 def supports(impl: Any, feature: str) -> bool:

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol import FrameworkMissing, Hyper, TargetError
+from ..protocol import FrameworkMissing, Hyper, TargetError, takes_keywords
 
 KIND = "keras"
 
@@ -100,13 +100,7 @@ def accepts(obj: Any) -> bool:
                 return True
         except TypeError:
             pass
-    if not callable(obj):
-        return False
-    try:
-        names = set(inspect.signature(obj).parameters)
-    except (TypeError, ValueError):
-        return False
-    return {"learning_rate", "beta_1", "beta_2"} <= names
+    return takes_keywords(obj, {"learning_rate", "beta_1", "beta_2"})
 
 
 class KerasSession:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol import FrameworkMissing, Hyper, TargetError
+from ..protocol import FrameworkMissing, Hyper, TargetError, takes_keywords
 
 KIND = "optax"
 
@@ -68,13 +68,9 @@ def accepts(obj: Any) -> bool:
     module = getattr(obj, "__module__", "") or ""
     if module.split(".")[0] == "optax" and callable(obj):
         return True
-    if not callable(obj) or "optax" not in sys.modules:
+    if "optax" not in sys.modules:
         return False
-    try:
-        names = set(inspect.signature(obj).parameters)
-    except (TypeError, ValueError):
-        return False
-    return {"learning_rate", "b1", "b2"} <= names
+    return takes_keywords(obj, {"learning_rate", "b1", "b2"})
 
 
 @contextlib.contextmanager

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from ..protocol import Implementation, PlainImplementation, TargetError
+from ..protocol import Implementation, PlainImplementation, TargetError, takes_keywords
 
 KIND = "plain"
 
@@ -14,13 +13,7 @@ def accepts(obj: Any) -> bool:
     """A class or factory whose signature takes ``params`` plus ``lr``/``beta1``/``beta2``."""
     if isinstance(obj, Implementation):
         return True
-    if not callable(obj):
-        return False
-    try:
-        names = set(inspect.signature(obj).parameters)
-    except (TypeError, ValueError):
-        return False
-    return {"lr", "beta1", "beta2"} <= names
+    return takes_keywords(obj, {"lr", "beta1", "beta2"})
 
 
 def make_implementation(target: Any = None, **options: Any) -> Implementation:
