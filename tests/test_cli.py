@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from adamproofs import cli
@@ -36,3 +38,25 @@ def test_a_broken_sub_command_does_not_take_the_others_down(monkeypatch, capsys)
     assert args.func(args) == 2
     assert "cannot load this sub-command" in capsys.readouterr().err
     assert parser.parse_args(["derive"]).command == "derive"
+
+
+def test_check_keras_module_target_without_keras_says_what_to_install(monkeypatch, capsys):
+    for name in ("keras", "keras.optimizers"):  # as if Keras were not installed
+        monkeypatch.setitem(sys.modules, name, None)
+    assert cli.main(["check", "keras.optimizers:AdamW", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot load target 'keras.optimizers:AdamW'" in err
+    assert "pip install keras jax (or torch)" in err
+
+
+def test_check_user_module_missing_tensorflow_hints_at_keras_backend(tmp_path, monkeypatch,
+                                                                     capsys):
+    """A module importing Keras with its default backend fails on tensorflow: say why."""
+    (tmp_path / "adamproofs_test_needs_tf.py").write_text("import tensorflow\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # as if it were not installed
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    assert cli.main(["check", "adamproofs_test_needs_tf:Adam", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "tensorflow" in err
+    assert "set KERAS_BACKEND=jax (or torch) or pass --kind keras" in err

@@ -9,6 +9,14 @@ default), ``torch``, ``torch-foreach``, ``torch-fused`` (``torch.optim.Adam`` wi
 adapter is chosen by what ``attr`` is: an :class:`Implementation` object, a
 ``torch.optim.Optimizer`` subclass, an optax factory, a Keras optimizer class, or
 a plain-protocol class/factory (see :mod:`.protocol`). ``kind`` forces an adapter.
+
+Keras picks its backend once, when first imported. Before importing a module
+``keras`` or ``keras.*`` (e.g. ``keras.optimizers:AdamW``), or any module when
+``kind="keras"``, Keras is imported with the backend the built-in ``keras``
+target uses: the ``backend`` option if given, else ``KERAS_BACKEND`` if set, else
+jax when installed, else torch. Any other module that imports Keras itself does so
+with Keras's own default (``KERAS_BACKEND``, else ``~/.keras/keras.json``,
+usually tensorflow); set ``KERAS_BACKEND`` or pass ``kind="keras"`` for it.
 Every failure raises :class:`~.protocol.TargetError` (the CLI's exit status 2).
 """
 
@@ -27,11 +35,27 @@ BUILTINS: tuple[str, ...] = ("numpy", "torch", "torch-foreach", "torch-fused", "
 KINDS: tuple[str, ...] = ("torch", "optax", "keras", "plain")
 
 
-def _import_attr(spec: str) -> Any:
+def _uses_keras(module_name: str, kind: str | None) -> bool:
+    """Whether importing ``module_name`` for a ``kind`` target needs Keras's backend chosen."""
+    return kind == "keras" or module_name == "keras" or module_name.startswith("keras.")
+
+
+def _import_error_hint(err: ImportError) -> str:
+    """What to do about ``err``; a missing TensorFlow is most likely Keras's default backend."""
+    if err.name == "tensorflow" and not os.environ.get("KERAS_BACKEND"):
+        return ("if the module imports Keras, whose default backend is tensorflow, set "
+                "KERAS_BACKEND=jax (or torch) or pass --kind keras")
+    return "it must be importable from the current directory or PYTHONPATH"
+
+
+def _import_attr(spec: str, *, kind: str | None = None, backend: str | None = None) -> Any:
+    """``module.path:attr`` imported; Keras first (with ``backend``) when it will be used."""
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise TargetError(f"target {spec!r} is neither a built-in ({', '.join(BUILTINS)}) "
                           "nor of the form module.path:attr")
+    if _uses_keras(module_name, kind):
+        adapter("keras").import_keras(backend)
     cwd = os.getcwd()
     if cwd not in sys.path and "" not in sys.path:
         sys.path.insert(0, cwd)
@@ -39,8 +63,7 @@ def _import_attr(spec: str) -> Any:
         module = importlib.import_module(module_name)
     except ImportError as err:
         raise TargetError(f"cannot import module {module_name!r} for target {spec!r}: {err} "
-                          "(it must be importable from the current directory or PYTHONPATH)"
-                          ) from err
+                          f"({_import_error_hint(err)})") from err
     except Exception as err:
         raise TargetError(f"importing {module_name!r} raised {type(err).__name__}: {err}"
                           ) from err
@@ -90,7 +113,7 @@ def load_target(target: Any = "numpy", *, kind: str | None = None, device: str =
         if target.startswith("torch"):
             return adapter("torch").make_implementation(path=target, device=device, **options)
         return adapter(target).make_implementation(**options)
-    obj = _import_attr(target)
+    obj = _import_attr(target, kind=kind, backend=options.get("backend"))
     if isinstance(obj, Implementation):
         return obj
     chosen = kind or detect_kind(obj)

@@ -7,6 +7,11 @@ model (:mod:`adamproofs.tolerance`), never from Keras's own output.
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +32,10 @@ except FrameworkMissing as err:
 
 from adamproofs.conformance.fingerprint import fingerprint
 from adamproofs.conformance.runner import check
+
+ROOT = Path(__file__).resolve().parents[2]
+#: the backend the built-in ``keras`` target picks when KERAS_BACKEND is unset
+DEFAULT_BACKEND = "jax" if importlib.util.find_spec("jax") else "torch"
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +188,69 @@ def test_bfloat16_hazard_beta2_rounds_to_one(adam):
     assert float(np.asarray(0.999, dtype=ml_dtypes.bfloat16)) == 1.0
     notes = matrix.hazards(adam, ["bfloat16"])
     assert any("bfloat16" in n and "never moves" in n for n in notes), notes
+
+
+def _fresh_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a new interpreter (Keras fixes its backend when first imported),
+    without the caller's KERAS_BACKEND and with a fresh ``keras.json`` (backend tensorflow)."""
+    full = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    full.update(KERAS_HOME=str(tmp_path), PYTHONPATH=str(ROOT), **env)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=tmp_path,
+                          capture_output=True, text=True, env=full, timeout=120)
+
+
+@pytest.mark.keras
+def test_check_keras_module_target_chooses_the_backend_before_importing_it(tmp_path):
+    """``keras.optimizers:AdamW`` gets the built-in target's backend, not tensorflow."""
+    out = _fresh_python("""
+        import sys
+        from adamproofs.cli import main
+        rc = main(["check", "keras.optimizers:AdamW", "--profile", "quick", "--quiet",
+                   "--property", "first_step", "--only-dtype", "float32"])
+        import keras
+        print("backend:", keras.backend.backend())
+        sys.exit(rc)
+    """, tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "RESULT: CONFORMS" in out.stdout
+    assert f"backend: {DEFAULT_BACKEND}" in out.stdout
+
+
+@pytest.mark.keras
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_keras_module_target_respects_the_users_keras_backend(tmp_path):
+    out = _fresh_python("""
+        from adamproofs.conformance.targets import load_target
+        impl = load_target("keras.optimizers:AdamW")
+        import keras
+        print("backend:", impl.backend, keras.backend.backend())
+    """, tmp_path, KERAS_BACKEND="torch")
+    assert out.returncode == 0, out.stderr
+    assert "backend: torch torch" in out.stdout
+
+
+@pytest.mark.keras
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is not None,
+                    reason="tensorflow is installed: Keras's default backend works")
+def test_keras_module_target_without_a_backend_says_what_to_install(tmp_path):
+    out = _fresh_python("""
+        import sys
+        sys.modules["jax"] = sys.modules["torch"] = None  # neither backend installed
+        from adamproofs.cli import main
+        sys.exit(main(["check", "keras.optimizers:AdamW", "--quiet"]))
+    """, tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "pip install keras jax (or torch)" in out.stderr
+
+
+@pytest.mark.keras
+def test_kind_keras_chooses_the_backend_before_importing_a_user_module(tmp_path):
+    (tmp_path / "my_keras_adam.py").write_text(
+        "import keras\n\n\nclass MyAdam(keras.optimizers.Adam):\n    pass\n")
+    out = _fresh_python("""
+        from adamproofs.conformance.targets import load_target
+        impl = load_target("my_keras_adam:MyAdam", kind="keras")
+        print("backend:", impl.backend)
+    """, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert f"backend: {DEFAULT_BACKEND}" in out.stdout

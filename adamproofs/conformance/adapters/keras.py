@@ -11,6 +11,8 @@ i.e. decoupled decay). One session is::
 Backend: Keras picks its backend when it is first imported. If it is not
 imported yet, this adapter sets ``KERAS_BACKEND`` (unless the user already did)
 to ``"jax"`` when jax is installed, else ``"torch"``; ``backend=`` chooses.
+:func:`import_keras` does this; :mod:`..targets` calls it before importing a
+``keras.*`` module:attr target (or any module with ``kind="keras"``).
 
 Precision: Keras stores ``learning_rate`` as a variable of dtype
 ``keras.config.floatx()`` (float32 by default). With ``floatx="match"`` (default)
@@ -75,7 +77,12 @@ def _choose_backend(backend: str | None) -> None:
         return
 
 
-def _import_keras(backend: str | None) -> Any:
+def import_keras(backend: str | None = None) -> Any:
+    """Keras 3, imported after choosing its backend as described in the module docstring.
+
+    Raises :class:`~..protocol.FrameworkMissing` (naming what to install) when Keras or
+    its backend cannot be imported.
+    """
     _choose_backend(backend)
     try:
         keras = importlib.import_module("keras")
@@ -230,7 +237,7 @@ def make_implementation(target: Any = None, *, optimizer: str = "Adam",
       claims: the variant the target says it follows (defaults: the known one).
       optimizer_kwargs: passed on every construction (e.g. ``amsgrad=True``).
     """
-    keras = _import_keras(backend)
+    keras = import_keras(backend)
     for own in BUILTIN_CLAIMS:  # Keras's own class given as module.path:attr
         if target is not None and target is getattr(keras.optimizers, own, None):
             target, optimizer = None, own
