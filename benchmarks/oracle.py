@@ -3,11 +3,14 @@
 - ``loop``: :func:`adamproofs.reference.fastpath.updates_per_second`, the rule loop
   over 2000 coordinates on mpmath (``mp``) and on MPFR (``gmpy``), interleaved.
 - ``run``: the whole :func:`adamproofs.reference.run` on a property-test-shaped case
-  (8 parameters, 20 steps, float inputs converted in, mpmath values out), for the
-  mpmath oracle and the fast path.
+  (8 parameters, 20 steps, float inputs converted in, mpmath values out): plain
+  mpmath (``arithmetic="mpmath"``) against the default (MPFR when gmpy2 is installed).
 - ``check share``: ``adamproofs check`` under cProfile; the oracle's time is the time
   spent in :mod:`adamproofs.reference`, mpmath and gmpy2 when entered from outside
-  them (so nested calls are not counted twice).
+  them (so nested calls are not counted twice). ``oracle="mpfr"`` measures the
+  shipped replay (:func:`adamproofs.conformance.replay.oracle_arithmetic`: MPFR when
+  gmpy2 is installed); ``oracle="mpmath"`` patches the replay onto plain mpmath, for
+  comparison. The result's ``"oracle"`` names what actually ran.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Literal
 from unittest import mock
 
 import numpy as np
 
-from adamproofs import Adam
-from adamproofs.reference import fastpath, oracle
+from adamproofs import Adam, reference
+from adamproofs.reference import MPArithmetic, fastpath
+
+OracleName = Literal["mpfr", "mpmath"]
 
 
 def loop_rates(dps_list: tuple[int, ...], rounds: int, n: int = 2000, steps: int = 3,
@@ -50,21 +55,25 @@ def loop_rates(dps_list: tuple[int, ...], rounds: int, n: int = 2000, steps: int
 
 
 def run_rates(dps: int, rounds: int, repeats: int = 20) -> dict:
-    """reference.run end to end, mpmath vs the fast path (updates per second)."""
+    """reference.run end to end: plain mpmath (forced) vs the default (updates per second).
+
+    The default is the MPFR fast path when gmpy2 is installed, else mpmath too.
+    """
     rng = np.random.default_rng(0)
     theta0 = rng.standard_normal(8)
     grads = [rng.standard_normal(8) for _ in range(20)]
     cfg = Adam()
-    rates: dict[str, list[float]] = {"mp": [], "gmpy": []}
+    rates: dict[str, list[float]] = {"mpmath": [], "mp": []}
     for _ in range(rounds):
-        for name, fn in (("mp", oracle.run), ("gmpy", fastpath.run)):
+        for arithmetic in rates:
             t0 = time.perf_counter()
             for _ in range(repeats):
-                fn(cfg, theta0, grads, dps=dps)
-            rates[name].append(repeats * 8 * 20 / (time.perf_counter() - t0))
-    mp, gm = statistics.median(rates["mp"]), statistics.median(rates["gmpy"])
+                reference.run(cfg, theta0, grads, dps=dps, arithmetic=arithmetic)
+            rates[arithmetic].append(repeats * 8 * 20 / (time.perf_counter() - t0))
+    mp, fast = statistics.median(rates["mpmath"]), statistics.median(rates["mp"])
     return {"what": "reference.run, 8 params x 20 steps", "dps": dps,
-            "mp_updates_per_s": round(mp), "gmpy_updates_per_s": round(gm), "speedup": gm / mp}
+            "mp_updates_per_s": round(mp), "gmpy_updates_per_s": round(fast),
+            "speedup": fast / mp}
 
 
 def _oracle_file(filename: str) -> bool:
@@ -73,34 +82,52 @@ def _oracle_file(filename: str) -> bool:
 
 
 @contextlib.contextmanager
-def mpfr_replay() -> Iterator[None]:
-    """Patch the conformance replay to run the oracle on MPFR (the proposed wiring).
-
-    ``replay._judge_param`` builds ``MPArithmetic(DPS)`` for each parameter; here it gets
-    a :class:`~adamproofs.reference.fastpath.GmpyArithmetic` of the same precision, with
-    its context entered for the duration of the call.
-    """
+def mpmath_replay() -> Iterator[None]:
+    """Patch the conformance replay onto plain mpmath (``MPArithmetic(DPS)`` per parameter,
+    as before the MPFR wiring), for comparison with the shipped replay."""
     from adamproofs.conformance import replay
 
-    original = replay._judge_param
-
-    def judge_param(*args: Any, **kwargs: Any) -> Any:
-        G = fastpath.gmpy_arithmetic(replay.DPS)
-        with G.scope(), mock.patch.object(replay, "MPArithmetic", lambda dps: G):
-            return original(*args, **kwargs)
-
-    with mock.patch.object(replay, "_judge_param", judge_param):
+    with mock.patch.object(replay, "oracle_arithmetic", lambda: MPArithmetic(replay.DPS)):
         yield
 
 
-def check_share(argv: list[str], mpfr: bool = False) -> dict:
-    """Run ``adamproofs check ARGV`` under cProfile; the share of time in the oracle."""
+def _replay_oracle(oracle: OracleName) -> tuple[contextlib.AbstractContextManager, str]:
+    """The patch for ``oracle`` and the name of the arithmetic the replay will then use."""
+    from adamproofs.conformance import replay
+
+    if oracle == "mpmath":
+        return mpmath_replay(), "mpmath"
+    if oracle == "mpfr":
+        shipped = replay.oracle_arithmetic()
+        name = "MPFR" if isinstance(shipped, fastpath.GmpyArithmetic) else "mpmath"
+        return contextlib.nullcontext(), name
+    raise ValueError(f"oracle={oracle!r} is not one of 'mpfr', 'mpmath'")
+
+
+def _oracle_seconds(stats: pstats.Stats) -> float:
+    """Time in the oracle's files along call edges entering them from outside."""
+    total = 0.0
+    for func, (_, _, _, _, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if not _oracle_file(func[0]):
+            continue
+        for caller, edge in callers.items():
+            if not _oracle_file(caller[0]):
+                total += edge[3]  # cumulative time along this edge
+    return total
+
+
+def check_share(argv: list[str], oracle: OracleName = "mpfr") -> dict:
+    """Run ``adamproofs check ARGV`` under cProfile; the share of time in the oracle.
+
+    ``oracle="mpfr"``: the replay as shipped (MPFR when gmpy2 is installed);
+    ``"mpmath"``: the replay patched onto plain mpmath.
+    """
     from adamproofs.cli import main
 
+    patch, name = _replay_oracle(oracle)
     prof = cProfile.Profile()
     out = io.StringIO()
     t0 = time.perf_counter()
-    patch = mpfr_replay() if mpfr else contextlib.nullcontext()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), patch:
         prof.enable()
         try:
@@ -112,14 +139,8 @@ def check_share(argv: list[str], mpfr: bool = False) -> dict:
     wall = time.perf_counter() - t0
     stats = pstats.Stats(prof)
     total = stats.total_tt
-    oracle_time = 0.0
-    for func, (_, _, _, _, callers) in stats.stats.items():  # type: ignore[attr-defined]
-        if not _oracle_file(func[0]) and not func[0].startswith("<built-in"):
-            continue
-        for caller, edge in callers.items():
-            if not _oracle_file(caller[0]) and _oracle_file(func[0]):
-                oracle_time += edge[3]  # cumulative time along this edge
-    return {"what": "adamproofs check " + " ".join(argv), "oracle": "MPFR" if mpfr else "mpmath",
+    oracle_time = _oracle_seconds(stats)
+    return {"what": "adamproofs check " + " ".join(argv), "oracle": name,
             "exit_status": status,
             "wall_s_profiled": wall, "profiled_total_s": total, "oracle_s": oracle_time,
             "oracle_share": oracle_time / total if total else float("nan")}

@@ -1,20 +1,35 @@
-"""The MPFR (gmpy2) oracle fast path agrees with the mpmath oracle to the last bit."""
+"""The MPFR (gmpy2) oracle fast path agrees with the mpmath oracle to the last bit.
+
+``reference.run`` takes the fast path itself, so every comparison here is against
+:func:`plain` (``arithmetic="mpmath"``), which never does.
+"""
 
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
 from fractions import Fraction
+from typing import Any
+from unittest import mock
 
 import mpmath
 import numpy as np
 import pytest
 
-from adamproofs import Adam, AdaMax, Momentum
+from adamproofs import SGD, Adam, AdaMax, Momentum, reference
 from adamproofs.config import AMSGRAD_FORMS, EPS_PLACEMENTS
 from adamproofs.reference import MPArithmetic, Storage, oracle
 
 gmpy2 = pytest.importorskip("gmpy2")
 from adamproofs.reference import fastpath  # noqa: E402
+
+
+def plain(*args: Any, **kwargs: Any) -> oracle.Trajectory:
+    """The plain mpmath oracle (never the fast path)."""
+    return oracle.run(*args, arithmetic="mpmath", **kwargs)
 
 
 def _assert_same(a: oracle.Trajectory, b: oracle.Trajectory) -> None:
@@ -55,7 +70,7 @@ def test_every_adam_variant_bit_identical_to_mpmath(dps: int) -> None:
         theta0 = rng.standard_normal(3)
         grads = [rng.standard_normal(3) * 10 ** rng.uniform(-3, 3) for _ in range(25)]
         grads[3][1] = 0.0
-        _assert_same(oracle.run(cfg, theta0, grads, dps=dps),
+        _assert_same(plain(cfg, theta0, grads, dps=dps),
                      fastpath.run(cfg, theta0, grads, dps=dps))
 
 
@@ -64,13 +79,13 @@ def test_long_run_and_other_optimizers() -> None:
     rng = np.random.default_rng(3)
     grads = [rng.standard_normal(2) for _ in range(200)]
     for cfg in (Adam(beta1="0.9", beta2="0.999"), AdaMax(eps=1e-8), Momentum()):
-        _assert_same(oracle.run(cfg, [0.5, -2.0], grads), fastpath.run(cfg, [0.5, -2.0], grads))
+        _assert_same(plain(cfg, [0.5, -2.0], grads), fastpath.run(cfg, [0.5, -2.0], grads))
 
 
 def test_downstream_methods_work_on_the_result() -> None:
     rng = np.random.default_rng(4)
     grads = [rng.standard_normal((2, 2)) for _ in range(5)]
-    a = oracle.run(Adam(lr=0.1), np.ones((2, 2)), grads)
+    a = plain(Adam(lr=0.1), np.ones((2, 2)), grads)
     b = fastpath.run(Adam(lr=0.1), np.ones((2, 2)), grads)
     for dtype in ("float16", "float32", "float64"):
         for key, arr in a.to_numpy(dtype).items():
@@ -83,7 +98,7 @@ def test_precision_is_private_and_restored() -> None:
     before = gmpy2.get_context().precision
     rng = np.random.default_rng(5)
     grads = [rng.standard_normal(2) for _ in range(5)]
-    expected = oracle.run(Adam(), [1.0, 2.0], grads, dps=30)
+    expected = plain(Adam(), [1.0, 2.0], grads, dps=30)
     with gmpy2.context(precision=20):  # a caller's own gmpy2 setting must not leak in
         got = fastpath.run(Adam(), [1.0, 2.0], grads, dps=30)
         assert gmpy2.get_context().precision == 20
@@ -98,7 +113,7 @@ def test_fallbacks_give_the_plain_oracle() -> None:
     cfg = Adam(lr=0.1)
     for kwargs in (dict(storage=Storage(params="float32")),
                    dict(hyper={"lr": MPArithmetic(50).number("0.2")})):
-        _assert_same(oracle.run(cfg, [1.0, 2.0, 3.0], grads, **kwargs),
+        _assert_same(plain(cfg, [1.0, 2.0, 3.0], grads, **kwargs),
                      fastpath.run(cfg, [1.0, 2.0, 3.0], grads, **kwargs))
     iv = fastpath.run(cfg, [1.0], [[0.5]], arithmetic="iv")
     assert iv.arithmetic.name == "iv"
@@ -106,23 +121,49 @@ def test_fallbacks_give_the_plain_oracle() -> None:
     def fn(theta: np.ndarray, t: int) -> list:
         return [2 * x for x in theta]
 
-    _assert_same(oracle.run(cfg, [1.0, -1.0], fn, steps=3),
+    _assert_same(plain(cfg, [1.0, -1.0], fn, steps=3),
                  fastpath.run(cfg, [1.0, -1.0], fn, steps=3))
 
 
 @pytest.mark.parametrize("value", [0.1, -3.5, 1e-300, 5e-324, 7, 2**80 + 1, "0.1", "-2.5e-7",
-                                   Fraction(1, 3), Fraction(-7, 1024)])
+                                   " 1/3 ", "inf", Fraction(1, 3), Fraction(-7, 1024),
+                                   Decimal("0.1"), np.float32(0.1), np.int64(-3)])
 def test_number_conversion_matches_mpmath(value) -> None:
     G, A = fastpath.GmpyArithmetic(50), MPArithmetic(50)
     assert fastpath.to_mpmath(G.number(value), A) == A.number(value)
+
+
+def test_rationals_round_as_mpmath_does() -> None:
+    """mpmath rounds the numerator, then divides (two roundings): matched, not "improved"."""
+    q = Fraction(37680239690307979232754742700513581, 936711)
+    G, A = fastpath.GmpyArithmetic(20), MPArithmetic(20)
+    once = fastpath.to_mpmath(gmpy2.mpfr(gmpy2.mpq(q.numerator, q.denominator), G.prec), A)
+    assert A.number(q) != once  # the case that tells the two apart
+    assert fastpath.to_mpmath(G.number(q), A) == A.number(q)
+
+
+@pytest.mark.parametrize("value", ["abc", "0x1p-3", True, None, float("nan")])
+def test_bad_inputs_fail_as_in_mpmath(value) -> None:
+    G, A = fastpath.GmpyArithmetic(50), MPArithmetic(50)
+    try:
+        expected: Any = A.number(value)
+    except Exception as err:  # the point: the same exception
+        with pytest.raises(type(err)):
+            G.number(value)
+    else:
+        assert mpmath.isnan(expected) and gmpy2.is_nan(G.number(value))
 
 
 def test_mpf_inputs_are_taken_exactly_and_specials_convert() -> None:
     G, A = fastpath.GmpyArithmetic(20), MPArithmetic(20)
     big = mpmath.mpf(1) / 3  # 53 bits in the global context, more than needed: exact anyway
     fine = MPArithmetic(100).number(1) / 7  # 336 bits > G.prec: still exact
-    for x in (big, fine, mpmath.mpf(0), mpmath.mpf("-1.5")):
+    for x in (big, fine, -fine, mpmath.mpf(0), mpmath.mpf("-1.5")):
         assert fastpath.to_mpmath(G.number(x), MPArithmetic(120)) == A.number(x)
+        with G.scope():  # the current precision must not round the input either
+            assert fastpath.to_mpmath(G.number(x), MPArithmetic(120)) == A.number(x)
+    _assert_same(plain(SGD(lr=1), [-fine, big], [[0, 0]], dps=20),
+                 reference.run(SGD(lr=1), [-fine, big], [[0, 0]], dps=20))
     assert fastpath.to_mpmath(gmpy2.mpfr("inf"), A) == A.ctx.inf
     assert mpmath.isnan(fastpath.to_mpmath(gmpy2.mpfr("nan"), A))
     assert fastpath.to_mpmath(-gmpy2.mpfr(0), A) == 0
@@ -132,3 +173,105 @@ def test_mpf_inputs_are_taken_exactly_and_specials_convert() -> None:
 def test_bad_precision_is_rejected(dps) -> None:
     with pytest.raises(ValueError, match="dps="):
         fastpath.GmpyArithmetic(dps)
+
+
+def test_scope_is_a_fresh_context_each_time() -> None:
+    G = fastpath.GmpyArithmetic(30)
+    a, b = G.scope(), G.scope()
+    assert a is not b and a is not G.ctx
+    assert a.precision == b.precision == G.prec
+    assert a.round == gmpy2.RoundToNearest and not a.subnormalize
+
+
+NESTED = textwrap.dedent("""
+    import gmpy2
+    from adamproofs import Adam
+    from adamproofs.conformance import replay
+    from adamproofs.reference import fastpath
+
+    G = fastpath.gmpy_arithmetic(replay.DPS)
+    before = gmpy2.get_context().precision
+    with G.scope():
+        with G.scope():  # entered twice: crashed when scope() returned one context object
+            assert gmpy2.get_context().precision == G.prec
+            tr = fastpath.run(Adam(), [1.0, 2.0], [[0.5, -0.5]] * 3, dps=replay.DPS)
+            assert gmpy2.get_context().precision == G.prec
+        assert gmpy2.get_context().precision == G.prec
+        with fastpath.gmpy_arithmetic(20).scope():
+            assert gmpy2.get_context().precision == fastpath.gmpy_arithmetic(20).prec
+        assert gmpy2.get_context().precision == G.prec
+    assert gmpy2.get_context().precision == before
+    assert tr.arithmetic.name == "mp" and tr.steps == 3
+    print("ok")
+""")
+
+
+def test_nested_scopes_and_a_run_inside_a_scope() -> None:
+    """The replay enters a scope, a caller may enter another: no crash, contexts restored.
+
+    In a subprocess: re-entering a gmpy2 context object can kill the interpreter.
+    """
+    proc = subprocess.run([sys.executable, "-c", NESTED], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    assert proc.stdout.strip() == "ok"
+
+
+def _spies() -> tuple[Any, Any, Any]:
+    return (mock.patch.object(fastpath, "run", wraps=fastpath.run),
+            mock.patch.object(oracle, "_plain_run", wraps=oracle._plain_run),
+            mock.patch.object(fastpath, "to_mpmath", wraps=fastpath.to_mpmath))
+
+
+def test_reference_run_takes_the_fast_path_and_mpmath_forces_the_plain_one() -> None:
+    rng = np.random.default_rng(7)
+    grads = [rng.standard_normal(3) for _ in range(6)]
+    for cfg in (Adam(lr=0.1), Adam(amsgrad="max_corrected", eps_placement="root",
+                                   weight_decay=0.01, decay="decoupled"),
+                AdaMax(), Momentum(), SGD(lr="0.01")):
+        fast_spy, plain_spy, conv_spy = _spies()
+        with fast_spy as fast, plain_spy as plain_run, conv_spy as conv:
+            got = reference.run(cfg, [1.0, -2.0, 0.5], grads, dps=30)
+            assert fast.call_count == 1 and conv.call_count > 0
+            assert isinstance(plain_run.call_args.kwargs["arithmetic"], fastpath.GmpyArithmetic)
+            fast.reset_mock(), plain_run.reset_mock(), conv.reset_mock()
+            expected = reference.run(cfg, [1.0, -2.0, 0.5], grads, dps=30, arithmetic="mpmath")
+            assert fast.call_count == 0 and conv.call_count == 0
+            assert plain_run.call_args.kwargs["arithmetic"] == "mpmath"
+        _assert_same(expected, got)
+        assert got.arithmetic is expected.arithmetic
+
+
+def test_reference_step_takes_the_fast_path() -> None:
+    cfg = Adam(lr=0.1, amsgrad="max_raw")
+    with mock.patch.object(fastpath, "run", wraps=fastpath.run) as fast:
+        theta, state = reference.step(cfg, [1.0, 2.0], [0.5, -0.25])
+        assert fast.call_count == 1
+        theta2, state2 = reference.step(cfg, theta, [0.1, 0.2], state, t=1)
+        assert fast.call_count == 2
+        p_theta, p_state = reference.step(cfg, theta, [0.1, 0.2], state, t=1,
+                                          arithmetic="mpmath")
+        assert fast.call_count == 2
+    assert list(theta2) == list(p_theta)
+    assert all(list(state2[k]) == list(p_state[k]) for k in p_state)
+
+
+def test_reference_run_falls_back_where_the_fast_path_does_not_apply(monkeypatch) -> None:
+    cfg = Adam(lr=0.1)
+    grads = [[0.5, 0.25]] * 3
+    with mock.patch.object(fastpath, "to_mpmath", wraps=fastpath.to_mpmath) as conv:
+        reference.run(cfg, [1.0, 2.0], grads, storage=Storage(params="float32"))
+        reference.run(cfg, [1.0, 2.0], grads, hyper={"lr": MPArithmetic(50).number("0.2")})
+        reference.run(cfg, [1.0, 2.0], lambda theta, t: [1.0, 1.0], steps=2)
+        reference.run(cfg, [1.0, 2.0], grads, arithmetic="iv")
+        reference.run(cfg, [1.0, 2.0], grads, arithmetic=MPArithmetic(30))
+        monkeypatch.setattr(fastpath, "_gmpy2", None)  # as if gmpy2 were not installed
+        assert not fastpath.available()
+        tr = reference.run(cfg, [1.0, 2.0], grads)
+        assert conv.call_count == 0
+    assert tr.arithmetic.name == "mp"
+
+
+def test_unknown_arithmetic_names_the_choices() -> None:
+    with pytest.raises(ValueError, match="'mpmath'"):
+        reference.run(Adam(), [0.0], [[1.0]], arithmetic="gmpy")

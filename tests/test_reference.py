@@ -52,6 +52,11 @@ def test_oracle_matches_an_independent_decimal_algorithm_1_to_40_digits(grads, t
             assert abs(x - y) <= abs(y) * Fraction(1, 10**40) + Fraction(1, 10**60), (t, x, y)
 
 
+#: Both spellings of mpmath arithmetic: "mp" (MPFR underneath when gmpy2 is installed) and
+#: "mpmath" (always plain mpmath); every behaviour below must hold for both.
+BOTH_PATHS = pytest.mark.parametrize("arith", ["mp", "mpmath"])
+
+
 def to_fraction(x) -> Fraction:
     """The exact rational value of an mpf."""
     sign, man, exp, _ = x._mpf_
@@ -91,22 +96,24 @@ def test_precision_is_local_and_never_leaks_into_mpmath_globals():
     assert tr.correct_digits() > 100
 
 
-def test_floats_are_taken_exactly_and_strings_as_decimals():
-    as_float = reference.run(SGD(lr=1), [0.1], [[0.0]])
-    as_string = reference.run(SGD(lr=1), ["0.1"], [[0.0]])
+@BOTH_PATHS
+def test_floats_are_taken_exactly_and_strings_as_decimals(arith):
+    as_float = reference.run(SGD(lr=1), [0.1], [[0.0]], arithmetic=arith)
+    as_string = reference.run(SGD(lr=1), ["0.1"], [[0.0]], arithmetic=arith)
     exact_float = Fraction(0.1)
     x = as_float.thetas[0][0]
     assert to_fraction(x) == exact_float
     assert abs(to_fraction(as_string.thetas[0][0]) - Fraction(1, 10)) < Fraction(1, 10**49)
     # float32 input: its own exact value, not the decimal it prints as
-    f32 = reference.run(SGD(lr=1), np.array([0.1], dtype=np.float32), [[0.0]])
+    f32 = reference.run(SGD(lr=1), np.array([0.1], dtype=np.float32), [[0.0]], arithmetic=arith)
     assert float(f32.thetas[0][0]) == float(np.float32(0.1))
 
 
-def test_first_step_identity_holds_to_the_working_precision():
+@BOTH_PATHS
+def test_first_step_identity_holds_to_the_working_precision(arith):
     g = [3.5, -1e-9, 2e-8, 0.0]
     cfg = Adam(lr="0.001", eps="1e-8")
-    theta, _ = reference.step(cfg, [0.0] * 4, g, dps=60)
+    theta, _ = reference.step(cfg, [0.0] * 4, g, dps=60, arithmetic=arith)
     for th, gi in zip(theta, g):
         gi = Fraction(gi)
         expected = -Fraction("0.001") * gi / (abs(gi) + Fraction("1e-8"))  # exact rational
@@ -135,19 +142,24 @@ def test_sympy_symbols_give_the_unrolled_moments():
         assert sympy.expand(tr.states[t]["v"][0] - unrolled_v) == 0
 
 
-def test_correct_digits_reports_the_working_precision():
+@BOTH_PATHS
+def test_correct_digits_reports_the_working_precision(arith):
     rng = np.random.default_rng(0)
-    tr = reference.run(Adam(), rng.standard_normal(3), rng.standard_normal((20, 3)), dps=30)
+    tr = reference.run(Adam(), rng.standard_normal(3), rng.standard_normal((20, 3)), dps=30,
+                       arithmetic=arith)
     assert 25 <= tr.correct_digits() <= 30
 
 
-def test_step_from_a_state_continues_a_run_exactly():
+@pytest.mark.parametrize(("run_arith", "step_arith"), [("mp", "mp"), ("mpmath", "mpmath"),
+                                                      ("mp", "mpmath"), ("mpmath", "mp")])
+def test_step_from_a_state_continues_a_run_exactly(run_arith, step_arith):
     rng = np.random.default_rng(1)
     grads = rng.standard_normal((6, 2))
     cfg = Adam(lr=0.1, amsgrad="max_corrected")
-    whole = reference.run(cfg, [1.0, 2.0], grads)
+    whole = reference.run(cfg, [1.0, 2.0], grads, arithmetic=run_arith)
     state3 = {name: whole.state(name, 3) for name in ("m", "v", "vmax")}
-    theta4, state4 = reference.step(cfg, whole.theta(3), grads[3], state3, t=3)
+    theta4, state4 = reference.step(cfg, whole.theta(3), grads[3], state3, t=3,
+                                    arithmetic=step_arith)
     assert list(theta4) == whole.thetas[4]
     assert list(state4["vmax"]) == whole.states[4]["vmax"]
 
@@ -209,37 +221,45 @@ def test_storage_model_reproduces_updates_lost_in_float16():
     assert abs(float(exact.thetas[-1][0]) - 0.998) < 1e-12
 
 
-def test_bad_inputs_are_rejected_with_clear_messages():
+@BOTH_PATHS
+def test_bad_inputs_are_rejected_with_clear_messages(arith):
     with pytest.raises(ValueError, match=r"shape \(3,\)"):
-        reference.run(Adam(), [0.0, 0.0], [[1.0, 2.0, 3.0]])
+        reference.run(Adam(), [0.0, 0.0], [[1.0, 2.0, 3.0]], arithmetic=arith)
     with pytest.raises(ValueError, match="steps is required"):
-        reference.run(Adam(), [0.0], lambda th, t: th)
+        reference.run(Adam(), [0.0], lambda th, t: th, arithmetic=arith)
     with pytest.raises(TypeError, match="True"):
-        reference.run(Adam(), [True], [[1.0]])
+        reference.run(Adam(), [True], [[1.0]], arithmetic=arith)
     with pytest.raises(ValueError, match="dps"):
-        reference.run(Adam(), [0.0], [[1.0]], dps=10)
+        reference.run(Adam(), [0.0], [[1.0]], dps=10, arithmetic=arith)
     with pytest.raises(ValueError, match="arithmetic"):
         reference.run(Adam(), [0.0], [[1.0]], arithmetic="float")
     with pytest.raises(ValueError, match="state0"):
-        reference.run(Adam(), [0.0], [[1.0]], state0={"m": [0.0]})
+        reference.run(Adam(), [0.0], [[1.0]], state0={"m": [0.0]}, arithmetic=arith)
     with pytest.raises(ValueError, match="hyper override"):
-        reference.run(Adam(), [0.0], [[1.0]], hyper={"momentum": 0.5})
+        reference.run(Adam(), [0.0], [[1.0]], hyper={"momentum": 0.5}, arithmetic=arith)
+    with pytest.raises(ValueError, match="steps=2 but only 1"):
+        reference.run(Adam(), [0.0], [[1.0]], steps=2, arithmetic=arith)
+    with pytest.raises(ValueError, match="t0"):
+        reference.run(Adam(), [0.0], [[1.0]], t0=-1, arithmetic=arith)
 
 
-def test_inputs_are_not_mutated():
+@BOTH_PATHS
+def test_inputs_are_not_mutated(arith):
     theta0 = np.array([1.0, 2.0])
     grads = np.array([[0.5, -0.5], [0.1, 0.2]])
     t_copy, g_copy = theta0.copy(), grads.copy()
-    reference.run(Adam(lr=0.1), theta0, grads)
+    reference.run(Adam(lr=0.1), theta0, grads, arithmetic=arith)
     assert np.array_equal(theta0, t_copy) and np.array_equal(grads, g_copy)
 
 
-def test_sympy_rationals_and_foreign_mpf_are_taken_exactly():
+@BOTH_PATHS
+def test_sympy_rationals_and_foreign_mpf_are_taken_exactly(arith):
     third = sympy.Rational(1, 3)
-    tr = reference.run(SGD(lr=1), [third], [[0]], dps=50)
+    tr = reference.run(SGD(lr=1), [third], [[0]], dps=50, arithmetic=arith)
     assert abs(to_fraction(tr.thetas[0][0]) - Fraction(1, 3)) < Fraction(1, 10**49)
     ctx = mpmath.MPContext()
     ctx.dps = 80
     fine = ctx.mpf(1) / 3
-    tr80 = reference.run(SGD(lr=1), [fine], [[0]], dps=80)
-    assert to_fraction(tr80.thetas[0][0]) == to_fraction(fine)  # kept exactly
+    tr80 = reference.run(SGD(lr=1), [fine, -fine], [[0, 0]], dps=50, arithmetic=arith)
+    assert to_fraction(tr80.thetas[0][0]) == to_fraction(fine)  # kept exactly (> 50 digits)
+    assert to_fraction(tr80.thetas[0][1]) == -to_fraction(fine)

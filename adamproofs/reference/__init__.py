@@ -1,10 +1,13 @@
 """The reference optimizer (oracle): mpmath at any precision, intervals, or sympy.
 
+mpmath results are computed on MPFR (gmpy2) when installed, bit for bit the same
+(see :func:`run`; ``arithmetic="mpmath"`` forces plain mpmath).
+
 >>> from adamproofs import reference
 >>> from adamproofs.config import Adam
 >>> theta, state = reference.step(Adam(lr=0.1), [2.0], [3.0])
 >>> float(theta[0])  # first step is -lr * g/(|g| + eps)
-1.9000000000000000...
+1.9000000003333333
 """
 
 from .arithmetic import (

@@ -19,22 +19,21 @@ falls back to mpmath where the fast path does not apply (no gmpy2, interval or
 sympy arithmetic, ``hyper`` overrides, ``storage`` rounding, or a gradient
 *function*, which may expect mpmath numbers).
 
-Proposed wiring (lead): ``reference.run(..., arithmetic="mp")`` calls
-:func:`run` when :func:`available` is true, so every existing caller gets the
-speed-up; ``arithmetic="mpmath"`` could force the plain path.
+:func:`adamproofs.reference.run` with ``arithmetic="mp"`` (the default) delegates
+here when :func:`applies`, so every caller gets the speed-up;
+``arithmetic="mpmath"`` forces the plain mpmath path.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from fractions import Fraction
 from functools import cache
 from typing import Any
 
 from mpmath import libmp
 
-from ..config import OptimizerConfig, exact
+from ..config import OptimizerConfig
 from . import oracle
 from .arithmetic import Arithmetic, MPArithmetic, mp_arithmetic
 
@@ -49,12 +48,25 @@ def available() -> bool:
     return _gmpy2 is not None
 
 
+def applies(arithmetic: object, hyper: object, storage: object, grads: object) -> bool:
+    """True when :func:`run` with these arguments takes the fast path.
+
+    Needs gmpy2, ``arithmetic == "mp"``, no ``hyper`` overrides, no ``storage``
+    rounding and a gradient *sequence* (a gradient function may expect mpmath numbers).
+    """
+    return (available() and isinstance(arithmetic, str) and arithmetic == "mp"
+            and hyper is None and storage is None and not callable(grads))
+
+
 class GmpyArithmetic(Arithmetic):
     """MPFR binary floating point (gmpy2) at mpmath's precision for ``dps`` digits.
 
     Python operators on ``gmpy2.mpfr`` round to the *current* gmpy2 context, so
-    the rules must run inside :meth:`scope` (a private context entered for the
-    duration; gmpy2's global context is restored on exit). :func:`run` does this.
+    the rules must run inside :meth:`scope` (a fresh copy of a private context,
+    entered for the duration; the caller's context is restored on exit, and scopes
+    nest). :func:`run` does this. Conversions of inputs other than floats, ints
+    and mpmath numbers go through :class:`~adamproofs.reference.MPArithmetic`, so
+    they round (and fail) exactly as there.
     """
 
     name = "gmpy"
@@ -72,8 +84,13 @@ class GmpyArithmetic(Arithmetic):
         self._mpfr = _gmpy2.mpfr
 
     def scope(self) -> Any:
-        """Context manager making this arithmetic's precision current (restored on exit)."""
-        return self.ctx
+        """Context manager making this arithmetic's precision current (restored on exit).
+
+        A fresh copy per call: entering a gmpy2 context object that is already
+        entered corrupts gmpy2's context stack (a crash), so the template
+        :attr:`ctx` itself is never entered. Nested and concurrent scopes are safe.
+        """
+        return self.ctx.copy()
 
     def number(self, value: Any) -> Any:
         # Every conversion names its precision, so none depends on the current context
@@ -86,14 +103,13 @@ class GmpyArithmetic(Arithmetic):
             if not man:
                 return mpfr(float(value), prec)  # zero, inf, nan
             bits = max(prec, bc)  # exact, whatever its precision (as MPArithmetic.number)
-            x = _gmpy2.context(precision=bits).mul_2exp(mpfr(man, bits), exp)
-            return -x if sign else x
-        if isinstance(value, str):
-            return mpfr(value.strip(), prec)  # correctly rounded decimal
-        if isinstance(value, int) and not isinstance(value, bool):
-            return mpfr(value, prec)
-        q = value if isinstance(value, Fraction) else exact(value)
-        return mpfr(_gmpy2.mpq(q.numerator, q.denominator), prec)
+            # The sign goes on the mantissa: a unary minus would round to the current context.
+            return _gmpy2.context(precision=bits).mul_2exp(mpfr(-man if sign else man, bits), exp)
+        if type(value) is int:
+            return mpfr(value, prec)  # correctly rounded, as mpmath's mpf(int)
+        # Strings ("1/3" too), rationals, Decimal, numpy scalars...: mpmath's own conversion
+        # (its rounding and its errors), then exactly to MPFR (same precision).
+        return self.number(mp_arithmetic(self.dps).number(value))
 
     def sqrt(self, x: Any) -> Any:
         return _gmpy2.sqrt(x)
@@ -140,31 +156,41 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | oracle.Grad
         state0: dict | None = None, t0: int = 0) -> oracle.Trajectory:
     """:func:`adamproofs.reference.run` on MPFR when possible; same result, mpmath values.
 
-    The arguments are those of :func:`adamproofs.reference.run`.
+    The arguments are those of :func:`adamproofs.reference.run`; where the fast path
+    does not apply (see :func:`applies`) this is the plain mpmath oracle.
     """
-    fast = (available() and arithmetic == "mp" and hyper is None and storage is None
-            and not callable(grads))
-    if not fast:
-        return oracle.run(config, theta0, grads, steps=steps, dps=dps, arithmetic=arithmetic,
-                          hyper=hyper, storage=storage, state0=state0, t0=t0)
-    G = gmpy_arithmetic(dps) if isinstance(dps, int) and not isinstance(dps, bool) and dps >= 16 \
-        else GmpyArithmetic(dps)  # raises the same ValueError as mpmath's arithmetic
+    if not applies(arithmetic, hyper, storage, grads):
+        return oracle._plain_run(config, theta0, grads, steps=steps, dps=dps,
+                                 arithmetic=arithmetic, hyper=hyper, storage=storage,
+                                 state0=state0, t0=t0)
+    G = _gmpy_for(dps)
     with G.scope():
-        traj = oracle.run(config, theta0, grads, steps=steps, dps=dps, arithmetic=G,
-                          state0=state0, t0=t0)
-    A = mp_arithmetic(dps)
+        traj = oracle._plain_run(config, theta0, grads, steps=steps, dps=dps, arithmetic=G,
+                                 state0=state0, t0=t0)
+    _to_mpmath_trajectory(traj, mp_arithmetic(dps))
+
+    def rerun(finer: Arithmetic) -> oracle.Trajectory:  # accuracy estimate: plain mpmath
+        return oracle._plain_run(config, theta0, grads, steps=steps, arithmetic=finer,
+                                 state0=state0, t0=t0)
+
+    traj._rerun = rerun
+    return traj
+
+
+def _gmpy_for(dps: Any) -> GmpyArithmetic:
+    """The cached arithmetic for a valid ``dps``; else the constructor's ValueError."""
+    if isinstance(dps, int) and not isinstance(dps, bool) and dps >= 16:
+        return gmpy_arithmetic(dps)
+    return GmpyArithmetic(dps)  # raises the same ValueError as mpmath's arithmetic
+
+
+def _to_mpmath_trajectory(traj: oracle.Trajectory, A: MPArithmetic) -> None:
+    """Convert a trajectory's MPFR values to ``A``'s mpmath numbers in place (exactly)."""
     traj.thetas = _convert_rows(traj.thetas, A)
     traj.grads = _convert_rows(traj.grads, A)
     traj.states = [{name: [to_mpmath(x, A) for x in xs] for name, xs in st.items()}
                    for st in traj.states]
     traj.arithmetic = A
-
-    def rerun(finer: Arithmetic) -> oracle.Trajectory:  # accuracy estimate: plain mpmath
-        return oracle.run(config, theta0, grads, steps=steps, arithmetic=finer, state0=state0,
-                          t0=t0)
-
-    traj._rerun = rerun
-    return traj
 
 
 def updates_per_second(dps: int = 50, n: int = 2000, steps: int = 5,
@@ -202,5 +228,5 @@ class _null:
         return None
 
 
-__all__ = ["GmpyArithmetic", "available", "gmpy_arithmetic", "run", "to_mpmath",
+__all__ = ["GmpyArithmetic", "applies", "available", "gmpy_arithmetic", "run", "to_mpmath",
            "updates_per_second"]

@@ -4,13 +4,15 @@
 >>> from adamproofs.config import Adam
 >>> tr = reference.run(Adam(lr=0.1), theta0=[1.0], grads=[[0.5], [0.25]])
 >>> tr.to_numpy()["theta"][:, 0].tolist()
-[1.0, 0.9000000000000001, 0.8053637597838483]
+[1.0, 0.900000002, 0.8067820404774616]
 
 Inputs are taken *exactly*: a float64 (or float32, float16) is a dyadic rational,
 so the oracle answers "what would exact arithmetic give for these float inputs";
 strings are decimals (``"0.1"`` is one tenth, correctly rounded at ``dps``).
 Precision is a per-call argument and each arithmetic has a private mpmath
-context: mpmath's global ``mp.dps`` is never read or changed.
+context: mpmath's global ``mp.dps`` is never read or changed. With gmpy2
+installed, ``arithmetic="mp"`` computes on MPFR (:mod:`.fastpath`) and returns
+the same mpmath numbers bit for bit; ``arithmetic="mpmath"`` forces plain mpmath.
 """
 
 from __future__ import annotations
@@ -190,6 +192,13 @@ def _round_state(cfg: OptimizerConfig, theta: list, state: State,
     return theta, state
 
 
+def _arithmetic(mode: str | Arithmetic, dps: int) -> Arithmetic:
+    """:func:`get_arithmetic`, plus ``"mpmath"`` (plain mpmath, the same as ``"mp"`` here)."""
+    if isinstance(mode, str) and mode not in ("mp", "mpmath", "iv", "sympy"):
+        raise ValueError(f"arithmetic={mode!r} is not one of 'mp', 'mpmath', 'iv', 'sympy'")
+    return get_arithmetic("mp" if mode == "mpmath" else mode, dps)
+
+
 def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
         steps: int | None = None, dps: int = 50, arithmetic: str | Arithmetic = "mp",
         hyper: dict[str, Any] | None = None, storage: Storage | None = None,
@@ -206,7 +215,12 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
       steps: number of updates (required with a gradient function; with a
         sequence, defaults to its length).
       dps: decimal digits of working precision (mpmath and intervals).
-      arithmetic: ``"mp"`` (default), ``"iv"`` (intervals) or ``"sympy"``.
+      arithmetic: ``"mp"`` (default: mpmath numbers), ``"mpmath"``, ``"iv"``
+        (intervals), ``"sympy"``, or an :class:`Arithmetic`. With ``"mp"``, gmpy2
+        installed, no ``hyper``, no ``storage`` and a gradient sequence, the rules
+        run on MPFR (:mod:`adamproofs.reference.fastpath`): the same numbers, bit
+        for bit, as mpmath objects, several times faster. ``"mpmath"`` always
+        runs on plain mpmath (the same result, for comparison).
       hyper: replace converted hyperparameters, e.g. by sympy symbols.
       storage: round θ and/or the state to a dtype after every step.
       state0, t0: continue from a given state after ``t0`` steps.
@@ -214,7 +228,22 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
     Returns:
       A :class:`Trajectory` with θ and the state at every step.
     """
-    A = get_arithmetic(arithmetic, dps)
+    if isinstance(arithmetic, str) and arithmetic == "mp":
+        from . import fastpath  # lazy: fastpath imports this module
+
+        if fastpath.applies(arithmetic, hyper, storage, grads):
+            return fastpath.run(config, theta0, grads, steps=steps, dps=dps, state0=state0,
+                                t0=t0)
+    return _plain_run(config, theta0, grads, steps=steps, dps=dps, arithmetic=arithmetic,
+                      hyper=hyper, storage=storage, state0=state0, t0=t0)
+
+
+def _plain_run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
+               steps: int | None = None, dps: int = 50, arithmetic: str | Arithmetic = "mp",
+               hyper: dict[str, Any] | None = None, storage: Storage | None = None,
+               state0: State | None = None, t0: int = 0) -> Trajectory:
+    """:func:`run` on ``arithmetic`` itself (never the MPFR fast path; ``"mpmath"`` is ``"mp"``)."""
+    A = _arithmetic(arithmetic, dps)
     if storage is not None and not isinstance(A, MPArithmetic):
         raise ValueError("storage rounding is only defined for arithmetic='mp'")
     if not isinstance(t0, int) or t0 < 0:
@@ -272,8 +301,8 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
         traj.grads.append(g)
 
     def rerun(finer: Arithmetic) -> Trajectory:
-        return run(config, theta0, grads, steps=steps, arithmetic=finer, hyper=hyper,
-                   storage=storage, state0=state0, t0=t0)
+        return _plain_run(config, theta0, grads, steps=steps, arithmetic=finer, hyper=hyper,
+                          storage=storage, state0=state0, t0=t0)
 
     if hyper is None:
         traj._rerun = rerun
@@ -283,10 +312,12 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
 def step(config: OptimizerConfig, theta: Any, grad: Any, state: State | None = None, *,
          t: int = 0, dps: int = 50, arithmetic: str | Arithmetic = "mp",
          hyper: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """One reference update from a given state.
+    """One reference update from a given state (:func:`run` with one gradient).
 
     ``t`` is the number of steps already taken (the update uses step ``t + 1``).
-    Returns ``(theta, state)`` as object arrays of the arithmetic's numbers.
+    ``arithmetic`` as in :func:`run` (``"mp"`` may take the MPFR fast path,
+    ``"mpmath"`` never does). Returns ``(theta, state)`` as object arrays of the
+    arithmetic's numbers.
     """
     traj = run(config, theta, [grad], dps=dps, arithmetic=arithmetic, hyper=hyper,
                state0=state, t0=t)
