@@ -251,11 +251,18 @@ def test_set_num_threads_rejects_bad_values(bad) -> None:
 
 
 @needs_numba
-def test_set_num_threads_rejects_more_than_the_pool() -> None:
+def test_more_threads_than_numbas_pool_are_capped_for_the_compiled_loop() -> None:
     import numba
 
-    with pytest.raises(ValueError, match="NUMBA_NUM_THREADS"):
-        compiled.set_num_threads(numba.config.NUMBA_NUM_THREADS + 1)
+    pool = numba.config.NUMBA_NUM_THREADS
+    compiled.set_num_threads(pool + 1)  # the NumPy backend may use them
+    try:
+        assert compiled.get_num_threads() == pool
+        w = np.zeros(compiled.PARALLEL_MIN, np.float32)
+        Optimizer(Adam(), [w], backend="numba").step([np.ones_like(w)])
+        assert np.all(w < 0)
+    finally:
+        compiled.set_num_threads(None)
 
 
 def test_package_works_when_numba_cannot_be_imported() -> None:

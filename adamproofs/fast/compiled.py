@@ -46,6 +46,8 @@ from typing import Any
 import numpy as np
 
 from ..config import Adam, OptimizerConfig
+from . import threads as _threads
+from .chunked import run_chunked
 from .kernels import KERNELS, Scalars
 
 CompiledKernel = Callable[..., None]
@@ -67,30 +69,24 @@ try:  # numba is optional
 except ImportError:  # pragma: no cover - exercised by the no-numba CI job
     _numba = None
 
-_threads: int | None = None
-
-
 def numba_available() -> bool:
     """True when numba can be imported (the compiled kernels can be used)."""
     return _numba is not None
 
 
 def set_num_threads(n: int | None) -> None:
-    """Threads for the parallel loop (``None``: numba's default, all cores)."""
+    """Threads for the parallel loops of both backends (``None``: the default, see
+    :mod:`adamproofs.fast.threads`). The compiled loop uses at most numba's pool
+    (``NUMBA_NUM_THREADS``); the NumPy backend may use more."""
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         raise ValueError(f"n={n!r} must be a positive int or None")
-    if n is not None and _numba is not None and n > _numba.config.NUMBA_NUM_THREADS:
-        raise ValueError(f"n={n} exceeds numba's thread pool of "
-                         f"{_numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS)")
-    global _threads
-    _threads = n
+    _threads.set_num_threads(n)
 
 
 def get_num_threads() -> int:
-    """Threads the parallel loop will use."""
-    if _threads is not None:
-        return _threads
-    return _numba.config.NUMBA_NUM_THREADS if _numba is not None else 1
+    """Threads the compiled parallel loop will use (capped by numba's pool)."""
+    n = _threads.get_num_threads()
+    return min(n, _numba.config.NUMBA_NUM_THREADS) if _numba is not None else n
 
 
 # -- the compiled loops -------------------------------------------------------------------
@@ -233,7 +229,7 @@ def adam_constants(cfg: Adam, s: Scalars) -> tuple[np.ndarray, bool, bool, bool,
     negation, or exactly 1 or 0, so the compiled loop rounds where the NumPy one does.
     """
     l2, neg_g, neg_c1, s4_bc2, s1_sq, s2_bc2, s3_bc2, before, after, root, ams = _plan(cfg)
-    dt = type(s.b1)
+    dt = np.asarray(s.b1).dtype.type  # s may hold scalars or 0-d arrays (Scalars.operands)
     one = dt(1)
     k = np.array([s.b1, -s.c1 if neg_c1 else s.c1, s.b2, s.c2, s.wd, dt(-1) if neg_g else one,
                   s.sqrt_bc2 if s1_sq else one, s.bc2 if s2_bc2 else one,
@@ -296,16 +292,7 @@ def adam_step_many(cfg: Adam, s: Scalars, params: Sequence[np.ndarray],
 def _numpy_fallback(cfg: OptimizerConfig, s: Scalars, p: np.ndarray, g: np.ndarray,
                     state: dict[str, np.ndarray]) -> None:
     """The chunked NumPy kernel (dtypes numba does not compile, e.g. float16)."""
-    kernel = KERNELS[type(cfg)]
-    n = p.shape[0]
-    c = min(FALLBACK_CHUNK, max(n, 1))
-    w1 = np.empty(c, dtype=p.dtype)
-    w2 = np.empty(c, dtype=p.dtype)
-    for start in range(0, n, c):
-        stop = min(start + c, n)
-        views = {name: arr[start:stop] for name, arr in state.items()}
-        kernel(cfg, s, p[start:stop], g[start:stop], views, w1[:stop - start],
-               w2[:stop - start])
+    run_chunked(KERNELS[type(cfg)], cfg, s, p, g, state, chunk=FALLBACK_CHUNK)
 
 
 def select_backend(name: str, config: OptimizerConfig) -> CompiledKernel | None:

@@ -34,10 +34,15 @@ import numpy as np
 
 from ..config import Adam, OptimizerConfig
 from ..dtypes import FORMATS, as_dtype, supported_dtypes
+from .chunked import run_chunked
 from .kernels import KERNELS, scalars
 
-#: Elements per chunk: 4 arrays of float32 chunks plus 2 scratch buffers stay in L2.
-DEFAULT_CHUNK = 1 << 15
+#: Elements per chunk of the NumPy kernels: one chunk of θ, g, m, v and two scratch
+#: buffers (1.5 MiB in float32) stays in a core's L2/L3, and a ufunc call on it lasts long
+#: enough (tens of µs) that Python's per-call cost and the GIL hand-offs between threads
+#: stay small. Measured on a 2-core EPYC: 32K elements 14.7 ms, 64K 13.4 ms, 128K 14.2 ms
+#: per float32 step of 1e7 parameters on one thread; 19.6 / 8.7 / 8.4 ms on two.
+DEFAULT_CHUNK = 1 << 16
 
 NonFinite = Literal["propagate", "raise", "skip"]
 
@@ -172,8 +177,9 @@ class Optimizer:
                            [_flat(checked[i]) for i in members],
                            [self.state[i] for i in members])
                 continue
+            ops = sc.operands()  # once per group, not per array
             for i in members:
-                self._update_one(i, checked[i], sc)
+                self._update_one(i, checked[i], ops)
 
     def _first_nonfinite(self, grads: list) -> tuple[int, int, float] | None:
         c = self.chunk_size
@@ -198,27 +204,8 @@ class Optimizer:
         if self.backend is not None and p.dtype == dt:
             self.backend(self.config, sc, flat_p, flat_g, st)
             return
-        n = flat_p.size
-        c = min(self.chunk_size, max(n, 1))
-        w1 = np.empty(c, dtype=dt)
-        w2 = np.empty(c, dtype=dt)
-        convert = p.dtype != dt
-        if convert:
-            pc = np.empty(c, dtype=dt)
-            gc = np.empty(c, dtype=dt)
-        for start in range(0, n, c):
-            stop = min(start + c, n)
-            k = stop - start
-            views = {name: arr[start:stop] for name, arr in st.items()}
-            if convert:
-                pk, gk = pc[:k], gc[:k]
-                pk[...] = flat_p[start:stop]
-                gk[...] = flat_g[start:stop]
-                self._kernel(self.config, sc, pk, gk, views, w1[:k], w2[:k])
-                flat_p[start:stop] = pk  # round θ back to its dtype
-            else:
-                self._kernel(self.config, sc, flat_p[start:stop], flat_g[start:stop], views,
-                             w1[:k], w2[:k])
+        run_chunked(self._kernel, self.config, sc, flat_p, flat_g, st, chunk=self.chunk_size,
+                    compute_dtype=dt)
 
     # -- checkpointing ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
