@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from adamproofs import Adam
-from adamproofs.fast import Optimizer, compiled
+from adamproofs.fast import Optimizer, compiled, set_num_threads
 from adamproofs.fast.kernels import scalars
 
 from .timing import Contender
@@ -41,30 +41,36 @@ def _probe_kernel() -> Any:
     if _PROBE is None:
         import numba
 
-        @numba.njit(parallel=True, cache=True, nogil=True)
-        def probe(p, g, m, v, one, zero):  # pragma: no cover - compiled
-            for i in numba.prange(p.shape[0]):
-                p[i] = p[i] * one
-                m[i] = m[i] * one
-                v[i] = v[i] * one + g[i] * zero
-
-        @numba.njit(cache=True, nogil=True)
+        # The same loop shape as the compiled Adam (adamproofs.fast.compiled): all four
+        # loads, then the three stores; the parallel form runs the serial loop on blocks.
+        @numba.njit(cache=True, nogil=True, boundscheck=False)
         def probe_serial(p, g, m, v, one, zero):  # pragma: no cover - compiled
             for i in range(p.shape[0]):
-                p[i] = p[i] * one
-                m[i] = m[i] * one
-                v[i] = v[i] * one + g[i] * zero
+                pi, gi, mi, vi = p[i], g[i], m[i], v[i]
+                p[i] = pi * one
+                m[i] = mi * one
+                v[i] = vi * one + gi * zero
+
+        @numba.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+        def probe(p, g, m, v, one, zero):  # pragma: no cover - compiled
+            n, block = p.shape[0], compiled.PARALLEL_BLOCK
+            for b in numba.prange((n + block - 1) // block):
+                lo = b * block
+                hi = min(lo + block, n)
+                probe_serial(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], one, zero)
 
         _PROBE = (probe, probe_serial)
     return _PROBE
 
 
-def _numba_threads(n: int) -> Callable[[], None]:
+def _adamproofs_threads(n: int) -> Callable[[], None]:
+    """Threads for both of adamproofs' backends (and numba's own setting, for the probe)."""
     def setup() -> None:
-        compiled.set_num_threads(n)
-        import numba
+        set_num_threads(n)
+        if compiled.numba_available():
+            import numba
 
-        numba.set_num_threads(n)
+            numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     return setup
 
 
@@ -91,7 +97,7 @@ def fast_contender(name: str, backend: str, params: list[np.ndarray],
     if states is not None:
         opt.state = states  # share the moment arrays with the other contenders
     return Contender(name, lambda: opt.step(grads), threads,
-                     _numba_threads(threads) if backend == "numba" else None)
+                     _adamproofs_threads(threads))
 
 
 def many_contender(name: str, params: list[np.ndarray], grads: list[np.ndarray],
@@ -105,7 +111,7 @@ def many_contender(name: str, params: list[np.ndarray], grads: list[np.ndarray],
     def step() -> None:
         t[0] += 1
         compiled.adam_step_many(CONFIG, scalars(CONFIG, t[0], dt), flat_p, flat_g, states)
-    return Contender(name, step, threads, _numba_threads(threads))
+    return Contender(name, step, threads, _adamproofs_threads(threads))
 
 
 def torch_contender(name: str, mode: str, params: list[np.ndarray], grads: list[np.ndarray],
@@ -138,7 +144,7 @@ def probe_contender(arrays: dict[str, np.ndarray], threads: int) -> Contender:
     fn = probe if threads > 1 else probe_serial
     one, zero = p.dtype.type(1), p.dtype.type(0)  # run-time values: nothing is elided
     return Contender(f"probe {threads}T", lambda: fn(p, g, m, v, one, zero), threads,
-                     _numba_threads(threads))
+                     _adamproofs_threads(threads))
 
 
 def single_array_contenders(arrays: dict[str, np.ndarray], threads: int,
@@ -146,11 +152,11 @@ def single_array_contenders(arrays: dict[str, np.ndarray], threads: int,
     """Every contender for one flat array (the same arrays for all)."""
     p, g = arrays["p"], arrays["g"]
     state = [{"m": arrays["m"], "v": arrays["v"]}]
-    out = [
-        fast_contender(f"adamproofs numba {threads}T", "numba", [p], [g], state, threads),
-        fast_contender("adamproofs numpy 1T", "numpy", [p], [g], state, 1),
-        probe_contender(arrays, threads),
-    ]
+    out = [fast_contender(f"adamproofs numpy {threads}T", "numpy", [p], [g], state, threads)]
+    if compiled.numba_available():  # the compiled path and the probe need numba
+        out += [fast_contender(f"adamproofs numba {threads}T", "numba", [p], [g], state,
+                               threads),
+                probe_contender(arrays, threads)]
     if with_torch:
         for mode in ("fused", "foreach", "single"):
             out.append(torch_contender(f"torch {mode} {threads}T", mode, [p], [g], state,
@@ -165,12 +171,13 @@ def many_array_contenders(shapes: list[tuple[int, ...]], dtype: np.dtype, thread
     params = [rng.standard_normal(s).astype(dtype) for s in shapes]
     grads = [(rng.standard_normal(s) * 1e-2).astype(dtype) for s in shapes]
     states = [{"m": np.zeros(p.size, dtype), "v": np.zeros(p.size, dtype)} for p in params]
-    out = [
-        fast_contender(f"adamproofs numba {threads}T", "numba", params, grads, states, threads),
-        many_contender(f"adamproofs numba step_many {threads}T", params, grads, states,
-                       threads),
-        fast_contender("adamproofs numpy 1T", "numpy", params, grads, states, 1),
-    ]
+    out = [fast_contender(f"adamproofs numpy {threads}T", "numpy", params, grads, states,
+                          threads)]
+    if compiled.numba_available():
+        out += [fast_contender(f"adamproofs numba {threads}T", "numba", params, grads, states,
+                               threads),
+                many_contender(f"adamproofs numba step_many {threads}T", params, grads,
+                               states, threads)]
     if with_torch:
         for mode in ("fused", "foreach", "single"):
             out.append(torch_contender(f"torch {mode} {threads}T", mode, params, grads, states,

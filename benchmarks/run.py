@@ -36,9 +36,14 @@ from typing import Any
 
 import numpy as np
 
+from adamproofs.fast import compiled
+from adamproofs.fast import threads as threads_mod
+
 from . import contenders as C
+from . import memory as M
 from . import oracle as O
-from .timing import calibrate, interleave
+from .goals import goals
+from .timing import calibrate, interleave, ratio_interval
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _T0 = time.perf_counter()
@@ -74,30 +79,45 @@ def bench_adam_step(sizes: list[int], dtypes: list[str], threads: list[int], wit
                 interleave(cs, rounds=rounds, samples=3 if big else 5, inner=inner,
                            progress=lambda m: say(f"  {m}"))
                 nbytes = 7 * n * dtype.itemsize
-                med, best, cpu = {}, {}, {}
+                by_key = {c.name.rsplit(" ", 1)[0]: c for c in cs}
                 for c in cs:
                     s = c.summary()
-                    key = c.name.rsplit(" ", 1)[0]
-                    med[key], best[key], cpu[key] = s["median_ms"], s["best_ms"], s["cpu_median_ms"]
                     rows.append({"dtype": dtype_name, "n": n, "threads": t, "contender": c.name,
                                  **{k: round(v, 4) for k, v in s.items()},
                                  "bytes": nbytes, "gbps": round(nbytes / s["median_ms"] / 1e6, 2)})
-                r = {"dtype": dtype_name, "n": n, "threads": t}
-                pairs = [("numba_vs_probe", "probe", "adamproofs numba")]
-                if with_torch:
-                    pairs += [("numba_vs_torch_fused", "adamproofs numba", "torch fused"),
-                              ("numpy_vs_torch_foreach", "adamproofs numpy", "torch foreach")]
-                for label, a, b in pairs:  # medians, and best samples (robust to load spikes)
-                    r[label] = med[a] / med[b]
-                    r[label + "_best"] = best[a] / best[b]
-                    if t == 1:  # every contender runs in this thread: CPU time is meaningful
-                        r[label + "_cpu"] = cpu[a] / cpu[b]
-                ratios.append({k: round(v, 3) if isinstance(v, float) else v
-                               for k, v in r.items()})
-                say("  " + ", ".join(f"{k}={v}" for k, v in ratios[-1].items()
-                                     if k not in ("dtype", "n", "threads")))
+                r: dict[str, Any] = {"dtype": dtype_name, "n": n, "threads": t}
+                for label, a, b in RATIO_PAIRS:
+                    if a in by_key and b in by_key:
+                        r.update(_ratio(label, by_key[a], by_key[b], cpu=t == 1))
+                ratios.append(r)
+                say("  " + ", ".join(f"{k}={r[k]} [{r[k + '_lo']}, {r[k + '_hi']}]"
+                                     for k, _, _ in RATIO_PAIRS if k in r))
             del arrays
     return rows, ratios
+
+
+#: (label, numerator, denominator): label = median time(numerator) / median time(denominator);
+#: so ``*_vs_probe`` is probe / contender, the fraction of the bandwidth limit reached.
+RATIO_PAIRS = [
+    ("numba_vs_probe", "probe", "adamproofs numba"),
+    ("numpy_vs_probe", "probe", "adamproofs numpy"),
+    ("numba_vs_torch_fused", "adamproofs numba", "torch fused"),
+    ("numpy_vs_torch_foreach", "adamproofs numpy", "torch foreach"),
+    ("numpy_vs_torch_fused", "adamproofs numpy", "torch fused"),
+]
+
+
+def _ratio(label: str, a: Any, b: Any, *, cpu: bool) -> dict[str, float]:
+    """Median ratio a/b with its bootstrap interval, the best-sample ratio and (one thread)
+    the ratio of the calling thread's CPU times, which excludes time taken by other
+    processes."""
+    sa, sb = a.summary(), b.summary()
+    lo, hi = ratio_interval(a.samples, b.samples)
+    out = {label: sa["median_ms"] / sb["median_ms"], label + "_lo": lo, label + "_hi": hi,
+           label + "_best": sa["best_ms"] / sb["best_ms"]}
+    if cpu:
+        out[label + "_cpu"] = sa["cpu_median_ms"] / sb["cpu_median_ms"]
+    return {k: round(v, 3) for k, v in out.items()}
 
 
 def bench_many(threads: list[int], with_torch: bool, quick: bool) -> list[dict]:
@@ -146,6 +166,15 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def bench_memory(n: int, dtype_name: str, threads: int, with_torch: bool) -> list[dict]:
+    """Peak extra memory of one step per contender (see :mod:`benchmarks.memory`)."""
+    rows = M.measure_in_subprocess(n, dtype_name, threads, with_torch)
+    for r in rows:
+        say(f"  {r['contender']}: resident +{r['rss_peak_mib']:.2f} MiB "
+            f"({r['rss_of_parameter_bytes']:.1%} of θ), traced {r['traced_peak_mib']:.2f} MiB")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -156,26 +185,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     ap.add_argument("--skip", default="", help="comma-separated sections to skip: "
-                    "step, many, oracle, check")
+                    "step, many, memory, oracle, check")
     ap.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = ap.parse_args(argv)
 
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = threads_mod.available_cores()
     threads = ([int(x) for x in args.threads.split(",")] if args.threads
-               else sorted({1, cpus or 1}))
+               else sorted({1, cpus}))
     sizes = ([int(float(x)) for x in args.sizes.split(",")] if args.sizes
              else ([10**5, 10**6] if args.quick else [10**3, 10**5, 10**6, 10**7, 5 * 10**7]))
     skip = set(filter(None, args.skip.split(",")))
     with_torch = C.torch_available() and not args.no_torch
-    say(f"threads {threads}, sizes {sizes}, torch {'yes' if with_torch else 'no'}; "
-        "warming up the compiled kernels")
-    from adamproofs.fast import compiled
-
+    say(f"threads {threads}, sizes {sizes}, torch {'yes' if with_torch else 'no'}, numba "
+        f"{'yes' if compiled.numba_available() else 'no'}; warming up the compiled kernels")
     compiled.warm_up()
     result: dict[str, Any] = {
-        "schema": 1, "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),
+        "schema": 2, "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": platform.processor() or platform.machine(), "cpus": cpus,
+        "machine": _machine(), "cpus": cpus,
         "load_average_at_start": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg")
         else "n/a", "quick": args.quick,
         **{f"version_{k}": v for k, v in _versions().items()},
@@ -184,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
 
     def save() -> None:  # after every section, so an interrupted run keeps its results
+        result["goals"] = goals(result)
+        result["load_average_at_end"] = (round(os.getloadavg()[0], 2)
+                                         if hasattr(os, "getloadavg") else "n/a")
         out.write_text(json.dumps(result, indent=1) + "\n")
 
     if "step" not in skip:
@@ -194,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nAdam step (median ms; bandwidth probe = same 7 passes, no arithmetic)\n")
         print_table(rows, ["dtype", "n", "threads", "contender", "median_ms", "q1_ms", "q3_ms",
                            "cpu_median_ms", "gbps"])
-        print_table(ratios, list(ratios[0]))
+        print_table(ratios, ["dtype", "n", "threads"]
+                    + [k for k, _, _ in RATIO_PAIRS if any(k in r for r in ratios)])
         save()
     if "many" not in skip:
         result["many_arrays"] = bench_many(threads, with_torch, args.quick)
@@ -202,6 +233,14 @@ def main(argv: list[str] | None = None) -> int:
         print_table(result["many_arrays"], ["case", "threads", "contender", "median_ms",
                                             "cpu_median_ms", "vs_torch_foreach",
                                             "vs_torch_foreach_best", "vs_torch_foreach_cpu"])
+        save()
+    if "memory" not in skip and M.available():  # Linux
+        n = 10**6 if args.quick else 10**7
+        say(f"memory: peak extra resident memory of one step, float32 n={n:.0e}")
+        result["memory"] = [r for t in threads
+                            for r in bench_memory(n, "float32", t, with_torch)]
+        print("\nPeak extra memory of one step (resident-set high-water mark)\n")
+        print_table(result["memory"], list(result["memory"][0]))
         save()
     if "oracle" not in skip and fastpath_available():
         say("oracle: rule loop, mpmath vs MPFR")
@@ -216,13 +255,17 @@ def main(argv: list[str] | None = None) -> int:
         save()
     if "check" not in skip:
         argv_check = ["--profile", "quick" if args.quick else "default", "--quiet"]
-        say("oracle share of adamproofs check " + " ".join(argv_check) + " (cProfile)")
-        result["check_share"] = [O.check_share(argv_check)]
-        if fastpath_available():
-            say("the same with the oracle on MPFR (replay patched, the proposed wiring)")
-            result["check_share"].append(O.check_share(argv_check, mpfr=True))
+        result["check_share"] = []
+        say("warm-up run of adamproofs check (imports, caches; not recorded)")
+        O.check_share(["--profile", "quick", "--quiet"])
+        for oracle in ("mpfr", "mpmath") if fastpath_available() else ("mpmath",):
+            say(f"oracle share of adamproofs check {' '.join(argv_check)} (cProfile), "
+                f"oracle on {oracle}")
+            result["check_share"].append(O.check_share(argv_check, oracle=oracle))
         print_table(result["check_share"], list(result["check_share"][0]))
     save()
+    print("\nGoals (issue 6)\n")
+    print_table(result["goals"], list(result["goals"][0]) if result["goals"] else [])
     say(f"wrote {out}")
     if "adam_step" in result:
         from .figure import plot
@@ -230,6 +273,17 @@ def main(argv: list[str] | None = None) -> int:
         for path in plot(result, out.with_name(out.stem + "-adam-step")):
             say(f"wrote {path}")
     return 0
+
+
+def _machine() -> str:
+    """The CPU model (``/proc/cpuinfo``) or the platform's name for it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def fastpath_available() -> bool:

@@ -84,3 +84,21 @@ def interleave(contenders: list[Contender], *, rounds: int, samples: int, inner:
             time.sleep(gap_s)
         if progress:
             progress(f"round {r + 1}/{rounds}")
+
+
+def ratio_interval(a: list[float], b: list[float], *, level: float = 0.95,
+                   resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Percentile-bootstrap interval of median(a) / median(b) (samples resampled per side).
+
+    The samples of one contender are not independent of the machine's state, so read
+    the interval as the spread of the ratio within this run, not across machines.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    xa, xb = np.asarray(a), np.asarray(b)
+    ia = rng.integers(0, len(xa), (resamples, len(xa)))
+    ib = rng.integers(0, len(xb), (resamples, len(xb)))
+    ratios = np.median(xa[ia], axis=1) / np.median(xb[ib], axis=1)
+    lo, hi = np.quantile(ratios, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 
 import numpy as np
@@ -13,26 +12,45 @@ from hypothesis import strategies as st
 from adamproofs import Adam
 from adamproofs.config import SGD, AdaGrad, AdaMax, Momentum, Nesterov, RMSProp
 from adamproofs.fast import Optimizer, get_num_threads, set_num_threads, threads
-from adamproofs.fast.chunked import PARALLEL_MIN, run_chunked, spans
+from adamproofs.fast.chunked import (
+    PARALLEL_MIN,
+    PARALLEL_MIN_PER_CALL,
+    partition,
+    run_chunked,
+)
 from adamproofs.fast.kernels import scalars
 
-N = PARALLEL_MIN + 4321  # large enough to be split, not a multiple of any chunk
+N = 3 * PARALLEL_MIN + 4321  # large enough to be split, not a multiple of any chunk
+CHUNK = PARALLEL_MIN_PER_CALL * 5 // 4  # long enough calls to be split across threads
 
 
-@given(n=st.integers(0, 4 * PARALLEL_MIN), chunk=st.integers(1, 1 << 16),
-       t=st.integers(1, 8))
-def test_spans_tile_the_array_at_chunk_boundaries(n: int, chunk: int, t: int) -> None:
-    parts = spans(n, chunk, t)
-    assert parts[0][0] == 0 and parts[-1][1] == n
-    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))  # contiguous, no overlap
-    assert all(lo % chunk == 0 and lo < hi for lo, hi in parts if n)
-    assert len(parts) <= t
-    if n < PARALLEL_MIN or t == 1:
-        assert parts == [(0, n)]
+@given(sizes=st.lists(st.integers(0, 3 * PARALLEL_MIN), max_size=12),
+       chunk=st.integers(1, 1 << 16), t=st.integers(1, 8))
+def test_partition_covers_every_element_once_in_balanced_parts(sizes, chunk, t) -> None:
+    parts = partition(sizes, chunk, t)
+    assert len(parts) <= t and all(parts)
+    assert (len(parts) >= 1) == (sum(sizes) > 0)
+    pieces = [piece for part in parts for piece in part]
+    covered = {i: [] for i in range(len(sizes))}
+    for i, lo, hi in pieces:
+        assert 0 <= lo < hi <= sizes[i]
+        assert lo % chunk == 0  # split only at chunk boundaries from the array's start
+        covered[i].append((lo, hi))
+    for i, n in enumerate(sizes):  # in order, contiguous, complete, no overlap
+        spans = covered[i]
+        assert [lo for lo, _ in spans] == [0, *(hi for _, hi in spans[:-1])] if n else not spans
+        assert (spans[-1][1] if spans else 0) == n
+    total = sum(sizes)
+    calls = sum(-(-n // chunk) for n in sizes)
+    if total and (t == 1 or total < PARALLEL_MIN or total < PARALLEL_MIN_PER_CALL * calls):
+        assert len(parts) == 1
+    elif total:  # balanced: no part exceeds its share by more than one chunk
+        share = -(-total // len(parts))
+        assert all(sum(hi - lo for _, lo, hi in part) <= share + chunk for part in parts[:-1])
 
 
 def _run(cfg, n_threads: int, dtype: str = "float32", state_dtype="auto",
-         chunk: int = 1 << 15, steps: int = 3) -> Optimizer:
+         chunk: int = CHUNK, steps: int = 3) -> Optimizer:
     rng = np.random.default_rng(7)
     p = rng.standard_normal(N).astype(dtype)
     gs = [(rng.standard_normal(N) * 10.0 ** rng.integers(-6, 2, N)).astype(dtype)
@@ -65,9 +83,10 @@ CONFIGS = [
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: repr(c)[:60])
 def test_thread_count_does_not_change_a_single_bit(cfg) -> None:
-    one = _run(cfg, 1, chunk=5000)
+    one = _run(cfg, 1)
     for t in (2, 3):
-        many = _run(cfg, t, chunk=5000)
+        assert len(partition([N], CHUNK, t)) == t  # really split
+        many = _run(cfg, t)
         assert np.array_equal(_bits(one.params[0]), _bits(many.params[0])), t
         for name in one.state[0]:
             assert np.array_equal(_bits(one.state[0][name]), _bits(many.state[0][name])), name
@@ -108,6 +127,7 @@ def test_caller_error_state_applies_in_worker_threads() -> None:
     g = np.ones(N, np.float32)
     g[-1] = np.float32(1e30)  # g² overflows in the last span (a worker thread)
     opt = Optimizer(cfg, [p], backend="numpy")
+    assert len(partition([N], opt.chunk_size, 2)) == 2  # the overflow is in the second part
     set_num_threads(2)
     try:
         with np.errstate(over="raise"), pytest.raises(FloatingPointError):
@@ -143,3 +163,26 @@ def test_thread_setting_and_environment(monkeypatch: pytest.MonkeyPatch) -> None
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="must be a positive int"):
             threads.set_num_threads(bad)
+
+
+def test_a_group_of_arrays_split_across_threads_is_bit_identical() -> None:
+    sizes = [400_003, 5, 0, 170_001, 250_000, 1]
+    assert len(partition(sizes, CHUNK, 3)) == 3
+    rng = np.random.default_rng(3)
+    grads = [[rng.standard_normal(n).astype(np.float32) for n in sizes] for _ in range(3)]
+    results = []
+    for t in (1, 2, 3):
+        params = [np.linspace(-1, 1, n, dtype=np.float32) for n in sizes]
+        opt = Optimizer(Adam(weight_decay=0.1, decay="decoupled"), params, backend="numpy",
+                        chunk_size=CHUNK)
+        set_num_threads(t)
+        try:
+            for gs in grads:
+                opt.step(gs)
+        finally:
+            set_num_threads(None)
+        results.append(opt)
+    for other in results[1:]:
+        for a, b, sa, sb in zip(results[0].params, other.params, results[0].state, other.state):
+            assert np.array_equal(_bits(a), _bits(b))
+            assert all(np.array_equal(_bits(sa[k]), _bits(sb[k])) for k in sa)

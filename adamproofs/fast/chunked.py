@@ -1,21 +1,24 @@
 """Drive a per-chunk NumPy kernel over whole flat arrays, on one thread or several.
 
 A kernel of :mod:`adamproofs.fast.kernels` updates one chunk in place with ufuncs and
-two chunk-sized scratch buffers. :func:`run_chunked` walks the arrays in chunks of
-``chunk`` elements, so the working set of one chunk (θ, g, the state and the scratch)
-stays in the core's cache and a step allocates no parameter-sized temporary.
+two chunk-sized scratch buffers. :func:`run_chunked_many` walks a group of arrays
+(one step's parameters sharing one set of scalars) in chunks of ``chunk`` elements,
+so the working set of one chunk (θ, g, the state and the scratch) stays in the
+core's cache and a step allocates no parameter-sized temporary.
 
-Arrays of at least :data:`PARALLEL_MIN` elements are cut into one contiguous span
-per thread (:mod:`adamproofs.fast.threads`); NumPy releases the GIL inside each
-ufunc loop, so the spans run concurrently. Every element sees the same operations
-in the same order whichever thread computes it, so the result is bit-identical for
-any thread count. Each thread has its own scratch buffers: the extra memory of a
-step is at most four chunks per thread.
+A group of at least :data:`PARALLEL_MIN` elements, in chunks that average at least
+:data:`PARALLEL_MIN_PER_CALL` elements, is cut into one part per thread
+of about equal size (:func:`partition`: whole arrays where they fit, large ones split
+at chunk boundaries), and the parts run concurrently: NumPy releases the GIL inside
+each ufunc loop. Every element sees the same operations in the same order whichever
+thread computes it, so the result is bit-identical for any thread count. Each thread
+has its own scratch buffers: the extra memory of a step is two chunks per thread
+(four when θ and g are converted to another compute dtype).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -25,76 +28,122 @@ from ..config import OptimizerConfig
 from . import threads as _threads
 from .kernels import Scalars
 
-#: Arrays with at least this many elements are split across threads.
+#: Groups with at least this many elements are split across threads ...
 PARALLEL_MIN = 1 << 17
+#: ... if their ufunc calls average at least this many elements. Shorter calls spend
+#: their time in Python, under the GIL, and two threads then run slower than one (1000
+#: arrays of 1000 float32: 7.7 ms on one thread, 10.4 ms on two, on a 2-core EPYC).
+PARALLEL_MIN_PER_CALL = 1 << 15
 
 ChunkKernel = Callable[..., None]
+#: One array of a group: flat θ, flat g and the flat state arrays.
+Item = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]
+#: A piece of work: (index of the item, lo, hi) of its elements.
+Piece = tuple[int, int, int]
 
 
-def spans(n: int, chunk: int, threads: int) -> list[tuple[int, int]]:
-    """Contiguous ``[lo, hi)`` spans, one per thread, cut at multiples of ``chunk``."""
-    if threads <= 1 or n < PARALLEL_MIN:
-        return [(0, n)]
-    chunks = -(-n // chunk)
-    per = -(-chunks // min(threads, chunks)) * chunk
-    return [(lo, min(lo + per, n)) for lo in range(0, n, per)]
+def partition(sizes: Sequence[int], chunk: int, threads: int) -> list[list[Piece]]:
+    """Pieces of the arrays of ``sizes``, in order, cut into at most ``threads`` parts of
+    about ``sum(sizes) / threads`` elements; an array is split only at multiples of
+    ``chunk`` from its start. Empty arrays are left out (no parts when all are empty)."""
+    total = sum(sizes)
+    if total == 0:
+        return []
+    whole = [[(i, 0, n) for i, n in enumerate(sizes) if n]]
+    calls = sum(-(-n // chunk) for n in sizes)
+    if threads <= 1 or total < PARALLEL_MIN or total < PARALLEL_MIN_PER_CALL * calls:
+        return whole
+    target = -(-total // min(threads, -(-total // chunk)))
+    parts: list[list[Piece]] = [[]]
+    room = target
+    for i, n in enumerate(sizes):
+        lo = 0
+        while lo < n:
+            if room <= 0:
+                parts.append([])
+                room = target
+            take = n - lo
+            if take > room:  # split: up to the chunk boundary at or after `room`
+                take = min(take, -(-room // chunk) * chunk)
+            parts[-1].append((i, lo, lo + take))
+            room -= take
+            lo += take
+    return [p for p in parts if p] or whole
 
 
-def run_chunked(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars, p: np.ndarray,
-                g: np.ndarray, state: dict[str, np.ndarray], *, chunk: int,
-                compute_dtype: np.dtype | None = None, threads: int | None = None) -> None:
-    """Apply ``kernel`` to flat ``p``, ``g`` and ``state`` chunk by chunk, in place.
+def run_chunked_many(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars,
+                     items: Sequence[Item], *, chunk: int,
+                     compute_dtype: np.dtype | None = None,
+                     threads: int | None = None) -> None:
+    """Apply ``kernel`` to every item, chunk by chunk, in place (see the module docstring).
 
-    ``compute_dtype`` (default ``p.dtype``) is the state's dtype: when it differs, each
-    chunk of θ and g is converted to it, and θ is rounded back once per step. The
-    calling thread's NumPy error state (``np.errstate``) applies on every thread.
+    ``compute_dtype`` (default: the first θ's dtype) is the state's dtype: when θ's
+    differs, each chunk of θ and g is converted to it and θ is rounded back. The calling
+    thread's NumPy error state (``np.errstate``) applies on every thread; an exception in
+    any part is raised here after every part has finished.
     """
-    n = p.shape[0]
-    dt = np.dtype(compute_dtype) if compute_dtype is not None else p.dtype
+    if not items:
+        return
+    dt = np.dtype(compute_dtype) if compute_dtype is not None else items[0][0].dtype
     ops = s if isinstance(s.lr, np.ndarray) else s.operands()
-    parts = spans(n, chunk, _threads.get_num_threads() if threads is None else threads)
+    n_threads = _threads.get_num_threads() if threads is None else threads
+    parts = partition([p.shape[0] for p, _, _ in items], chunk, n_threads)
+    if not parts:
+        return
     if len(parts) == 1:
-        _run_span(kernel, cfg, ops, p, g, state, 0, n, chunk, dt)
+        _run_part(kernel, cfg, ops, items, parts[0], chunk, dt)
         return
     err = np.geterr()
 
-    def work(lo: int, hi: int) -> None:
+    def work(part: list[Piece]) -> None:
         with np.errstate(**err):
-            _run_span(kernel, cfg, ops, p, g, state, lo, hi, chunk, dt)
+            _run_part(kernel, cfg, ops, items, part, chunk, dt)
 
     pool = _threads.pool(len(parts) - 1)
-    futures: list[Future[Any]] = [pool.submit(work, lo, hi) for lo, hi in parts[1:]]
+    futures: list[Future[Any]] = [pool.submit(work, part) for part in parts[1:]]
     try:
-        _run_span(kernel, cfg, ops, p, g, state, parts[0][0], parts[0][1], chunk, dt)
+        _run_part(kernel, cfg, ops, items, parts[0], chunk, dt)
     finally:
-        for f in futures:  # wait for every span before returning (or raising)
+        for f in futures:  # wait for every part before returning (or raising)
             f.exception()
     for f in futures:
         f.result()  # re-raise a worker's exception in the caller
 
 
-def _run_span(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars, p: np.ndarray,
-              g: np.ndarray, state: dict[str, np.ndarray], lo: int, hi: int, chunk: int,
-              dt: np.dtype) -> None:
-    c = min(chunk, max(hi - lo, 1))
+def run_chunked(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars, p: np.ndarray,
+                g: np.ndarray, state: dict[str, np.ndarray], *, chunk: int,
+                compute_dtype: np.dtype | None = None, threads: int | None = None) -> None:
+    """:func:`run_chunked_many` for one array."""
+    run_chunked_many(kernel, cfg, s, [(p, g, state)], chunk=chunk,
+                     compute_dtype=compute_dtype, threads=threads)
+
+
+def _run_part(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars, items: Sequence[Item],
+              part: list[Piece], chunk: int, dt: np.dtype) -> None:
+    c = max(1, min(chunk, max(hi - lo for _, lo, hi in part)))
     w1 = np.empty(c, dtype=dt)
     w2 = np.empty(c, dtype=dt)
-    names, arrays = tuple(state), tuple(state.values())
-    convert = p.dtype != dt
-    if convert:
-        pc = np.empty(c, dtype=dt)
-        gc = np.empty(c, dtype=dt)
-    for start in range(lo, hi, c):
-        stop = min(start + c, hi)
-        k = stop - start
-        views = {name: a[start:stop] for name, a in zip(names, arrays)}
-        if k != c:
-            w1, w2 = w1[:k], w2[:k]
-        if convert:
-            pk, gk = pc[:k], gc[:k]
-            pk[...] = p[start:stop]
-            gk[...] = g[start:stop]
-            kernel(cfg, s, pk, gk, views, w1, w2)
-            p[start:stop] = pk  # round θ back to its dtype
-        else:
-            kernel(cfg, s, p[start:stop], g[start:stop], views, w1, w2)
+    pc: Any = None  # conversion buffers for θ and g, made when first needed
+    gc: Any = None
+    for i, lo, hi in part:
+        p, g, state = items[i]
+        convert = p.dtype != dt
+        if convert and pc is None:
+            pc, gc = np.empty(c, dtype=dt), np.empty(c, dtype=dt)
+        for start in range(lo, hi, c):
+            stop = min(start + c, hi)
+            k = stop - start
+            if start == 0 and stop == p.shape[0]:  # a whole array: no views to make
+                pk, gk, views = p, g, state
+            else:
+                pk, gk = p[start:stop], g[start:stop]
+                views = {name: a[start:stop] for name, a in state.items()}
+            wa, wb = (w1, w2) if k == c else (w1[:k], w2[:k])
+            if convert:
+                pw, gw = pc[:k], gc[:k]
+                pw[...] = pk
+                gw[...] = gk
+                kernel(cfg, s, pw, gw, views, wa, wb)
+                pk[...] = pw  # round θ back to its dtype
+            else:
+                kernel(cfg, s, pk, gk, views, wa, wb)

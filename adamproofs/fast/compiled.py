@@ -47,7 +47,7 @@ import numpy as np
 
 from ..config import Adam, OptimizerConfig
 from . import threads as _threads
-from .chunked import run_chunked
+from .chunked import run_chunked, run_chunked_many
 from .kernels import KERNELS, Scalars
 
 CompiledKernel = Callable[..., None]
@@ -62,7 +62,7 @@ PARALLEL_BLOCK = 1 << 15
 COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 #: Elements per chunk when a dtype is not compiled (NumPy fallback inside the kernel).
-FALLBACK_CHUNK = 1 << 15
+FALLBACK_CHUNK = 1 << 16
 
 try:  # numba is optional
     import numba as _numba
@@ -281,8 +281,8 @@ def adam_step_many(cfg: Adam, s: Scalars, params: Sequence[np.ndarray],
     if not params:
         return
     if params[0].dtype not in COMPILED_DTYPES:
-        for p, g, st in zip(params, grads, states):
-            _numpy_fallback(cfg, s, p, g, st)
+        run_chunked_many(KERNELS[type(cfg)], cfg, s, list(zip(params, grads, states)),
+                         chunk=FALLBACK_CHUNK)
         return
     k, l2, root, ez, ams = adam_constants(cfg, s)
     for p, g, st in zip(params, grads, states):

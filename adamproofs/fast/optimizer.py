@@ -34,7 +34,7 @@ import numpy as np
 
 from ..config import Adam, OptimizerConfig
 from ..dtypes import FORMATS, as_dtype, supported_dtypes
-from .chunked import run_chunked
+from .chunked import run_chunked_many
 from .kernels import KERNELS, scalars
 
 #: Elements per chunk of the NumPy kernels: one chunk of θ, g, m, v and two scratch
@@ -177,9 +177,9 @@ class Optimizer:
                            [_flat(checked[i]) for i in members],
                            [self.state[i] for i in members])
                 continue
-            ops = sc.operands()  # once per group, not per array
-            for i in members:
-                self._update_one(i, checked[i], ops)
+            run_chunked_many(self._kernel, self.config, sc,
+                             [(self.params[i].reshape(-1), _flat(checked[i]), self.state[i])
+                              for i in members], chunk=self.chunk_size, compute_dtype=dt)
 
     def _first_nonfinite(self, grads: list) -> tuple[int, int, float] | None:
         c = self.chunk_size
@@ -194,18 +194,6 @@ class Optimizer:
                     j = int(np.argmin(ok))
                     return i, start + j, float(part[j])
         return None
-
-    def _update_one(self, i: int, g: np.ndarray, sc: Any) -> None:
-        p = self.params[i]
-        dt = self.state_dtypes[i]
-        flat_p = p.reshape(-1)
-        flat_g = _flat(g)
-        st = self.state[i]
-        if self.backend is not None and p.dtype == dt:
-            self.backend(self.config, sc, flat_p, flat_g, st)
-            return
-        run_chunked(self._kernel, self.config, sc, flat_p, flat_g, st, chunk=self.chunk_size,
-                    compute_dtype=dt)
 
     # -- checkpointing ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
