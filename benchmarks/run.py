@@ -1,25 +1,31 @@
 """``python -m benchmarks.run [--quick]``: the fast Adam against PyTorch's CPU Adam and the
-memory-bandwidth probe, many small arrays, and the oracle's speed, in one process.
+memory-bandwidth probe, many small arrays, peak memory, and the oracle's speed.
 
-Every ratio compares medians taken side by side in the same run (contenders interleaved
-in shuffled order, 30 ms apart; see :mod:`benchmarks.timing`). Thread counts are set per
-contender (numba and torch; NumPy ufuncs are single-threaded) and stated in the names.
-Writes ``benchmarks/results/latest.json`` (schema below) and ``latest-adam-step.svg``.
+Every ratio compares medians taken side by side in the same run: contenders are
+interleaved in a freshly shuffled order each round, 30 ms apart, the calling thread
+pinned to the first ``threads`` cores (see :mod:`benchmarks.timing`). Thread counts are
+set per contender (adamproofs' NumPy and numba backends, numba's own pool, torch) and
+stated in the names. The peak-memory section runs in a child process (the allocator
+setting it needs must be present at start-up; :mod:`benchmarks.memory`); everything else
+runs in this one. Writes ``benchmarks/results/latest.json`` and ``latest-adam-step.svg``.
 
-JSON schema (version 1): top-level scalars describe the run (``schema``, ``command``,
-``date``, ``machine``, ``cpus``, versions, ``quick``); lists of flat records:
+JSON schema (version 2): top-level scalars describe the run (``schema``, ``command``,
+``date``, ``machine``, ``cpus``, load averages, versions, ``quick``); lists of records:
 
+- ``goals``: issue 6's goals judged on this run (:mod:`benchmarks.goals`): ``goal``,
+  ``where``, ``measured``, ``interval_95`` (where there is one), ``target``, ``met``;
 - ``adam_step``: one row per (dtype, n, threads, contender) with ``median_ms``, ``q1_ms``,
-  ``q3_ms``, ``best_ms``, ``samples``, ``bytes`` (7 passes), ``gbps`` (bytes / median);
-- ``adam_ratios``: per (dtype, n, threads): ``numba_vs_probe`` (probe time / numba
-  time, >= 0.8 is the goal), ``numba_vs_torch_fused`` (numba / torch fused, <= 1),
-  ``numpy_vs_torch_foreach`` (NumPy / torch foreach, <= 0.5 at 1e7 float32), each from
-  medians, as ``*_best`` from the best samples, and (one thread only) as ``*_cpu`` from
-  the calling thread's CPU time, which excludes time the OS gave to other processes;
-- ``many_arrays``: per (case, threads, contender) medians, ``vs_torch_foreach`` and
-  ``vs_torch_foreach_best``;
-- ``oracle``: updates per second, mpmath vs MPFR fast path;
-- ``check_share``: the oracle's share of ``adamproofs check`` time (under cProfile).
+  ``q3_ms``, ``best_ms``, ``cpu_median_ms``, ``samples``, ``bytes`` (7 passes), ``gbps``;
+- ``adam_ratios``: per (dtype, n, threads) the ratios of :data:`RATIO_PAIRS`, each with
+  ``_lo``/``_hi`` (95% bootstrap interval), ``_best`` (best samples) and, with one
+  thread, ``_cpu`` (the calling thread's CPU time, which excludes time the OS gave
+  to other processes);
+- ``many_arrays``: per (case, threads, contender) medians, ``vs_torch_foreach`` (also
+  ``_best`` and, one thread, ``_cpu``);
+- ``memory``: per contender, the peak extra resident and traced memory of one step;
+- ``oracle``: scalar Adam updates per second, plain mpmath against MPFR (the default);
+- ``check_share``: the oracle's share of ``adamproofs check`` time (under cProfile),
+  with the oracle on MPFR (as shipped) and on plain mpmath.
 """
 
 from __future__ import annotations

@@ -4,12 +4,15 @@ Protocol (see ``/work/shared/reference/perf-anchors.md``): per visit, set the
 contender's thread count, take one untimed step, then ``samples`` timed samples of
 ``inner`` steps each; ``gc`` is disabled while timing; a gap (default 30 ms) separates
 visits, because OpenMP workers (torch's and numba's) spin-wait for several ms after
-a parallel region and would otherwise steal the next contender's cores.
+a parallel region and would otherwise steal the next contender's cores. The calling
+thread is pinned (``sched_setaffinity``) to the first ``threads`` cores of the
+process during a visit, so a one-thread contender stays on one core.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import random
 import statistics
 import time
@@ -62,28 +65,40 @@ def interleave(contenders: list[Contender], *, rounds: int, samples: int, inner:
                progress: Callable[[str], None] | None = None) -> None:
     """Fill each contender's ``samples`` (seconds per step), interleaving contenders."""
     rng = random.Random(seed)
-    for r in range(rounds):
-        order = list(contenders)
-        rng.shuffle(order)
-        for c in order:
-            if c.setup:
-                c.setup()
-            c.step()  # untimed: caches, thread pools
-            gc.disable()
-            try:
-                for _ in range(samples):
-                    c0 = time.thread_time()
-                    t0 = time.perf_counter()
-                    for _ in range(inner):
-                        c.step()
-                    t1 = time.perf_counter()
-                    c.samples.append((t1 - t0) / inner)
-                    c.cpu_samples.append((time.thread_time() - c0) / inner)
-            finally:
-                gc.enable()
-            time.sleep(gap_s)
-        if progress:
-            progress(f"round {r + 1}/{rounds}")
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    try:
+        for r in range(rounds):
+            order = list(contenders)
+            rng.shuffle(order)
+            for c in order:
+                if cores:  # the calling thread on the first `threads` cores
+                    os.sched_setaffinity(0, cores[:max(1, c.threads)])
+                _visit(c, samples, inner)
+                time.sleep(gap_s)
+            if progress:
+                progress(f"round {r + 1}/{rounds}")
+    finally:
+        if cores:
+            os.sched_setaffinity(0, cores)
+
+
+def _visit(c: Contender, samples: int, inner: int) -> None:
+    """One untimed step, then ``samples`` timed samples of ``inner`` steps each."""
+    if c.setup:
+        c.setup()
+    c.step()  # untimed: caches, thread pools
+    gc.disable()
+    try:
+        for _ in range(samples):
+            c0 = time.thread_time()
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                c.step()
+            t1 = time.perf_counter()
+            c.samples.append((t1 - t0) / inner)
+            c.cpu_samples.append((time.thread_time() - c0) / inner)
+    finally:
+        gc.enable()
 
 
 def ratio_interval(a: list[float], b: list[float], *, level: float = 0.95,

@@ -465,3 +465,14 @@ def test_sparsity_figure_settles_at_the_stated_spike_size() -> None:
         assert steps[-1] == pytest.approx(expected, rel=1e-6)
         assert round(expected, 2) == stated
     assert periodic_sparse_steps(1, 50)[-1, 0] == pytest.approx(1.0, rel=1e-6)
+
+
+def test_benchmark_ratios_render_with_their_interval_in_one_cell() -> None:
+    from adamproofs.docs_build.sources import _render_benchmark
+
+    data = {"adam_ratios": [{"dtype": "float32", "x": 0.94, "x_lo": 0.9, "x_hi": 0.99,
+                             "x_best": 0.8, "x_cpu": 0.93, "lonely_lo": 3}]}
+    md = _render_benchmark(data)
+    assert "0.94 [0.9, 0.99]" in md
+    assert "x_best" not in md and "x_cpu" not in md
+    assert "lonely_lo" in md  # a suffix without its base column is an ordinary column

@@ -343,15 +343,35 @@ def benchmarks(ctx: Context) -> str:
     return "\n\n".join(parts)
 
 
-#: Known tables of ``benchmarks/results/*.json`` (schema 1), in reading order, with titles.
+#: Known tables of ``benchmarks/results/*.json`` (schema 2), in reading order, with titles.
 BENCHMARK_TABLES = {
-    "adam_ratios": "Ratios (same run, medians): compiled vs bandwidth probe (goal ≥ 0.8), "
-                   "compiled vs torch fused (≤ 1), NumPy vs torch foreach (≤ 0.5 at 1e7 float32)",
+    "goals": "Goals (issue 6), judged on this run: medians, with the 95% bootstrap interval "
+             "of each ratio",
+    "adam_ratios": "Ratios (same run, medians; `*_vs_probe` = probe time / contender time, "
+                   "the others contender / peer; `_lo`/`_hi` the 95% interval, `_cpu` the "
+                   "calling thread's CPU time)",
     "adam_step": "One Adam step: median time per contender",
     "many_arrays": "Many small arrays (float32), median ms per step",
-    "oracle": "The oracle: scalar Adam updates per second",
+    "memory": "Peak extra memory of one step (resident-set high-water mark and tracemalloc)",
+    "oracle": "The oracle: scalar Adam updates per second (plain mpmath against MPFR)",
     "check_share": "The oracle's share of `adamproofs check` time",
 }
+
+
+def _condense_intervals(records: list[dict]) -> list[dict]:
+    """``x``, ``x_lo``, ``x_hi`` in one cell ``x [lo, hi]``; ``x_best``, ``x_cpu`` left to
+    the JSON (the page would otherwise be five columns per ratio wide)."""
+    out = []
+    for r in records:
+        row = {}
+        for k, v in r.items():
+            if k.endswith(("_lo", "_hi", "_best", "_cpu")) and k.rsplit("_", 1)[0] in r:
+                continue
+            if f"{k}_lo" in r and f"{k}_hi" in r:
+                v = f"{_fmt(v)} [{_fmt(r[k + '_lo'])}, {_fmt(r[k + '_hi'])}]"
+            row[k] = v
+        out.append(row)
+    return out
 
 
 def _render_benchmark(data: Any) -> str:
@@ -364,7 +384,7 @@ def _render_benchmark(data: Any) -> str:
         keys = [k for k in BENCHMARK_TABLES if k in tables]
         keys += [k for k in tables if k not in BENCHMARK_TABLES]
         for key in keys:
-            records = tables[key]
+            records = _condense_intervals(tables[key])
             headers = list(dict.fromkeys(h for r in records for h in r))
             md += f"\n**{BENCHMARK_TABLES.get(key, key)}**\n\n" + table(
                 headers, [[_fmt(r.get(h, "")) for h in headers] for r in records])
