@@ -26,7 +26,8 @@ def memory_allowance_mib(dtype_name: str, threads: int) -> float:
 
 def _record(goal: str, where: str, value: float, target: str, met: bool,
             interval: tuple[float, float] | None = None) -> dict[str, Any]:
-    rec: dict[str, Any] = {"goal": goal, "where": where, "measured": round(value, 3)}
+    measured = round(value) if abs(value) >= 1e4 else round(value, 3)
+    rec: dict[str, Any] = {"goal": goal, "where": where, "measured": measured}
     if interval is not None:
         rec["interval_95"] = f"[{interval[0]:.3f}, {interval[1]:.3f}]"
     rec.update({"target": target, "met": "yes" if met else "NO"})

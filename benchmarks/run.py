@@ -81,7 +81,7 @@ def bench_adam_step(sizes: list[int], dtypes: list[str], threads: list[int], wit
                 cs = C.single_array_contenders(arrays, t, with_torch)
                 big = n >= 10**7
                 inner = 1 if big else calibrate(cs, 0.004)
-                rounds = (2 if quick else 4) if big else (3 if quick else 10)
+                rounds = (2 if quick else 8) if big else (3 if quick else 10)
                 interleave(cs, rounds=rounds, samples=3 if big else 5, inner=inner,
                            progress=lambda m: say(f"  {m}"))
                 nbytes = 7 * n * dtype.itemsize
@@ -157,18 +157,20 @@ def bench_many(threads: list[int], with_torch: bool, quick: bool) -> list[dict]:
 
 
 def print_table(rows: list[dict], keys: list[str]) -> None:
-    widths = [max(len(k), *(len(_fmt(r.get(k, ""))) for r in rows)) for k in keys]
+    widths = [max(len(k), *(len(_fmt(k, r.get(k, ""))) for r in rows)) for k in keys]
     print("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
     for r in rows:
-        print("  ".join(_fmt(r.get(k, "")).ljust(w) for k, w in zip(keys, widths)))
+        print("  ".join(_fmt(k, r.get(k, "")).ljust(w) for k, w in zip(keys, widths)))
     print()
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, int) and v >= 10**5:
+def _fmt(key: str, v: Any) -> str:
+    if key == "n" and isinstance(v, int):
         return f"{v:.0e}"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
     return str(v)
 
 

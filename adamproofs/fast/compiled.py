@@ -258,14 +258,16 @@ def _run(p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], k: np.ndarr
     threads = get_num_threads()
     if p.shape[0] >= PARALLEL_MIN and threads > 1:
         previous = _numba.get_num_threads()
-        _numba.set_num_threads(threads)
+        if previous != threads:
+            _numba.set_num_threads(threads)
         try:
             if ams:
                 _adam_parallel_ams(p, g, m, v, state["vmax"], k, l2, root, ez, PARALLEL_BLOCK)
             else:
                 _adam_parallel(p, g, m, v, k, l2, root, ez, PARALLEL_BLOCK)
         finally:
-            _numba.set_num_threads(previous)
+            if previous != threads:
+                _numba.set_num_threads(previous)
     elif ams:
         _adam_serial_ams(p, g, m, v, state["vmax"], k, l2, root, ez)
     else:
