@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from adamproofs.fast import DEFAULT_CHUNK
+from adamproofs.fast import DEFAULT_CHUNK_BYTES
 
 #: Sizes at which the single-array goals are judged.
 GOAL_SIZES = (10**7, 5 * 10**7)
@@ -21,7 +19,8 @@ def memory_allowance_mib(dtype_name: str, threads: int) -> float:
     """Peak extra memory allowed for one fast step: four chunk-sized scratch buffers per
     thread (the most any variant uses: two, plus two when θ and g are converted), plus
     1 MiB for Python objects and page granularity."""
-    return (4 * DEFAULT_CHUNK * np.dtype(dtype_name).itemsize * threads + 2**20) / 2**20
+    del dtype_name  # chunks are a fixed number of bytes whatever the dtype
+    return (4 * DEFAULT_CHUNK_BYTES * threads + 2**20) / 2**20
 
 
 def _record(goal: str, where: str, value: float, target: str, met: bool,

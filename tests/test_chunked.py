@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from adamproofs import Adam
 from adamproofs.config import SGD, AdaGrad, AdaMax, Momentum, Nesterov, RMSProp
-from adamproofs.fast import Optimizer, get_num_threads, set_num_threads, threads
+from adamproofs.fast import Optimizer, default_chunk, get_num_threads, set_num_threads, threads
 from adamproofs.fast.chunked import (
     PARALLEL_MIN,
     PARALLEL_MIN_PER_CALL,
@@ -127,7 +127,7 @@ def test_caller_error_state_applies_in_worker_threads() -> None:
     g = np.ones(N, np.float32)
     g[-1] = np.float32(1e30)  # g² overflows in the last span (a worker thread)
     opt = Optimizer(cfg, [p], backend="numpy")
-    assert len(partition([N], opt.chunk_size, 2)) == 2  # the overflow is in the second part
+    assert len(partition([N], default_chunk(p.dtype), 2)) == 2  # the overflow: second part
     set_num_threads(2)
     try:
         with np.errstate(over="raise"), pytest.raises(FloatingPointError):
@@ -186,3 +186,12 @@ def test_a_group_of_arrays_split_across_threads_is_bit_identical() -> None:
         for a, b, sa, sb in zip(results[0].params, other.params, results[0].state, other.state):
             assert np.array_equal(_bits(a), _bits(b))
             assert all(np.array_equal(_bits(sa[k]), _bits(sb[k])) for k in sa)
+
+
+def test_default_chunk_is_a_fixed_number_of_bytes() -> None:
+    assert default_chunk(np.float32) == 128 * 1024
+    assert default_chunk(np.float64) == 64 * 1024
+    assert Optimizer(Adam(), [np.zeros(3, np.float16)]).chunk_size is None  # by compute dtype
+    for bad in (0, -5, 1.5, True, "64"):
+        with pytest.raises(ValueError, match=r"chunk_size=.* must be a positive int or None"):
+            Optimizer(Adam(), [np.zeros(3, np.float32)], chunk_size=bad)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from adamproofs import Adam
-from adamproofs.fast import DEFAULT_CHUNK, Optimizer, set_num_threads
+from adamproofs.fast import DEFAULT_CHUNK_BYTES, Optimizer, set_num_threads
 
 N = 1 << 22  # 16 MiB of float32, 32 MiB of float64 per array
 #: The variant that needs the most scratch: L2 decay (a second buffer) and AMSGrad.
@@ -30,8 +30,8 @@ THREADS = 2
 
 
 def _allowance(dtype: np.dtype) -> int:
-    """Two chunk buffers of the compute dtype per thread, plus 256 KiB for Python objects."""
-    return 2 * THREADS * DEFAULT_CHUNK * dtype.itemsize + (256 << 10)
+    """Two chunk buffers per thread, plus 256 KiB for Python objects."""
+    return 2 * THREADS * DEFAULT_CHUNK_BYTES + (256 << 10)
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +81,7 @@ def test_tracemalloc_probe_sees_a_parameter_sized_temporary() -> None:
 def test_step_peak_traced_memory_is_a_few_chunks(backend: str, dtype: np.dtype) -> None:
     opt, g = _setup(backend, dtype)
     peak = _traced_peak(lambda: opt.step([g]))
-    assert peak <= _allowance(dtype) < N * dtype.itemsize // 8, (
+    assert peak <= _allowance(dtype) < N * dtype.itemsize // 4, (  # far below one temporary
         f"{backend} {dtype}: a step allocated {peak} bytes at its peak; allowed "
         f"{_allowance(dtype)} (parameters: {N * dtype.itemsize})")
 

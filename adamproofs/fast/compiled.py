@@ -61,8 +61,6 @@ PARALLEL_BLOCK = 1 << 15
 #: Dtypes the compiled loops are built for.
 COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-#: Elements per chunk when a dtype is not compiled (NumPy fallback inside the kernel).
-FALLBACK_CHUNK = 1 << 16
 
 try:  # numba is optional
     import numba as _numba
@@ -283,8 +281,7 @@ def adam_step_many(cfg: Adam, s: Scalars, params: Sequence[np.ndarray],
     if not params:
         return
     if params[0].dtype not in COMPILED_DTYPES:
-        run_chunked_many(KERNELS[type(cfg)], cfg, s, list(zip(params, grads, states)),
-                         chunk=FALLBACK_CHUNK)
+        run_chunked_many(KERNELS[type(cfg)], cfg, s, list(zip(params, grads, states)))
         return
     k, l2, root, ez, ams = adam_constants(cfg, s)
     for p, g, st in zip(params, grads, states):
@@ -294,7 +291,7 @@ def adam_step_many(cfg: Adam, s: Scalars, params: Sequence[np.ndarray],
 def _numpy_fallback(cfg: OptimizerConfig, s: Scalars, p: np.ndarray, g: np.ndarray,
                     state: dict[str, np.ndarray]) -> None:
     """The chunked NumPy kernel (dtypes numba does not compile, e.g. float16)."""
-    run_chunked(KERNELS[type(cfg)], cfg, s, p, g, state, chunk=FALLBACK_CHUNK)
+    run_chunked(KERNELS[type(cfg)], cfg, s, p, g, state)
 
 
 def select_backend(name: str, config: OptimizerConfig) -> CompiledKernel | None:

@@ -34,15 +34,11 @@ import numpy as np
 
 from ..config import Adam, OptimizerConfig
 from ..dtypes import FORMATS, as_dtype, supported_dtypes
-from .chunked import run_chunked_many
+from .chunked import CHUNK_BYTES, default_chunk, run_chunked_many
 from .kernels import KERNELS, scalars
 
-#: Elements per chunk of the NumPy kernels: one chunk of θ, g, m, v and two scratch
-#: buffers (1.5 MiB in float32) stays in a core's L2/L3, and a ufunc call on it lasts long
-#: enough (tens of µs) that Python's per-call cost and the GIL hand-offs between threads
-#: stay small. Measured on a 2-core EPYC: 32K elements 14.7 ms, 64K 13.4 ms, 128K 14.2 ms
-#: per float32 step of 1e7 parameters on one thread; 19.6 / 8.7 / 8.4 ms on two.
-DEFAULT_CHUNK = 1 << 16
+#: Bytes of one array per chunk of the NumPy kernels (see :mod:`.chunked`).
+DEFAULT_CHUNK_BYTES = CHUNK_BYTES
 
 NonFinite = Literal["propagate", "raise", "skip"]
 
@@ -105,21 +101,23 @@ class Optimizer:
       params: C-contiguous, writeable float arrays; updated in place by :meth:`step`.
       state_dtype: ``"auto"`` or a dtype at least as precise as each parameter.
       nonfinite: ``"propagate"``, ``"raise"`` or ``"skip"``.
-      chunk_size: elements per chunk of the in-place kernels.
+      chunk_size: elements per chunk of the NumPy kernels (``None``: 512 KiB of the
+        compute dtype, :func:`~adamproofs.fast.chunked.default_chunk`).
       backend: ``"auto"`` (compiled when numba is installed), ``"numpy"``, ``"numba"``.
     """
 
     def __init__(self, config: OptimizerConfig, params: Sequence[np.ndarray], *,
                  state_dtype: Any = "auto", nonfinite: NonFinite = "propagate",
-                 chunk_size: int = DEFAULT_CHUNK, backend: str = "auto") -> None:
+                 chunk_size: int | None = None, backend: str = "auto") -> None:
         if not isinstance(config, OptimizerConfig):
             raise TypeError(f"config is a {type(config).__name__}; expected an "
                             "adamproofs.config optimizer such as Adam(...)")
         if nonfinite not in ("propagate", "raise", "skip"):
             raise ValueError(f"nonfinite={nonfinite!r} is not one of "
                              "('propagate', 'raise', 'skip')")
-        if not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ValueError(f"chunk_size={chunk_size!r} must be a positive int")
+        if chunk_size is not None and (not isinstance(chunk_size, int)
+                                       or isinstance(chunk_size, bool) or chunk_size < 1):
+            raise ValueError(f"chunk_size={chunk_size!r} must be a positive int or None")
         if isinstance(params, np.ndarray):
             raise TypeError("params must be a list of arrays, not a single array")
         self.config = config
@@ -182,10 +180,10 @@ class Optimizer:
                               for i in members], chunk=self.chunk_size, compute_dtype=dt)
 
     def _first_nonfinite(self, grads: list) -> tuple[int, int, float] | None:
-        c = self.chunk_size
         for i, g in enumerate(grads):
             if g is None:
                 continue
+            c = self.chunk_size or default_chunk(g.dtype)
             flat = g.reshape(-1) if g.flags.c_contiguous else np.ascontiguousarray(g).reshape(-1)
             for start in range(0, flat.size, c):
                 part = flat[start:start + c]
