@@ -20,7 +20,7 @@ from adamproofs.fast.chunked import (
 )
 from adamproofs.fast.kernels import scalars
 
-N = 3 * PARALLEL_MIN + 4321  # large enough to be split, not a multiple of any chunk
+N = PARALLEL_MIN + 4321  # large enough to be split, not a multiple of any chunk
 CHUNK = PARALLEL_MIN_PER_CALL * 5 // 4  # long enough calls to be split across threads
 
 
@@ -166,7 +166,7 @@ def test_thread_setting_and_environment(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_a_group_of_arrays_split_across_threads_is_bit_identical() -> None:
-    sizes = [400_003, 5, 0, 170_001, 250_000, 1]
+    sizes = [600_003, 5, 0, 270_001, 250_000, 1]
     assert len(partition(sizes, CHUNK, 3)) == 3
     rng = np.random.default_rng(3)
     grads = [[rng.standard_normal(n).astype(np.float32) for n in sizes] for _ in range(3)]

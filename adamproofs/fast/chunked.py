@@ -39,8 +39,10 @@ from .kernels import Scalars
 #: Below 32K elements two threads were no faster than one (GIL hand-offs).
 CHUNK_BYTES = 512 << 10
 
-#: Groups with at least this many elements are split across threads ...
-PARALLEL_MIN = 1 << 17
+#: Groups with at least this many elements are split across threads ... (a 10⁶-element
+#: float32 step takes about 1 ms on one thread; waking a worker and the GIL hand-offs
+#: cost a sizeable part of that: in interleaved benchmark runs two threads took 1.3 ms)
+PARALLEL_MIN = 1 << 20
 #: ... if their ufunc calls average at least this many elements. Shorter calls spend
 #: their time in Python, under the GIL, and two threads then run slower than one (1000
 #: arrays of 1000 float32: 7.7 ms on one thread, 10.4 ms on two, on a 2-core EPYC).
