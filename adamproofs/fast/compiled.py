@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,7 @@ import numpy as np
 from ..config import Adam, OptimizerConfig
 from . import threads as _threads
 from .chunked import run_chunked, run_chunked_many
-from .kernels import KERNELS, Scalars
+from .kernels import KERNELS, AdamPlan, Scalars, adam_plan
 
 CompiledKernel = Callable[..., None]
 
@@ -189,35 +190,30 @@ if _numba is not None:
 
 
 _Plan = tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
-_PLANS: dict[int, tuple[Adam, _Plan]] = {}
 
 
 def _plan(cfg: Adam) -> _Plan:
-    """The variant flags of ``cfg`` (cached per config object: ``has_decay`` is not free)."""
-    hit = _PLANS.get(id(cfg))
-    if hit is not None and hit[0] is cfg:
-        return hit[1]
-    decay = cfg.decay if cfg.has_decay else None
-    l2 = decay == "l2"
-    form, place = cfg.amsgrad, cfg.eps_placement
+    """The compiled loop's flags for ``cfg`` (from the NumPy kernels' cached plan)."""
+    return _flags(adam_plan(cfg))
+
+
+@cache
+def _flags(p: AdamPlan) -> _Plan:
+    form, place = p.amsgrad, p.eps_placement
     corrected = form in ("max_corrected", "max_uncorrected")
-    plan = (
-        l2,
-        bool(cfg.maximize and l2),  # sg = -1: λθ - g
-        bool(cfg.maximize and not l2),  # c1 -> -c1: m - (1-β1)g
+    return (
+        p.l2,
+        p.maximize and p.l2,  # sg = -1: λθ - g
+        p.maximize and not p.l2,  # c1 -> -c1: m - (1-β1)g
         form == "max_corrected",  # s4 = 1-β2^t
         place == "paper" and not corrected,  # s1 = √(1-β2^t)
         place == "root" and not corrected,  # s2 = 1-β2^t
         place == "hat" and corrected,  # s3 = 1-β2^t
-        decay == "decoupled",  # sb = 1-αλ
-        decay == "decoupled_after",  # sa = 1-αλ
+        p.decoupled,  # sb = 1-αλ
+        p.decoupled_after,  # sa = 1-αλ
         place == "root",
         form is not None,
     )
-    if len(_PLANS) > 1024:
-        _PLANS.clear()
-    _PLANS[id(cfg)] = (cfg, plan)  # the reference keeps id(cfg) from being reused
-    return plan
 
 
 def adam_constants(cfg: Adam, s: Scalars) -> tuple[np.ndarray, bool, bool, bool, bool]:
