@@ -148,12 +148,17 @@ def test_kernel_exceptions_reach_the_caller() -> None:
 
 
 def test_thread_setting_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ADAMPROOFS_NUM_THREADS", "3")
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")  # what joblib's workers set
+    assert threads.default_num_threads() == 5
+    monkeypatch.setenv("OMP_NUM_THREADS", "4,2")  # a nested-levels list: ignored
+    assert threads.default_num_threads() == threads.available_cores()
+    monkeypatch.setenv("ADAMPROOFS_NUM_THREADS", "3")  # ours wins
     assert threads.default_num_threads() == 3
     monkeypatch.setenv("ADAMPROOFS_NUM_THREADS", "zero")
     with pytest.raises(ValueError, match="ADAMPROOFS_NUM_THREADS='zero'"):
         threads.default_num_threads()
     monkeypatch.delenv("ADAMPROOFS_NUM_THREADS")
+    monkeypatch.delenv("OMP_NUM_THREADS")
     assert threads.default_num_threads() == threads.available_cores()
     set_num_threads(1)
     try:

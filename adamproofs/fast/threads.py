@@ -1,9 +1,10 @@
 """How many threads a fast step may use, shared by the NumPy and the compiled backends.
 
-The default is every core this process may run on (``os.sched_getaffinity``), or
-``ADAMPROOFS_NUM_THREADS`` when that is set, like ``NUMBA_NUM_THREADS`` or
-``torch.set_num_threads``. Threads never change results: the update is elementwise,
-so a thread only decides *which* elements it computes, not how.
+The default is ``ADAMPROOFS_NUM_THREADS`` when that is set, else ``OMP_NUM_THREADS``
+(which joblib's and Dask's workers set to their share of the cores, so a grid of
+optimizers in parallel processes does not oversubscribe them), else every core this
+process may run on (``os.sched_getaffinity``). Threads never change results: the update
+is elementwise, so a thread only decides *which* elements it computes, not how.
 """
 
 from __future__ import annotations
@@ -33,15 +34,19 @@ def _check(n: object, what: str) -> int:
 
 
 def default_num_threads() -> int:
-    """``ADAMPROOFS_NUM_THREADS`` if set, else :func:`available_cores`."""
-    env = os.environ.get(_ENV)
-    if env is None or env.strip() == "":
-        return available_cores()
-    try:
-        value = int(env)
-    except ValueError:
-        raise ValueError(f"{_ENV}={env!r} must be a positive int") from None
-    return _check(value, _ENV)
+    """``ADAMPROOFS_NUM_THREADS``, else ``OMP_NUM_THREADS``, else :func:`available_cores`."""
+    for name in (_ENV, "OMP_NUM_THREADS"):
+        env = os.environ.get(name)
+        if env is None or env.strip() == "":
+            continue
+        try:
+            value = int(env)
+        except ValueError:
+            if name == _ENV:
+                raise ValueError(f"{_ENV}={env!r} must be a positive int") from None
+            continue  # OpenMP allows lists ("4,2") for nested levels; not ours to judge
+        return _check(value, name)
+    return available_cores()
 
 
 def set_num_threads(n: int | None) -> None:
