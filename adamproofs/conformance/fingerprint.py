@@ -153,12 +153,21 @@ def _try(impl: Any, case: Case, candidates: list[tuple[Any, Variant]],
     notes = []
     for value, variant in candidates:
         j = judge(run, case, variant)
+        label = _label(value, variant)
         if j.passed:
             result.matches.append(value)
-            notes.append(f"{value}: match (worst {j.worst_ulps:.3g} ulps)")
+            notes.append(f"{label}: match (worst {j.worst_ulps:.3g} ulps)")
         else:
-            notes.append(f"{value}: no ({_short(j.finding)})")
+            notes.append(f"{label}: no ({_short(j.finding)})")
     result.detail = "; ".join(notes)
+
+
+def _label(value: Any, variant: Variant) -> Any:
+    """A candidate's name in reports: an (ε placement, bias correction) pair probed with
+    AMSGrad says so, since the same pair is also probed without it."""
+    if isinstance(value, tuple) and variant.amsgrad is not None:
+        return (*value, f"amsgrad={variant.amsgrad}")
+    return value
 
 
 def _short(f: Finding | None) -> str:

@@ -159,11 +159,17 @@ def run_property(prop: Property, impl: Any, variant: Variant, dtype: str, *, exa
 def _variant_verdict(fp: Fingerprint, required: Variant | None, claims: dict[str, Any]
                      ) -> tuple[str, str]:
     problems = []
+    reported: dict[str, str] = {}  # detail -> the axis that reported it (shared probes)
     for axis, r in fp.axes.items():
         if r.skipped:
             continue
         if not r.matches:
-            problems.append(f"{axis}: follows no known variant ({r.detail})")
+            if r.detail in reported:
+                problems.append(f"{axis}: follows no known variant (the {reported[r.detail]} "
+                                "probe above)")
+            else:
+                reported[r.detail] = axis
+                problems.append(f"{axis}: follows no known variant ({r.detail})")
             continue
         want = None
         if required is not None and axis in required.as_dict():

@@ -150,3 +150,14 @@ def test_options_reach_the_target():
                    variant="eps_hat", profile="quick", properties=["first_step"],
                    dtypes=["float32"], progress=None)
     assert report.conforms and report.detected_variant == "eps_hat"
+
+
+def test_a_failed_fingerprint_names_each_candidate_once():
+    report = check(mutants.NUMPY_MUTANTS["wrong_sign"], profile="quick", properties=FAST,
+                   fail_fast=True, progress=None)
+    note = next(r.note for r in report.results if r.name == "variant")
+    assert "bias_correction: follows no known variant (the eps_placement probe above)" in note
+    # the pair probed with AMSGrad is labelled as such, so no label repeats
+    labels = [part.split(": ")[0] for part in note.split("(", 1)[1].split("); ")]
+    assert "('paper', True, 'amsgrad=max_uncorrected')" in note
+    assert len(labels) == len(set(labels))
