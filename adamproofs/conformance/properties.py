@@ -241,25 +241,42 @@ def _check_step_bound(impl: Any, case: Case, variant: Variant) -> Judgement:
     h = case.hyper
     u = float_format(case.dtype).unit_roundoff
     dt = case.dtype
+    all_zero = np.ones(case.params[0].shape, dtype=bool)  # every gradient so far exactly 0
     for k in range(1, len(run.thetas)):
         s = exact_step_bound(h.beta1, h.beta2, k)
         before = run.thetas[k - 1][0].astype(np.float64)
         after = run.thetas[k][0].astype(np.float64)
-        step = np.abs(after - before)
-        # S(t) is exact; a correct implementation adds its rounding: the bias corrections
-        # (relative error ρ of 1-β^t in the compute dtype, as in adamproofs.tolerance),
-        # a few operations on the step (16u) and the rounding of θ (u|θ| each side)
-        us = float_format(scalar_dtype(dt)).unit_roundoff
-        rho = (bias_correction_relative_error(h.beta1, k, us)
-               + bias_correction_relative_error(h.beta2, k, us) / 2)
-        allowed = h.lr * s * (1 + rho + 16 * u) + u * (np.abs(after) + np.abs(before)) * 2
-        bad = np.nonzero(step > allowed)[0]
+        g = run.grads[k - 1][0].astype(np.float64)
+        all_zero &= g == 0
+        # A coordinate already non-finite was judged at the step it became so; a non-finite
+        # gradient is the non-finite property's. From a finite θ and gradient the exact step
+        # is finite (≤ α·S(t)), so a non-finite θ after it exceeds the bound, except NaN
+        # under the ε = 0 convention 0/0 := 0 (all gradients so far exactly 0).
+        judged = np.isfinite(before) & np.isfinite(g)
+        accepted_nan = np.isnan(after) & all_zero & (h.eps == 0)
+        nonfinite = judged & ~np.isfinite(after) & ~accepted_nan
+        with np.errstate(invalid="ignore", over="ignore"):
+            step = np.abs(after - before)
+            # S(t) is exact; a correct implementation adds its rounding: the bias corrections
+            # (relative error ρ of 1-β^t in the compute dtype, as in adamproofs.tolerance),
+            # a few operations on the step (16u) and the rounding of θ (u|θ| each side)
+            us = float_format(scalar_dtype(dt)).unit_roundoff
+            rho = (bias_correction_relative_error(h.beta1, k, us)
+                   + bias_correction_relative_error(h.beta2, k, us) / 2)
+            allowed = h.lr * s * (1 + rho + 16 * u) + u * (np.abs(after) + np.abs(before)) * 2
+            too_large = judged & np.isfinite(after) & (step > allowed)
+        bad = np.nonzero((nonfinite | too_large).ravel())[0]
         if bad.size:
             i = int(bad[0])
+            x = float(after.ravel()[i])
+            why = "" if math.isfinite(x) else (
+                f": θ became {x!r} from the finite {float(before.ravel()[i])!r} with the finite "
+                f"gradient {float(g.ravel()[i])!r} (e.g. v or √v + ε underflowed to 0)")
             j.passed = False
             j.finding = Finding(
-                f"|Δ_{k}| = {step[i]!r} exceeds α·S({k}) = {h.lr * s!r} (exact worst case; "
-                f"{dt})", param=0, step=k, index=i, impl=float(step[i]), exact=h.lr * s)
+                f"|Δ_{k}| = {float(step.ravel()[i])!r} exceeds α·S({k}) = {h.lr * s!r} "
+                f"(exact worst case; {dt}){why}", param=0, step=k, index=i,
+                impl=float(step.ravel()[i]), exact=h.lr * s)
             break
     return j
 
