@@ -17,8 +17,8 @@ JSON schema (version 2): top-level scalars describe the run (``schema``, ``comma
 - ``adam_step``: one row per (dtype, n, threads, contender) with ``median_ms``, ``q1_ms``,
   ``q3_ms``, ``best_ms``, ``cpu_median_ms``, ``samples``, ``bytes`` (7 passes), ``gbps``;
 - ``adam_ratios``: per (dtype, n, threads) the ratios of :data:`RATIO_PAIRS`, each with
-  ``_lo``/``_hi`` (95% bootstrap interval), ``_best`` (best samples) and, with one
-  thread, ``_cpu`` (the calling thread's CPU time, which excludes time the OS gave
+  ``_lo``/``_hi`` (95% paired bootstrap interval over rounds), ``_best`` (best samples)
+  and, with one thread, ``_cpu`` (the calling thread's CPU time, which excludes time the OS gave
   to other processes);
 - ``many_arrays``: per (case, threads, contender) medians, ``vs_torch_foreach`` (also
   ``_best`` and, one thread, ``_cpu``);
@@ -114,11 +114,12 @@ RATIO_PAIRS = [
 
 
 def _ratio(label: str, a: Any, b: Any, *, cpu: bool) -> dict[str, float]:
-    """Median ratio a/b with its bootstrap interval, the best-sample ratio and (one thread)
+    """Median ratio a/b with its paired bootstrap interval (whole rounds resampled), the
+    best-sample ratio and (one thread)
     the ratio of the calling thread's CPU times, which excludes time taken by other
     processes."""
     sa, sb = a.summary(), b.summary()
-    lo, hi = ratio_interval(a.samples, b.samples)
+    lo, hi = ratio_interval(a.by_visit(), b.by_visit())
     out = {label: sa["median_ms"] / sb["median_ms"], label + "_lo": lo, label + "_hi": hi,
            label + "_best": sa["best_ms"] / sb["best_ms"]}
     if cpu:

@@ -30,6 +30,15 @@ class Contender:
     setup: Callable[[], None] | None = None
     samples: list[float] = field(default_factory=list)  # wall seconds per step
     cpu_samples: list[float] = field(default_factory=list)  # this thread's CPU seconds
+    visit_sizes: list[int] = field(default_factory=list)  # samples taken in each visit
+
+    def by_visit(self) -> list[list[float]]:
+        """``samples`` grouped by the visit (round) that took them."""
+        out, i = [], 0
+        for k in self.visit_sizes:
+            out.append(self.samples[i:i + k])
+            i += k
+        return out
 
     def summary(self) -> dict[str, float]:
         """Wall-clock median, quartiles and best; and the calling thread's CPU time.
@@ -87,6 +96,7 @@ def _visit(c: Contender, samples: int, inner: int) -> None:
     if c.setup:
         c.setup()
     c.step()  # untimed: caches, thread pools
+    c.visit_sizes.append(samples)
     gc.disable()
     try:
         for _ in range(samples):
@@ -101,19 +111,26 @@ def _visit(c: Contender, samples: int, inner: int) -> None:
         gc.enable()
 
 
-def ratio_interval(a: list[float], b: list[float], *, level: float = 0.95,
+def ratio_interval(a: list[list[float]], b: list[list[float]], *, level: float = 0.95,
                    resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """Percentile-bootstrap interval of median(a) / median(b) (samples resampled per side).
+    """Paired percentile-bootstrap interval of median(a) / median(b).
 
-    The samples of one contender are not independent of the machine's state, so read
-    the interval as the spread of the ratio within this run, not across machines.
+    ``a`` and ``b`` hold the samples of each round (visit), in round order. Samples of
+    one visit share the machine's state and are not independent, so whole rounds are
+    resampled, the same rounds for both contenders (they ran side by side). Read the
+    interval as the spread of the ratio within this run, not across machines.
     """
     import numpy as np
 
+    rounds = min(len(a), len(b))
+    if rounds == 0:
+        raise ValueError("ratio_interval needs at least one round of samples")
     rng = np.random.default_rng(seed)
-    xa, xb = np.asarray(a), np.asarray(b)
-    ia = rng.integers(0, len(xa), (resamples, len(xa)))
-    ib = rng.integers(0, len(xb), (resamples, len(xb)))
-    ratios = np.median(xa[ia], axis=1) / np.median(xb[ib], axis=1)
+    picks = rng.integers(0, rounds, (resamples, rounds))
+    ratios = np.empty(resamples)
+    for k, idx in enumerate(picks):
+        xa = [x for r in idx for x in a[r]]
+        xb = [x for r in idx for x in b[r]]
+        ratios[k] = np.median(xa) / np.median(xb)
     lo, hi = np.quantile(ratios, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)

@@ -14,20 +14,29 @@ from benchmarks.timing import Contender, ratio_interval
 
 def test_ratio_interval_brackets_the_ratio_of_medians() -> None:
     rng = np.random.default_rng(0)
-    a = list(2.0 + 0.1 * rng.standard_normal(40))
-    b = list(1.0 + 0.05 * rng.standard_normal(40))
+    a = [list(2.0 + 0.1 * rng.standard_normal(4)) for _ in range(10)]
+    b = [list(1.0 + 0.05 * rng.standard_normal(4)) for _ in range(10)]
     lo, hi = ratio_interval(a, b)
-    point = float(np.median(a) / np.median(b))
-    assert lo < point < hi
+    point = float(np.median(np.concatenate(a)) / np.median(np.concatenate(b)))
+    assert lo <= point <= hi
     assert lo > 1.8 and hi < 2.2
-    lo_same, hi_same = ratio_interval([1.0] * 9, [1.0] * 9)
+    lo_same, hi_same = ratio_interval([[1.0] * 3] * 3, [[1.0] * 3] * 3)
     assert lo_same == hi_same == 1.0
+
+
+def test_ratio_interval_resamples_rounds_together() -> None:
+    # both contenders slow in the same round: paired resampling keeps the ratio at 1
+    a = [[1.0, 1.0], [3.0, 3.0], [1.0, 1.0], [3.0, 3.0]]
+    assert ratio_interval(a, a) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="at least one round"):
+        ratio_interval([], [])
 
 
 def test_ratio_record_uses_medians_and_both_interval_ends() -> None:
     a, b = Contender("a", lambda: None), Contender("b", lambda: None)
-    a.samples, a.cpu_samples = [3.0, 1.0, 2.0], [1.0, 1.0, 1.0]
-    b.samples, b.cpu_samples = [4.0, 4.0, 4.0], [2.0, 2.0, 2.0]
+    a.samples, a.cpu_samples, a.visit_sizes = [3.0, 1.0, 2.0], [1.0, 1.0, 1.0], [1, 1, 1]
+    b.samples, b.cpu_samples, b.visit_sizes = [4.0, 4.0, 4.0], [2.0, 2.0, 2.0], [1, 1, 1]
+    assert a.by_visit() == [[3.0], [1.0], [2.0]]
     r = R._ratio("x", a, b, cpu=True)
     assert r["x"] == 0.5 and r["x_best"] == 0.25 and r["x_cpu"] == 0.5
     assert r["x_lo"] <= 0.5 <= r["x_hi"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -15,10 +18,16 @@ from adamproofs.fast import Optimizer, default_chunk, get_num_threads, set_num_t
 from adamproofs.fast.chunked import (
     PARALLEL_MIN,
     PARALLEL_MIN_PER_CALL,
+    SPLIT_GRANULE,
     partition,
     run_chunked,
 )
-from adamproofs.fast.kernels import scalars
+from adamproofs.fast.kernels import KERNELS, Scalars, scalars
+
+
+def kernel_of(cls):
+    return KERNELS[cls]
+
 
 N = PARALLEL_MIN + 4321  # large enough to be split, not a multiple of any chunk
 CHUNK = PARALLEL_MIN_PER_CALL * 5 // 4  # long enough calls to be split across threads
@@ -30,11 +39,10 @@ def test_partition_covers_every_element_once_in_balanced_parts(sizes, chunk, t) 
     parts = partition(sizes, chunk, t)
     assert len(parts) <= t and all(parts)
     assert (len(parts) >= 1) == (sum(sizes) > 0)
-    pieces = [piece for part in parts for piece in part]
     covered = {i: [] for i in range(len(sizes))}
-    for i, lo, hi in pieces:
+    for i, lo, hi in (piece for part in parts for piece in part):
         assert 0 <= lo < hi <= sizes[i]
-        assert lo % chunk == 0  # split only at chunk boundaries from the array's start
+        assert lo % SPLIT_GRANULE == 0  # split only at granule boundaries of the array
         covered[i].append((lo, hi))
     for i, n in enumerate(sizes):  # in order, contiguous, complete, no overlap
         spans = covered[i]
@@ -44,9 +52,12 @@ def test_partition_covers_every_element_once_in_balanced_parts(sizes, chunk, t) 
     calls = sum(-(-n // chunk) for n in sizes)
     if total and (t == 1 or total < PARALLEL_MIN or total < PARALLEL_MIN_PER_CALL * calls):
         assert len(parts) == 1
-    elif total:  # balanced: no part exceeds its share by more than one chunk
-        share = -(-total // len(parts))
-        assert all(sum(hi - lo for _, lo, hi in part) <= share + chunk for part in parts[:-1])
+    elif total:  # balanced: every part within one granule of the ideal share
+        share = -(-total // t)
+        target = -(-share // SPLIT_GRANULE) * SPLIT_GRANULE
+        sizes_of = [sum(hi - lo for _, lo, hi in part) for part in parts]
+        assert max(sizes_of) < target + SPLIT_GRANULE
+        assert all(size >= target for size in sizes_of[:-1])  # only the last part is short
 
 
 def _run(cfg, n_threads: int, dtype: str = "float32", state_dtype="auto",
@@ -102,6 +113,8 @@ def test_threads_with_a_converted_compute_dtype(dtype: str) -> None:
     one, two = _run(Adam(), 1, dtype=dtype), _run(Adam(), 2, dtype=dtype)
     assert one.state[0]["m"].dtype == np.float32  # "auto": float32 state and arithmetic
     assert np.array_equal(_bits(one.params[0]), _bits(two.params[0]))
+    for name in one.state[0]:
+        assert np.array_equal(_bits(one.state[0][name]), _bits(two.state[0][name])), name
 
 
 def test_spans_run_on_several_threads() -> None:
@@ -150,8 +163,9 @@ def test_kernel_exceptions_reach_the_caller() -> None:
 def test_thread_setting_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMP_NUM_THREADS", "5")  # what joblib's workers set
     assert threads.default_num_threads() == 5
-    monkeypatch.setenv("OMP_NUM_THREADS", "4,2")  # a nested-levels list: ignored
-    assert threads.default_num_threads() == threads.available_cores()
+    for ignored in ("4,2", "0", "-3", "many"):  # lists, and values that are not ours to judge
+        monkeypatch.setenv("OMP_NUM_THREADS", ignored)
+        assert threads.default_num_threads() == threads.available_cores()
     monkeypatch.setenv("ADAMPROOFS_NUM_THREADS", "3")  # ours wins
     assert threads.default_num_threads() == 3
     monkeypatch.setenv("ADAMPROOFS_NUM_THREADS", "zero")
@@ -200,3 +214,83 @@ def test_default_chunk_is_a_fixed_number_of_bytes() -> None:
     for bad in (0, -5, 1.5, True, "64"):
         with pytest.raises(ValueError, match=r"chunk_size=.* must be a positive int or None"):
             Optimizer(Adam(), [np.zeros(3, np.float32)], chunk_size=bad)
+
+
+def test_python_float_scalars_compute_in_the_compute_dtype() -> None:
+    # NumPy 2 does not treat 0-d float64 arrays as weak: operands are cast to the chunk's dtype
+    rng = np.random.default_rng(5)
+    p = rng.standard_normal(10_000).astype(np.float32)
+    g = rng.standard_normal(10_000).astype(np.float32)
+    a, b = p.copy(), p.copy()
+    run_chunked(kernel_of(SGD), SGD(lr=0.1), Scalars(lr=0.1), a, g, {})
+    run_chunked(kernel_of(SGD), SGD(lr=0.1), Scalars(lr=np.float32(0.1)), b, g, {})
+    assert a.dtype == np.float32 and np.array_equal(_bits(a), _bits(b))
+
+
+def test_errstate_call_handler_reaches_the_worker_threads() -> None:
+    seen = []
+    p = np.zeros(N, np.float32)
+    g = np.ones(N, np.float32)
+    g[-1] = np.float32(1e30)  # g² overflows in the last part (a worker thread)
+    opt = Optimizer(Adam(), [p], backend="numpy", chunk_size=CHUNK)
+    set_num_threads(2)
+    try:
+        with np.errstate(over="call", call=lambda kind, flag: seen.append(kind)):
+            opt.step([g])
+    finally:
+        set_num_threads(None)
+    assert "overflow" in seen
+
+
+def test_a_grown_pool_leaves_the_old_one_usable() -> None:
+    old = threads.pool(1)
+    threads.pool(threads._pool_size + 1)  # another caller asks for more workers
+    assert old.submit(lambda: 7).result(timeout=10) == 7
+
+
+def test_concurrent_steps_from_several_python_threads() -> None:
+    sizes = [PARALLEL_MIN + 1000] * 2
+    results: dict[int, Optimizer] = {}
+
+    def worker(k: int) -> None:
+        ps = [np.linspace(-1, 1, n, dtype=np.float32) for n in sizes]
+        opt = Optimizer(Adam(), ps, backend="numpy", chunk_size=CHUNK)
+        for step in range(3):
+            opt.step([np.full(n, 0.5 + step, np.float32) for n in sizes])
+        results[k] = opt
+
+    set_num_threads(2)
+    try:
+        ts = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+        for th in ts:
+            th.start()
+        for th in ts:
+            th.join(timeout=60)
+    finally:
+        set_num_threads(None)
+    assert sorted(results) == [0, 1, 2]
+    for k in (1, 2):
+        assert all(np.array_equal(a, b) for a, b in zip(results[0].params, results[k].params))
+
+
+def test_a_forked_child_steps_with_threads(tmp_path) -> None:
+    if not hasattr(os, "fork"):
+        pytest.skip("needs os.fork")
+    script = f"""
+import os, sys, numpy as np
+from adamproofs import Adam
+from adamproofs.fast import Optimizer, set_num_threads
+set_num_threads(2)
+p = np.zeros({N}, np.float32)
+opt = Optimizer(Adam(), [p], backend="numpy", chunk_size={CHUNK})
+opt.step([np.ones_like(p)])  # the parent's pool now exists
+pid = os.fork()
+if pid == 0:
+    opt.step([np.ones_like(p)])  # would hang on the inherited pool
+    os._exit(0 if np.all(p < 0) else 3)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr

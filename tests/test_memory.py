@@ -133,3 +133,15 @@ def test_step_peak_resident_memory_is_a_few_chunks(backend: str) -> None:
     growth = max(_rss_peak(lambda: opt.step([g])) for _ in range(2))
     limit = 4 << 20  # 4 MiB: page-granular noise, far below one 32 MiB array
     assert growth <= limit, f"{backend}: resident memory grew by {growth} bytes in a step"
+
+
+def test_step_with_converted_compute_dtype_uses_four_chunks_per_thread() -> None:
+    """float16 parameters, float32 state: θ and g chunks are converted (two more buffers)."""
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal(N).astype(np.float16)
+    g = rng.standard_normal(N).astype(np.float16)
+    opt = Optimizer(CONFIG, [p], backend="numpy")
+    opt.step([g])
+    peak = _traced_peak(lambda: opt.step([g]))
+    allowance = 4 * THREADS * DEFAULT_CHUNK_BYTES + (256 << 10)
+    assert peak <= allowance < N * 4 // 2, f"float16 step allocated {peak} bytes at its peak"

@@ -8,8 +8,8 @@
 
 from . import functional
 from .chunked import default_chunk
-from .compiled import get_num_threads, set_num_threads
 from .optimizer import DEFAULT_CHUNK_BYTES, Optimizer, resolve_state_dtype
+from .threads import get_num_threads, set_num_threads
 
 __all__ = ["DEFAULT_CHUNK_BYTES", "Optimizer", "default_chunk", "functional",
            "get_num_threads", "resolve_state_dtype", "set_num_threads"]

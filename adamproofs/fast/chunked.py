@@ -60,10 +60,19 @@ def default_chunk(dtype: np.dtype) -> int:
     return max(1, CHUNK_BYTES // np.dtype(dtype).itemsize)
 
 
+#: Arrays are split between threads at multiples of this many elements (a cache line of
+#: float64 and more): the split points decide only who computes what, never the bits.
+SPLIT_GRANULE = 64
+
+
 def partition(sizes: Sequence[int], chunk: int, threads: int) -> list[list[Piece]]:
     """Pieces of the arrays of ``sizes``, in order, cut into at most ``threads`` parts of
-    about ``sum(sizes) / threads`` elements; an array is split only at multiples of
-    ``chunk`` from its start. Empty arrays are left out (no parts when all are empty)."""
+    about ``sum(sizes) / threads`` elements (each within one :data:`SPLIT_GRANULE` of
+    the share rounded up to it); an array is split only at multiples of the granule from
+    its start. Empty arrays are left out (no parts
+    when all are empty). One part, unthreaded, below :data:`PARALLEL_MIN` elements or
+    when the ``chunk``-sized ufunc calls would average under
+    :data:`PARALLEL_MIN_PER_CALL` elements."""
     total = sum(sizes)
     if total == 0:
         return []
@@ -71,7 +80,9 @@ def partition(sizes: Sequence[int], chunk: int, threads: int) -> list[list[Piece
     calls = sum(-(-n // chunk) for n in sizes)
     if threads <= 1 or total < PARALLEL_MIN or total < PARALLEL_MIN_PER_CALL * calls:
         return whole
-    target = -(-total // min(threads, -(-total // chunk)))
+    g = SPLIT_GRANULE
+    share = -(-total // threads)
+    target = -(-share // g) * g  # the share, rounded up to the granule
     parts: list[list[Piece]] = [[]]
     room = target
     for i, n in enumerate(sizes):
@@ -81,8 +92,8 @@ def partition(sizes: Sequence[int], chunk: int, threads: int) -> list[list[Piece
                 parts.append([])
                 room = target
             take = n - lo
-            if take > room:  # split: up to the chunk boundary at or after `room`
-                take = min(take, -(-room // chunk) * chunk)
+            if take > room:  # split at the granule boundary at or after `room`
+                take = min(take, -(-room // g) * g)
             parts[-1].append((i, lo, lo + take))
             room -= take
             lo += take
@@ -98,14 +109,14 @@ def run_chunked_many(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars,
     ``chunk`` defaults to :func:`default_chunk` of the compute dtype. ``compute_dtype``
     (default: the first θ's dtype) is the state's dtype: when θ's
     differs, each chunk of θ and g is converted to it and θ is rounded back. The calling
-    thread's NumPy error state (``np.errstate``) applies on every thread; an exception in
-    any part is raised here after every part has finished.
+    thread's NumPy error state (``np.errstate``, with its ``call`` handler) applies on
+    every thread; an exception in any part is raised here after every part has finished.
     """
     if not items:
         return
     dt = np.dtype(compute_dtype) if compute_dtype is not None else items[0][0].dtype
     chunk = default_chunk(dt) if chunk is None else chunk
-    ops = s if isinstance(s.lr, np.ndarray) else s.operands()
+    ops = s.operands(dt)
     n_threads = _threads.get_num_threads() if threads is None else threads
     parts = partition([p.shape[0] for p, _, _ in items], chunk, n_threads)
     if not parts:
@@ -113,15 +124,16 @@ def run_chunked_many(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars,
     if len(parts) == 1:
         _run_part(kernel, cfg, ops, items, parts[0], chunk, dt)
         return
-    err = np.geterr()
+    err, call = np.geterr(), np.geterrcall()  # "call" mode needs its handler too
 
     def work(part: list[Piece]) -> None:
-        with np.errstate(**err):
+        with np.errstate(call=call, **err):
             _run_part(kernel, cfg, ops, items, part, chunk, dt)
 
     pool = _threads.pool(len(parts) - 1)
-    futures: list[Future[Any]] = [pool.submit(work, part) for part in parts[1:]]
+    futures: list[Future[Any]] = []
     try:
+        futures += [pool.submit(work, part) for part in parts[1:]]
         _run_part(kernel, cfg, ops, items, parts[0], chunk, dt)
     finally:
         for f in futures:  # wait for every part before returning (or raising)

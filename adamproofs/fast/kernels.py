@@ -42,15 +42,20 @@ class Scalars:
     sqrt_bc2: float = 1.0
     step_size: float = 0.0  # lr / (1 - β1^t), or α_t for ε-hat
 
-    def operands(self) -> Scalars:
-        """The same values as 0-d arrays of the compute dtype (``lr``'s).
+    def operands(self, dtype: np.dtype) -> Scalars:
+        """The same values as 0-d arrays of the compute ``dtype``.
 
         A ufunc takes a 0-d array about twice as fast as a NumPy scalar, which matters
-        when a step makes thousands of calls on cache-sized chunks. The values (and so
-        every rounding) are unchanged; unused fields are cast too, so no operand can
-        promote the arithmetic to another dtype.
+        when a step makes thousands of calls on cache-sized chunks. Every field is cast
+        to ``dtype`` (NumPy 2 does not treat 0-d arrays as "weak" scalars, so a float64
+        operand would otherwise compute a float32 chunk in float64). For the output of
+        :func:`scalars` with the same dtype the values, and so every rounding, are
+        unchanged; an input already in that form is returned as is.
         """
-        dt = np.asarray(self.lr).dtype
+        dt = np.dtype(dtype)
+        if all(isinstance(v, np.ndarray) and v.dtype == dt
+               for v in (getattr(self, f.name) for f in fields(self))):
+            return self
         return Scalars(**{f.name: np.asarray(getattr(self, f.name), dtype=dt)
                           for f in fields(self)})
 

@@ -21,9 +21,9 @@ _lock = threading.Lock()
 
 
 def available_cores() -> int:
-    """Cores this process may run on."""
+    """Cores this process may run on (the affinity of its main thread)."""
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
+        return max(1, len(os.sched_getaffinity(os.getpid())))
     return max(1, os.cpu_count() or 1)
 
 
@@ -34,18 +34,22 @@ def _check(n: object, what: str) -> int:
 
 
 def default_num_threads() -> int:
-    """``ADAMPROOFS_NUM_THREADS``, else ``OMP_NUM_THREADS``, else :func:`available_cores`."""
-    for name in (_ENV, "OMP_NUM_THREADS"):
-        env = os.environ.get(name)
-        if env is None or env.strip() == "":
-            continue
+    """``ADAMPROOFS_NUM_THREADS``, else ``OMP_NUM_THREADS``, else :func:`available_cores`.
+
+    A bad ``ADAMPROOFS_NUM_THREADS`` is an error; an ``OMP_NUM_THREADS`` that is not a
+    positive int (OpenMP also allows lists such as ``"4,2"``) is other libraries' business
+    and is skipped.
+    """
+    env = os.environ.get(_ENV)
+    if env is not None and env.strip():
         try:
             value = int(env)
         except ValueError:
-            if name == _ENV:
-                raise ValueError(f"{_ENV}={env!r} must be a positive int") from None
-            continue  # OpenMP allows lists ("4,2") for nested levels; not ours to judge
-        return _check(value, name)
+            raise ValueError(f"{_ENV}={env!r} must be a positive int") from None
+        return _check(value, _ENV)
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if omp.isdigit() and int(omp) >= 1:
+        return int(omp)
     return available_cores()
 
 
@@ -61,12 +65,24 @@ def get_num_threads() -> int:
 
 
 def pool(n: int) -> ThreadPoolExecutor:
-    """A shared executor with at least ``n`` workers (made once, grown when asked for more)."""
+    """A shared executor with at least ``n`` workers.
+
+    Growing it makes a new executor; the old one is never shut down, so a caller still
+    holding it can submit safely (its idle workers exit when it is garbage-collected).
+    """
     global _pool, _pool_size
     with _lock:
         if _pool is None or _pool_size < n:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
             _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="adamproofs")
             _pool_size = n
         return _pool
+
+
+def _after_fork_in_child() -> None:
+    """A forked child inherits the pool object but none of its threads: start afresh."""
+    global _pool, _pool_size, _lock
+    _pool, _pool_size, _lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
