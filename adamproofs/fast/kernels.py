@@ -93,17 +93,15 @@ def scalars(cfg: OptimizerConfig, t: int, dtype: np.dtype) -> Scalars:
     return Scalars(lr=cast(lr))
 
 
-def _zero_where_numerator_zero(q: np.ndarray, num: np.ndarray) -> None:
-    """0/0 := 0: with ε = 0 a coordinate whose gradients were all zero does not move."""
-    np.copyto(q, 0, where=(num == 0))
-
-
-def _safe_divide(num: np.ndarray, den_out: np.ndarray, eps: float) -> None:
-    """den_out = num / den_out, with 0/0 := 0 when ε = 0."""
+def _safe_divide(num: np.ndarray, den_out: np.ndarray, eps: float, free: np.ndarray) -> None:
+    """den_out = num / den_out, with 0/0 := 0 when ε = 0 (a coordinate whose gradients were
+    all zero does not move). ``free`` is a scratch buffer not in use (its bytes hold the
+    mask, so the step allocates nothing)."""
     if eps == 0:
         with np.errstate(invalid="ignore", divide="ignore"):
             np.divide(num, den_out, den_out)
-        _zero_where_numerator_zero(den_out, num)
+        zero = np.equal(num, 0, out=free.view(np.bool_)[:num.shape[0]])
+        np.copyto(den_out, 0, where=zero)
     else:
         np.divide(num, den_out, den_out)
 
@@ -199,7 +197,7 @@ def adam_kernel(cfg: Adam, s: Scalars, p: np.ndarray, g: np.ndarray, st: dict,
         else:
             np.sqrt(vr, w2)
         np.add(w2, s.eps, w2)
-    _safe_divide(m, w2, s.eps)
+    _safe_divide(m, w2, s.eps, w1)
     np.multiply(w2, s.step_size, w2)
     if plan.decoupled:
         np.multiply(p, s.shrink, p)
@@ -219,7 +217,7 @@ def adamax_kernel(cfg: AdaMax, s: Scalars, p: np.ndarray, g: np.ndarray, st: dic
     np.absolute(g, w2)
     np.maximum(u, w2, out=u)
     np.add(u, s.eps, w2)
-    _safe_divide(m, w2, s.eps)
+    _safe_divide(m, w2, s.eps, w1)
     np.multiply(w2, s.step_size, w2)
     np.subtract(p, w2, p)
 
@@ -255,7 +253,7 @@ def adagrad_kernel(cfg: AdaGrad, s: Scalars, p: np.ndarray, g: np.ndarray, st: d
     acc = st["s"]
     np.multiply(g, g, w2)
     np.add(acc, w2, acc)
-    _scaled_step(cfg, s, p, g, acc, w2)
+    _scaled_step(cfg, s, p, g, acc, w1, w2)
 
 
 def rmsprop_kernel(cfg: RMSProp, s: Scalars, p: np.ndarray, g: np.ndarray, st: dict,
@@ -266,14 +264,14 @@ def rmsprop_kernel(cfg: RMSProp, s: Scalars, p: np.ndarray, g: np.ndarray, st: d
     np.multiply(g, g, w2)
     np.multiply(w2, s.c2, w2)
     np.add(acc, w2, acc)
-    _scaled_step(cfg, s, p, g, acc, w2)
+    _scaled_step(cfg, s, p, g, acc, w1, w2)
 
 
 def _scaled_step(cfg: OptimizerConfig, s: Scalars, p: np.ndarray, g: np.ndarray,
-                 acc: np.ndarray, w2: np.ndarray) -> None:
+                 acc: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> None:
     np.sqrt(acc, w2)
     np.add(w2, s.eps, w2)
-    _safe_divide(g, w2, s.eps)
+    _safe_divide(g, w2, s.eps, w1)
     np.multiply(w2, s.lr, w2)
     (np.add if cfg.maximize else np.subtract)(p, w2, p)
 
