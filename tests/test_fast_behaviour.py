@@ -220,3 +220,19 @@ def test_bad_inputs_raise_clear_errors():
         opt.step([np.ones(3), np.ones(3)])
     with pytest.raises(TypeError, match="complex128"):
         Optimizer(Adam(), [np.ones(3, dtype=complex)])
+
+
+@pytest.mark.parametrize("make", [
+    lambda w: [w, w],  # tied weights passed twice
+    lambda w: [w[:6], w[4:]],  # overlapping views
+    lambda w: [np.zeros(2, np.float32), w, w.reshape(2, 5)],  # the same memory, reshaped
+])
+def test_parameters_sharing_memory_are_refused(make) -> None:
+    w = np.zeros(10, np.float32)
+    with pytest.raises(ValueError, match=r"params\[\d\] and params\[\d\] share memory"):
+        Optimizer(Adam(), make(w))
+
+
+def test_adjacent_and_empty_parameters_are_accepted() -> None:
+    w = np.zeros(10, np.float32)
+    Optimizer(Adam(), [w[:5], w[5:], np.zeros(0, np.float32), np.zeros(0, np.float32)])

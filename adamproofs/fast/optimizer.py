@@ -27,6 +27,7 @@ included, like a GradScaler skip).
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -73,6 +74,22 @@ def check_param(i: int, p: Any, *, writeable: bool = True) -> np.ndarray:
     if writeable and not p.flags.writeable:
         raise ValueError(f"params[{i}] is read-only; the optimizer updates it in place")
     return p
+
+
+def check_no_shared_memory(params: Sequence[np.ndarray]) -> None:
+    """Refuse parameters that overlap in memory (tied weights passed twice, or views).
+
+    Each would be updated once per occurrence, and the threads of one step could write
+    the same elements. The arrays are C-contiguous, so each occupies one byte range;
+    sorting the ranges finds any overlap in O(n log n).
+    """
+    spans = sorted((p.__array_interface__["data"][0], p.nbytes, i)
+                   for i, p in enumerate(params) if p.nbytes)
+    for (start, size, i), (next_start, _, j) in itertools.pairwise(spans):
+        if next_start < start + size:
+            a, b = sorted((i, j))
+            raise ValueError(f"params[{a}] and params[{b}] share memory (the same array "
+                             "twice, or views of one array); pass each parameter once")
 
 
 def check_grad(i: int, g: Any, p: np.ndarray) -> np.ndarray:
@@ -122,6 +139,7 @@ class Optimizer:
             raise TypeError("params must be a list of arrays, not a single array")
         self.config = config
         self.params = [check_param(i, p) for i, p in enumerate(params)]
+        check_no_shared_memory(self.params)
         self.nonfinite = nonfinite
         self.chunk_size = chunk_size
         self._kernel = KERNELS[type(config)]
