@@ -51,3 +51,38 @@ def plot(result: dict[str, Any], stem: Path) -> list[Path]:
         fig.savefig(p, dpi=110)
     plt.close(fig)
     return paths
+
+
+def plot_memory(result: dict[str, Any], stem: Path) -> list[Path]:
+    """Peak extra memory of one step per contender (bars, one group per thread count),
+    against the size of the parameters; ``stem``.svg and ``stem``.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["memory"]
+    threads = sorted({r["threads"] for r in rows})
+    fig, axes = plt.subplots(1, len(threads), squeeze=False, sharey=True,
+                             figsize=(4.6 * len(threads), 3.2))
+    for ax, t in zip(axes[0], threads):
+        sel = [r for r in rows if r["threads"] == t]
+        names = [r["contender"].rsplit(" ", 1)[0] for r in sel]
+        peaks = [max(r["rss_peak_mib"], r["traced_peak_mib"]) for r in sel]
+        colors = ["tab:blue" if n.startswith("adamproofs") else "tab:gray" for n in names]
+        ax.barh(names, peaks, color=colors)
+        param_mib = sel[0]["n"] * (4 if sel[0]["dtype"] == "float32" else 8) / 2**20
+        ax.axvline(param_mib, color="k", ls="--", lw=1,
+                   label=f"one parameter-sized array ({param_mib:.0f} MiB)")
+        for y, v in enumerate(peaks):
+            ax.text(v, y, f" {v:.2g}", va="center", fontsize=7)
+        ax.set_title(f"{sel[0]['dtype']}, n={sel[0]['n']:.0e}, {t} thread{'s' * (t > 1)}",
+                     fontsize=9)
+        ax.set_xlabel("peak extra memory of one step (MiB)")
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    paths = [stem.with_suffix(".svg"), stem.with_suffix(".png")]
+    for p in paths:
+        fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return paths

@@ -7,7 +7,8 @@ pinned to the first ``threads`` cores (see :mod:`benchmarks.timing`). Thread cou
 set per contender (adamproofs' NumPy and numba backends, numba's own pool, torch) and
 stated in the names. The peak-memory section runs in a child process (the allocator
 setting it needs must be present at start-up; :mod:`benchmarks.memory`); everything else
-runs in this one. Writes ``benchmarks/results/latest.json`` and ``latest-adam-step.svg``.
+runs in this one. Writes ``benchmarks/results/latest.json``, ``latest-adam-step.svg`` and
+``latest-memory.svg``.
 
 JSON schema (version 2): top-level scalars describe the run (``schema``, ``command``,
 ``date``, ``machine``, ``cpus``, load averages, versions, ``quick``); lists of records:
@@ -276,10 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     print("\nGoals (issue 6)\n")
     print_table(result["goals"], list(result["goals"][0]) if result["goals"] else [])
     say(f"wrote {out}")
-    if "adam_step" in result:
-        from .figure import plot
+    from .figure import plot, plot_memory
 
+    if "adam_step" in result:
         for path in plot(result, out.with_name(out.stem + "-adam-step")):
+            say(f"wrote {path}")
+    if result.get("memory"):
+        for path in plot_memory(result, out.with_name(out.stem + "-memory")):
             say(f"wrote {path}")
     return 0
 
