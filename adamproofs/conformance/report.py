@@ -28,7 +28,9 @@ JSON Schema; :data:`SCHEMA` is the same document)::
          "finding": null | {"message": ..., "param": 0, "step": 3, "index": 1,
                             "impl": 0.123, "exact": 0.1229, "bound": 1e-9, "ulps": 812.0},
          "reproducer": null | "python source"}
-      ]
+      ],
+      "environment": {"python": "3.11.7", "numpy": "2.4.6", "torch": "2.13.0+cpu",
+                      "keras": "3.12.0", "keras_backend": "jax", ...}  # optional
     }
 
 ``conforms`` is true when no result is ``fail`` or ``error``. ``worst_ulps`` is the
@@ -39,6 +41,7 @@ largest per-step error in ulps of the dtype (see :mod:`.replay`);
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -98,8 +101,32 @@ SCHEMA: dict[str, Any] = {
         "conforms": {"type": "boolean"},
         "seconds": {"type": "number", "minimum": 0},
         "results": {"type": "array", "items": _RESULT_SCHEMA},
+        "environment": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
+
+
+#: Modules whose versions a report records when the check imported them.
+_ENV_MODULES = ("numpy", "mpmath", "gmpy2", "numba", "torch", "jax", "jaxlib", "optax",
+                "keras", "ml_dtypes")
+
+
+def environment() -> dict[str, str]:
+    """Python's and the imported frameworks' versions, and Keras's backend: what a reader
+    needs to reproduce the report (only modules already imported are listed)."""
+    import platform
+    import sys
+
+    env = {"python": platform.python_version()}
+    for name in _ENV_MODULES:
+        mod = sys.modules.get(name)
+        if mod is not None:
+            env[name] = str(getattr(mod, "__version__", "?"))
+    keras = sys.modules.get("keras")
+    if keras is not None and hasattr(keras, "backend"):
+        with contextlib.suppress(Exception):  # a broken Keras must not break the report
+            env["keras_backend"] = str(keras.backend.backend())
+    return env
 
 
 def _num(x: float | None) -> float | None:
@@ -156,6 +183,7 @@ class Report:
     variant_used: dict[str, Any] = field(default_factory=dict)
     results: list[PropertyResult] = field(default_factory=list)
     seconds: float = 0.0
+    environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
@@ -175,7 +203,8 @@ class Report:
                 "detected_variant": self.detected_variant, "variant_axes": axes,
                 "variant_used": self.variant_used, "conforms": self.conforms,
                 "seconds": round(self.seconds, 3),
-                "results": [r.as_dict() for r in self.results]}
+                "results": [r.as_dict() for r in self.results],
+                "environment": dict(self.environment)}
 
     def write_json(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.as_dict(), indent=2) + "\n")
@@ -183,6 +212,9 @@ class Report:
     def table(self) -> str:
         """The human-readable summary (what the CLI prints)."""
         lines = [f"target: {self.target}    profile: {self.profile}    seed: {self.seed}"]
+        if self.environment:
+            lines.append("environment: " + ", ".join(f"{k} {v}"
+                                                     for k, v in self.environment.items()))
         if self.fingerprint is not None:
             axes = ", ".join(f"{k}={v}" for k, v in self.fingerprint.describe().items())
             lines.append(f"detected variant: {self.detected_variant or 'none known'} ({axes})")

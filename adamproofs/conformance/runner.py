@@ -31,7 +31,7 @@ from .fingerprint import Fingerprint, fingerprint, parse_variant
 from .properties import PROPERTIES, Property
 from .protocol import supports
 from .replay import Case, Judgement, Variant
-from .report import PropertyResult, Report, reproducer
+from .report import PropertyResult, Report, environment, reproducer
 from .targets import load_target
 
 #: profile -> (examples per property and dtype, steps of the long-horizon property)
@@ -265,6 +265,7 @@ def check(target: Any = "numpy", *, kind: str | None = None,
             if fail_fast and res.verdict in ("fail", "error"):
                 stop = True
     report.seconds = time.perf_counter() - started
+    report.environment = environment()
     say(f"adamproofs check {name}: {'CONFORMS' if report.conforms else 'DOES NOT CONFORM'} "
         f"({report.seconds:.1f} s)")
     return report

@@ -161,3 +161,11 @@ def test_a_failed_fingerprint_names_each_candidate_once():
     labels = [part.split(": ")[0] for part in note.split("(", 1)[1].split("); ")]
     assert "('paper', True, 'amsgrad=max_uncorrected')" in note
     assert len(labels) == len(set(labels))
+
+
+def test_report_records_the_environment_it_ran_in():
+    report = check("numpy", profile="quick", properties=["first_step"], dtypes=["float32"],
+                   progress=None)
+    env = report.as_dict()["environment"]
+    assert env["python"] and env["numpy"] == __import__("numpy").__version__
+    assert "environment: python" in report.table()
