@@ -1,6 +1,7 @@
-"""The Performance page's figure: Adam step time against n (log-log), with the bandwidth line.
+"""The Performance page's figures: Adam step time against n (log-log), with the bandwidth
+line (:func:`plot`), and the peak extra memory of a step (:func:`plot_memory`).
 
-One panel per (dtype, threads). The dashed line is the memory-bandwidth limit: the
+Step time: one panel per (dtype, threads). The dashed line is the memory-bandwidth limit: the
 7 passes of a step (28 bytes per float32 parameter) at the bandwidth the probe
 reached at the largest n of the same run.
 """
@@ -13,11 +14,7 @@ from typing import Any
 
 def plot(result: dict[str, Any], stem: Path) -> list[Path]:
     """Write ``stem``.svg and ``stem``.png; return their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     rows = result["adam_step"]
     dtypes = sorted({r["dtype"] for r in rows})
     threads = sorted({r["threads"] for r in rows})
@@ -45,22 +42,32 @@ def plot(result: dict[str, Any], stem: Path) -> list[Path]:
             ax.legend(fontsize=6)
     fig.suptitle("One Adam step: time against size (medians, interleaved, same run)",
                  fontsize=10)
+    return _save(fig, stem)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, stem: Path) -> list[Path]:
+    """Write ``fig`` as ``stem``.svg and ``stem``.png, close it, return the paths."""
     fig.tight_layout()
     paths = [stem.with_suffix(".svg"), stem.with_suffix(".png")]
     for p in paths:
         fig.savefig(p, dpi=110)
-    plt.close(fig)
+    _pyplot().close(fig)
     return paths
 
 
 def plot_memory(result: dict[str, Any], stem: Path) -> list[Path]:
     """Peak extra memory of one step per contender (bars, one group per thread count),
     against the size of the parameters; ``stem``.svg and ``stem``.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     rows = result["memory"]
     threads = sorted({r["threads"] for r in rows})
     fig, axes = plt.subplots(1, len(threads), squeeze=False, sharey=True,
@@ -80,9 +87,4 @@ def plot_memory(result: dict[str, Any], stem: Path) -> list[Path]:
                      fontsize=9)
         ax.set_xlabel("peak extra memory of one step (MiB)")
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    paths = [stem.with_suffix(".svg"), stem.with_suffix(".png")]
-    for p in paths:
-        fig.savefig(p, dpi=110)
-    plt.close(fig)
-    return paths
+    return _save(fig, stem)

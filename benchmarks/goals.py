@@ -15,11 +15,11 @@ from adamproofs.fast import DEFAULT_CHUNK_BYTES
 GOAL_SIZES = (10**7, 5 * 10**7)
 
 
-def memory_allowance_mib(dtype_name: str, threads: int) -> float:
+def memory_allowance_mib(threads: int) -> float:
     """Peak extra memory allowed for one fast step: four chunk-sized scratch buffers per
     thread (the most any variant uses: two, plus two when θ and g are converted), plus
-    1 MiB for Python objects and page granularity."""
-    del dtype_name  # chunks are a fixed number of bytes whatever the dtype
+    1 MiB for Python objects and page granularity. Chunks are a fixed number of bytes,
+    whatever the dtype."""
     return (4 * DEFAULT_CHUNK_BYTES * threads + 2**20) / 2**20
 
 
@@ -72,7 +72,7 @@ def _memory_goals(rows: list[dict]) -> list[dict]:
         if not r["contender"].startswith("adamproofs"):
             continue
         peak = max(r["rss_peak_mib"], r["traced_peak_mib"])  # the larger of the two views
-        limit = memory_allowance_mib(r["dtype"], r["threads"])
+        limit = memory_allowance_mib(r["threads"])
         out.append(_record("peak extra memory of a step (MiB)",
                            f"{r['dtype']} n={r['n']:.0e} {r['contender']}", peak,
                            f"<= {limit:g}", peak <= limit))

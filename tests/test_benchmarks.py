@@ -69,7 +69,7 @@ def test_goals_skip_sizes_and_sections_they_do_not_cover() -> None:
 
 
 def test_memory_goal_allows_four_chunks_per_thread() -> None:
-    limit = G.memory_allowance_mib("float64", 2)
+    limit = G.memory_allowance_mib(2)
     row = {"dtype": "float64", "n": 10**7, "threads": 2, "contender": "adamproofs numpy 2T",
            "rss_peak_mib": 0.1, "traced_peak_mib": limit + 0.01}
     assert G.goals({"memory": [row]})[0]["met"] == "NO"  # the larger of the two views counts

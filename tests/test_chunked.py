@@ -294,3 +294,16 @@ sys.exit(os.waitstatus_to_exitcode(status))
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def test_the_default_thread_count_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threads, "_default", None)
+    monkeypatch.setenv("ADAMPROOFS_NUM_THREADS", "3")
+    assert get_num_threads() == 3
+    monkeypatch.setenv("ADAMPROOFS_NUM_THREADS", "5")  # after first use: like NUMBA_NUM_THREADS
+    assert get_num_threads() == 3
+    set_num_threads(2)
+    try:
+        assert get_num_threads() == 2  # an explicit setting always wins
+    finally:
+        set_num_threads(None)

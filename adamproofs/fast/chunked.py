@@ -8,12 +8,12 @@ so the working set of one chunk (θ, g, the state and the scratch) stays in the
 core's cache and a step allocates no parameter-sized temporary.
 
 A group of at least :data:`PARALLEL_MIN` elements, in chunks that average at least
-:data:`PARALLEL_MIN_PER_CALL` elements, is cut into one part per thread
-of about equal size (:func:`partition`: whole arrays where they fit, large ones split
-at chunk boundaries), and the parts run concurrently: NumPy releases the GIL inside
-each ufunc loop. Every element sees the same operations in the same order whichever
-thread computes it, so the result is bit-identical for any thread count. Each thread
-has its own scratch buffers: the extra memory of a step is two chunks per thread
+:data:`PARALLEL_MIN_PER_CALL` elements, is cut into one part per thread of about equal
+size (:func:`partition`: whole arrays where they fit, large ones split at multiples of
+:data:`SPLIT_GRANULE` elements), and the parts run concurrently: NumPy releases the GIL
+inside each ufunc loop. Every element sees the same operations in the same order
+whichever thread computes it, so the result is bit-identical for any thread count. Each
+thread has its own scratch buffers: the extra memory of a step is two chunks per thread
 (four when θ and g are converted to another compute dtype).
 """
 

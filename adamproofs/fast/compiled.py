@@ -77,8 +77,6 @@ def set_num_threads(n: int | None) -> None:
     """Threads for the parallel loops of both backends (``None``: the default, see
     :mod:`adamproofs.fast.threads`). The compiled loop uses at most numba's pool
     (``NUMBA_NUM_THREADS``); the NumPy backend may use more."""
-    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
-        raise ValueError(f"n={n!r} must be a positive int or None")
     _threads.set_num_threads(n)
 
 
@@ -249,8 +247,8 @@ def adam_kernel(cfg: Adam, s: Scalars, p: np.ndarray, g: np.ndarray,
 def _run(p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], k: np.ndarray,
          l2: bool, root: bool, ez: bool, ams: bool) -> None:
     m, v = state["m"], state["v"]
-    threads = get_num_threads()
-    if p.shape[0] >= PARALLEL_MIN and threads > 1:
+    threads = get_num_threads() if p.shape[0] >= PARALLEL_MIN else 1
+    if threads > 1:
         previous = _numba.get_num_threads()
         if previous != threads:
             _numba.set_num_threads(threads)

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 _ENV = "ADAMPROOFS_NUM_THREADS"
 _threads: int | None = None
+_default: int | None = None  # default_num_threads(), read once (it costs a syscall)
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _lock = threading.Lock()
@@ -60,8 +61,14 @@ def set_num_threads(n: int | None) -> None:
 
 
 def get_num_threads() -> int:
-    """Threads a step may use."""
-    return _threads if _threads is not None else default_num_threads()
+    """Threads a step may use. The default is read once, on first use (like
+    ``NUMBA_NUM_THREADS``): a step asks for every group, or every array."""
+    global _default
+    if _threads is not None:
+        return _threads
+    if _default is None:
+        _default = default_num_threads()
+    return _default
 
 
 def pool(n: int) -> ThreadPoolExecutor:
@@ -80,8 +87,8 @@ def pool(n: int) -> ThreadPoolExecutor:
 
 def _after_fork_in_child() -> None:
     """A forked child inherits the pool object but none of its threads: start afresh."""
-    global _pool, _pool_size, _lock
-    _pool, _pool_size, _lock = None, 0, threading.Lock()
+    global _pool, _pool_size, _lock, _default
+    _pool, _pool_size, _lock, _default = None, 0, threading.Lock(), None
 
 
 if hasattr(os, "register_at_fork"):
