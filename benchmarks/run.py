@@ -19,8 +19,8 @@ JSON schema (version 2): top-level scalars describe the run (``schema``, ``comma
   ``q3_ms``, ``best_ms``, ``cpu_median_ms``, ``samples``, ``bytes`` (7 passes), ``gbps``;
 - ``adam_ratios``: per (dtype, n, threads) the ratios of :data:`RATIO_PAIRS`, each with
   ``_lo``/``_hi`` (95% paired bootstrap interval over rounds), ``_best`` (best samples)
-  and, with one thread, ``_cpu`` (the calling thread's CPU time, which excludes time the OS gave
-  to other processes);
+  and, with one thread, ``_cpu`` (the calling thread's CPU time, which excludes time the
+  OS gave to other processes);
 - ``many_arrays``: per (case, threads, contender) medians, ``vs_torch_foreach`` (also
   ``_best`` and, one thread, ``_cpu``);
 - ``memory``: per contender, the peak extra resident and traced memory of one step;
@@ -116,9 +116,8 @@ RATIO_PAIRS = [
 
 def _ratio(label: str, a: Any, b: Any, *, cpu: bool) -> dict[str, float]:
     """Median ratio a/b with its paired bootstrap interval (whole rounds resampled), the
-    best-sample ratio and (one thread)
-    the ratio of the calling thread's CPU times, which excludes time taken by other
-    processes."""
+    best-sample ratio and, with one thread, the ratio of the calling thread's CPU times
+    (which leaves out time the OS gave to other processes)."""
     sa, sb = a.summary(), b.summary()
     lo, hi = ratio_interval(a.by_visit(), b.by_visit())
     out = {label: sa["median_ms"] / sb["median_ms"], label + "_lo": lo, label + "_hi": hi,

@@ -228,12 +228,11 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
     Returns:
       A :class:`Trajectory` with θ and the state at every step.
     """
-    if isinstance(arithmetic, str) and arithmetic == "mp":
-        from . import fastpath  # lazy: fastpath imports this module
+    from . import fastpath  # lazy: fastpath imports this module
 
-        if fastpath.applies(arithmetic, hyper, storage, grads):
-            return fastpath.run(config, theta0, grads, steps=steps, dps=dps, state0=state0,
-                                t0=t0)
+    if fastpath.applies(arithmetic, hyper, storage, grads):
+        return fastpath.run(config, theta0, grads, steps=steps, dps=dps, state0=state0,
+                            t0=t0)
     return _plain_run(config, theta0, grads, steps=steps, dps=dps, arithmetic=arithmetic,
                       hyper=hyper, storage=storage, state0=state0, t0=t0)
 
