@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from .. import strategies as aps
 from ..dtypes import as_dtype, float_format
+from ..variants import Variant
 from .protocol import Hyper, supports
-from .replay import Case, Variant
+from .replay import Case
 
 
 def representable(x: float, dtype: Any, *, below_one: bool = False) -> float:

@@ -29,14 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from ..config import AMSGRAD_FORMS, DECAY_FORMS, EPS_PLACEMENTS, VARIANTS
+from ..config import AMSGRAD_FORMS, DECAY_FORMS, EPS_PLACEMENTS
 from ..dtypes import as_dtype
+from ..variants import AXES as VARIANT_AXES
+from ..variants import Variant, named
 from .cases import representable
 from .protocol import Hyper, supports
-from .replay import Case, Finding, Variant, drive, judge
+from .replay import Case, Finding, drive, judge
 
-AXES: tuple[str, ...] = ("eps_placement", "bias_correction", "amsgrad", "decay", "step_scope",
-                         "maximize")
+#: The axes the fingerprint probes, in order: the variant's axes it can tell apart from
+#: float64 runs, then whether ``maximize`` is honoured.
+AXES: tuple[str, ...] = (*(a for a in VARIANT_AXES if a != "precision"), "maximize")
 
 
 @dataclass
@@ -77,12 +80,7 @@ class Fingerprint:
 
     def named(self) -> str | None:
         """The name in :data:`adamproofs.config.VARIANTS` of the detected main axes."""
-        v = self.variant
-        for name, axes in VARIANTS.items():
-            if (axes["eps_placement"], axes["bias_correction"], axes["amsgrad"]) == (
-                    v.eps_placement, v.bias_correction, v.amsgrad):
-                return name
-        return None
+        return named(self.variant)
 
 
 def _probe_dtype(impl: Any) -> str:
@@ -264,34 +262,4 @@ def fingerprint(impl: Any, *, prefer: Variant | None = None) -> Fingerprint:
     return fp
 
 
-def parse_variant(spec: str) -> tuple[Variant, set[str]]:
-    """``NAME[,axis=value...]`` -> the required :class:`Variant` and the axes it fixes.
-
-    ``NAME`` is a key of :data:`adamproofs.config.VARIANTS`; a named variant also fixes
-    ``decay=l2`` and ``step_scope=param`` (PyTorch's semantics for the paper's Adam)
-    unless overridden, e.g. ``paper,decay=decoupled``.
-    """
-    parts = [p.strip() for p in spec.split(",") if p.strip()]
-    if not parts:
-        raise ValueError("--variant is empty; allowed: " + ", ".join(VARIANTS))
-    name, overrides = parts[0], parts[1:]
-    if name not in VARIANTS:
-        raise ValueError(f"--variant {name!r} is not one of {', '.join(VARIANTS)}")
-    axes: dict[str, Any] = {**VARIANTS[name], "decay": "l2", "step_scope": "param"}
-    allowed = {"eps_placement": EPS_PLACEMENTS, "bias_correction": ("true", "false"),
-               "amsgrad": ("none", "max_raw", "max_corrected", "max_uncorrected"),
-               "decay": DECAY_FORMS, "step_scope": ("param", "optimizer")}
-    for item in overrides:
-        key, _, value = item.partition("=")
-        if key not in allowed or value not in allowed[key]:
-            raise ValueError(f"--variant override {item!r}: expected one of "
-                             + "; ".join(f"{k}={'|'.join(map(str, v))}"
-                                         for k, v in allowed.items()))
-        if key == "bias_correction":
-            axes[key] = value == "true"
-        elif key == "amsgrad":
-            axes[key] = None if value == "none" else value
-        else:
-            axes[key] = value
-    return Variant(**axes), {"eps_placement", "bias_correction", "amsgrad", "decay",
-                             "step_scope"}
+__all__ = ["AXES", "AxisResult", "Fingerprint", "fingerprint"]

@@ -46,6 +46,7 @@ from ..reference import fastpath
 from ..reference.arithmetic import MPArithmetic
 from ..reference.rules import initial_state, rule_for
 from ..tolerance import error_bound, ulp
+from ..variants import UPDATE_AXES, Variant
 from .protocol import Hyper, InputMutated, supports
 
 #: Working precision of the oracle (decimal digits); far beyond float64's 16.
@@ -54,33 +55,11 @@ DPS = 40
 GradFn = Callable[[list[np.ndarray], int], list[Any]]
 
 
-@dataclass(frozen=True)
-class Variant:
-    """The variant axes the oracle runs with (see :class:`adamproofs.config.Adam`).
-
-    ``step_scope``: ``"param"`` (each parameter counts its own updates, PyTorch) or
-    ``"optimizer"`` (one counter of ``step()`` calls shared by all parameters).
-    """
-
-    eps_placement: str = "paper"
-    bias_correction: bool = True
-    amsgrad: str | None = None
-    decay: str = "l2"
-    step_scope: str = "param"
-
-    def config(self, hyper: Hyper) -> Adam:
-        """The oracle's :class:`~adamproofs.config.Adam` for ``hyper``."""
-        return Adam(lr=hyper.lr, beta1=hyper.beta1, beta2=hyper.beta2, eps=hyper.eps,
-                    weight_decay=hyper.weight_decay, maximize=hyper.maximize,
-                    eps_placement=self.eps_placement, bias_correction=self.bias_correction,
-                    amsgrad=self.amsgrad, decay=self.decay)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"eps_placement": self.eps_placement, "bias_correction": self.bias_correction,
-                "amsgrad": self.amsgrad, "decay": self.decay, "step_scope": self.step_scope}
-
-    def replace(self, **changes: Any) -> Variant:
-        return Variant(**{**self.as_dict(), **changes})
+def oracle_config(variant: Variant, hyper: Hyper) -> Adam:
+    """The oracle's :class:`~adamproofs.config.Adam` for ``hyper`` under ``variant``."""
+    return Adam(lr=hyper.lr, beta1=hyper.beta1, beta2=hyper.beta2, eps=hyper.eps,
+                weight_decay=hyper.weight_decay, maximize=hyper.maximize,
+                **{axis: getattr(variant, axis) for axis in UPDATE_AXES})
 
 
 @dataclass
@@ -280,7 +259,7 @@ def _judge_param(run: Run, case: Case, variant: Variant, i: int,
 def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
                     verdict: Judgement) -> list[np.ndarray]:
     hyper = case.hyper_of(i)
-    cfg = variant.config(hyper)
+    cfg = oracle_config(variant, hyper)
     h = SimpleNamespace(**{k: A.number(v) for k, v in cfg.hyperparameters().items()})
     rule = rule_for(cfg)
     shape = case.params[i].shape

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from adamproofs.conformance.adapters.numpy import make_implementation
-from adamproofs.conformance.fingerprint import fingerprint, parse_variant
-from adamproofs.conformance.replay import Variant
+from adamproofs.conformance.fingerprint import fingerprint
+from adamproofs.variants import Variant, parse_variant
 
 
 @pytest.mark.parametrize("options, expected, name", [

@@ -7,7 +7,8 @@ import pytest
 
 from adamproofs.conformance.adapters.numpy import make_implementation
 from adamproofs.conformance.protocol import Hyper, PlainImplementation
-from adamproofs.conformance.replay import Case, Variant, check_case
+from adamproofs.conformance.replay import Case, check_case
+from adamproofs.variants import Variant
 from tests.conformance import mutants
 
 

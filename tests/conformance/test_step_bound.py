@@ -17,7 +17,8 @@ import pytest
 
 from adamproofs.conformance.properties import check_property
 from adamproofs.conformance.protocol import Hyper, PlainImplementation
-from adamproofs.conformance.replay import Case, Variant
+from adamproofs.conformance.replay import Case
+from adamproofs.variants import Variant
 from tests.conformance import mutants
 
 F16 = np.float16
