@@ -34,8 +34,10 @@ from ..dtypes import as_dtype
 from ..variants import AXES as VARIANT_AXES
 from ..variants import Variant, named
 from .cases import representable
+from .drive import drive
+from .model import Case, Finding
 from .protocol import Hyper, supports
-from .replay import Case, Finding, drive, judge
+from .replay import judge
 
 #: The axes the fingerprint probes, in order: the variant's axes it can tell apart from
 #: float64 runs, then whether ``maximize`` is honoured.

@@ -1,8 +1,8 @@
 r"""The conformance properties: each a hypothesis strategy of cases plus a check.
 
 A property is a :class:`Property` with ``strategy(ctx)`` (a strategy of
-:class:`~adamproofs.conformance.replay.Case`) and ``check(impl, case, variant)``
-returning a :class:`~adamproofs.conformance.replay.Judgement`. Unless a property
+:class:`~adamproofs.conformance.model.Case`) and ``check(impl, case, variant)``
+returning a :class:`~adamproofs.conformance.model.Judgement`. Unless a property
 says otherwise its check is the per-step replay of :mod:`.replay` (agreement with
 the oracle within the bound of :mod:`adamproofs.tolerance`), so every property
 also checks agreement, on inputs chosen to stress one aspect:
@@ -62,17 +62,9 @@ from .cases import (
     representable,
     values,
 )
-from .replay import (
-    Case,
-    Finding,
-    Judgement,
-    Run,
-    check_case,
-    drive,
-    judge,
-    oracle_config,
-    scalar_dtype,
-)
+from .drive import drive
+from .model import Case, Finding, Judgement, Run
+from .replay import check_case, judge, oracle_config, scalar_dtype
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ import numpy as np
 
 from .. import __version__
 from ..variants import Variant
-from .replay import Case, Finding
+from .model import Case, Finding
 
 SCHEMA_VERSION = 1
 
@@ -295,7 +295,7 @@ def reproducer(report: Report, result: PropertyResult, variant: Variant, kind: s
         "from adamproofs.conformance import load_target",
         "from adamproofs.conformance.properties import check_property",
         "from adamproofs.conformance.protocol import Hyper",
-        "from adamproofs.conformance.replay import Case",
+        "from adamproofs.conformance.model import Case",
         "from adamproofs.variants import Variant",
         "from adamproofs.dtypes import as_dtype",
         "",

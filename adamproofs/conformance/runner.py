@@ -29,9 +29,9 @@ from ..dtypes import as_dtype
 from ..variants import Variant, parse_variant
 from .cases import Context
 from .fingerprint import Fingerprint, fingerprint
+from .model import Case, Judgement
 from .properties import PROPERTIES, Property
 from .protocol import supports
-from .replay import Case, Judgement
 from .report import PropertyResult, Report, environment, reproducer
 from .targets import load_target
 
