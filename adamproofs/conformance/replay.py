@@ -138,8 +138,10 @@ def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
     if not present_steps:
         return exact_rows
     with np.errstate(all="ignore"):
+        compute = variant.precision.compute_dtype(case.dtype)
         bounds = error_bound(cfg, {"theta": np.array(theta_rows), "grad": np.array(grad_rows)},
-                             compute_dtype=case.dtype, scalar_dtype=scalar_dtype(case.dtype)
+                             compute_dtype=compute, param_dtype=case.dtype,
+                             scalar_dtype=scalar_dtype(compute)
                              ).theta.reshape(len(theta_rows), -1)
     shrink = 1.0
     if cfg.has_decay and cfg.decay != "l2":
