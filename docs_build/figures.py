@@ -16,8 +16,8 @@ from functools import cache
 
 import numpy as np
 
-from ..config import Adam, AdaMax
-from ..reference import run
+from adamproofs.config import Adam, AdaMax
+from adamproofs.reference import run
 
 DPS = 30
 PREFIX = "figures"
@@ -164,7 +164,7 @@ def scale_invariance():
 def periodic_sparse_steps(every: int, steps: int) -> np.ndarray:
     """Δ_t/α of the fast NumPy Adam (defaults, float64) on two coordinates: g = 1 every step,
     and g = 1 every ``every`` steps (0 otherwise). Shape (steps, 2)."""
-    from ..fast import Optimizer
+    from adamproofs.fast import Optimizer
     params = [np.zeros(2)]
     opt = Optimizer(Adam(lr=1e-3), params, backend="numpy")
     history = [params[0].copy()]

@@ -12,7 +12,7 @@ import html
 import inspect
 from dataclasses import dataclass
 
-from ..reference import rules
+from adamproofs.reference import rules
 
 
 class AlgorithmSourceError(RuntimeError):
@@ -83,7 +83,7 @@ def find_line(fragment: str) -> tuple[int, str]:
         raise AlgorithmSourceError(
             f"annotated algorithm: fragment {fragment!r} occurs {len(hits)} times in "
             f"adamproofs/reference/rules.py (expected exactly once); update "
-            f"adamproofs/docs_build/algorithm.py to match the reference code")
+            f"docs_build/algorithm.py to match the reference code")
     return hits[0]
 
 
