@@ -448,7 +448,7 @@ def test_benchmark_results_render_as_tables_and_figures(tmp_path) -> None:
         "adam_ratios": [{"dtype": "float32", "n": 10**7, "numba_vs_probe": 0.91}]}))
     (results / "latest-adam-step.svg").write_text("<svg/>")
     out = expand("<!-- gen: benchmarks -->\n", ctx)
-    assert out.index("numba_vs_probe") < out.index("median_ms")  # ratios first
+    assert out.index("numba_<wbr>vs_<wbr>probe") < out.index("median_ms")  # ratios first
     assert "| float32 | 10000000 | 0.91 |" in out and "- **cpus**: 2" in out
     assert "](generated/benchmarks/latest-adam-step.svg)" in out
     assert "generated/benchmarks/latest-adam-step.svg" in sources.generated_tree(
