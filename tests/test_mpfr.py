@@ -307,3 +307,15 @@ def test_without_gmpy2_mp_is_plain_mpmath(monkeypatch) -> None:
 def test_unknown_arithmetic_names_the_choices() -> None:
     with pytest.raises(ValueError, match="'mpmath'"):
         reference.run(Adam(), [0.0], [[1.0]], arithmetic="gmpy")
+
+
+def test_mpfr_inputs_become_normalized_mpmath_numbers() -> None:
+    """gmpy2's ``mpfr._mpf_`` keeps even mantissas; mpmath compares normalized tuples."""
+    A = MPArithmetic(50)
+    x = gmpy2.mpfr(0.8999999761581421)
+    assert x._mpf_[1] % 2 == 0  # the case: not in mpmath's normal form
+    assert A.number(x) == A.number(0.8999999761581421)
+    assert A.number(-x) == -A.number(0.8999999761581421)
+    assert A.number(gmpy2.mpfr(0)) == 0
+    assert A.number(gmpy2.mpfr("inf")) == A.ctx.inf
+    assert mpmath.isnan(A.number(gmpy2.mpfr("nan")))

@@ -263,3 +263,71 @@ def test_sympy_rationals_and_foreign_mpf_are_taken_exactly(arith):
     tr80 = reference.run(SGD(lr=1), [fine, -fine], [[0, 0]], dps=50, arithmetic=arith)
     assert to_fraction(tr80.thetas[0][0]) == to_fraction(fine)  # kept exactly (> 50 digits)
     assert to_fraction(tr80.thetas[0][1]) == -to_fraction(fine)
+
+
+@pytest.mark.parametrize("arith", ["mp", "mpmath", "iv"])
+@pytest.mark.parametrize("dps", [10**9, reference.MAX_DPS + 1, 15, 50.0, True, "50"])
+def test_precision_outside_the_allowed_range_is_refused_before_any_work(arith, dps):
+    message = rf"dps={dps!r} must be an int from 16 to {reference.MAX_DPS}"
+    with pytest.raises(ValueError, match=message):
+        reference.run(Adam(), [0.0], [[1.0]], dps=dps, arithmetic=arith)
+    with pytest.raises(ValueError, match=message):
+        reference.step(Adam(), [0.0], [1.0], dps=dps, arithmetic=arith)
+    with pytest.raises(ValueError, match=message):
+        reference.get_arithmetic(arith, dps)
+
+
+@pytest.mark.parametrize("cls", [reference.MPArithmetic, reference.IntervalArithmetic])
+def test_arithmetic_constructors_share_the_precision_range(cls):
+    assert cls(reference.MAX_DPS).dps == reference.MAX_DPS
+    with pytest.raises(ValueError, match=rf"dps={reference.MAX_DPS + 1}"):
+        cls(reference.MAX_DPS + 1)
+
+
+@BOTH_PATHS
+def test_the_largest_precision_runs_and_its_estimate_needs_room_above_it(arith):
+    top = reference.run(Adam(lr=0.1), [1.0], [[0.5]], dps=reference.MAX_DPS, arithmetic=arith)
+    assert top.arithmetic.dps == reference.MAX_DPS
+    # the estimate re-runs at 20 more digits: refused above the range, with the value named
+    with pytest.raises(ValueError, match=rf"dps={reference.MAX_DPS + 20}"):
+        top.correct_digits()
+    below = reference.run(Adam(lr=0.1), [1.0], [[0.5]], dps=reference.MAX_DPS - 20,
+                          arithmetic=arith)
+    digits = below.correct_digits()
+    assert isinstance(digits, float) and digits > reference.MAX_DPS - 40
+
+
+@BOTH_PATHS
+def test_stored_values_are_the_rounded_floats_themselves(arith):
+    """Storage rounding yields mpmath numbers equal to (and comparing equal with) the floats."""
+    grads = [[0.3, -0.7], [1e-3, 2.5]]
+    tr = reference.run(Adam(lr=0.1), [1.0, -2.0], grads, storage=Storage("float32", "float16"),
+                       arithmetic=arith)
+    A = tr.arithmetic
+    for k in range(1, 3):
+        for x in tr.thetas[k]:
+            f = float(x)
+            assert float(np.float32(f)) == f and x == A.number(f)
+        for x in tr.states[k]["v"]:
+            assert float(np.float16(float(x))) == float(x) and x == A.number(float(x))
+
+
+def test_round_to_format_returns_a_python_float():
+    x = reference.MPArithmetic(50).number("0.1")
+    for fmt in ("float64", "float32", "float16", "bfloat16"):
+        assert type(round_to_format(x, fmt)) is float
+
+
+def test_intervals_of_another_context_keep_their_end_points():
+    other = reference.IntervalArithmetic(80)
+    box = other.number(1) / 3
+    same = reference.IntervalArithmetic(50).number(box)
+    assert (same.a, same.b) == (box.a, box.b)
+
+
+@BOTH_PATHS
+def test_storage_needs_floating_point_arithmetic(arith):
+    reference.run(SGD(), [1.0], [[1.0]], storage=Storage("float16"), arithmetic=arith)
+    for other in ("iv", "sympy"):
+        with pytest.raises(ValueError, match="storage rounding"):
+            reference.run(SGD(), [1.0], [[1.0]], storage=Storage("float16"), arithmetic=other)
