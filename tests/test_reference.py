@@ -40,11 +40,14 @@ def decimal_adam(theta0, grads, *, lr, b1, b2, eps, prec=90):
         return out
 
 
-@given(grads=aps.gradient_sequences(shape=(3,), steps=8),
-       theta0=st.lists(st.floats(-10, 10), min_size=3, max_size=3))
+@given(
+    grads=aps.gradient_sequences(shape=(3,), steps=8),
+    theta0=st.lists(st.floats(-10, 10), min_size=3, max_size=3),
+)
 def test_oracle_matches_an_independent_decimal_algorithm_1_to_40_digits(grads, theta0):
-    tr = reference.run(Adam(lr="0.01", beta1="0.9", beta2="0.999", eps="1e-8"),
-                       theta0, grads, dps=50)
+    tr = reference.run(
+        Adam(lr="0.01", beta1="0.9", beta2="0.999", eps="1e-8"), theta0, grads, dps=50
+    )
     expected = decimal_adam(theta0, grads, lr="0.01", b1="0.9", b2="0.999", eps="1e-8")
     for t, row in enumerate(expected, start=1):
         for x, y in zip(tr.thetas[t], row):
@@ -72,8 +75,9 @@ def test_interval_mode_encloses_the_point_result_and_a_higher_precision_one():
     box = reference.run(cfg, np.ones(4), grads, dps=50, arithmetic="iv")
     for k in range(31):
         for name in ("theta", "m", "v", "vmax"):
-            rows = [tr.thetas[k] if name == "theta" else tr.states[k][name]
-                    for tr in (point, fine, box)]
+            rows = [
+                tr.thetas[k] if name == "theta" else tr.states[k][name] for tr in (point, fine, box)
+            ]
             for p, f, b in zip(*rows):
                 assert b.a <= p <= b.b and b.a <= f <= b.b
     assert box.correct_digits() > 40
@@ -133,8 +137,13 @@ def test_constant_gradient_gives_exact_weighted_means():
 def test_sympy_symbols_give_the_unrolled_moments():
     b1, b2, lr, eps = sympy.symbols("beta1 beta2 alpha epsilon", positive=True)
     g = sympy.symbols("g1:6")
-    tr = reference.run(Adam(), [0], [[gi] for gi in g], arithmetic="sympy",
-                       hyper=dict(beta1=b1, beta2=b2, lr=lr, eps=eps))
+    tr = reference.run(
+        Adam(),
+        [0],
+        [[gi] for gi in g],
+        arithmetic="sympy",
+        hyper=dict(beta1=b1, beta2=b2, lr=lr, eps=eps),
+    )
     for t in range(1, 6):
         unrolled_m = (1 - b1) * sum(b1 ** (t - i) * g[i - 1] for i in range(1, t + 1))
         unrolled_v = (1 - b2) * sum(b2 ** (t - i) * g[i - 1] ** 2 for i in range(1, t + 1))
@@ -145,21 +154,25 @@ def test_sympy_symbols_give_the_unrolled_moments():
 @BOTH_PATHS
 def test_correct_digits_reports_the_working_precision(arith):
     rng = np.random.default_rng(0)
-    tr = reference.run(Adam(), rng.standard_normal(3), rng.standard_normal((20, 3)), dps=30,
-                       arithmetic=arith)
+    tr = reference.run(
+        Adam(), rng.standard_normal(3), rng.standard_normal((20, 3)), dps=30, arithmetic=arith
+    )
     assert 25 <= tr.correct_digits() <= 30
 
 
-@pytest.mark.parametrize(("run_arith", "step_arith"), [("mp", "mp"), ("mpmath", "mpmath"),
-                                                      ("mp", "mpmath"), ("mpmath", "mp")])
+@pytest.mark.parametrize(
+    ("run_arith", "step_arith"),
+    [("mp", "mp"), ("mpmath", "mpmath"), ("mp", "mpmath"), ("mpmath", "mp")],
+)
 def test_step_from_a_state_continues_a_run_exactly(run_arith, step_arith):
     rng = np.random.default_rng(1)
     grads = rng.standard_normal((6, 2))
     cfg = Adam(lr=0.1, amsgrad="max_corrected")
     whole = reference.run(cfg, [1.0, 2.0], grads, arithmetic=run_arith)
     state3 = {name: whole.state(name, 3) for name in ("m", "v", "vmax")}
-    theta4, state4 = reference.step(cfg, whole.theta(3), grads[3], state3, t=3,
-                                    arithmetic=step_arith)
+    theta4, state4 = reference.step(
+        cfg, whole.theta(3), grads[3], state3, t=3, arithmetic=step_arith
+    )
     assert list(theta4) == whole.thetas[4]
     assert list(state4["vmax"]) == whole.states[4]["vmax"]
 
@@ -176,8 +189,9 @@ def test_gradient_function_drives_a_non_stationary_objective():
     assert abs(float(tr.thetas[-1][0]) - 4.0) < 0.5  # it tracks the moving minimum 0.01 t
 
 
-@pytest.mark.parametrize("cfg", [AdaMax(), SGD(), Momentum(), Nesterov(), AdaGrad(), RMSProp()],
-                         ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "cfg", [AdaMax(), SGD(), Momentum(), Nesterov(), AdaGrad(), RMSProp()], ids=lambda c: c.name
+)
 def test_every_optimizer_has_a_rule_that_runs_in_every_arithmetic(cfg):
     grads = [[1.0, 0.0], [-0.5, 0.0], [0.25, 0.0]]
     point = reference.run(cfg, [1.0, 1.0], grads)
@@ -201,8 +215,11 @@ def test_round_to_format_is_correct_rounding(dtype):
     np_dtype = as_dtype(dtype)
     rng = np.random.default_rng(7)
     xs = rng.standard_normal(2000) * 10.0 ** rng.uniform(-45, 39, size=2000)
-    fmt_max = {"float16": 65504.0, "float32": 3.4028234663852886e38,
-               "bfloat16": 3.3895313892515355e38}[dtype]
+    fmt_max = {
+        "float16": 65504.0,
+        "float32": 3.4028234663852886e38,
+        "bfloat16": 3.3895313892515355e38,
+    }[dtype]
     for x in xs:
         expected = float(np.array(x).astype(np_dtype))  # numpy casts float64 correctly
         got = round_to_format(float(x), dtype)
@@ -291,8 +308,9 @@ def test_the_largest_precision_runs_and_its_estimate_needs_room_above_it(arith):
     # the estimate re-runs at 20 more digits: refused above the range, with the value named
     with pytest.raises(ValueError, match=rf"dps={reference.MAX_DPS + 20}"):
         top.correct_digits()
-    below = reference.run(Adam(lr=0.1), [1.0], [[0.5]], dps=reference.MAX_DPS - 20,
-                          arithmetic=arith)
+    below = reference.run(
+        Adam(lr=0.1), [1.0], [[0.5]], dps=reference.MAX_DPS - 20, arithmetic=arith
+    )
     digits = below.correct_digits()
     assert isinstance(digits, float) and digits > reference.MAX_DPS - 40
 
@@ -301,8 +319,9 @@ def test_the_largest_precision_runs_and_its_estimate_needs_room_above_it(arith):
 def test_stored_values_are_the_rounded_floats_themselves(arith):
     """Storage rounding yields mpmath numbers equal to (and comparing equal with) the floats."""
     grads = [[0.3, -0.7], [1e-3, 2.5]]
-    tr = reference.run(Adam(lr=0.1), [1.0, -2.0], grads, storage=Storage("float32", "float16"),
-                       arithmetic=arith)
+    tr = reference.run(
+        Adam(lr=0.1), [1.0, -2.0], grads, storage=Storage("float32", "float16"), arithmetic=arith
+    )
     A = tr.arithmetic
     for k in range(1, 3):
         for x in tr.thetas[k]:

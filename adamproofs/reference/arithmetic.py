@@ -44,9 +44,11 @@ MAX_DPS = 10_000
 def check_dps(dps: object) -> int:
     """``dps`` itself when it is an int in ``[MIN_DPS, MAX_DPS]``; else a ValueError naming it."""
     if isinstance(dps, bool) or not isinstance(dps, int) or not MIN_DPS <= dps <= MAX_DPS:
-        raise ValueError(f"dps={dps!r} must be an int from {MIN_DPS} to {MAX_DPS} "
-                         f"(at least float64's precision; at most {MAX_DPS} digits, "
-                         f"which bounds the cost of every operation)")
+        raise ValueError(
+            f"dps={dps!r} must be an int from {MIN_DPS} to {MAX_DPS} "
+            f"(at least float64's precision; at most {MAX_DPS} digits, "
+            f"which bounds the cost of every operation)"
+        )
     return dps
 
 

@@ -73,8 +73,9 @@ def _adam_gradients(cfg: Adam, h: Any, theta: list, grad: list) -> list:
             assert_never(cfg.decay)
 
 
-def _second_moments(form: Amsgrad | None, v: list, state: State, bc2: Any,
-                    A: Arithmetic) -> tuple[list, list, list | None]:
+def _second_moments(
+    form: Amsgrad | None, v: list, state: State, bc2: Any, A: Arithmetic
+) -> tuple[list, list, list | None]:
     """``(v̂, v, vmax_t)``: the second moment in the denominator, in "corrected space"
     (divided by 1-β2^t) and in "raw space", and the running maximum kept (AMSGrad;
     ``state["vmax"]`` holds the previous one)."""
@@ -94,8 +95,9 @@ def _second_moments(form: Amsgrad | None, v: list, state: State, bc2: Any,
             assert_never(form)
 
 
-def _adam_deltas(placement: EpsPlacement, h: Any, m: list, vc: list, vr: list, bc1: Any,
-                 bc2: Any, A: Arithmetic) -> list:
+def _adam_deltas(
+    placement: EpsPlacement, h: Any, m: list, vc: list, vr: list, bc1: Any, bc2: Any, A: Arithmetic
+) -> list:
     """Δ_t per coordinate, by where ε enters."""
     lr, eps, quotient, sqrt = h.lr, h.eps, A.quotient, A.sqrt
     match placement:
@@ -126,8 +128,9 @@ def _adam_thetas(cfg: Adam, h: Any, theta: list, deltas: list, one: Any) -> list
             assert_never(cfg.decay)
 
 
-def adam_step(cfg: Adam, h: Any, t: int, theta: list, grad: list, state: State,
-              A: Arithmetic) -> tuple[list, State]:
+def adam_step(
+    cfg: Adam, h: Any, t: int, theta: list, grad: list, state: State, A: Arithmetic
+) -> tuple[list, State]:
     r"""One Adam step for every coordinate (all variants of :class:`~adamproofs.config.Adam`).
 
     :math:`m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t`,
@@ -153,8 +156,9 @@ def adam_step(cfg: Adam, h: Any, t: int, theta: list, grad: list, state: State,
     return _adam_thetas(cfg, h, theta, deltas, one), new_state
 
 
-def adamax_step(cfg: AdaMax, h: Any, t: int, theta: list, grad: list, state: State,
-                A: Arithmetic) -> tuple[list, State]:
+def adamax_step(
+    cfg: AdaMax, h: Any, t: int, theta: list, grad: list, state: State, A: Arithmetic
+) -> tuple[list, State]:
     r"""AdaMax: :math:`u_t = \max(\beta_2 u_{t-1}, |g_t|)`, :math:`\theta_t = \theta_{t-1} -
     \frac{\alpha}{1-\beta_1^t} m_t/(u_t+\epsilon)`."""
     b1, b2, lr, eps = h.beta1, h.beta2, h.lr, h.eps
@@ -171,14 +175,16 @@ def adamax_step(cfg: AdaMax, h: Any, t: int, theta: list, grad: list, state: Sta
     return new_theta, {"m": new_m, "u": new_u}
 
 
-def sgd_step(cfg: SGD, h: Any, t: int, theta: list, grad: list, state: State,
-             A: Arithmetic) -> tuple[list, State]:
+def sgd_step(
+    cfg: SGD, h: Any, t: int, theta: list, grad: list, state: State, A: Arithmetic
+) -> tuple[list, State]:
     r"""Gradient descent: :math:`\theta_t = \theta_{t-1} - \alpha g_t`."""
     return [th - h.lr * _signed(cfg, g) for th, g in zip(theta, grad)], {}
 
 
-def momentum_step(cfg: Momentum | Nesterov, h: Any, t: int, theta: list, grad: list,
-                  state: State, A: Arithmetic) -> tuple[list, State]:
+def momentum_step(
+    cfg: Momentum | Nesterov, h: Any, t: int, theta: list, grad: list, state: State, A: Arithmetic
+) -> tuple[list, State]:
     r"""Heavy ball :math:`b_t = \mu b_{t-1} + g_t`, :math:`\theta_t = \theta_{t-1} - \alpha b_t`;
     Nesterov uses :math:`\alpha (g_t + \mu b_t)` instead."""
     mu, lr = h.momentum, h.lr
@@ -192,8 +198,9 @@ def momentum_step(cfg: Momentum | Nesterov, h: Any, t: int, theta: list, grad: l
     return new_theta, {"b": new_b}
 
 
-def adagrad_step(cfg: AdaGrad, h: Any, t: int, theta: list, grad: list, state: State,
-                 A: Arithmetic) -> tuple[list, State]:
+def adagrad_step(
+    cfg: AdaGrad, h: Any, t: int, theta: list, grad: list, state: State, A: Arithmetic
+) -> tuple[list, State]:
     r"""AdaGrad: :math:`s_t = s_{t-1} + g_t^2`, :math:`\theta_t = \theta_{t-1} -
     \alpha g_t/(\sqrt{s_t}+\epsilon)`."""
     new_theta, new_s = [], []
@@ -205,8 +212,9 @@ def adagrad_step(cfg: AdaGrad, h: Any, t: int, theta: list, grad: list, state: S
     return new_theta, {"s": new_s}
 
 
-def rmsprop_step(cfg: RMSProp, h: Any, t: int, theta: list, grad: list, state: State,
-                 A: Arithmetic) -> tuple[list, State]:
+def rmsprop_step(
+    cfg: RMSProp, h: Any, t: int, theta: list, grad: list, state: State, A: Arithmetic
+) -> tuple[list, State]:
     r"""RMSProp: :math:`s_t = \rho s_{t-1} + (1-\rho) g_t^2`, :math:`\theta_t = \theta_{t-1} -
     \alpha g_t/(\sqrt{s_t}+\epsilon)`."""
     one = A.number(1)
@@ -235,5 +243,6 @@ def rule_for(cfg: OptimizerConfig) -> Rule:
     try:
         return RULES[type(cfg)]
     except KeyError:
-        raise TypeError(f"no reference rule for {type(cfg).__name__}; "
-                        f"known: {[c.__name__ for c in RULES]}") from None
+        raise TypeError(
+            f"no reference rule for {type(cfg).__name__}; known: {[c.__name__ for c in RULES]}"
+        ) from None
