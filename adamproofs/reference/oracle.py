@@ -188,8 +188,9 @@ def run(
         number, so that objectives, including non-stationary ones, can drive the run.
       steps: number of updates (required with a gradient function; with a
         sequence, defaults to its length).
-      dps: decimal digits of working precision (all but sympy), an int from
-        ``MIN_DPS`` = 16 to ``MAX_DPS`` = 10 000 (see :mod:`.arithmetic`).
+      dps: decimal digits of working precision (all but sympy; unused when
+        ``arithmetic`` is an instance), an int from ``MIN_DPS`` = 16 to
+        ``MAX_DPS`` = 10 000 (see :mod:`adamproofs.reference.arithmetic`).
       arithmetic: ``"mp"`` (default), ``"mpmath"``, ``"iv"`` (intervals),
         ``"sympy"``, or an :class:`Arithmetic` (see :func:`get_arithmetic`). ``"mp"``
         computes on MPFR when gmpy2 is installed, several times faster, and records
@@ -217,10 +218,9 @@ def run(
     h = hyperparameters(config, A, hyper)
     state = start_state(config, len(theta), A, state0)
     rule = rule_for(config)
-    R = A.results
     traj = Trajectory(
         config=config,
-        arithmetic=R,
+        arithmetic=A.results,
         shape=shape,
         t0=t0,
         thetas=[A.result_row(theta)],

@@ -49,9 +49,12 @@ def _signed(cfg: OptimizerConfig, g: Any) -> Any:
 
 def _bias_corrections(enabled: bool, h: Any, t: int, one: Any) -> tuple[Any, Any]:
     """``(1-β1^t, 1-β2^t)``, or ``(1, 1)`` without bias correction."""
+    b1, b2 = h.beta1, h.beta2
     match enabled:
         case True:
-            return one - h.beta1**t, one - h.beta2**t
+            bc1 = one - b1**t  # 1 - β1^t
+            bc2 = one - b2**t  # 1 - β2^t
+            return bc1, bc2
         case False:
             return one, one
         case _:
@@ -60,13 +63,13 @@ def _bias_corrections(enabled: bool, h: Any, t: int, one: Any) -> tuple[Any, Any
 
 def _adam_gradients(cfg: Adam, h: Any, theta: list, grad: list) -> list:
     """g_t, negated for ``maximize``, plus λθ_{t-1} under L2 decay."""
-    g = [-x for x in grad] if cfg.maximize else grad
+    g = [-gi for gi in grad] if cfg.maximize else grad  # maximize: g <- -g
     if not cfg.has_decay:
         return g
+    wd = h.weight_decay
     match cfg.decay:
         case Decay.L2:
-            wd = h.weight_decay
-            return [x + wd * th for x, th in zip(g, theta)]  # g_t <- g_t + λ θ_{t-1}
+            return [gi + wd * th for gi, th in zip(g, theta)]  # g_t <- g_t + λ θ_{t-1}
         case Decay.DECOUPLED | Decay.DECOUPLED_AFTER:
             return g
         case _:
@@ -81,15 +84,16 @@ def _second_moments(
     ``state["vmax"]`` holds the previous one)."""
     match form:
         case None:
-            return [x / bc2 for x in v], v, None  # v̂_t = v_t / (1-β2^t)
+            hat = [vi / bc2 for vi in v]  # v̂_t = v_t / (1-β2^t)
+            return hat, v, None
         case Amsgrad.MAX_RAW:  # max of raw v, corrected by today's 1-β2^t
-            raw = [A.maximum(a, b) for a, b in zip(state["vmax"], v)]
+            raw = [A.maximum(a, vi) for a, vi in zip(state["vmax"], v)]
             return [x / bc2 for x in raw], raw, raw
-        case Amsgrad.MAX_CORRECTED:  # max of v̂
-            hat = [A.maximum(a, b / bc2) for a, b in zip(state["vmax"], v)]
+        case Amsgrad.MAX_CORRECTED:
+            hat = [A.maximum(a, vi / bc2) for a, vi in zip(state["vmax"], v)]  # max of v̂
             return hat, [x * bc2 for x in hat], hat
         case Amsgrad.MAX_UNCORRECTED:  # the AMSGrad paper: max of v, never bias-corrected
-            hat = [A.maximum(a, b) for a, b in zip(state["vmax"], v)]
+            hat = [A.maximum(a, vi) for a, vi in zip(state["vmax"], v)]
             return hat, [x * bc2 for x in hat], hat
         case _:
             assert_never(form)
@@ -98,34 +102,34 @@ def _second_moments(
 def _adam_deltas(
     placement: EpsPlacement, h: Any, m: list, vc: list, vr: list, bc1: Any, bc2: Any, A: Arithmetic
 ) -> list:
-    """Δ_t per coordinate, by where ε enters."""
-    lr, eps, quotient, sqrt = h.lr, h.eps, A.quotient, A.sqrt
+    """Δ_t per coordinate, by where ε enters (``vc`` corrected, ``vr`` raw second moment)."""
+    lr, eps = h.lr, h.eps
     match placement:
         case EpsPlacement.PAPER:  # α m̂ / (√v̂ + ε)
-            return [lr * quotient(a / bc1, sqrt(c) + eps) for a, c in zip(m, vc)]
+            return [lr * A.quotient(mi / bc1, A.sqrt(vi) + eps) for mi, vi in zip(m, vc)]
         case EpsPlacement.ROOT:  # α m̂ / √(v̂ + ε)
-            return [lr * quotient(a / bc1, sqrt(c + eps)) for a, c in zip(m, vc)]
-        case EpsPlacement.HAT:  # α_t m / (√v + ε̂), α_t = α √(1-β2^t) / (1-β1^t)
-            lr_t = lr * sqrt(bc2) / bc1
-            return [lr_t * quotient(a, sqrt(r) + eps) for a, r in zip(m, vr)]
+            return [lr * A.quotient(mi / bc1, A.sqrt(vi + eps)) for mi, vi in zip(m, vc)]
+        case EpsPlacement.HAT:  # α_t m / (√v + ε̂)
+            lr_t = lr * A.sqrt(bc2) / bc1  # α_t = α √(1-β2^t) / (1-β1^t)
+            return [lr_t * A.quotient(mi, A.sqrt(vi) + eps) for mi, vi in zip(m, vr)]
         case _:
             assert_never(placement)
 
 
 def _adam_thetas(cfg: Adam, h: Any, theta: list, deltas: list, one: Any) -> list:
     """θ_t = θ_{t-1} - Δ_t; decoupled decay multiplies by 1-αλ before (or after) the step."""
-    if not cfg.has_decay:
-        return [th - d for th, d in zip(theta, deltas)]
-    shrink = one - h.lr * h.weight_decay
-    match cfg.decay:
-        case Decay.L2:
-            return [th - d for th, d in zip(theta, deltas)]
-        case Decay.DECOUPLED:  # θ_{t-1}(1 - αλ) - Δ_t
-            return [th * shrink - d for th, d in zip(theta, deltas)]
-        case Decay.DECOUPLED_AFTER:  # (θ_{t-1} - Δ_t)(1 - αλ)
-            return [(th - d) * shrink for th, d in zip(theta, deltas)]
-        case _:
-            assert_never(cfg.decay)
+    if cfg.has_decay:
+        shrink = one - h.lr * h.weight_decay  # 1 - αλ
+        match cfg.decay:
+            case Decay.DECOUPLED:  # θ_{t-1}(1 - αλ) - Δ_t
+                return [th * shrink - d for th, d in zip(theta, deltas)]
+            case Decay.DECOUPLED_AFTER:  # (θ_{t-1} - Δ_t)(1 - αλ)
+                return [(th - d) * shrink for th, d in zip(theta, deltas)]
+            case Decay.L2:
+                pass
+            case _:
+                assert_never(cfg.decay)
+    return [th - d for th, d in zip(theta, deltas)]  # θ_t = θ_{t-1} - Δ_t
 
 
 def adam_step(
@@ -137,17 +141,17 @@ def adam_step(
     :math:`v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2`,
     :math:`\theta_t = \theta_{t-1} - \Delta_t`, where L2 decay first sets
     :math:`g_t \leftarrow g_t + \lambda\theta_{t-1}` and decoupled decay multiplies
-    :math:`\theta` by :math:`1-\alpha\lambda` before (or after) the step,
-    and :math:`\Delta_t` depends on the ε placement and the AMSGrad form
-    (see :mod:`adamproofs.variants`).
+    :math:`\theta` by :math:`1-\alpha\lambda` before (or after) the step;
+    :math:`\Delta_t` depends on the ε placement and the AMSGrad form (see
+    :mod:`adamproofs.variants`). Each axis is matched once per step, not per coordinate.
     """
     b1, b2 = h.beta1, h.beta2
     one = A.number(1)
-    c1, c2 = one - b1, one - b2
     bc1, bc2 = _bias_corrections(cfg.bias_correction, h, t, one)
     g = _adam_gradients(cfg, h, theta, grad)
-    m = [b1 * a + c1 * x for a, x in zip(state["m"], g)]  # m_t = β1 m_{t-1} + (1-β1) g_t
-    v = [b2 * a + c2 * x * x for a, x in zip(state["v"], g)]  # v_t = β2 v_{t-1} + (1-β2) g_t²
+    c1, c2 = one - b1, one - b2  # 1 - β1, 1 - β2
+    m = [b1 * mi + c1 * gi for mi, gi in zip(state["m"], g)]  # m_t = β1 m_{t-1} + (1-β1) g_t
+    v = [b2 * vi + c2 * gi * gi for vi, gi in zip(state["v"], g)]  # β2 v_{t-1} + (1-β2) g_t²
     vc, vr, vmax = _second_moments(cfg.amsgrad, v, state, bc2, A)
     deltas = _adam_deltas(cfg.eps_placement, h, m, vc, vr, bc1, bc2, A)
     new_state: State = {"m": m, "v": v}
