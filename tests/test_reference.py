@@ -350,3 +350,21 @@ def test_storage_needs_floating_point_arithmetic(arith):
     for other in ("iv", "sympy"):
         with pytest.raises(ValueError, match="storage rounding"):
             reference.run(SGD(), [1.0], [[1.0]], storage=Storage("float16"), arithmetic=other)
+
+
+@pytest.mark.parametrize("fmt", ["float64", "float32", "float16", "bfloat16"])
+def test_values_far_below_the_smallest_subnormal_round_to_signed_zero(fmt):
+    A = reference.MPArithmetic(50)
+    for text in ("1e-400", "1e-100000000", "1e-1000000000"):
+        tiny = A.number(text)
+        assert round_to_format(tiny, fmt) == 0.0
+        assert math.copysign(1.0, round_to_format(-tiny, fmt)) == -1.0
+    smallest = {
+        "float64": 2.0**-1074,
+        "float32": 2.0**-149,
+        "float16": 2.0**-24,
+        "bfloat16": 2.0**-133,
+    }[fmt]
+    # just above half the smallest subnormal rounds up to it; exactly half rounds to even (0)
+    assert round_to_format(A.number(smallest) * A.number("0.5000001"), fmt) == smallest
+    assert round_to_format(A.number(smallest) / 2, fmt) == 0.0
