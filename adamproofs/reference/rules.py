@@ -8,10 +8,12 @@ Every rule has the signature ``rule(cfg, h, t, theta, grad, state, A)`` where
 - ``theta``, ``grad`` are lists of coordinates, ``state`` a dict of such lists,
 
 and returns ``(new_theta, new_state)`` without mutating its inputs. All
-coordinates are independent, so the rules are plain loops over coordinates with
-the per-step scalars (bias corrections) computed once per step.
+coordinates are independent, so the rules compute plain per-coordinate lists,
+with the per-step scalars (bias corrections) computed once per step.
 
 Adam follows Kingma & Ba, Algorithm 1, line by line; comments give each formula.
+Each variant axis is matched exhaustively once per step (an ``assert_never``
+arm makes a new axis value a type error until it is handled).
 """
 
 from __future__ import annotations
