@@ -55,18 +55,34 @@ def _assert_same(a: Trajectory, b: Trajectory) -> None:
 
 def _configs(rng: np.random.Generator) -> list[Adam]:
     out = []
-    for i, (form, place, decay, maximize) in enumerate(itertools.product(
-            AMSGRAD_FORMS, EPS_PLACEMENTS, (None, "l2", "decoupled", "decoupled_after"),
-            (False, True))):
+    for i, (form, place, decay, maximize) in enumerate(
+        itertools.product(
+            AMSGRAD_FORMS,
+            EPS_PLACEMENTS,
+            (None, "l2", "decoupled", "decoupled_after"),
+            (False, True),
+        )
+    ):
         if i % 3 == 0:  # decimal hyperparameters (rounded at the working precision)
             hyper = dict(lr="0.001", beta1="0.9", beta2="0.999", eps="1e-8")
         else:
-            hyper = dict(lr=float(rng.uniform(1e-3, 0.1)), beta1=float(rng.uniform(0.5, 0.99)),
-                         beta2=float(rng.uniform(0.9, 0.9999)),
-                         eps=float(10 ** rng.uniform(-10, -3)))
-        out.append(Adam(amsgrad=form, eps_placement=place, maximize=maximize,
-                        weight_decay=0.05 if decay else 0.0, decay=decay or "l2",
-                        bias_correction=i % 5 != 0, **hyper))
+            hyper = dict(
+                lr=float(rng.uniform(1e-3, 0.1)),
+                beta1=float(rng.uniform(0.5, 0.99)),
+                beta2=float(rng.uniform(0.9, 0.9999)),
+                eps=float(10 ** rng.uniform(-10, -3)),
+            )
+        out.append(
+            Adam(
+                amsgrad=form,
+                eps_placement=place,
+                maximize=maximize,
+                weight_decay=0.05 if decay else 0.0,
+                decay=decay or "l2",
+                bias_correction=i % 5 != 0,
+                **hyper,
+            )
+        )
     return out
 
 
@@ -118,12 +134,16 @@ def test_storage_hyper_overrides_and_gradient_functions_run_on_mpfr_too() -> Non
     rng = np.random.default_rng(6)
     grads = [rng.standard_normal(3) for _ in range(6)]
     cfg = Adam(lr=0.1, amsgrad="max_raw", weight_decay=0.01)
-    for kwargs in (dict(storage=Storage(params="float32")),
-                   dict(storage=Storage(params="bfloat16", state="float16")),
-                   dict(hyper={"lr": MPArithmetic(50).number("0.2")}),
-                   dict(hyper={"beta1": mpmath.mpf(0.5), "eps": "1e-3"})):
-        _assert_same(plain(cfg, [1.0, 2.0, 3.0], grads, **kwargs),
-                     on_mpfr(cfg, [1.0, 2.0, 3.0], grads, **kwargs))
+    for kwargs in (
+        dict(storage=Storage(params="float32")),
+        dict(storage=Storage(params="bfloat16", state="float16")),
+        dict(hyper={"lr": MPArithmetic(50).number("0.2")}),
+        dict(hyper={"beta1": mpmath.mpf(0.5), "eps": "1e-3"}),
+    ):
+        _assert_same(
+            plain(cfg, [1.0, 2.0, 3.0], grads, **kwargs),
+            on_mpfr(cfg, [1.0, 2.0, 3.0], grads, **kwargs),
+        )
     seen: list = []
 
     def fn(theta: np.ndarray, t: int) -> list:
@@ -152,9 +172,26 @@ def test_an_interval_run_is_unaffected() -> None:
     assert iv.arithmetic.name == "iv"
 
 
-@pytest.mark.parametrize("value", [0.1, -3.5, 1e-300, 5e-324, 7, 2**80 + 1, "0.1", "-2.5e-7",
-                                   " 1/3 ", "inf", Fraction(1, 3), Fraction(-7, 1024),
-                                   Decimal("0.1"), np.float32(0.1), np.int64(-3)])
+@pytest.mark.parametrize(
+    "value",
+    [
+        0.1,
+        -3.5,
+        1e-300,
+        5e-324,
+        7,
+        2**80 + 1,
+        "0.1",
+        "-2.5e-7",
+        " 1/3 ",
+        "inf",
+        Fraction(1, 3),
+        Fraction(-7, 1024),
+        Decimal("0.1"),
+        np.float32(0.1),
+        np.int64(-3),
+    ],
+)
 def test_number_conversion_matches_mpmath(value) -> None:
     G, A = GmpyArithmetic(50), MPArithmetic(50)
     assert mpfr.to_mpmath(G.number(value), A) == A.number(value)
@@ -189,8 +226,10 @@ def test_mpf_inputs_are_taken_exactly_and_specials_convert() -> None:
         assert mpfr.to_mpmath(G.number(x), MPArithmetic(120)) == A.number(x)
         with G.scope():  # the current precision must not round the input either
             assert mpfr.to_mpmath(G.number(x), MPArithmetic(120)) == A.number(x)
-    _assert_same(plain(SGD(lr=1), [-fine, big], [[0, 0]], dps=20),
-                 reference.run(SGD(lr=1), [-fine, big], [[0, 0]], dps=20))
+    _assert_same(
+        plain(SGD(lr=1), [-fine, big], [[0, 0]], dps=20),
+        reference.run(SGD(lr=1), [-fine, big], [[0, 0]], dps=20),
+    )
     assert mpfr.to_mpmath(gmpy2.mpfr("inf"), A) == A.ctx.inf
     assert mpmath.isnan(mpfr.to_mpmath(gmpy2.mpfr("nan"), A))
     assert mpfr.to_mpmath(-gmpy2.mpfr(0), A) == 0
@@ -239,8 +278,9 @@ def test_nested_scopes_and_a_run_inside_a_scope() -> None:
 
     In a subprocess: re-entering a gmpy2 context object can kill the interpreter.
     """
-    proc = subprocess.run([sys.executable, "-c", NESTED], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", NESTED], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
     assert proc.stdout.strip() == "ok"
 
@@ -255,11 +295,20 @@ def test_mp_is_mpfr_and_mpmath_is_plain_mpmath() -> None:
 def test_reference_run_computes_on_mpfr_and_mpmath_forces_plain_mpmath() -> None:
     rng = np.random.default_rng(7)
     grads = [rng.standard_normal(3) for _ in range(6)]
-    for cfg in (Adam(lr=0.1), Adam(amsgrad="max_corrected", eps_placement="root",
-                                   weight_decay=0.01, decay="decoupled"),
-                Adam(eps_placement="hat", decay="decoupled_after", weight_decay=0.1,
-                     bias_correction=False, maximize=True),
-                AdaMax(), Momentum(), SGD(lr="0.01")):
+    for cfg in (
+        Adam(lr=0.1),
+        Adam(amsgrad="max_corrected", eps_placement="root", weight_decay=0.01, decay="decoupled"),
+        Adam(
+            eps_placement="hat",
+            decay="decoupled_after",
+            weight_decay=0.1,
+            bias_correction=False,
+            maximize=True,
+        ),
+        AdaMax(),
+        Momentum(),
+        SGD(lr="0.01"),
+    ):
         got = on_mpfr(cfg, [1.0, -2.0, 0.5], grads, dps=30)
         with mock.patch.object(mpfr, "to_mpmath", wraps=mpfr.to_mpmath) as conv:
             expected = plain(cfg, [1.0, -2.0, 0.5], grads, dps=30)
@@ -283,8 +332,7 @@ def test_reference_step_computes_on_mpfr() -> None:
         theta2, state2 = reference.step(cfg, theta, [0.1, 0.2], state, t=1)
         assert conv.call_count > 0
         conv.reset_mock()
-        p_theta, p_state = reference.step(cfg, theta, [0.1, 0.2], state, t=1,
-                                          arithmetic="mpmath")
+        p_theta, p_state = reference.step(cfg, theta, [0.1, 0.2], state, t=1, arithmetic="mpmath")
         assert conv.call_count == 0
     assert list(theta2) == list(p_theta)
     assert all(list(state2[k]) == list(p_state[k]) for k in p_state)
@@ -307,3 +355,15 @@ def test_without_gmpy2_mp_is_plain_mpmath(monkeypatch) -> None:
 def test_unknown_arithmetic_names_the_choices() -> None:
     with pytest.raises(ValueError, match="'mpmath'"):
         reference.run(Adam(), [0.0], [[1.0]], arithmetic="gmpy")
+
+
+def test_mpfr_inputs_become_normalized_mpmath_numbers() -> None:
+    """gmpy2's ``mpfr._mpf_`` keeps even mantissas; mpmath compares normalized tuples."""
+    A = MPArithmetic(50)
+    x = gmpy2.mpfr(0.8999999761581421)
+    assert x._mpf_[1] % 2 == 0  # the case: not in mpmath's normal form
+    assert A.number(x) == A.number(0.8999999761581421)
+    assert A.number(-x) == -A.number(0.8999999761581421)
+    assert A.number(gmpy2.mpfr(0)) == 0
+    assert A.number(gmpy2.mpfr("inf")) == A.ctx.inf
+    assert mpmath.isnan(A.number(gmpy2.mpfr("nan")))

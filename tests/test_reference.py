@@ -40,11 +40,14 @@ def decimal_adam(theta0, grads, *, lr, b1, b2, eps, prec=90):
         return out
 
 
-@given(grads=aps.gradient_sequences(shape=(3,), steps=8),
-       theta0=st.lists(st.floats(-10, 10), min_size=3, max_size=3))
+@given(
+    grads=aps.gradient_sequences(shape=(3,), steps=8),
+    theta0=st.lists(st.floats(-10, 10), min_size=3, max_size=3),
+)
 def test_oracle_matches_an_independent_decimal_algorithm_1_to_40_digits(grads, theta0):
-    tr = reference.run(Adam(lr="0.01", beta1="0.9", beta2="0.999", eps="1e-8"),
-                       theta0, grads, dps=50)
+    tr = reference.run(
+        Adam(lr="0.01", beta1="0.9", beta2="0.999", eps="1e-8"), theta0, grads, dps=50
+    )
     expected = decimal_adam(theta0, grads, lr="0.01", b1="0.9", b2="0.999", eps="1e-8")
     for t, row in enumerate(expected, start=1):
         for x, y in zip(tr.thetas[t], row):
@@ -72,8 +75,9 @@ def test_interval_mode_encloses_the_point_result_and_a_higher_precision_one():
     box = reference.run(cfg, np.ones(4), grads, dps=50, arithmetic="iv")
     for k in range(31):
         for name in ("theta", "m", "v", "vmax"):
-            rows = [tr.thetas[k] if name == "theta" else tr.states[k][name]
-                    for tr in (point, fine, box)]
+            rows = [
+                tr.thetas[k] if name == "theta" else tr.states[k][name] for tr in (point, fine, box)
+            ]
             for p, f, b in zip(*rows):
                 assert b.a <= p <= b.b and b.a <= f <= b.b
     assert box.correct_digits() > 40
@@ -133,8 +137,13 @@ def test_constant_gradient_gives_exact_weighted_means():
 def test_sympy_symbols_give_the_unrolled_moments():
     b1, b2, lr, eps = sympy.symbols("beta1 beta2 alpha epsilon", positive=True)
     g = sympy.symbols("g1:6")
-    tr = reference.run(Adam(), [0], [[gi] for gi in g], arithmetic="sympy",
-                       hyper=dict(beta1=b1, beta2=b2, lr=lr, eps=eps))
+    tr = reference.run(
+        Adam(),
+        [0],
+        [[gi] for gi in g],
+        arithmetic="sympy",
+        hyper=dict(beta1=b1, beta2=b2, lr=lr, eps=eps),
+    )
     for t in range(1, 6):
         unrolled_m = (1 - b1) * sum(b1 ** (t - i) * g[i - 1] for i in range(1, t + 1))
         unrolled_v = (1 - b2) * sum(b2 ** (t - i) * g[i - 1] ** 2 for i in range(1, t + 1))
@@ -145,21 +154,25 @@ def test_sympy_symbols_give_the_unrolled_moments():
 @BOTH_PATHS
 def test_correct_digits_reports_the_working_precision(arith):
     rng = np.random.default_rng(0)
-    tr = reference.run(Adam(), rng.standard_normal(3), rng.standard_normal((20, 3)), dps=30,
-                       arithmetic=arith)
+    tr = reference.run(
+        Adam(), rng.standard_normal(3), rng.standard_normal((20, 3)), dps=30, arithmetic=arith
+    )
     assert 25 <= tr.correct_digits() <= 30
 
 
-@pytest.mark.parametrize(("run_arith", "step_arith"), [("mp", "mp"), ("mpmath", "mpmath"),
-                                                      ("mp", "mpmath"), ("mpmath", "mp")])
+@pytest.mark.parametrize(
+    ("run_arith", "step_arith"),
+    [("mp", "mp"), ("mpmath", "mpmath"), ("mp", "mpmath"), ("mpmath", "mp")],
+)
 def test_step_from_a_state_continues_a_run_exactly(run_arith, step_arith):
     rng = np.random.default_rng(1)
     grads = rng.standard_normal((6, 2))
     cfg = Adam(lr=0.1, amsgrad="max_corrected")
     whole = reference.run(cfg, [1.0, 2.0], grads, arithmetic=run_arith)
     state3 = {name: whole.state(name, 3) for name in ("m", "v", "vmax")}
-    theta4, state4 = reference.step(cfg, whole.theta(3), grads[3], state3, t=3,
-                                    arithmetic=step_arith)
+    theta4, state4 = reference.step(
+        cfg, whole.theta(3), grads[3], state3, t=3, arithmetic=step_arith
+    )
     assert list(theta4) == whole.thetas[4]
     assert list(state4["vmax"]) == whole.states[4]["vmax"]
 
@@ -176,8 +189,9 @@ def test_gradient_function_drives_a_non_stationary_objective():
     assert abs(float(tr.thetas[-1][0]) - 4.0) < 0.5  # it tracks the moving minimum 0.01 t
 
 
-@pytest.mark.parametrize("cfg", [AdaMax(), SGD(), Momentum(), Nesterov(), AdaGrad(), RMSProp()],
-                         ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "cfg", [AdaMax(), SGD(), Momentum(), Nesterov(), AdaGrad(), RMSProp()], ids=lambda c: c.name
+)
 def test_every_optimizer_has_a_rule_that_runs_in_every_arithmetic(cfg):
     grads = [[1.0, 0.0], [-0.5, 0.0], [0.25, 0.0]]
     point = reference.run(cfg, [1.0, 1.0], grads)
@@ -201,8 +215,11 @@ def test_round_to_format_is_correct_rounding(dtype):
     np_dtype = as_dtype(dtype)
     rng = np.random.default_rng(7)
     xs = rng.standard_normal(2000) * 10.0 ** rng.uniform(-45, 39, size=2000)
-    fmt_max = {"float16": 65504.0, "float32": 3.4028234663852886e38,
-               "bfloat16": 3.3895313892515355e38}[dtype]
+    fmt_max = {
+        "float16": 65504.0,
+        "float32": 3.4028234663852886e38,
+        "bfloat16": 3.3895313892515355e38,
+    }[dtype]
     for x in xs:
         expected = float(np.array(x).astype(np_dtype))  # numpy casts float64 correctly
         got = round_to_format(float(x), dtype)
@@ -263,3 +280,91 @@ def test_sympy_rationals_and_foreign_mpf_are_taken_exactly(arith):
     tr80 = reference.run(SGD(lr=1), [fine, -fine], [[0, 0]], dps=50, arithmetic=arith)
     assert to_fraction(tr80.thetas[0][0]) == to_fraction(fine)  # kept exactly (> 50 digits)
     assert to_fraction(tr80.thetas[0][1]) == -to_fraction(fine)
+
+
+@pytest.mark.parametrize("arith", ["mp", "mpmath", "iv"])
+@pytest.mark.parametrize("dps", [10**9, reference.MAX_DPS + 1, 15, 50.0, True, "50"])
+def test_precision_outside_the_allowed_range_is_refused_before_any_work(arith, dps):
+    message = rf"dps={dps!r} must be an int from 16 to {reference.MAX_DPS}"
+    with pytest.raises(ValueError, match=message):
+        reference.run(Adam(), [0.0], [[1.0]], dps=dps, arithmetic=arith)
+    with pytest.raises(ValueError, match=message):
+        reference.step(Adam(), [0.0], [1.0], dps=dps, arithmetic=arith)
+    with pytest.raises(ValueError, match=message):
+        reference.get_arithmetic(arith, dps)
+
+
+@pytest.mark.parametrize("cls", [reference.MPArithmetic, reference.IntervalArithmetic])
+def test_arithmetic_constructors_share_the_precision_range(cls):
+    assert cls(reference.MAX_DPS).dps == reference.MAX_DPS
+    with pytest.raises(ValueError, match=rf"dps={reference.MAX_DPS + 1}"):
+        cls(reference.MAX_DPS + 1)
+
+
+@BOTH_PATHS
+def test_the_largest_precision_runs_and_its_estimate_needs_room_above_it(arith):
+    top = reference.run(Adam(lr=0.1), [1.0], [[0.5]], dps=reference.MAX_DPS, arithmetic=arith)
+    assert top.arithmetic.dps == reference.MAX_DPS
+    # the estimate re-runs at 20 more digits: refused above the range, with the value named
+    with pytest.raises(ValueError, match=rf"dps={reference.MAX_DPS + 20}"):
+        top.correct_digits()
+    below = reference.run(
+        Adam(lr=0.1), [1.0], [[0.5]], dps=reference.MAX_DPS - 20, arithmetic=arith
+    )
+    digits = below.correct_digits()
+    assert isinstance(digits, float) and digits > reference.MAX_DPS - 40
+
+
+@BOTH_PATHS
+def test_stored_values_are_the_rounded_floats_themselves(arith):
+    """Storage rounding yields mpmath numbers equal to (and comparing equal with) the floats."""
+    grads = [[0.3, -0.7], [1e-3, 2.5]]
+    tr = reference.run(
+        Adam(lr=0.1), [1.0, -2.0], grads, storage=Storage("float32", "float16"), arithmetic=arith
+    )
+    A = tr.arithmetic
+    for k in range(1, 3):
+        for x in tr.thetas[k]:
+            f = float(x)
+            assert float(np.float32(f)) == f and x == A.number(f)
+        for x in tr.states[k]["v"]:
+            assert float(np.float16(float(x))) == float(x) and x == A.number(float(x))
+
+
+def test_round_to_format_returns_a_python_float():
+    x = reference.MPArithmetic(50).number("0.1")
+    for fmt in ("float64", "float32", "float16", "bfloat16"):
+        assert type(round_to_format(x, fmt)) is float
+
+
+def test_intervals_of_another_context_keep_their_end_points():
+    other = reference.IntervalArithmetic(80)
+    box = other.number(1) / 3
+    same = reference.IntervalArithmetic(50).number(box)
+    assert (same.a, same.b) == (box.a, box.b)
+
+
+@BOTH_PATHS
+def test_storage_needs_floating_point_arithmetic(arith):
+    reference.run(SGD(), [1.0], [[1.0]], storage=Storage("float16"), arithmetic=arith)
+    for other in ("iv", "sympy"):
+        with pytest.raises(ValueError, match="storage rounding"):
+            reference.run(SGD(), [1.0], [[1.0]], storage=Storage("float16"), arithmetic=other)
+
+
+@pytest.mark.parametrize("fmt", ["float64", "float32", "float16", "bfloat16"])
+def test_values_far_below_the_smallest_subnormal_round_to_signed_zero(fmt):
+    A = reference.MPArithmetic(50)
+    for text in ("1e-400", "1e-100000000", "1e-1000000000"):
+        tiny = A.number(text)
+        assert round_to_format(tiny, fmt) == 0.0
+        assert math.copysign(1.0, round_to_format(-tiny, fmt)) == -1.0
+    smallest = {
+        "float64": 2.0**-1074,
+        "float32": 2.0**-149,
+        "float16": 2.0**-24,
+        "bfloat16": 2.0**-133,
+    }[fmt]
+    # just above half the smallest subnormal rounds up to it; exactly half rounds to even (0)
+    assert round_to_format(A.number(smallest) * A.number("0.5000001"), fmt) == smallest
+    assert round_to_format(A.number(smallest) / 2, fmt) == 0.0

@@ -44,20 +44,23 @@ MAX_DPS = 10_000
 def check_dps(dps: object) -> int:
     """``dps`` itself when it is an int in ``[MIN_DPS, MAX_DPS]``; else a ValueError naming it."""
     if isinstance(dps, bool) or not isinstance(dps, int) or not MIN_DPS <= dps <= MAX_DPS:
-        raise ValueError(f"dps={dps!r} must be an int from {MIN_DPS} to {MAX_DPS} "
-                         f"(at least float64's precision; at most {MAX_DPS} digits, "
-                         f"which bounds the cost of every operation)")
+        raise ValueError(
+            f"dps={dps!r} must be an int from {MIN_DPS} to {MAX_DPS} "
+            f"(at least float64's precision; at most {MAX_DPS} digits, "
+            f"which bounds the cost of every operation)"
+        )
     return dps
 
 
 def normalized(mpf_value: tuple) -> tuple:
-    """An ``_mpf_`` tuple ``(sign, man, exp, bc)`` in mpmath's normal form, the same number.
+    """A nonzero finite ``_mpf_`` tuple ``(sign, man, exp, bc)`` in mpmath's normal form.
 
-    mpmath keeps mantissas odd and compares tuples; gmpy2's ``mpfr._mpf_`` need not
-    be normalized, so it is normalized here (at its own bit count: no rounding).
+    The same number, ``(-1)^sign · man · 2^exp``. mpmath keeps mantissas odd and
+    compares tuples; gmpy2's ``mpfr._mpf_`` need not be normalized, so it is
+    normalized here (at its own bit count: no rounding).
     """
     sign, man, exp, bc = mpf_value
-    if not man or man & 1:
+    if man & 1:
         return mpf_value
     return libmp.normalize(sign, libmp.MPZ(man), exp, bc, bc, libmp.round_nearest)
 
@@ -155,6 +158,8 @@ class MPArithmetic(FloatArithmetic):
         if isinstance(value, self.mpf_type):
             return value
         if hasattr(value, "_mpf_"):  # an mpf of any context, or an mpfr: exact
+            if not value._mpf_[1]:  # zero, inf, nan (gmpy2 encodes them differently)
+                return self.ctx.mpf(float(value))
             return self.ctx.make_mpf(normalized(value._mpf_))
         if isinstance(value, float):
             return self.ctx.mpf(value)  # exact: a double has 53 bits

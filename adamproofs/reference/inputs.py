@@ -44,8 +44,9 @@ def to_objects(values: Any, A: Arithmetic, what: str) -> np.ndarray:
     return out
 
 
-def hyperparameters(cfg: OptimizerConfig, A: Arithmetic,
-                    overrides: dict[str, Any] | None) -> SimpleNamespace:
+def hyperparameters(
+    cfg: OptimizerConfig, A: Arithmetic, overrides: dict[str, Any] | None
+) -> SimpleNamespace:
     """``cfg``'s hyperparameters as ``A``'s numbers, some replaced by ``overrides``.
 
     Overrides (numbers, or sympy symbols for :class:`SympyArithmetic`) are
@@ -55,14 +56,17 @@ def hyperparameters(cfg: OptimizerConfig, A: Arithmetic,
     values = {name: A.number(value) for name, value in cfg.hyperparameters().items()}
     for name, value in (overrides or {}).items():
         if name not in values:
-            raise ValueError(f"hyper override {name!r} is not a hyperparameter of "
-                             f"{type(cfg).__name__}; allowed: {sorted(values)}")
+            raise ValueError(
+                f"hyper override {name!r} is not a hyperparameter of "
+                f"{type(cfg).__name__}; allowed: {sorted(values)}"
+            )
         values[name] = A.number(value)
     return SimpleNamespace(**values)
 
 
-def start_state(cfg: OptimizerConfig, size: int, A: Arithmetic,
-                state0: dict[str, Any] | None) -> State:
+def start_state(
+    cfg: OptimizerConfig, size: int, A: Arithmetic, state0: dict[str, Any] | None
+) -> State:
     """The state before the first update: ``state0`` converted (flattened), or the initial one.
 
     ``state0`` must hold exactly the arrays ``cfg`` needs (a ``"t"`` entry is
@@ -71,11 +75,16 @@ def start_state(cfg: OptimizerConfig, size: int, A: Arithmetic,
     expected = initial_state(cfg, size, A)
     if state0 is None:
         return expected
-    state = {name: [A.number(x) for x in np.asarray(values, dtype=object).ravel()]
-             for name, values in state0.items() if name != "t"}
+    state = {
+        name: [A.number(x) for x in np.asarray(values, dtype=object).ravel()]
+        for name, values in state0.items()
+        if name != "t"
+    }
     if set(state) != set(expected):
-        raise ValueError(f"state0 has arrays {sorted(state)}; {type(cfg).__name__} "
-                         f"with these flags needs {sorted(expected)}")
+        raise ValueError(
+            f"state0 has arrays {sorted(state)}; {type(cfg).__name__} "
+            f"with these flags needs {sorted(expected)}"
+        )
     for name, values in state.items():
         if len(values) != size:
             raise ValueError(f"state0[{name!r}] has {len(values)} elements, theta0 has {size}")

@@ -56,9 +56,14 @@ class GmpyArithmetic(FloatArithmetic):
             raise ImportError("GmpyArithmetic needs gmpy2 (pip install gmpy2)")
         self.dps = check_dps(dps)
         self.prec = libmp.dps_to_prec(dps)
-        self.ctx = gmpy2.context(precision=self.prec, round=gmpy2.RoundToNearest,
-                                 emax=gmpy2.get_emax_max(), emin=gmpy2.get_emin_min(),
-                                 subnormalize=False, allow_complex=False)
+        self.ctx = gmpy2.context(
+            precision=self.prec,
+            round=gmpy2.RoundToNearest,
+            emax=gmpy2.get_emax_max(),
+            emin=gmpy2.get_emin_min(),
+            subnormalize=False,
+            allow_complex=False,
+        )
         self.mpfr = gmpy2.mpfr
 
     def with_dps(self, dps: int) -> GmpyArithmetic:
@@ -106,8 +111,7 @@ class GmpyArithmetic(FloatArithmetic):
             return self.mpfr(float(value), self.prec)  # zero, inf, nan
         bits = max(self.prec, bc)
         # The sign goes on the mantissa: a unary minus would round to the current context.
-        return gmpy2.context(precision=bits).mul_2exp(self.mpfr(-man if sign else man, bits),
-                                                      exp)
+        return gmpy2.context(precision=bits).mul_2exp(self.mpfr(-man if sign else man, bits), exp)
 
     def sqrt(self, x: Any) -> Any:
         return gmpy2.sqrt(x)

@@ -164,10 +164,19 @@ def agreeing_digits(values: list, finer: list, dps: int) -> float:
     return float(dps) if worst == 0 else float(max(0.0, min(dps, -math.log10(worst))))
 
 
-def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
-        steps: int | None = None, dps: int = 50, arithmetic: str | Arithmetic = "mp",
-        hyper: dict[str, Any] | None = None, storage: Storage | None = None,
-        state0: State | None = None, t0: int = 0) -> Trajectory:
+def run(
+    config: OptimizerConfig,
+    theta0: Any,
+    grads: Sequence[Any] | GradFn,
+    *,
+    steps: int | None = None,
+    dps: int = 50,
+    arithmetic: str | Arithmetic = "mp",
+    hyper: dict[str, Any] | None = None,
+    storage: Storage | None = None,
+    state0: State | None = None,
+    t0: int = 0,
+) -> Trajectory:
     """Run the reference optimizer from ``theta0``: θ_t, state_t = rule(θ_{t-1}, g_t, state_{t-1}).
 
     Args:
@@ -179,8 +188,9 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
         number, so that objectives, including non-stationary ones, can drive the run.
       steps: number of updates (required with a gradient function; with a
         sequence, defaults to its length).
-      dps: decimal digits of working precision (all but sympy), an int from
-        ``MIN_DPS`` = 16 to ``MAX_DPS`` = 10 000 (see :mod:`.arithmetic`).
+      dps: decimal digits of working precision (all but sympy; unused when
+        ``arithmetic`` is an instance), an int from ``MIN_DPS`` = 16 to
+        ``MAX_DPS`` = 10 000 (see :mod:`adamproofs.reference.arithmetic`).
       arithmetic: ``"mp"`` (default), ``"mpmath"``, ``"iv"`` (intervals),
         ``"sympy"``, or an :class:`Arithmetic` (see :func:`get_arithmetic`). ``"mp"``
         computes on MPFR when gmpy2 is installed, several times faster, and records
@@ -195,8 +205,10 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
     """
     A = get_arithmetic(arithmetic, dps)
     if storage is not None and not isinstance(A, FloatArithmetic):
-        raise ValueError(f"storage rounding is only defined for floating-point arithmetic "
-                         f"('mp', 'mpmath'), not {A!r}")
+        raise ValueError(
+            f"storage rounding is only defined for floating-point arithmetic "
+            f"('mp', 'mpmath'), not {A!r}"
+        )
     if isinstance(t0, bool) or not isinstance(t0, int) or t0 < 0:
         raise ValueError(f"t0={t0!r} must be a non-negative int")
     theta_arr = to_objects(theta0, A, "theta0")
@@ -206,15 +218,21 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
     h = hyperparameters(config, A, hyper)
     state = start_state(config, len(theta), A, state0)
     rule = rule_for(config)
-    R = A.results
-    traj = Trajectory(config=config, arithmetic=R, shape=shape, t0=t0,
-                      thetas=[A.result_row(theta)], states=[_result_state(A, state)])
+    traj = Trajectory(
+        config=config,
+        arithmetic=A.results,
+        shape=shape,
+        t0=t0,
+        thetas=[A.result_row(theta)],
+        states=[_result_state(A, state)],
+    )
     for k in range(steps):
         t = t0 + k + 1
         g_arr = to_objects(grad_at(k, traj.thetas[-1], t), A, f"gradient {t}")
         if g_arr.shape != shape:
-            raise ValueError(f"gradient at step {t} has shape {g_arr.shape}, "
-                             f"theta0 has shape {shape}")
+            raise ValueError(
+                f"gradient at step {t} has shape {g_arr.shape}, theta0 has shape {shape}"
+            )
         g = list(g_arr.ravel())
         with A.scope():
             theta, state = rule(config, h, t, theta, g, state, A)
@@ -228,15 +246,24 @@ def run(config: OptimizerConfig, theta0: Any, grads: Sequence[Any] | GradFn, *,
         with_dps = A.with_dps
 
         def rerun(finer_dps: int) -> Trajectory:
-            return run(config, theta0, grads, steps=steps, arithmetic=with_dps(finer_dps),
-                       storage=storage, state0=state0, t0=t0)
+            return run(
+                config,
+                theta0,
+                grads,
+                steps=steps,
+                arithmetic=with_dps(finer_dps),
+                storage=storage,
+                state0=state0,
+                t0=t0,
+            )
 
         traj._rerun = rerun
     return traj
 
 
-def _gradient_source(grads: Sequence[Any] | GradFn, steps: int | None,
-                     shape: tuple[int, ...]) -> tuple[Callable[[int, list, int], Any], int]:
+def _gradient_source(
+    grads: Sequence[Any] | GradFn, steps: int | None, shape: tuple[int, ...]
+) -> tuple[Callable[[int, list, int], Any], int]:
     """``(grad_at, steps)``: ``grad_at(k, theta, t)`` is the raw gradient of update ``k``.
 
     ``theta`` is the flat list of recorded parameters before step ``t``; a gradient
@@ -271,8 +298,7 @@ def _result_state(A: Arithmetic, state: State) -> State:
     return {name: A.result_row(xs) for name, xs in state.items()}
 
 
-def _stored(theta: list, state: State, storage: Storage,
-            A: Arithmetic) -> tuple[list, State]:
+def _stored(theta: list, state: State, storage: Storage, A: Arithmetic) -> tuple[list, State]:
     """θ rounded to ``storage.params`` and every state array to ``storage.state`` (if set)."""
 
     def rounded(xs: list, dtype: str) -> list:
@@ -286,15 +312,24 @@ def _stored(theta: list, state: State, storage: Storage,
     return theta, state
 
 
-def step(config: OptimizerConfig, theta: Any, grad: Any, state: State | None = None, *,
-         t: int = 0, dps: int = 50, arithmetic: str | Arithmetic = "mp",
-         hyper: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def step(
+    config: OptimizerConfig,
+    theta: Any,
+    grad: Any,
+    state: State | None = None,
+    *,
+    t: int = 0,
+    dps: int = 50,
+    arithmetic: str | Arithmetic = "mp",
+    hyper: dict[str, Any] | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """One reference update from a given state (:func:`run` with one gradient).
 
     ``t`` is the number of steps already taken (the update uses step ``t + 1``).
     ``arithmetic`` as in :func:`run`. Returns ``(theta, state)`` as object arrays of
     the recorded numbers.
     """
-    traj = run(config, theta, [grad], dps=dps, arithmetic=arithmetic, hyper=hyper,
-               state0=state, t0=t)
+    traj = run(
+        config, theta, [grad], dps=dps, arithmetic=arithmetic, hyper=hyper, state0=state, t0=t
+    )
     return traj.theta(), {name: traj.state(name) for name in traj.states[-1]}

@@ -39,5 +39,6 @@ def get_arithmetic(mode: str | Arithmetic, dps: int = 50) -> Arithmetic:
         case "mp" | "mpmath":
             return mp_arithmetic(check_dps(dps))
         case _:
-            raise ValueError(f"arithmetic={mode!r} is not one of "
-                             f"{', '.join(map(repr, ARITHMETICS))}")
+            raise ValueError(
+                f"arithmetic={mode!r} is not one of {', '.join(map(repr, ARITHMETICS))}"
+            )

@@ -31,6 +31,22 @@ def _man_exp(x: Any) -> tuple[int, int]:
     return q.numerator, -(den.bit_length() - 1)
 
 
+def shift_right_to_nearest_even(man: int, shift: int) -> int:
+    """``man / 2^shift`` rounded to the nearest integer, ties to even (``man >= 0``, ``shift > 0``).
+
+    A ``man`` below ``2^(shift-1)`` (half a unit) rounds to 0 without forming ``2^shift``,
+    so a tiny value with a huge exponent costs no more than any other.
+    """
+    if man.bit_length() < shift:
+        return 0
+    r = man >> shift
+    rem = man - (r << shift)
+    half = 1 << (shift - 1)
+    if rem > half or (rem == half and (r & 1)):
+        r += 1
+    return r
+
+
 def round_to_format(x: Any, fmt: FloatFormat | str) -> float:
     """The value of ``fmt`` nearest to ``x`` (ties to even), returned as a Python float.
 
@@ -56,13 +72,7 @@ def round_to_format(x: Any, fmt: FloatFormat | str) -> float:
     if exp >= q:
         r, rexp = man, exp
     else:
-        shift = q - exp
-        r = man >> shift
-        rem = man - (r << shift)
-        half = 1 << (shift - 1)
-        if rem > half or (rem == half and (r & 1)):
-            r += 1
-        rexp = q
+        r, rexp = shift_right_to_nearest_even(man, q - exp), q
     value = r * 2.0**rexp if rexp >= -1074 else float(Fraction(r) * Fraction(2) ** rexp)
     if value > fmt.max:
         return sign * float("inf")
