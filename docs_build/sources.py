@@ -396,14 +396,31 @@ def admonition(kind: str, title: str, body: str) -> str:
     return f'!!! {kind} "{title}"\n\n{indent(body)}\n'
 
 
+#: TeX in figure captions, spelled out for the image's alt text.
+_ALT_TEX = {r"\alpha": "α", r"\beta": "β", r"\epsilon": "ε", r"\Delta": "Δ", r"\rho": "ρ",
+            r"\infty": "∞", r"\sqrt": "√", r"\leq": "≤", r"\,": " "}
+
+
+def plain_caption(caption: str) -> str:
+    """A caption with ``$...$`` math as plain text (``$\\beta_2^p$`` -> ``β2p``), for alt text."""
+    def plain(match: re.Match[str]) -> str:
+        tex = match.group(1)
+        for command, text in _ALT_TEX.items():
+            tex = tex.replace(command, text)
+        return re.sub(r"[\\{}_^]", "", tex)
+    return re.sub(r"\$([^$]*)\$", plain, caption)
+
+
 @generator("figure")
 def figure(ctx: Context, name: str, caption: str = "") -> str:
-    """An image of a build-time figure (:mod:`.figures`), with its caption."""
+    """An image of a build-time figure (:mod:`.figures`), with its caption (Markdown, math
+    allowed) below it."""
     from .figures import FIGURES, PREFIX
+
     if name not in FIGURES:
         raise KeyError(f"{ctx.page}: no figure named {name!r}; known: {sorted(FIGURES)}")
-    alt = caption or name
-    out = f'![{alt}]({ctx.link(f"{PREFIX}/{name}.svg")}){{ .figure }}\n'
+    alt = plain_caption(caption).replace("[", "(").replace("]", ")") or name
+    out = f"![{alt}]({ctx.link(f'{PREFIX}/{name}.svg')}){{ .figure }}\n"
     if caption:
         out += f"\n*{caption}*\n"
     return out

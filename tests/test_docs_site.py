@@ -2,12 +2,22 @@
 
 The first tests check the build-time generators without building (they run everywhere).
 
-Builds the site with ``mkdocs build --strict`` (or uses ``ADAMPROOFS_DOCS_SITE``, a directory
-already built by ``.ci/docs.sh``), serves it on 127.0.0.1 and drives Debian's ``chromium``
-through the Chrome DevTools Protocol (``websocket-client``). Every page must load with no
-console error, no failed request and no request leaving 127.0.0.1 (all others are blocked and
-recorded), with its math typeset by KaTeX (no raw TeX left) and every image decoded. The home
-and bias-correction pages are saved as screenshots in ``artifacts/screenshots/``.
+The browser tests (marker ``browser``, run by ``.ci/docs.sh``) build the site with
+``mkdocs build --strict`` (or use ``ADAMPROOFS_DOCS_SITE``, a directory already built), serve it
+on 127.0.0.1 and drive Debian's ``chromium`` through the Chrome DevTools Protocol
+(``websocket-client``). Every page is opened at desktop width (1280 px) and at phone width
+(390 px), with every collapsible block opened, and must show:
+
+- no console error, no failed request, no request leaving 127.0.0.1 (others are blocked);
+- no horizontal overflow of the page: an element wider than the screen must sit inside a box
+  that scrolls sideways on its own (display math, tables, code), nothing may be cut off by a
+  box that hides its overflow, and nothing may start left of a scrolling box's first position;
+- its math typeset by KaTeX: no raw TeX (``$$``, ``\\frac``, ...) and no reST ``:math:`` left
+  in the text;
+- every image decoded (``naturalWidth > 0``), and every build-time figure shown at no less
+  than :data:`FIGURE_MIN_SCALE` of its drawn size (so its 11-point text stays legible).
+
+Screenshots of a few pages at both widths are saved in ``artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -39,19 +49,22 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--hide-scrollbars",
                   "--window-size=1280,900"]
+#: The widths every page is checked at: a desktop window and a phone (CSS pixels).
+WIDTHS = (1280, 390)
+#: The smallest displayed/drawn size ratio of a build-time figure (11-point text stays >= 8 px).
+FIGURE_MIN_SCALE = 0.55
+#: Pages saved as screenshots (at every width).
+SCREENSHOT_PAGES = {"": "home", "math/bias-correction/": "bias-correction",
+                    "math/step-size/": "step-size", "api/": "api"}
 #: Pages whose Markdown has math; each must show KaTeX output.
-MATH_PAGES = ("algorithm/", "math/moments/", "math/bias-correction/", "math/step-size/",
-              "math/scale-invariance/", "math/adamax/", "errata/")
+MATH_PAGES = ("algorithm/", "math/moments/", "math/decay-rates/", "math/bias-correction/",
+              "math/step-size/", "math/scale-invariance/", "math/sparsity/",
+              "math/non-stationarity/", "math/adamax/", "math/derivations/", "errata/", "api/")
 PAGE_TIMEOUT = 30.0
 
 
-def _requirements() -> str | None:
-    if CHROMIUM is None:
-        return "chromium is not installed (apt-get install -y chromium chromium-driver)"
-    try:
-        import websocket  # noqa: F401
-    except ImportError:
-        return "websocket-client is not installed (pip install websocket-client)"
+def _toolchain_missing() -> str | None:
+    """Why the site cannot be built here (None if it can, or if one is given)."""
     if os.environ.get("ADAMPROOFS_DOCS_SITE"):
         return None
     try:
@@ -63,8 +76,19 @@ def _requirements() -> str | None:
     return None
 
 
+def _requirements() -> str | None:
+    if CHROMIUM is None:
+        return "chromium is not installed (apt-get install -y chromium chromium-driver)"
+    try:
+        import websocket  # noqa: F401
+    except ImportError:
+        return "websocket-client is not installed (pip install websocket-client)"
+    return _toolchain_missing()
+
+
 #: Why the browser tests (marker ``browser``) are skipped here; None when they can run.
 _MISSING = _requirements()
+
 
 # --- the site and its server ------------------------------------------------------------------
 
@@ -215,6 +239,11 @@ class Browser:
         self.wait_for("document.readyState === 'complete'")
         self.pump(0.5)
 
+    def set_width(self, width: int) -> None:
+        """Emulate a screen ``width`` CSS pixels wide (a phone below 600)."""
+        self.send("Emulation.setDeviceMetricsOverride", width=width,
+                  height=900 if width >= 600 else 844, deviceScaleFactor=1, mobile=width < 600)
+
     def screenshot(self, path: Path) -> None:
         data = self.send("Page.captureScreenshot", format="png")["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -228,8 +257,7 @@ def browser() -> Iterator[Browser]:
         for domain in ("Page", "Runtime", "Log", "Network"):
             b.send(f"{domain}.enable")
         b.send("Fetch.enable", patterns=[{"urlPattern": "*"}])
-        b.send("Emulation.setDeviceMetricsOverride", width=1280, height=900,
-               deviceScaleFactor=1, mobile=False)
+        b.set_width(1280)
         yield b
     finally:
         b.close()
@@ -237,23 +265,51 @@ def browser() -> Iterator[Browser]:
 
 # --- what every page must satisfy -------------------------------------------------------------
 
-#: In the page: math elements, those KaTeX rendered, raw TeX left outside code, broken images.
-PAGE_REPORT = """(() => {
-  const math = [...document.querySelectorAll('.arithmatex')];
-  const clone = document.querySelector('article') ?
-      document.querySelector('article').cloneNode(true) : document.body.cloneNode(true);
+#: In the page (every <details> opened first): math elements and those KaTeX rendered, raw TeX
+#: or reST left in the text, images, and the layout problems described in the module docstring.
+PAGE_REPORT = r"""(() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const article = document.querySelector('article') || document.body;
+  const math = [...article.querySelectorAll('.arithmatex')];
+  const clone = article.cloneNode(true);
   clone.querySelectorAll('pre, code, .katex').forEach(e => e.remove());
   const text = clone.textContent;
-  const raw = ['$$', '\\\\(', '\\\\[', '\\\\frac', '\\\\beta'].filter(s => text.includes(s));
-  const images = [...document.images].map(
-      i => ({src: i.src, ok: i.complete && i.naturalWidth > 0}));
+  const raw = ['$$', '\\(', '\\[', '\\frac', '\\beta', '\\alpha', ':math:'].filter(
+      s => text.includes(s));
+  const vw = document.documentElement.clientWidth;
+  const describe = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+      (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\s+/).join('.') : '');
+  const overflow = [], clipped = [], unreachable = [];
+  if (document.documentElement.scrollWidth > vw + 1)
+    overflow.push('the document is ' + document.documentElement.scrollWidth + ' px wide');
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el instanceof SVGElement || el.closest('.katex-mathml')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+    let box = el.parentElement;
+    while (box && box !== document.body && getComputedStyle(box).overflowX === 'visible')
+      box = box.parentElement;
+    if (!box || box === document.body) {
+      if (r.right > vw + 1) overflow.push(describe(el) + ' ends at ' + Math.round(r.right) + ' px');
+      continue;
+    }
+    if (!article.contains(el) || box.closest('.katex')) continue;  // KaTeX clips its own glyphs
+    const b = box.getBoundingClientRect(), mode = getComputedStyle(box).overflowX;
+    if ((mode === 'hidden' || mode === 'clip') && (r.right > b.right + 1 || r.left < b.left - 1))
+      clipped.push(describe(el) + ' cut off by ' + describe(box));
+    else if (box.scrollLeft === 0 && r.left < b.left - 1)
+      unreachable.push(describe(el) + ' starts left of ' + describe(box));
+  }
+  const images = [...document.images].map(i => ({
+      src: i.src, ok: i.complete && i.naturalWidth > 0, figure: i.classList.contains('figure'),
+      scale: i.naturalWidth ? i.getBoundingClientRect().width / i.naturalWidth : 0}));
   return {
     math: math.length,
     rendered: math.filter(e => e.querySelector('.katex')).length,
-    katex: document.querySelectorAll('.katex').length,
-    raw: raw,
-    images: images,
-    title: document.title,
+    katex: article.querySelectorAll('.katex').length,
+    raw: raw, images: images, title: document.title,
+    overflow: overflow.slice(0, 5), clipped: clipped.slice(0, 5),
+    unreachable: unreachable.slice(0, 5),
   };
 })()"""
 
@@ -282,34 +338,71 @@ def problems(events: list[dict]) -> dict[str, list[str]]:
     return found
 
 
+def page_failures(page: str, report: dict, width: int) -> list[str]:
+    """What is wrong with one page at one width, from :data:`PAGE_REPORT` (empty if nothing)."""
+    where = f"{page or '(home)'} at {width} px"
+    failures = []
+    if page in MATH_PAGES and report["katex"] == 0:
+        failures.append(f"{where}: no KaTeX output on a math page")
+    if report["rendered"] != report["math"]:
+        failures.append(f"{where}: {report['math'] - report['rendered']} of {report['math']} "
+                        f"math elements not rendered")
+    if report["raw"]:
+        failures.append(f"{where}: raw TeX or reST left in the text: {report['raw']}")
+    for kind in ("overflow", "clipped", "unreachable"):
+        failures += [f"{where}: {kind}: {item}" for item in report[kind]]
+    for image in report["images"]:
+        if not image["ok"]:
+            failures.append(f"{where}: image not loaded: {image['src']}")
+        elif (image["figure"] and "/figures/" in image["src"]
+              and image["scale"] < FIGURE_MIN_SCALE):
+            failures.append(f"{where}: figure {image['src']} shown at {image['scale']:.2f} of "
+                            f"its drawn size (< {FIGURE_MIN_SCALE}): its text is too small")
+    return failures
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(_MISSING is not None, reason=str(_MISSING))
-def test_every_page_loads_cleanly_with_math_and_images(site_dir: Path, base_url: str,
-                                                       browser: Browser) -> None:
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_loads_cleanly_and_fits_the_screen(site_dir: Path, base_url: str,
+                                                      browser: Browser, width: int) -> None:
     pages = site_pages(site_dir)
     assert "" in pages and "math/bias-correction/" in pages, pages
+    browser.set_width(width)
     failures = []
-    for n, page in enumerate(pages, 1):
-        print(f"[{n}/{len(pages)}] {page or '(home)'}", file=sys.stderr, flush=True)
-        browser.open(base_url + page)
-        report = browser.evaluate(PAGE_REPORT)
-        found = problems(browser.events)
-        if page in MATH_PAGES and report["katex"] == 0:
-            failures.append(f"{page}: no KaTeX output on a math page")
-        if report["rendered"] != report["math"]:
-            failures.append(f"{page}: {report['math'] - report['rendered']} of {report['math']}"
-                            f" math elements not rendered")
-        if report["raw"]:
-            failures.append(f"{page}: raw TeX left in the text: {report['raw']}")
-        bad_images = [i["src"] for i in report["images"] if not i["ok"]]
-        if bad_images:
-            failures.append(f"{page}: images not loaded: {bad_images}")
-        failures += [f"{page}: {kind}: {item}" for kind, items in found.items() for item in items]
-        if page == "":
-            browser.screenshot(SCREENSHOTS / "home.png")
-        elif page == "math/bias-correction/":
-            browser.screenshot(SCREENSHOTS / "bias-correction.png")
+    try:
+        for n, page in enumerate(pages, 1):
+            print(f"[{width} px, {n}/{len(pages)}] {page or '(home)'}", file=sys.stderr,
+                  flush=True)
+            browser.open(base_url + page)
+            report = browser.evaluate(PAGE_REPORT)
+            failures += page_failures(page, report, width)
+            failures += [f"{page or '(home)'} at {width} px: {kind}: {item}"
+                         for kind, items in problems(browser.events).items() for item in items]
+            if page in SCREENSHOT_PAGES:
+                browser.evaluate("window.scrollTo(0, 0), true")
+                browser.screenshot(SCREENSHOTS / f"{SCREENSHOT_PAGES[page]}-{width}.png")
+    finally:
+        browser.set_width(1280)
+    print(f"checked {len(pages)} pages at {width} px: {len(failures)} problems", file=sys.stderr)
     assert not failures, "\n".join(failures)
+
+
+def test_the_layout_check_finds_overflow_clipping_and_raw_tex() -> None:
+    """:func:`page_failures` reports each kind of problem the page script can find."""
+    clean = {"math": 2, "rendered": 2, "katex": 2, "raw": [], "overflow": [], "clipped": [],
+             "unreachable": [], "images": [{"src": "x/figures/a.svg", "ok": True,
+                                            "figure": True, "scale": 0.8}]}
+    assert page_failures("math/moments/", clean, 390) == []
+    broken = dict(clean, rendered=1, raw=[":math:"], overflow=["div.x ends at 500 px"],
+                  clipped=["span cut off by div"], unreachable=["span starts left of div"],
+                  images=[{"src": "x/figures/a.svg", "ok": True, "figure": True, "scale": 0.3},
+                          {"src": "x/b.png", "ok": False, "figure": False, "scale": 0}])
+    found = "\n".join(page_failures("math/moments/", broken, 390))
+    for expected in ("1 of 2 math elements", ":math:", "overflow: div.x", "clipped: span",
+                     "unreachable: span", "shown at 0.30", "image not loaded: x/b.png"):
+        assert expected in found, expected
+    assert "no KaTeX" in "\n".join(page_failures("math/moments/", dict(clean, katex=0), 390))
 
 
 @pytest.mark.browser
@@ -365,13 +458,32 @@ def test_unknown_directive_fails_and_missing_pieces_degrade(monkeypatch) -> None
     ctx = Context(root=ROOT, page="math/x.md")
     with pytest.raises(DirectiveError, match="nonsense"):
         expand("text\n<!-- gen: nonsense 1 -->\n", ctx)
-    monkeypatch.setattr(sources, "_derivations", lambda: None)
-    out = expand("<!-- gen: derivation first-step -->\n", ctx)
-    assert "Not generated yet" in out and "first-step" in out
+    with pytest.raises(KeyError, match="no derivation named 'no-such-thing'"):
+        expand("<!-- gen: derivation no-such-thing  # what it is -->\n", ctx)
     monkeypatch.setenv("ADAMPROOFS_MATRIX_DIR", str(ROOT / "no-such-dir"))
     sources.matrix_outputs.cache_clear()
     assert "Not generated yet" in expand("<!-- gen: matrix -->\n", Context(ROOT, "x.md"))
     sources.matrix_outputs.cache_clear()
+
+
+def test_a_directive_may_say_what_it_generates() -> None:
+    """``# ...`` in a directive is for the reader of the raw page; the build ignores it."""
+    from docs_build.directives import Context, expand
+    ctx = Context(root=ROOT, page="math/step-size.md")
+    plain = expand('<!-- gen: figure step-size "A caption" -->\n', ctx)
+    assert expand('<!-- gen: figure step-size "A caption"  # the figure # of steps -->\n',
+                  ctx) == plain
+
+
+def test_math_pages_say_what_each_generated_block_is() -> None:
+    """On a code host the raw page shows the directive: each says what the site shows there
+    (a figure says it through its caption)."""
+    from docs_build.directives import DIRECTIVE
+    for page in sorted((ROOT / "docs" / "math").glob("*.md")):
+        for match in DIRECTIVE.finditer(page.read_text()):
+            body = match.group("body")
+            if not body.startswith("figure "):
+                assert " # " in body, f"{page.name}: directive without an explanation: {body}"
 
 
 def test_figure_links_are_relative_to_the_page() -> None:
@@ -379,6 +491,10 @@ def test_figure_links_are_relative_to_the_page() -> None:
     out = expand('<!-- gen: figure step-size "A caption" -->\n',
                  Context(root=ROOT, page="math/step-size.md"))
     assert "](../figures/step-size.svg)" in out and "*A caption*" in out
+    out = expand('<!-- gen: figure step-size "Steps $|\\Delta_t|/\\alpha$ at $\\beta_1 = 0.9$" -->\n',
+                 Context(root=ROOT, page="math/step-size.md"))
+    assert out.startswith("![Steps |Δt|/α at β1 = 0.9](../figures/step-size.svg)"), out
+    assert "*Steps $|\\Delta_t|/\\alpha$ at $\\beta_1 = 0.9$*" in out  # typeset below
 
 
 def test_docstring_rest_becomes_markdown() -> None:
@@ -390,6 +506,11 @@ def test_docstring_rest_becomes_markdown() -> None:
     assert "$x^2$" in out and "`Adam`" in out
     assert "$$\na = b\n$$" in out
     assert "```pycon\n>>> 1 + 1\n2\n```" in out
+    # a role broken over two lines (as in adamproofs.reference.rules.adamax_step)
+    out = to_markdown("AdaMax: :math:`\\theta_t = \\theta_{t-1} -\n    \\frac{a}{b}`.")
+    assert out == "AdaMax: $\\theta_t = \\theta_{t-1} - \\frac{a}{b}$."
+    assert ":math:" not in to_markdown(__import__("adamproofs.reference.rules").reference
+                                       .rules.adamax_step.__doc__)
 
 
 def test_step_size_figure_reaches_the_exact_worst_case_bound() -> None:
@@ -448,7 +569,7 @@ def test_benchmark_results_render_as_tables_and_figures(tmp_path) -> None:
         "adam_ratios": [{"dtype": "float32", "n": 10**7, "numba_vs_probe": 0.91}]}))
     (results / "latest-adam-step.svg").write_text("<svg/>")
     out = expand("<!-- gen: benchmarks -->\n", ctx)
-    assert out.index("numba_<wbr>vs_<wbr>probe") < out.index("median_ms")  # ratios first
+    assert out.index("numba_<wbr>vs_<wbr>probe") < out.index("median_<wbr>ms")  # ratios first
     assert "| float32 | 10000000 | 0.91 |" in out and "- **cpus**: 2" in out
     assert "](generated/benchmarks/latest-adam-step.svg)" in out
     assert "generated/benchmarks/latest-adam-step.svg" in sources.generated_tree(
@@ -474,5 +595,109 @@ def test_benchmark_ratios_render_with_their_interval_in_one_cell() -> None:
                              "x_best": 0.8, "x_cpu": 0.93, "lonely_lo": 3}]}
     md = _render_benchmark(data)
     assert "0.94 [0.9, 0.99]" in md
-    assert "x_best" not in md and "x_cpu" not in md
-    assert "lonely_lo" in md  # a suffix without its base column is an ordinary column
+    assert "x_<wbr>best" not in md and "x_<wbr>cpu" not in md
+    assert "lonely_<wbr>lo" in md  # a suffix without its base column is an ordinary column
+
+
+# --- how derivations render on the pages ------------------------------------------------------
+
+def test_sums_print_in_reading_order() -> None:
+    """Positive terms first: β₁^{t−i}, 1 − β₁ and t + 1 − i, not sympy's −i + t."""
+    import sympy as sp
+
+    from adamproofs.derivations.render import latex, pretty
+    beta1, t, i = sp.symbols("beta_1 t i", positive=True)
+    assert sp.latex(beta1 ** (t - i)) == r"\beta_{1}^{- i + t}"  # what sympy alone prints
+    assert latex(beta1 ** (t - i)) == r"\beta_{1}^{t - i}"
+    assert latex(beta1 ** (t + 1 - i)) == r"\beta_{1}^{t + 1 - i}"
+    assert latex(beta1 - 1) == r"\beta_{1} - 1" and latex(1 - beta1) == r"1 - \beta_{1}"
+    assert "t - i" in pretty(beta1 ** (t - i))
+
+
+def _small_derivation(true_claim: bool):
+    import sympy as sp
+
+    from adamproofs.derivations import Proof
+    x = sp.Symbol("x", positive=True)
+    p = Proof("small", "A small derivation", "The weight of g_i is β^(t−i).")
+    p.define("A definition.", sp.Eq(sp.Symbol("y"), x + 1))
+    p.symbolic("A claim about x_(3k+1).", sp.Eq((x + 1) ** 2, x**2 + 2 * x + (1 if true_claim
+                                                                          else 2)))
+    return p.build()
+
+
+def test_checked_steps_fold_into_one_block_open_only_when_something_failed() -> None:
+    from adamproofs.derivations.render import render_checked_steps
+    good = render_checked_steps(_small_derivation(True))
+    assert good.startswith('??? success checked-steps "Checked steps: A small derivation '
+                           '(2 steps, all 1 claims verified)"\n')
+    body = good.splitlines()[2:]
+    assert all(line.startswith("    ") or not line for line in body)  # all inside the block
+    assert "    $$" in good and "    > *✔ symbolic*" in good
+    assert "β<sup>t−i</sup>" in good and "x<sub>3k+1</sub>" in good
+    bad = render_checked_steps(_small_derivation(False))
+    assert bad.startswith('???+ failure checked-steps "Checked steps: A small derivation '
+                          '(2 steps, NOT VERIFIED: 1 of 1 claims failed)"')
+    assert "✘ NOT VERIFIED" in bad
+    assert not render_checked_steps(_small_derivation(True), summary=False).count("β<sup>")
+
+
+def test_step_texts_show_exponents_and_indices_as_such() -> None:
+    from adamproofs.derivations.render import prose_markdown
+    assert prose_markdown("weights (1−β)β^(t−i) to g_i") == \
+        "weights (1−β)β<sup>t−i</sup> to g<sub>i</sub>"
+    assert prose_markdown("u_{t−1} and m̂_t and (1 − β₂^p)^(1/p)") == \
+        "u<sub>t−1</sub> and m̂<sub>t</sub> and (1 − β₂<sup>p</sup>)<sup>1/p</sup>"
+    # identifiers and code are left alone (underscores escaped for Markdown only)
+    assert prose_markdown("Adam(eps_placement='hat')") == "Adam(eps\\_placement='hat')"
+    assert prose_markdown("a < b & c") == "a &lt; b &amp; c"
+
+
+# --- the API reference ------------------------------------------------------------------------
+
+def _api_objects(site: Path) -> list[str]:
+    """The dotted paths of the objects the API page documents (its headings' ids)."""
+    import re
+    html = (site / "api" / "index.html").read_text()
+    return re.findall(r'<h[2-6] id="(adamproofs[\w.]*)" class="doc doc-heading"', html)
+
+
+def _resolve(path: str) -> object:
+    import importlib
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(path)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_toolchain_missing() is not None, reason=str(_toolchain_missing()))
+def test_the_api_page_documents_each_public_object_once(site_dir: Path) -> None:
+    import inspect
+    paths = _api_objects(site_dir)
+    assert paths, "no documented objects found on the API page"
+    seen: dict[int, str] = {}
+    twice = []
+    for path in paths:
+        obj = _resolve(path)
+        if inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismodule(obj):
+            if id(obj) in seen:
+                twice.append(f"{path} is {seen[id(obj)]}")
+            seen.setdefault(id(obj), path)
+    assert not twice, twice
+    missing = []
+    for package in ("adamproofs.reference", "adamproofs.fast", "adamproofs.conformance",
+                    "adamproofs.derivations", "adamproofs.config"):
+        module = _resolve(package)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if (inspect.isclass(obj) or inspect.isfunction(obj)) and id(obj) not in seen:
+                missing.append(f"{package}.{name}")
+    assert not missing, f"public objects missing from the API page: {missing}"
+    assert "adamproofs.pytest_plugin" in paths and "adamproofs.fast.functional" in paths
