@@ -55,14 +55,16 @@ ALGORITHM_1: tuple[Row, ...] = (
     ),
     Row(
         r"\hat m_t \leftarrow m_t / (1-\beta_1^t)",
-        ("bc1 = one - b1**t",),
+        ("one - h.beta1**t",),
         "the division happens inside the update (`m / bc1`)",
     ),
-    Row(r"\hat v_t \leftarrow v_t / (1-\beta_2^t)", ("bc2 = one - b2**t", "vc = v / bc2")),
+    Row(
+        r"\hat v_t \leftarrow v_t / (1-\beta_2^t)", ("one - h.beta2**t", "return v / bc2, v, None")
+    ),
     Row(
         r"\theta_t \leftarrow \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
-        ("step = lr * A.quotient(m / bc1, A.sqrt(vc) + eps)", "th = th - step"),
-        "`A.quotient` defines 0/0 as 0 (ε = 0 and all gradients zero)",
+        ("return lr * quotient(m / bc1, sqrt(vc) + eps)", "th = th - step"),
+        "`quotient` defines 0/0 as 0 (ε = 0 and all gradients zero)",
     ),
 )
 
@@ -71,12 +73,12 @@ VARIANTS: tuple[Row, ...] = (
     Row(
         r"\alpha_t = \alpha \sqrt{1-\beta_2^t}/(1-\beta_1^t),\;"
         r"\theta_t \leftarrow \theta_{t-1} - \alpha_t\, m_t/(\sqrt{v_t} + \hat\epsilon)",
-        ("lr_t = lr * A.sqrt(bc2) / bc1", "step = lr_t * A.quotient(m, A.sqrt(vr) + eps)"),
+        ("lr_t = lr * sqrt(bc2) / bc1", "return lr_t * quotient(m, sqrt(vr) + eps)"),
         '`eps_placement="hat"`: the paper\'s "efficient" form (Keras, TF1)',
     ),
     Row(
         r"\theta_t \leftarrow \theta_{t-1} - \alpha\, \hat m_t/\sqrt{\hat v_t + \epsilon}",
-        ("step = lr * A.quotient(m / bc1, A.sqrt(vc + eps))",),
+        ("return lr * quotient(m / bc1, sqrt(vc + eps))",),
         '`eps_placement="root"` (optax `eps_root`)',
     ),
     Row(
@@ -91,7 +93,7 @@ VARIANTS: tuple[Row, ...] = (
     ),
     Row(
         r"\hat v^{\max}_t = \max(\hat v^{\max}_{t-1}, \hat v_t)",
-        ('vc = A.maximum(state["vmax"][i], v / bc2)',),
+        ("vc = A.maximum(vmax, v / bc2)",),
         '`amsgrad="max_corrected"` (one of three AMSGrad definitions)',
     ),
 )
