@@ -3,8 +3,8 @@
 #
 #   .ci/docs.sh
 #
-# Installs what it needs: the docs toolchain and websocket-client (pip), Debian's chromium and
-# chromium-driver (apt). The comparison experiments (`adamproofs compare --quick`) run in the
+# Installs what it needs: the package's `docs` extra (pip; it alone builds the site) and Debian's
+# chromium and chromium-driver (apt). The build code lives in docs_build/ (not installed). The comparison experiments (`adamproofs compare --quick`) run in the
 # background while chromium installs. The conformance matrix is read from build/conformance/
 # (run .ci/matrix.sh first) or $ADAMPROOFS_MATRIX_DIR; without it the page says so.
 # Leaves the site in site/ and screenshots in artifacts/screenshots/. Budget: < 5 minutes.
@@ -14,10 +14,8 @@ start=$SECONDS
 step() { echo "== docs [$((SECONDS - start))s] $*"; }
 PY="${PYTHON:-python}"
 
-step "installing the docs toolchain (pip)"
-"$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
-  "mkdocs>=1.6,<2" "mkdocs-material>=9.5,<10" "mkdocstrings[python]>=0.25" \
-  "matplotlib>=3.7" "websocket-client>=1.6"
+step "installing the docs extra (pip): the site toolchain, the build's libraries, websocket-client"
+"$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".[docs]"
 
 cache=artifacts/docs-cache
 mkdir -p "$cache"
@@ -50,7 +48,7 @@ step "mkdocs build --strict"
 export NO_MKDOCS_2_WARNING=1
 "$PY" -m mkdocs build --strict --site-dir site
 
-step "browser test (headless chromium, every page)"
+step "browser test (headless chromium, every page at 1280 and 390 px)"
 ADAMPROOFS_DOCS_SITE="$PWD/site" "$PY" -m pytest -m browser tests/test_docs_site.py -q \
   -p no:cacheprovider
 step "done: site/ and artifacts/screenshots/"

@@ -32,6 +32,7 @@ class Context:
     def link(self, target: str) -> str:
         """A relative link from this page to ``target`` (a path under docs/)."""
         from .markdown import relative_link
+
         return relative_link(self.page, target)
 
 
@@ -41,14 +42,17 @@ GENERATORS: dict[str, Generator] = {}
 
 def generator(name: str) -> Callable[[Generator], Generator]:
     """Register ``fn(ctx, *args) -> markdown`` under a directive name."""
+
     def register(fn: Generator) -> Generator:
         GENERATORS[name] = fn
         return fn
+
     return register
 
 
 def expand(markdown: str, ctx: Context) -> str:
     """Replace every directive line of ``markdown`` with its generated Markdown."""
+
     def replace(match: re.Match[str]) -> str:
         words = shlex.split(match.group("body"), comments=True)
         if not words:
@@ -56,11 +60,14 @@ def expand(markdown: str, ctx: Context) -> str:
         name, args = words[0], words[1:]
         fn = GENERATORS.get(name)
         if fn is None:
-            raise DirectiveError(f"{ctx.page}: unknown directive {name!r}; "
-                                 f"known: {sorted(GENERATORS)}")
+            raise DirectiveError(
+                f"{ctx.page}: unknown directive {name!r}; known: {sorted(GENERATORS)}"
+            )
         try:
             return fn(ctx, *args).rstrip("\n") + "\n"
         except TypeError as err:
-            raise DirectiveError(f"{ctx.page}: directive {name!r} with arguments {args}: "
-                                 f"{err}") from err
+            raise DirectiveError(
+                f"{ctx.page}: directive {name!r} with arguments {args}: {err}"
+            ) from err
+
     return DIRECTIVE.sub(replace, markdown)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -23,33 +24,46 @@ from adamproofs.reference import run
 
 DPS = 30
 PREFIX = "figures"
-FIGURES: dict[str, Callable[[], object]] = {}
+FIGURES: dict[str, Callable[[], Any]] = {}
 
 
-def figure(name: str) -> Callable[[Callable[[], object]], Callable[[], object]]:
+def figure(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Register a function that draws on a new matplotlib figure and returns it."""
-    def register(fn: Callable[[], object]) -> Callable[[], object]:
+
+    def register(fn: Callable[[], Any]) -> Callable[[], Any]:
         FIGURES[name] = fn
         return fn
+
     return register
 
 
 def _plt():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    plt.rcParams.update({"svg.hashsalt": "adamproofs", "figure.figsize": (6.0, 3.6),
-                         "axes.grid": True, "grid.alpha": 0.3, "font.size": 11,
-                         "legend.fontsize": 9, "axes.titlesize": 11})
+
+    plt.rcParams.update(
+        {
+            "svg.hashsalt": "adamproofs",
+            "figure.figsize": (6.0, 3.6),
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "font.size": 11,
+            "legend.fontsize": 9,
+            "axes.titlesize": 11,
+        }
+    )
     return plt
 
 
-def _steps(cfg: Adam | AdaMax, grads: list[float] | list[str], t0: int = 0) -> list[float]:
+def _steps(cfg: Adam | AdaMax, grads: Sequence[float | str], t0: int = 0) -> list[float]:
     """|Δ_t|/α of a one-coordinate reference run fed ``grads``."""
     traj = run(cfg, [0], [[g] for g in grads], dps=DPS, t0=t0)
     alpha = float(cfg.lr)
-    return [abs(float(traj.thetas[k + 1][0] - traj.thetas[k][0])) / alpha
-            for k in range(len(grads))]
+    return [
+        abs(float(traj.thetas[k + 1][0] - traj.thetas[k][0])) / alpha for k in range(len(grads))
+    ]
 
 
 @figure("decay-rates")
@@ -106,7 +120,7 @@ def worst_case_ratio(beta1: str, beta2: str, steps: int) -> list[float]:
     """|Δ_t|/α along the maximising sequence g_i = (β2/β1)^i (attains S(t) at every t)."""
     cfg = Adam(lr="0.001", beta1=beta1, beta2=beta2, eps=0)
     ratio = float(beta2) / float(beta1)
-    return _steps(cfg, [repr(ratio ** i) for i in range(1, steps + 1)])
+    return _steps(cfg, [repr(ratio**i) for i in range(1, steps + 1)])
 
 
 def sparse_ratio(beta1: str, beta2: str, ts: list[int]) -> list[float]:
@@ -127,10 +141,20 @@ def step_size():
     ax.plot(t, worst, label=r"worst sequence $g_i = (\beta_2/\beta_1)^i$: $S(t)$")
     ax.plot(ts, sparse_ratio("0.9", "0.999", ts), label="one gradient, at step $t$: $r(t)$")
     b1, b2 = 0.9, 0.999
-    ax.axhline((1 - b1) / math.sqrt(1 - b2), color="C3", ls="--", lw=1,
-               label=r"paper's bound $(1-\beta_1)/\sqrt{1-\beta_2}$")
-    ax.axhline((1 - b1) / math.sqrt(1 - b2) / math.sqrt(1 - b1 * b1 / b2), color="C2", ls=":",
-               lw=1, label=r"exact limit $S(\infty)$")
+    ax.axhline(
+        (1 - b1) / math.sqrt(1 - b2),
+        color="C3",
+        ls="--",
+        lw=1,
+        label=r"paper's bound $(1-\beta_1)/\sqrt{1-\beta_2}$",
+    )
+    ax.axhline(
+        (1 - b1) / math.sqrt(1 - b2) / math.sqrt(1 - b1 * b1 / b2),
+        color="C2",
+        ls=":",
+        lw=1,
+        label=r"exact limit $S(\infty)$",
+    )
     ax.axhline(1, color="k", ls=":", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("step $t$")
@@ -154,9 +178,15 @@ def scale_invariance():
         def last_step(c: float, cfg: Adam = cfg) -> float:
             traj = run(cfg, [0], [[repr(c * g)] for g in base], dps=DPS)
             return float(traj.thetas[-1][0] - traj.thetas[-2][0])
+
         ref = last_step(1.0)
-        ax.semilogx(cs, [last_step(float(c)) / ref for c in cs], "o-" if eps == "0" else "-",
-                    ms=3, label=f"$\\epsilon$ = {eps}")
+        ax.semilogx(
+            cs,
+            [last_step(float(c)) / ref for c in cs],
+            "o-" if eps == "0" else "-",
+            ms=3,
+            label=f"$\\epsilon$ = {eps}",
+        )
     ax.set_xlabel("gradient scale factor $c$")
     ax.set_ylabel(r"$\Delta_{20}(c) / \Delta_{20}(1)$")
     ax.set_title(r"Rescaled gradients: invariant only when $\epsilon = 0$")
@@ -168,6 +198,7 @@ def periodic_sparse_steps(every: int, steps: int) -> np.ndarray:
     """Δ_t/α of the fast NumPy Adam (defaults, float64) on two coordinates: g = 1 every step,
     and g = 1 every ``every`` steps (0 otherwise). Shape (steps, 2)."""
     from adamproofs.fast import Optimizer
+
     params = [np.zeros(2)]
     opt = Optimizer(Adam(lr=1e-3), params, backend="numpy")
     history = [params[0].copy()]
@@ -186,8 +217,12 @@ def sparsity():
     t = np.arange(1, steps + 1)
     ax.plot(t, periodic_sparse_steps(1, steps)[:, 0], label="dense: $g = 1$ every step")
     for every in (25, 300):
-        ax.plot(t, periodic_sparse_steps(every, steps)[:, 1], lw=0.9,
-                label=f"sparse: $g = 1$ every {every} steps, else 0")
+        ax.plot(
+            t,
+            periodic_sparse_steps(every, steps)[:, 1],
+            lw=0.9,
+            label=f"sparse: $g = 1$ every {every} steps, else 0",
+        )
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"$\Delta_t / \alpha$")
     ax.set_title("Rare gradients: long gaps, large steps")
@@ -222,12 +257,13 @@ def adamax():
     plt = _plt()
     fig, (left, right) = plt.subplots(2, 1, figsize=(6.0, 6.4))
     grads = ["0.3", "-1.2", "2.0", "0.5", "-0.1"]
-    u = run(AdaMax(lr="0.001", beta1="0.9", beta2="0.999", eps=0), [0], [[g] for g in grads],
-            dps=DPS).state("u", len(grads))[0]
+    u = run(
+        AdaMax(lr="0.001", beta1="0.9", beta2="0.999", eps=0), [0], [[g] for g in grads], dps=DPS
+    ).state("u", len(grads))[0]
     ps = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
     norms = []
     for p in ps:
-        cfg = Adam(beta1="0.9", beta2=f"{0.999 ** p!r}", eps=0, bias_correction=False)
+        cfg = Adam(beta1="0.9", beta2=f"{0.999**p!r}", eps=0, bias_correction=False)
         # v_t = (1-β2^p) Σ β2^{p(t-i)} |g_i|^p: feed |g|^{p/2} so that g² = |g|^p
         gp = [[repr(abs(float(g)) ** (p / 2))] for g in grads]
         v = run(cfg, [0], gp, dps=DPS).state("v", len(grads))[0]
@@ -239,11 +275,16 @@ def adamax():
     left.legend()
     steps = 1000
     cfg = AdaMax(lr="0.001", beta1="0.9", beta2="0.999", eps=0)
-    d = _steps(cfg, [repr(0.999 ** i) for i in range(1, steps + 1)])
+    d = _steps(cfg, [repr(0.999**i) for i in range(1, steps + 1)])
     right.semilogx(np.arange(1, steps + 1), d, label=r"worst sequence $g_i = \beta_2^i$")
     right.axhline(1, color="k", ls=":", lw=0.8, label=r"paper: $|\Delta_t| \leq \alpha$")
-    right.axhline(0.1 * 0.999 / (0.999 - 0.9), color="C3", ls="--", lw=1,
-                  label=r"exact limit $(1-\beta_1)\beta_2/(\beta_2-\beta_1)$")
+    right.axhline(
+        0.1 * 0.999 / (0.999 - 0.9),
+        color="C3",
+        ls="--",
+        lw=1,
+        label=r"exact limit $(1-\beta_1)\beta_2/(\beta_2-\beta_1)$",
+    )
     right.set_xlabel("step $t$")
     right.set_ylabel(r"$|\Delta_t| / \alpha$")
     right.set_title(r"AdaMax's step slightly exceeds $\alpha$")

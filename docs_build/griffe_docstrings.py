@@ -67,7 +67,7 @@ def to_markdown(text: str) -> str:
         if stripped.startswith(">>>"):
             block = []
             while i < len(lines) and lines[i].strip():
-                block.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
+                block.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i])
                 i += 1
             out += [f"{indent}```pycon", *(indent + b for b in block), f"{indent}```"]
             continue
@@ -76,8 +76,11 @@ def to_markdown(text: str) -> str:
             if any(b.strip() for b in block):
                 body = textwrap.dedent("\n".join(block)).strip("\n")
                 out.append(line[:-1] if stripped != "::" else "")
-                out += [f"{indent}```python", *(indent + b for b in body.splitlines()),
-                        f"{indent}```"]
+                out += [
+                    f"{indent}```python",
+                    *(indent + b for b in body.splitlines()),
+                    f"{indent}```",
+                ]
                 i = j
                 continue
         out.append(_XREF_ROLE.sub(_role, line))

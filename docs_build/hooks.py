@@ -38,9 +38,11 @@ def on_files(files: Files, config) -> Files:
     """Add every generated file to the site."""
     for src_uri, content in figures.build_all().items():
         files.append(File.generated(config, src_uri, content=content))
-    for prefix, directory in ((sources.COMPARE_PREFIX, sources.compare_outputs(ROOT)),
-                              (sources.MATRIX_PREFIX, sources.matrix_outputs(ROOT)),
-                              (sources.BENCHMARKS_PREFIX, sources.benchmark_outputs(ROOT))):
+    for prefix, directory in (
+        (sources.COMPARE_PREFIX, sources.compare_outputs(ROOT)),
+        (sources.MATRIX_PREFIX, sources.matrix_outputs(ROOT)),
+        (sources.BENCHMARKS_PREFIX, sources.benchmark_outputs(ROOT)),
+    ):
         for src_uri, path in sources.generated_tree(prefix, directory).items():
             files.append(File.generated(config, src_uri, abs_src_path=str(path)))
     return files

@@ -7,6 +7,7 @@ as a visible "not generated" note naming the command that produces it.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -30,6 +31,7 @@ log = logging.getLogger("mkdocs.plugins.adamproofs")
 
 # --- the annotated algorithm ------------------------------------------------------------------
 
+
 @generator("algorithm")
 def _algorithm(ctx: Context) -> str:
     return algorithm.render_table(algorithm.ALGORITHM_1)
@@ -47,19 +49,24 @@ def _algorithm_source(ctx: Context) -> str:
 
 # --- derivations ------------------------------------------------------------------------------
 
+
 @cache
 def _checked_steps(name: str, summary: bool) -> str:
     built = derive(name)
     if not built.verified:  # shown open with its ✘ badges, and fails a --strict build
-        log.warning("derivation %r has unverified steps: %s", name,
-                    "; ".join(step.text for step in built.failures()))
+        log.warning(
+            "derivation %r has unverified steps: %s",
+            name,
+            "; ".join(step.text for step in built.failures()),
+        )
     return render_checked_steps(built, summary=summary)
 
 
 def _known(ctx: Context, name: str) -> str:
     if name not in DERIVATIONS:
-        raise KeyError(f"{ctx.page}: no derivation named {name!r}; registered: "
-                       f"{', '.join(DERIVATIONS)}")
+        raise KeyError(
+            f"{ctx.page}: no derivation named {name!r}; registered: {', '.join(DERIVATIONS)}"
+        )
     return name
 
 
@@ -78,8 +85,9 @@ def derivations_all(ctx: Context) -> str:
     for name in DERIVATIONS:
         built = derive(name)
         heading = f"## {escape_markdown(built.title)} {{ #{name} }}"
-        parts.append(f"{heading}\n\n{prose_markdown(built.summary)}\n\n"
-                     + _checked_steps(name, False))
+        parts.append(
+            f"{heading}\n\n{prose_markdown(built.summary)}\n\n" + _checked_steps(name, False)
+        )
     return "\n\n".join(parts)
 
 
@@ -97,15 +105,20 @@ def _demote_headings(md: str, levels: int = 1) -> str:
 
 # --- executed examples ------------------------------------------------------------------------
 
+
 @cache
 def _run_example(path: Path, root: Path) -> str:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(root), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    proc = subprocess.run([sys.executable, str(path)], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=300)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    )
+    proc = subprocess.run(
+        [sys.executable, str(path)], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
     if proc.returncode != 0:
-        raise RuntimeError(f"docs example {path} failed (exit {proc.returncode}):\n"
-                           f"{proc.stdout}\n{proc.stderr}")
+        raise RuntimeError(
+            f"docs example {path} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc.stdout
 
 
@@ -118,23 +131,29 @@ def example(ctx: Context, relpath: str) -> str:
     log.info("running docs example %s", relpath)
     output = _run_example(path, ctx.root).rstrip() or "(no output)"
     code = path.read_text().rstrip()
-    return (f'```python title="{relpath}"\n{code}\n```\n\n'
-            f'Output (produced when this page was built):\n\n```text\n{output}\n```\n')
+    return (
+        f'```python title="{relpath}"\n{code}\n```\n\n'
+        f"Output (produced when this page was built):\n\n```text\n{output}\n```\n"
+    )
 
 
 @generator("cli-help")
 def cli_help(ctx: Context, *command: str) -> str:
     """The ``--help`` text of an ``adamproofs`` sub-command, from its argparse definition."""
     from adamproofs.cli import build_parser
+
     parser = build_parser()
     if not command:
         return f"```text\n{parser.format_help().rstrip()}\n```\n"
-    subparsers = next((a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"),
-                      None)
+    subparsers = next(
+        (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None
+    )
     sub = subparsers.choices.get(command[0]) if subparsers else None
     if sub is None:
-        return not_generated(f"The help of `adamproofs {' '.join(command)}`",
-                             "that sub-command is not available in this build.")
+        return not_generated(
+            f"The help of `adamproofs {' '.join(command)}`",
+            "that sub-command is not available in this build.",
+        )
     return f"```text\n{sub.format_help().rstrip()}\n```\n"
 
 
@@ -155,9 +174,12 @@ def start_compare(root: Path) -> None:
     log_path = cache_dir(root) / "compare.log"
     log.info("started `adamproofs compare --quick --out %s` (log: %s)", out, log_path)
     with open(log_path, "w") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "adamproofs", "compare", "--quick",
-                                 "--out", str(out)], cwd=root, stdout=log_file,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "adamproofs", "compare", "--quick", "--out", str(out)],
+            cwd=root,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     _COMPARE_RUNS[root] = (proc, out, log_path)
 
 
@@ -177,8 +199,10 @@ def compare_outputs(root: Path) -> Path | None:
     status = proc.wait(timeout=900)
     if status != 0 or not (out / "summary.md").is_file():
         tail = log_path.read_text()[-2000:]
-        _COMPARE_FAILURES[root] = f"it exited with status {status}; the end of its log:\n\n" + \
-            indent("```text\n" + tail.strip() + "\n```")
+        _COMPARE_FAILURES[root] = (
+            f"it exited with status {status}; the end of its log:\n\n"
+            + indent("```text\n" + tail.strip() + "\n```")
+        )
         log.warning("`adamproofs compare --quick` failed (exit %s): %s", status, tail)
         return None
     return out
@@ -197,14 +221,16 @@ def _strip_title(md: str) -> str:
     return "\n".join(lines[1:]) if lines and lines[0].startswith("# ") else md
 
 
-def _rewrite_links(md: str, ctx: Context, prefix: str, base: str = "",
-                   anchors: dict[str, str] | None = None) -> str:
+def _rewrite_links(
+    md: str, ctx: Context, prefix: str, base: str = "", anchors: dict[str, str] | None = None
+) -> str:
     """Point relative links/images of generated Markdown at their generated copies.
 
     A link to another generated Markdown file becomes a link to its section of this page
     (``anchors``: file -> section id) or, if it has none, plain text.
     """
     anchors = anchors or {}
+
     def fix(match: re.Match[str]) -> str:
         label, target = match.group(1), match.group(2)
         if re.match(r"^[a-z]+:|^#|^/", target):
@@ -215,6 +241,7 @@ def _rewrite_links(md: str, ctx: Context, prefix: str, base: str = "",
                 return f"{label}(#{section})"
             return label[1:-1] if label.startswith("[") else label
         return f"{label}({ctx.link(f'{prefix}/{base}{target}')})"
+
     return re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", fix, md)
 
 
@@ -231,22 +258,30 @@ def compare(ctx: Context) -> str:
     out = compare_outputs(ctx.root)
     if out is None:
         why = _COMPARE_FAILURES.get(ctx.root, "`adamproofs compare` is not available.")
-        return not_generated("The comparison results", why,
-                             "`adamproofs compare --quick --out DIR`")
+        return not_generated(
+            "The comparison results", why, "`adamproofs compare --quick --out DIR`"
+        )
     index = (out / "summary.md").read_text()
     problems = [p for p in sorted(out.iterdir()) if (p / "summary.md").is_file()]
     order = {name: index.find(f"{name}/summary.md") for name in (p.name for p in problems)}
     problems.sort(key=lambda p: (order[p.name] < 0, order[p.name], p.name))
     anchors = {f"{p.name}/summary.md": f"compare-{p.name}" for p in problems}
-    parts = [_rewrite_links(_demote_headings(_strip_title(index)), ctx, COMPARE_PREFIX,
-                            anchors=anchors)]
+    parts = [
+        _rewrite_links(_demote_headings(_strip_title(index)), ctx, COMPARE_PREFIX, anchors=anchors)
+    ]
     for problem in problems:
         md = _demote_headings((problem / "summary.md").read_text())
         # an explicit id on the section's first heading, the target of the index's links
-        md = re.sub(r"^(#{2,6} .*)$", lambda m, name=problem.name: _with_id(m.group(1), name),
-                    md, count=1, flags=re.MULTILINE)
-        parts.append(_rewrite_links(md, ctx, COMPARE_PREFIX, base=f"{problem.name}/",
-                                    anchors=anchors))
+        heading = re.search(r"^(#{2,6} .*)$", md, flags=re.MULTILINE)
+        if heading:
+            md = (
+                md[: heading.start()]
+                + _with_id(heading.group(1), problem.name)
+                + md[heading.end() :]
+            )
+        parts.append(
+            _rewrite_links(md, ctx, COMPARE_PREFIX, base=f"{problem.name}/", anchors=anchors)
+        )
     return "\n\n".join(parts)
 
 
@@ -259,8 +294,11 @@ MATRIX_PREFIX = "generated/matrix"
 def matrix_outputs(root: Path) -> Path | None:
     """The matrix directory: ``ADAMPROOFS_MATRIX_DIR``, else ``build/conformance`` (where
     ``.ci/matrix.sh`` writes it), else ``artifacts/matrix``."""
-    for candidate in (os.environ.get("ADAMPROOFS_MATRIX_DIR"), root / "build" / "conformance",
-                      root / "artifacts" / "matrix"):
+    for candidate in (
+        os.environ.get("ADAMPROOFS_MATRIX_DIR"),
+        root / "build" / "conformance",
+        root / "artifacts" / "matrix",
+    ):
         if candidate and Path(candidate, "conformance-matrix.json").is_file():
             return Path(candidate)
     return None
@@ -272,13 +310,16 @@ def matrix(ctx: Context) -> str:
     out = matrix_outputs(ctx.root)
     if out is None:
         return not_generated(
-            "The conformance matrix", "no `conformance-matrix.json` was found.",
+            "The conformance matrix",
+            "no `conformance-matrix.json` was found.",
             "`.ci/matrix.sh` (writes `build/conformance/`), then rebuild "
-            "(or point `ADAMPROOFS_MATRIX_DIR` at an existing output directory).")
+            "(or point `ADAMPROOFS_MATRIX_DIR` at an existing output directory).",
+        )
     md_file = out / "conformance-matrix.md"
     reports = sorted((out / "reports").glob("*.json"))
-    links = ", ".join(f"[{p.stem}]({ctx.link(f'{MATRIX_PREFIX}/reports/{p.name}')})"
-                      for p in reports)
+    links = ", ".join(
+        f"[{p.stem}]({ctx.link(f'{MATRIX_PREFIX}/reports/{p.name}')})" for p in reports
+    )
     tail = f"\n\nThe full JSON report of each row: {links}.\n" if links else ""
     if md_file.is_file():
         md = _strip_title(md_file.read_text())
@@ -304,9 +345,11 @@ def benchmarks(ctx: Context) -> str:
     """The committed benchmark results (``benchmarks/results/*.json`` and their figures)."""
     out = benchmark_outputs(ctx.root)
     if out is None:
-        return not_generated("The benchmark results",
-                             "`benchmarks/results/` holds no JSON results yet.",
-                             "`python -m benchmarks.run`.")
+        return not_generated(
+            "The benchmark results",
+            "`benchmarks/results/` holds no JSON results yet.",
+            "`python -m benchmarks.run`.",
+        )
     results = sorted(out.glob("*.json"))
     parts = []
     images = sorted(p for p in out.rglob("*") if p.suffix in IMAGE_SUFFIXES)
@@ -325,11 +368,10 @@ def benchmarks(ctx: Context) -> str:
 
 #: Known tables of ``benchmarks/results/*.json`` (schema 2), in reading order, with titles.
 BENCHMARK_TABLES = {
-    "goals": "Goals, judged on this run: medians, with the 95% bootstrap interval "
-             "of each ratio",
+    "goals": "Goals, judged on this run: medians, with the 95% bootstrap interval of each ratio",
     "adam_ratios": "Ratios (same run, medians; `*_vs_probe` = probe time / contender time, "
-                   "the others contender / peer; `_lo`/`_hi` the 95% interval, `_cpu` the "
-                   "calling thread's CPU time)",
+    "the others contender / peer; `_lo`/`_hi` the 95% interval, `_cpu` the "
+    "calling thread's CPU time)",
     "adam_step": "One Adam step: median time per contender",
     "many_arrays": "Many small arrays (float32), median ms per step",
     "memory": "Peak extra memory of one step (resident-set high-water mark and tracemalloc)",
@@ -357,8 +399,11 @@ def _condense_intervals(records: list[dict]) -> list[dict]:
 def _render_benchmark(data: Any) -> str:
     """The run's description, then a table per list of flat records (known ones first)."""
     if isinstance(data, dict):
-        tables = {k: v for k, v in data.items() if isinstance(v, list) and v
-                  and all(isinstance(r, dict) for r in v)}
+        tables = {
+            k: v
+            for k, v in data.items()
+            if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)
+        }
         scalars = [(k, v) for k, v in data.items() if not isinstance(v, (list, dict))]
         md = "".join(f"- **{k}**: {_fmt(v)}\n" for k, v in scalars)
         keys = [k for k in BENCHMARK_TABLES if k in tables]
@@ -367,7 +412,8 @@ def _render_benchmark(data: Any) -> str:
             records = _condense_intervals(tables[key])
             headers = list(dict.fromkeys(h for r in records for h in r))
             md += f"\n**{BENCHMARK_TABLES.get(key, key)}**\n\n" + table(
-                headers, [[_fmt(r.get(h, "")) for h in headers] for r in records])
+                headers, [[_fmt(r.get(h, "")) for h in headers] for r in records]
+            )
         return md or "```json\n" + json.dumps(data, indent=2)[:20000] + "\n```\n"
     if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
         headers = list(dict.fromkeys(h for r in data for h in r))
@@ -387,8 +433,11 @@ def generated_tree(prefix: str, directory: Path | None) -> dict[str, Path]:
     """Every file under ``directory`` (figures, CSV, JSON), keyed by its site path."""
     if directory is None:
         return {}
-    return {f"{prefix}/{p.relative_to(directory).as_posix()}": p
-            for p in sorted(directory.rglob("*")) if p.is_file() and p.suffix != ".md"}
+    return {
+        f"{prefix}/{p.relative_to(directory).as_posix()}": p
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.suffix != ".md"
+    }
 
 
 def admonition(kind: str, title: str, body: str) -> str:
@@ -396,14 +445,42 @@ def admonition(kind: str, title: str, body: str) -> str:
     return f'!!! {kind} "{title}"\n\n{indent(body)}\n'
 
 
+#: TeX in figure captions, spelled out for the image's alt text.
+_ALT_TEX = {
+    r"\alpha": "α",
+    r"\beta": "β",
+    r"\epsilon": "ε",
+    r"\Delta": "Δ",
+    r"\rho": "ρ",
+    r"\infty": "∞",
+    r"\sqrt": "√",
+    r"\leq": "≤",
+    r"\,": " ",
+}
+
+
+def plain_caption(caption: str) -> str:
+    """A caption with ``$...$`` math as plain text (``$\\beta_2^p$`` -> ``β2p``), for alt text."""
+
+    def plain(match: re.Match[str]) -> str:
+        tex = match.group(1)
+        for command, text in _ALT_TEX.items():
+            tex = tex.replace(command, text)
+        return re.sub(r"[\\{}_^]", "", tex)
+
+    return re.sub(r"\$([^$]*)\$", plain, caption)
+
+
 @generator("figure")
 def figure(ctx: Context, name: str, caption: str = "") -> str:
-    """An image of a build-time figure (:mod:`.figures`), with its caption."""
+    """An image of a build-time figure (:mod:`.figures`), with its caption (Markdown, math
+    allowed) below it."""
     from .figures import FIGURES, PREFIX
+
     if name not in FIGURES:
         raise KeyError(f"{ctx.page}: no figure named {name!r}; known: {sorted(FIGURES)}")
-    alt = caption or name
-    out = f'![{alt}]({ctx.link(f"{PREFIX}/{name}.svg")}){{ .figure }}\n'
+    alt = plain_caption(caption).replace("[", "(").replace("]", ")") or name
+    out = f"![{alt}]({ctx.link(f'{PREFIX}/{name}.svg')}){{ .figure }}\n"
     if caption:
         out += f"\n*{caption}*\n"
     return out
@@ -411,11 +488,26 @@ def figure(ctx: Context, name: str, caption: str = "") -> str:
 
 @cache
 def _run_command(argv: tuple[str, ...], root: Path) -> tuple[int, str]:
-    env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONPATH=os.pathsep.join(
-        [str(root / "docs" / "examples"), str(root),
-         *filter(None, [os.environ.get("PYTHONPATH")])]))
-    proc = subprocess.run([sys.executable, "-m", *argv], cwd=root, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    env = dict(
+        os.environ,
+        PYTHONWARNINGS="ignore",
+        PYTHONPATH=os.pathsep.join(
+            [
+                str(root / "docs" / "examples"),
+                str(root),
+                *filter(None, [os.environ.get("PYTHONPATH")]),
+            ]
+        ),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=root,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=600,
+    )
     return proc.returncode, proc.stdout
 
 
@@ -429,7 +521,10 @@ def command(ctx: Context, line: str, expect: str = "0") -> str:
     log.info("running `%s` for %s", line, ctx.page)
     status, output = _run_command(argv, ctx.root)
     if str(status) != expect:
-        raise RuntimeError(f"{ctx.page}: `{line}` exited {status}, the page expects {expect}:\n"
-                           f"{output[-3000:]}")
-    return (f"```console\n$ PYTHONPATH=docs/examples {line}\n{output.rstrip()}\n"
-            f"$ echo $?\n{status}\n```\n")
+        raise RuntimeError(
+            f"{ctx.page}: `{line}` exited {status}, the page expects {expect}:\n{output[-3000:]}"
+        )
+    return (
+        f"```console\n$ PYTHONPATH=docs/examples {line}\n{output.rstrip()}\n"
+        f"$ echo $?\n{status}\n```\n"
+    )

@@ -24,15 +24,22 @@ from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 
 from .core import Derivation, Step
 
-_RELATIONS = {sp.Equality: "=", sp.Unequality: r"\neq", sp.GreaterThan: r"\geq",
-              sp.StrictGreaterThan: ">", sp.LessThan: r"\leq", sp.StrictLessThan: "<"}
+_RELATIONS = {
+    sp.Equality: "=",
+    sp.Unequality: r"\neq",
+    sp.GreaterThan: r"\geq",
+    sp.StrictGreaterThan: ">",
+    sp.LessThan: r"\leq",
+    sp.StrictLessThan: "<",
+}
 
 
 def _positive_terms_first(terms: list[Any]) -> list[Any]:
     """Terms of a sum with the positive ones first, each group in sympy's order: ``t - i``
     and ``t + 1 - i`` rather than ``- i + t`` and ``- i + t + 1``."""
-    return ([term for term in terms if not term.could_extract_minus_sign()]
-            + [term for term in terms if term.could_extract_minus_sign()])
+    return [term for term in terms if not term.could_extract_minus_sign()] + [
+        term for term in terms if term.could_extract_minus_sign()
+    ]
 
 
 class _Latex(LatexPrinter):
@@ -69,25 +76,27 @@ def pretty(expr: Any, num_columns: int = 96) -> str:
 def _split(statement: Any, definition: bool) -> tuple[Any, str, Any] | None:
     for cls, op in _RELATIONS.items():
         if isinstance(statement, cls):
-            return statement.lhs, (r"\mathrel{:=}" if definition and op == "=" else op), \
-                statement.rhs
+            return (
+                statement.lhs,
+                (r"\mathrel{:=}" if definition and op == "=" else op),
+                statement.rhs,
+            )
     return None
 
 
 def statement_latex(step: Step) -> str:
     """The step's statement(s) as one LaTeX block (``aligned`` when there are several)."""
-    parts = []
+    parts: list[tuple[str, str | None, str]] = []
     for stmt in step.statements:
         split = _split(stmt, step.method == "definition")
         if split is None:
-            parts.append((latex(stmt), None, None))
+            parts.append((latex(stmt), None, ""))
         else:
-            lhs, op, rhs = split
-            parts.append((latex(lhs), op, latex(rhs)))
+            parts.append((latex(split[0]), split[1], latex(split[2])))
     if len(parts) == 1:
-        lhs, op, rhs = parts[0]
-        return lhs if op is None else f"{lhs} {op} {rhs}"
-    rows = [lhs if op is None else f"{lhs} &{op} {rhs}" for lhs, op, rhs in parts]
+        left, relation, right = parts[0]
+        return left if relation is None else f"{left} {relation} {right}"
+    rows = [left if rel is None else f"{left} &{rel} {right}" for left, rel, right in parts]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
@@ -104,6 +113,7 @@ def _verdict_line(step: Step) -> str:
 
 
 # --------------------------------------------------------------------------- text
+
 
 @lru_cache(maxsize=64)
 def render_text(derivation: Derivation) -> str:
@@ -138,8 +148,10 @@ def _summary_line(derivation: Derivation) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_$\[\]])")
 #: ``x^(a+b)``, ``x^t`` and ``x_i``, ``x_{t−1}``, ``x_(3k+1)`` in step texts (after escaping).
 _SUPERSCRIPT = re.compile(r"\^(\((?:[^()]|\([^()]*\))*\)|[0-9A-Za-zα-ω]+)")
-_SUBSCRIPT = re.compile(r"(?<![0-9A-Za-z\\])([A-Za-zα-ωΑ-Ω][\u0302\u0304]?)\\_"
-                        r"(\{[^{}]*\}|\([^()]*\)|[0-9A-Za-z]+)")
+_SUBSCRIPT = re.compile(
+    r"(?<![0-9A-Za-z\\])([A-Za-zα-ωΑ-Ω][\u0302\u0304]?)\\_"
+    r"(\{[^{}]*\}|\([^()]*\)|[0-9A-Za-z]+)"
+)
 
 
 def escape_markdown(text: str) -> str:
@@ -182,8 +194,12 @@ def render_markdown(derivation: Derivation, level: int = 2) -> str:
     """Markdown: a heading of ``level``, the summary, then each step with a ``$$...$$`` block
     (arithmatex generic syntax) and its verdict badge, then the overall verdict."""
     hashes = "#" * level
-    out = [f"{hashes} {escape_markdown(derivation.title)}", "",
-           prose_markdown(derivation.summary), ""]
+    out = [
+        f"{hashes} {escape_markdown(derivation.title)}",
+        "",
+        prose_markdown(derivation.summary),
+        "",
+    ]
     out += _md_steps(derivation)
     out.append(f"*{escape_markdown(_summary_line(derivation))}*")
     return "\n".join(out) + "\n"
@@ -193,8 +209,11 @@ def checked_steps_title(derivation: Derivation) -> str:
     """``Checked steps: TITLE (N steps, all K claims verified)``, or what failed."""
     claims = [s for s in derivation.steps if s.is_claim]
     bad = [s for s in claims if not s.verified]
-    verdict = (f"NOT VERIFIED: {len(bad)} of {len(claims)} claims failed" if bad
-               else f"all {len(claims)} claims verified")
+    verdict = (
+        f"NOT VERIFIED: {len(bad)} of {len(claims)} claims failed"
+        if bad
+        else f"all {len(claims)} claims verified"
+    )
     return f"Checked steps: {derivation.title} ({len(derivation.steps)} steps, {verdict})"
 
 
@@ -218,9 +237,18 @@ def render_checked_steps(derivation: Derivation, summary: bool = True) -> str:
 
 # --------------------------------------------------------------------------- LaTeX
 
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                "^": r"\textasciicircum{}"}
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def _tex(text: str) -> str:
@@ -230,8 +258,12 @@ def _tex(text: str) -> str:
 @lru_cache(maxsize=64)
 def render_latex(derivation: Derivation) -> str:
     """A LaTeX section (needs amsmath; Unicode text needs xelatex or lualatex)."""
-    out = [rf"\section*{{{_tex(derivation.title)}}}", _tex(derivation.summary), "",
-           r"\begin{enumerate}"]
+    out = [
+        rf"\section*{{{_tex(derivation.title)}}}",
+        _tex(derivation.summary),
+        "",
+        r"\begin{enumerate}",
+    ]
     for step in derivation.steps:
         out.append(rf"\item {_tex(step.text)}")
         if step.statements:
