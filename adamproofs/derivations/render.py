@@ -30,16 +30,25 @@ def _split(statement: Any, definition: bool) -> tuple[Any, str, Any] | None:
     return None
 
 
+_NEGATED_FIRST = re.compile(r"\^\{- ([a-z]) \+ ([^{}]+)\}")
+
+
+def _latex(expr: Any) -> str:
+    r""":func:`sympy.latex` with exponents in reading order: sympy prints
+    :math:`\beta^{t-i}` as ``\beta^{- i + t}``; this gives ``\beta^{t - i}``."""
+    return _NEGATED_FIRST.sub(lambda m: f"^{{{m.group(2)} - {m.group(1)}}}", sp.latex(expr))
+
+
 def statement_latex(step: Step) -> str:
     """The step's statement(s) as one LaTeX block (``aligned`` when there are several)."""
     parts = []
     for stmt in step.statements:
         split = _split(stmt, step.method == "definition")
         if split is None:
-            parts.append((sp.latex(stmt), None, None))
+            parts.append((_latex(stmt), None, None))
         else:
             lhs, op, rhs = split
-            parts.append((sp.latex(lhs), op, sp.latex(rhs)))
+            parts.append((_latex(lhs), op, _latex(rhs)))
     if len(parts) == 1:
         lhs, op, rhs = parts[0]
         return lhs if op is None else f"{lhs} {op} {rhs}"
