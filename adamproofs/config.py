@@ -23,23 +23,45 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from fractions import Fraction
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
+
+from .errors import ConfigError
+from .variants import AXES, NAMED, UPDATE_AXES, Amsgrad, Decay, EpsPlacement, Variant
 
 Number = float | int | str | Fraction
 
-EpsPlacement = Literal["paper", "hat", "root"]
-AmsgradForm = Literal["max_raw", "max_corrected", "max_uncorrected"]
-DecayForm = Literal["l2", "decoupled", "decoupled_after"]
-
-EPS_PLACEMENTS: tuple[str, ...] = ("paper", "hat", "root")
-AMSGRAD_FORMS: tuple[str | None, ...] = (None, "max_raw", "max_corrected", "max_uncorrected")
-DECAY_FORMS: tuple[str, ...] = ("l2", "decoupled", "decoupled_after")
+#: The values of each update axis, in report order (derived from :mod:`adamproofs.variants`).
+EPS_PLACEMENTS: tuple[EpsPlacement, ...] = AXES["eps_placement"].values
+AMSGRAD_FORMS: tuple[Amsgrad | None, ...] = AXES["amsgrad"].values
+DECAY_FORMS: tuple[Decay, ...] = AXES["decay"].values
 
 
-class ConfigError(ValueError):
-    """An optimizer hyperparameter or variant flag is outside its allowed range."""
+#: Longest decimal or rational string accepted (bounds the cost of taking it exactly).
+MAX_TEXT_LENGTH = 1000
+#: Largest decimal exponent accepted in a string (``"1e-4000"`` is fine, ``"1e-99999999"`` not).
+MAX_DECIMAL_EXPONENT = 4000
+#: Largest binary exponent accepted from an mpmath number.
+MAX_BINARY_EXPONENT = 4 * MAX_DECIMAL_EXPONENT
+
+_DECIMAL_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
+
+
+def _exact_text(value: str, name: str) -> Fraction:
+    """A decimal (``"1e-8"``) or rational (``"9/10"``) string, exactly, at bounded cost."""
+    if len(value) > MAX_TEXT_LENGTH:
+        raise ConfigError(f"{name}={value[:40]!r}... is {len(value)} characters long; "
+                          f"allowed: at most {MAX_TEXT_LENGTH}")
+    power = _DECIMAL_EXPONENT.search(value)
+    if power is not None and abs(int(power.group(1))) > MAX_DECIMAL_EXPONENT:
+        raise ConfigError(f"{name}={value!r} has decimal exponent {int(power.group(1))}; "
+                          f"allowed: |exponent| <= {MAX_DECIMAL_EXPONENT}")
+    try:
+        return Fraction(value.strip())
+    except (ValueError, ZeroDivisionError) as err:
+        raise ConfigError(f"{name}={value!r} is not a decimal or rational number") from err
 
 
 def exact(value: Number, name: str = "value") -> Fraction:
@@ -55,10 +77,7 @@ def exact(value: Number, name: str = "value") -> Fraction:
             raise ConfigError(f"{name}={value!r} is not finite; expected a finite real number")
         return Fraction(value)
     if isinstance(value, str):
-        try:
-            return Fraction(value.strip())
-        except (ValueError, ZeroDivisionError) as err:
-            raise ConfigError(f"{name}={value!r} is not a decimal or rational number") from err
+        return _exact_text(value, name)
     if isinstance(value, numbers.Rational):  # e.g. sympy.Rational: exact
         return Fraction(int(value.numerator), int(value.denominator))
     mpf_value = getattr(value, "_mpf_", None)
@@ -66,6 +85,9 @@ def exact(value: Number, name: str = "value") -> Fraction:
         sign, man, exp, _ = mpf_value
         if man == 0 and exp != 0:
             raise ConfigError(f"{name}={value!r} is not finite; expected a finite real number")
+        if abs(exp) > MAX_BINARY_EXPONENT:
+            raise ConfigError(f"{name}={value!r} has binary exponent {exp}; allowed: "
+                              f"|exponent| <= {MAX_BINARY_EXPONENT}")
         return (-1) ** sign * Fraction(man) * Fraction(2) ** exp
     # numpy scalars and anything else with an exact float conversion
     try:
@@ -89,11 +111,6 @@ def _check_range(name: str, value: Number, *, low: float, high: float | None,
         upper = "inf" if high is None else repr(high)
         raise ConfigError(f"{name}={value!r} is outside the allowed range "
                           f"{left}{low!r}, {upper}{right}")
-
-
-def _check_choice(name: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not one of {allowed!r}")
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -171,11 +188,11 @@ class Adam(OptimizerConfig):
     beta1: Number = 0.9
     beta2: Number = 0.999
     eps: Number = 1e-8
-    eps_placement: EpsPlacement = "paper"
+    eps_placement: EpsPlacement = EpsPlacement.PAPER
     bias_correction: bool = True
-    amsgrad: AmsgradForm | None = None
+    amsgrad: Amsgrad | None = None
     weight_decay: Number = 0.0
-    decay: DecayForm = "l2"
+    decay: Decay = Decay.L2
     maximize: bool = False
 
     name: ClassVar[str] = "adam"
@@ -186,10 +203,13 @@ class Adam(OptimizerConfig):
         _check_range("beta2", self.beta2, low=0.0, high=1.0)
         _check_range("eps", self.eps, low=0.0, high=None)
         _check_range("weight_decay", self.weight_decay, low=0.0, high=None)
-        _check_choice("eps_placement", self.eps_placement, EPS_PLACEMENTS)
-        _check_bool("bias_correction", self.bias_correction)
-        _check_choice("amsgrad", self.amsgrad, AMSGRAD_FORMS)
-        _check_choice("decay", self.decay, DECAY_FORMS)
+        for name in UPDATE_AXES:  # strings become the axis enums
+            object.__setattr__(self, name, AXES[name].coerce(getattr(self, name)))
+
+    @property
+    def variant(self) -> Variant:
+        """The update axes of this configuration (other axes at their defaults)."""
+        return Variant(**{name: getattr(self, name) for name in UPDATE_AXES})
 
     @property
     def active_state(self) -> tuple[str, ...]:
@@ -310,28 +330,22 @@ OPTIMIZERS: dict[str, type[OptimizerConfig]] = {
 }
 
 
-def amsgrad(form: AmsgradForm = "max_raw", **kwargs: Any) -> Adam:
+def amsgrad(form: Amsgrad | str = Amsgrad.MAX_RAW, **kwargs: Any) -> Adam:
     """AMSGrad (Reddi, Kale & Kumar) as an :class:`Adam` variant."""
-    return Adam(amsgrad=form, **kwargs)
+    return Adam(amsgrad=AXES["amsgrad"].coerce(form), **kwargs)
 
 
 def adamw(lr: Number = 1e-3, weight_decay: Number = 1e-2, **kwargs: Any) -> Adam:
     """AdamW (Loshchilov & Hutter): decoupled decay before the step, PyTorch defaults."""
-    return Adam(lr=lr, weight_decay=weight_decay, decay="decoupled", **kwargs)
+    return Adam(lr=lr, weight_decay=weight_decay, decay=Decay.DECOUPLED, **kwargs)
 
 
-#: Named Adam variants as shipped by real frameworks (hyperparameters at the
-#: framework's defaults are *not* part of the variant; only the axes are).
+#: Named Adam variants as shipped by real frameworks: the update axes of each entry of
+#: :data:`adamproofs.variants.NAMED` (hyperparameters at a framework's defaults are *not*
+#: part of a variant; only the axes are).
 VARIANTS: dict[str, dict[str, Any]] = {
-    "paper": dict(eps_placement="paper", bias_correction=True, amsgrad=None),
-    "eps_hat": dict(eps_placement="hat", bias_correction=True, amsgrad=None),
-    "eps_root": dict(eps_placement="root", bias_correction=True, amsgrad=None),
-    "no_bias_correction": dict(eps_placement="paper", bias_correction=False, amsgrad=None),
-    "amsgrad_max_raw": dict(eps_placement="paper", bias_correction=True, amsgrad="max_raw"),
-    "amsgrad_max_corrected": dict(eps_placement="paper", bias_correction=True,
-                                  amsgrad="max_corrected"),
-    "amsgrad_max_uncorrected": dict(eps_placement="paper", bias_correction=True,
-                                    amsgrad="max_uncorrected"),
+    name: {axis: getattr(v, axis) for axis in ("eps_placement", "bias_correction", "amsgrad")}
+    for name, v in NAMED.items()
 }
 
 

@@ -78,10 +78,11 @@ class _State:
     def load(self) -> None:
         if self.impl is not None or self.error is not None:
             return
-        from .conformance.fingerprint import fingerprint, parse_variant
+        from .conformance.fingerprint import fingerprint
         from .conformance.protocol import TargetError
         from .conformance.runner import _variant_verdict
         from .conformance.targets import load_target
+        from .variants import parse_variant
 
         target = _setting(self.config, "target")
         try:

@@ -1,4 +1,4 @@
-"""Hypothesis strategies that build :class:`~adamproofs.conformance.replay.Case` objects.
+"""Hypothesis strategies that build :class:`~adamproofs.conformance.model.Case` objects.
 
 Every hyperparameter is drawn as a value *exactly representable in the dtype under
 test* (see :func:`representable`), so an implementation that casts α, β1, β2, ε, λ
@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from .. import strategies as aps
 from ..dtypes import as_dtype, float_format
+from ..variants import Variant
+from .model import Case
 from .protocol import Hyper, supports
-from .replay import Case, Variant
 
 
 def representable(x: float, dtype: Any, *, below_one: bool = False) -> float:

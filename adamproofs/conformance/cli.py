@@ -11,9 +11,11 @@ import ast
 import sys
 from typing import Any
 
-from ..config import VARIANTS
+from ..variants import AXES, NAMED
 from .properties import PROPERTIES
 from .targets import BUILTINS, KINDS
+
+_AXIS_HELP = "\n".join(f"  {a.name}={'|'.join(a.choices)}  ({a.doc})" for a in AXES.values())
 
 EPILOG = f"""\
 TARGET is a built-in ({', '.join(BUILTINS)}; default numpy) or module.path:attr, where
@@ -21,9 +23,10 @@ attr is a torch.optim.Optimizer subclass, an optax GradientTransformation factor
 optimizer class, or a plain class/factory taking (params, *, lr, beta1, beta2, eps,
 weight_decay) with a step(grads) method (see adamproofs.conformance.protocol).
 
---variant NAME[,axis=value...] requires a variant; NAME is one of {', '.join(VARIANTS)}
+--variant NAME[,axis=value...] requires a variant; NAME is one of {', '.join(NAMED)}
 (a name also requires decay=l2 and step_scope=param unless overridden, e.g.
-paper,decay=decoupled). Without it, any known variant passes.
+paper,decay=decoupled). Without it, any known variant passes. Axes:
+{_AXIS_HELP}
 
 Properties: {', '.join(PROPERTIES)}.
 Exit status: 0 conforms, 1 does not conform, 2 usage error or target cannot be loaded.

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import as_dtype
+from ..variants import AXES as VARIANT_AXES
 from .protocol import Hyper, Implementation
 
 #: Matrix schema version (bump on incompatible changes of the JSON layout).
@@ -103,7 +104,8 @@ REQUIRED_ROWS: tuple[str, ...] = ("numpy", "torch", "torch-foreach", "torch-fuse
                                   "keras")
 
 #: Variant axes shown as columns, in order.
-AXES: tuple[str, ...] = ("eps_placement", "bias_correction", "amsgrad", "decay", "step_scope")
+#: (every axis of the variant model except the compute precision, which is per dtype)
+AXES: tuple[str, ...] = tuple(a for a in VARIANT_AXES if a != "precision")
 
 VERSION_MODULES: tuple[str, ...] = ("numpy", "mpmath", "hypothesis", "torch", "jax", "jaxlib",
                                     "optax", "keras", "ml_dtypes")

@@ -1,8 +1,8 @@
 r"""The conformance properties: each a hypothesis strategy of cases plus a check.
 
 A property is a :class:`Property` with ``strategy(ctx)`` (a strategy of
-:class:`~adamproofs.conformance.replay.Case`) and ``check(impl, case, variant)``
-returning a :class:`~adamproofs.conformance.replay.Judgement`. Unless a property
+:class:`~adamproofs.conformance.model.Case`) and ``check(impl, case, variant)``
+returning a :class:`~adamproofs.conformance.model.Judgement`. Unless a property
 says otherwise its check is the per-step replay of :mod:`.replay` (agreement with
 the oracle within the bound of :mod:`adamproofs.tolerance`), so every property
 also checks agreement, on inputs chosen to stress one aspect:
@@ -50,6 +50,7 @@ from hypothesis import strategies as st
 
 from ..dtypes import as_dtype, float_format
 from ..tolerance import bias_correction_relative_error, error_bound
+from ..variants import Guarantee, Variant, guarantees
 from .cases import (
     SHAPES,
     Context,
@@ -61,17 +62,9 @@ from .cases import (
     representable,
     values,
 )
-from .replay import (
-    Case,
-    Finding,
-    Judgement,
-    Run,
-    Variant,
-    check_case,
-    drive,
-    judge,
-    scalar_dtype,
-)
+from .drive import drive
+from .model import Case, Finding, Judgement, Run
+from .replay import check_case, judge, oracle_config, scalar_dtype
 
 
 @dataclass(frozen=True)
@@ -84,7 +77,12 @@ class Property:
     check: Callable[[Any, Case, Variant], Judgement] = field(
         default=lambda impl, case, variant: check_case(impl, case, variant)[1])
     needs: frozenset[str] = frozenset()
-    applies: Callable[[Variant], bool] = field(default=lambda v: True)
+    #: the guarantees of the variant's definition the property relies on
+    requires: frozenset[Guarantee] = frozenset()
+
+    def applies(self, variant: Variant) -> bool:
+        """Whether ``variant``'s definition gives every guarantee this property relies on."""
+        return self.requires <= guarantees(variant)
 
 
 def _combine(*judgements: Judgement) -> Judgement:
@@ -309,7 +307,7 @@ def _check_scale(impl: Any, case: Case, variant: Variant) -> Judgement:
     j = _combine(j1, j2)
     if not j.passed:
         return j
-    cfg = variant.config(case.hyper)
+    cfg = oracle_config(variant, case.hyper)
     for i in range(len(case.params)):
         a = np.array([t[i].astype(np.float64).ravel() for t in run1.thetas])
         b = np.array([t[i].astype(np.float64).ravel() for t in run2.thetas])
@@ -523,16 +521,12 @@ def _unmutated(ctx: Context) -> st.SearchStrategy[Case]:
     return cases(ctx, n_params=(1, 3), steps=(1, 5))
 
 
-def _paper_like(v: Variant) -> bool:
-    return v.eps_placement in ("paper", "hat") and v.bias_correction
-
-
 PROPERTIES: dict[str, Property] = {p.name: p for p in (
     Property("first_step", "one step from random θ, g: Δ1 = α g/(|g|+ε)", _first_step),
     Property("agreement", "random configurations and sequences agree with the oracle",
              _agreement),
     Property("step_bound", "|Δ_t| ≤ α·S(t), the exact worst case, on the maximising sequence",
-             _step_bound, _check_step_bound, applies=_paper_like),
+             _step_bound, _check_step_bound, requires=frozenset({Guarantee.STEP_BOUND})),
     Property("tiny_gradients", "gradients down to the dtype's safe minimum", _tiny),
     Property("nonfinite", "NaN/inf gradients propagate to their coordinate only (or skip)",
              _nonfinite, _check_nonfinite),

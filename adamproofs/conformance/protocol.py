@@ -113,15 +113,16 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..variants import AXES as VARIANT_AXES
+
 #: The feature names an implementation may declare.
 FEATURES: frozenset[str] = frozenset({
     "float16", "bfloat16", "float32", "float64",
     "weight_decay", "maximize", "skip", "groups", "checkpoint",
 })
 
-#: Variant axes that ``claims`` may name (fields of :class:`adamproofs.config.Adam`).
-CLAIM_AXES: tuple[str, ...] = ("eps_placement", "bias_correction", "amsgrad", "decay",
-                               "maximize", "step_scope")
+#: What ``claims`` may name: the axes of :class:`adamproofs.variants.Variant`, and maximize.
+CLAIM_AXES: tuple[str, ...] = (*VARIANT_AXES, "maximize")
 
 
 class TargetError(Exception):

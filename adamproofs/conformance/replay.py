@@ -29,216 +29,31 @@ whose gradient is ``None`` must not change at all.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import traceback
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from ..config import Adam
-from ..dtypes import as_dtype
-from ..reference import fastpath
-from ..reference.arithmetic import MPArithmetic
+from ..reference import Arithmetic, get_arithmetic
 from ..reference.rules import initial_state, rule_for
 from ..tolerance import error_bound, ulp
-from .protocol import Hyper, InputMutated, supports
+from ..variants import UPDATE_AXES, Variant
+from .drive import drive, same_bits
+from .model import Case, Finding, Judgement, Run
+from .protocol import Hyper
 
 #: Working precision of the oracle (decimal digits); far beyond float64's 16.
 DPS = 40
 
-GradFn = Callable[[list[np.ndarray], int], list[Any]]
 
 
-@dataclass(frozen=True)
-class Variant:
-    """The variant axes the oracle runs with (see :class:`adamproofs.config.Adam`).
-
-    ``step_scope``: ``"param"`` (each parameter counts its own updates, PyTorch) or
-    ``"optimizer"`` (one counter of ``step()`` calls shared by all parameters).
-    """
-
-    eps_placement: str = "paper"
-    bias_correction: bool = True
-    amsgrad: str | None = None
-    decay: str = "l2"
-    step_scope: str = "param"
-
-    def config(self, hyper: Hyper) -> Adam:
-        """The oracle's :class:`~adamproofs.config.Adam` for ``hyper``."""
-        return Adam(lr=hyper.lr, beta1=hyper.beta1, beta2=hyper.beta2, eps=hyper.eps,
-                    weight_decay=hyper.weight_decay, maximize=hyper.maximize,
-                    eps_placement=self.eps_placement, bias_correction=self.bias_correction,
-                    amsgrad=self.amsgrad, decay=self.decay)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"eps_placement": self.eps_placement, "bias_correction": self.bias_correction,
-                "amsgrad": self.amsgrad, "decay": self.decay, "step_scope": self.step_scope}
-
-    def replace(self, **changes: Any) -> Variant:
-        return Variant(**{**self.as_dict(), **changes})
-
-
-@dataclass
-class Case:
-    """One input for an implementation: hyperparameters, initial values, gradients.
-
-    ``grads[k][i]`` is the gradient of parameter ``i`` at step ``k+1`` (or ``None``);
-    with ``grad_fn`` the gradients are instead computed from the implementation's
-    current parameters, ``grad_fn(params, t)``. ``groups`` (optional) splits the
-    parameters into consecutive groups ``(hyper, count)`` with their own hyperparameters.
-    """
-
-    dtype: str
-    hyper: Hyper
-    params: list[np.ndarray]
-    grads: list[list[np.ndarray | None]] = field(default_factory=list)
-    grad_fn: GradFn | None = None
-    steps: int | None = None
-    groups: list[tuple[Hyper, int]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_steps(self) -> int:
-        return len(self.grads) if self.grad_fn is None else int(self.steps or 0)
-
-    def hyper_of(self, i: int) -> Hyper:
-        """The hyperparameters of parameter ``i``."""
-        if not self.groups:
-            return self.hyper
-        start = 0
-        for hyper, count in self.groups:
-            if i < start + count:
-                return hyper
-            start += count
-        raise IndexError(i)
-
-
-@dataclass
-class Run:
-    """What the implementation did: θ after each step and the gradients it was given."""
-
-    thetas: list[list[np.ndarray]]
-    grads: list[list[np.ndarray | None]]
-    error: str | None = None  # an exception raised by the implementation (formatted)
-    error_step: int | None = None
-    mutated: str | None = None
-
-
-@dataclass
-class Finding:
-    """Why a case failed: where, the implementation's number and the oracle's."""
-
-    message: str
-    param: int | None = None
-    step: int | None = None
-    index: int | None = None
-    impl: float | None = None
-    exact: float | None = None
-    bound: float | None = None
-    ulps: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) and k == "bound"
-                    else v) for k, v in self.__dict__.items()}
-
-
-@dataclass
-class Judgement:
-    """The verdict on one case."""
-
-    passed: bool
-    worst_excess: float = 0.0
-    worst_ulps: float = 0.0
-    checked: int = 0
-    unchecked: int = 0
-    finding: Finding | None = None
-    exact_thetas: list[list[np.ndarray]] | None = None  # oracle θ per present step (float64)
-    recorded_grads: list[list[np.ndarray | None]] | None = None  # what the implementation saw
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    """Bitwise-equal values (NaN equal to NaN)."""
-    return a.shape == b.shape and a.dtype == b.dtype and bool(np.all(
-        (a == b) | (np.isnan(a.astype(np.float64)) & np.isnan(b.astype(np.float64)))))
-
-
-def _format_exception(err: BaseException) -> str:
-    tb = traceback.format_exception(type(err), err, err.__traceback__)
-    return "".join(tb[-6:]).strip()
-
-
-def drive(impl: Any, case: Case, *, session: Any = None, start: int = 0,
-          stop: int | None = None) -> Run:
-    """Run ``impl`` on ``case``; record θ after every step. Never raises for the
-    implementation's own errors: they are stored in :attr:`Run.error`."""
-    dtype = as_dtype(case.dtype)
-    params0 = [p.copy() for p in case.params]
-    thetas: list[list[np.ndarray]] = []
-    grads: list[list[np.ndarray | None]] = []
-    run = Run(thetas=thetas, grads=grads)
-    step_no = start
-    try:
-        if session is None:
-            if case.groups:
-                groups, k = [], 0
-                for hyper, count in case.groups:
-                    groups.append((hyper, [p.copy() for p in case.params[k:k + count]]))
-                    k += count
-                session = impl.create_groups(groups, dtype)
-            else:
-                session = impl.create(case.hyper, [p.copy() for p in case.params], dtype)
-        thetas.append(_checked_params(session.params(), case))
-        end = case.n_steps if stop is None else stop
-        for k in range(start, end):
-            step_no = k + 1
-            if case.grad_fn is not None:
-                g = case.grad_fn([p.copy() for p in thetas[-1]], k + 1)
-            else:
-                g = case.grads[k]
-            g = [None if x is None else np.asarray(x, dtype=dtype) for x in g]
-            given = [None if x is None else x.copy() for x in g]
-            with warnings.catch_warnings():  # NaN/inf warnings of the implementation's own
-                warnings.simplefilter("ignore", RuntimeWarning)
-                session.step(list(given))
-            for i, (x, y) in enumerate(zip(g, given, strict=True)):
-                if x is not None and not _same(x, y):
-                    raise InputMutated(f"step() wrote into the gradient array of params[{i}]")
-            grads.append(g)
-            thetas.append(_checked_params(session.params(), case))
-    except InputMutated as err:
-        run.mutated = str(err)
-        run.error_step = step_no
-    except Exception as err:  # the implementation's own failure, reported, never raised
-        run.error = _format_exception(err)
-        run.error_step = step_no
-    for i, (p, q) in enumerate(zip(case.params, params0, strict=True)):
-        if not _same(p, q):
-            run.mutated = f"the initial value of params[{i}] given to create() was modified"
-    run.session = session  # type: ignore[attr-defined]
-    return run
-
-
-def _checked_params(values: Any, case: Case) -> list[np.ndarray]:
-    dtype = as_dtype(case.dtype)
-    out = []
-    values = list(values)
-    if len(values) != len(case.params):
-        raise ValueError(f"params() returned {len(values)} arrays for {len(case.params)} "
-                         "parameters")
-    for i, (v, p) in enumerate(zip(values, case.params, strict=True)):
-        arr = np.asarray(v)
-        if arr.shape != p.shape:
-            raise ValueError(f"params()[{i}] has shape {arr.shape}; expected {p.shape}")
-        if arr.dtype != dtype:
-            raise ValueError(f"params()[{i}] has dtype {arr.dtype}; expected {dtype} "
-                             "(the implementation changed the parameter's dtype)")
-        out.append(arr.copy())
-    return out
+def oracle_config(variant: Variant, hyper: Hyper) -> Adam:
+    """The oracle's :class:`~adamproofs.config.Adam` for ``hyper`` under ``variant``."""
+    return Adam(lr=hyper.lr, beta1=hyper.beta1, beta2=hyper.beta2, eps=hyper.eps,
+                weight_decay=hyper.weight_decay, maximize=hyper.maximize,
+                **{axis: getattr(variant, axis) for axis in UPDATE_AXES})
 
 
 def judge(run: Run, case: Case, variant: Variant) -> Judgement:
@@ -261,26 +76,24 @@ def judge(run: Run, case: Case, variant: Variant) -> Judgement:
     return verdict
 
 
-def oracle_arithmetic() -> Any:
-    """The replay's arithmetic: MPFR through gmpy2 when installed (the same rules, bit-identical
-    to mpmath at the same precision, several times faster), else mpmath."""
-    if fastpath.available():
-        return fastpath.gmpy_arithmetic(DPS)
-    return MPArithmetic(DPS)
+def oracle_arithmetic() -> Arithmetic:
+    """The replay's arithmetic: ``"mp"`` at :data:`DPS` digits (MPFR through gmpy2 when
+    installed: the same rules, bit-identical to mpmath at the same precision, several times
+    faster; else mpmath)."""
+    return get_arithmetic("mp", DPS)
 
 
 def _judge_param(run: Run, case: Case, variant: Variant, i: int,
                  verdict: Judgement) -> list[np.ndarray]:
     A = oracle_arithmetic()
-    scope = A.scope() if isinstance(A, fastpath.GmpyArithmetic) else contextlib.nullcontext()
-    with scope:
+    with A.scope():
         return _judge_param_in(A, run, case, variant, i, verdict)
 
 
 def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
                     verdict: Judgement) -> list[np.ndarray]:
     hyper = case.hyper_of(i)
-    cfg = variant.config(hyper)
+    cfg = oracle_config(variant, hyper)
     h = SimpleNamespace(**{k: A.number(v) for k, v in cfg.hyperparameters().items()})
     rule = rule_for(cfg)
     shape = case.params[i].shape
@@ -297,7 +110,7 @@ def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
         g = run.grads[k][i]
         before, after = run.thetas[k][i], run.thetas[k + 1][i]
         if g is None:
-            if not _same(before, after):
+            if not same_bits(before, after):
                 j = int(np.argmax(~((before == after) | np.isnan(before))))
                 verdict.passed = False
                 verdict.finding = Finding(
@@ -321,8 +134,10 @@ def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
     if not present_steps:
         return exact_rows
     with np.errstate(all="ignore"):
+        compute = variant.precision.compute_dtype(case.dtype)
         bounds = error_bound(cfg, {"theta": np.array(theta_rows), "grad": np.array(grad_rows)},
-                             compute_dtype=case.dtype, scalar_dtype=scalar_dtype(case.dtype)
+                             compute_dtype=compute, param_dtype=case.dtype,
+                             scalar_dtype=scalar_dtype(compute)
                              ).theta.reshape(len(theta_rows), -1)
     shrink = 1.0
     if cfg.has_decay and cfg.decay != "l2":
@@ -383,22 +198,3 @@ def check_case(impl: Any, case: Case, variant: Variant) -> tuple[Run, Judgement]
     """Drive and judge one case."""
     run = drive(impl, case)
     return run, judge(run, case, variant)
-
-
-def features_needed(case: Case) -> set[str]:
-    """The implementation features a case exercises."""
-    need = {str(as_dtype(case.dtype).name)}
-    hypers = [case.hyper] + [h for h, _ in (case.groups or [])]
-    if any(h.weight_decay for h in hypers):
-        need.add("weight_decay")
-    if any(h.maximize for h in hypers):
-        need.add("maximize")
-    if case.groups:
-        need.add("groups")
-    if any(g is None for row in case.grads for g in row):
-        need.add("skip")
-    return need
-
-
-def can_run(impl: Any, case: Case) -> bool:
-    return all(supports(impl, f) for f in features_needed(case))

@@ -51,7 +51,8 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from .replay import Case, Finding, Variant
+from ..variants import Variant
+from .model import Case, Finding
 
 SCHEMA_VERSION = 1
 
@@ -294,7 +295,8 @@ def reproducer(report: Report, result: PropertyResult, variant: Variant, kind: s
         "from adamproofs.conformance import load_target",
         "from adamproofs.conformance.properties import check_property",
         "from adamproofs.conformance.protocol import Hyper",
-        "from adamproofs.conformance.replay import Case, Variant",
+        "from adamproofs.conformance.model import Case",
+        "from adamproofs.variants import Variant",
         "from adamproofs.dtypes import as_dtype",
         "",
         f"dt = as_dtype({case.dtype!r})",

@@ -26,11 +26,12 @@ from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis.errors import Unsatisfiable
 
 from ..dtypes import as_dtype
+from ..variants import Variant, parse_variant
 from .cases import Context
-from .fingerprint import Fingerprint, fingerprint, parse_variant
+from .fingerprint import Fingerprint, fingerprint
+from .model import Case, Judgement
 from .properties import PROPERTIES, Property
 from .protocol import supports
-from .replay import Case, Judgement, Variant
 from .report import PropertyResult, Report, environment, reproducer
 from .targets import load_target
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from adamproofs.conformance.adapters.numpy import make_implementation
+from adamproofs.conformance.model import Case
 from adamproofs.conformance.protocol import Hyper, PlainImplementation
-from adamproofs.conformance.replay import Case, Variant, check_case
+from adamproofs.conformance.replay import check_case
+from adamproofs.variants import Variant
 from tests.conformance import mutants
 
 

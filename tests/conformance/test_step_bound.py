@@ -15,9 +15,10 @@ import math
 import numpy as np
 import pytest
 
+from adamproofs.conformance.model import Case
 from adamproofs.conformance.properties import check_property
 from adamproofs.conformance.protocol import Hyper, PlainImplementation
-from adamproofs.conformance.replay import Case, Variant
+from adamproofs.variants import Variant
 from tests.conformance import mutants
 
 F16 = np.float16
