@@ -20,6 +20,7 @@ import sympy as sp
 
 from adamproofs.config import SGD, Adam, Momentum, Nesterov, RMSProp
 from adamproofs.fast import Optimizer
+from adamproofs.variants import Decay
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -273,10 +274,10 @@ def test_l2_decay_is_divided_by_sqrt_v_and_decoupled_decay_is_not() -> None:
                 theta[:] = after(before, theta)
         return theta
 
-    l2 = run(Adam(lr=lr, weight_decay=lam, decay="l2"), lambda g, th: g)
+    l2 = run(Adam(lr=lr, weight_decay=lam, decay=Decay.L2), lambda g, th: g)
     by_hand = run(Adam(lr=lr), lambda g, th: g + lam * th)
     np.testing.assert_allclose(l2, by_hand, rtol=1e-13)
-    decoupled = run(Adam(lr=lr, weight_decay=lam, decay="decoupled"), lambda g, th: g)
+    decoupled = run(Adam(lr=lr, weight_decay=lam, decay=Decay.DECOUPLED), lambda g, th: g)
     decoupled_by_hand = run(Adam(lr=lr), lambda g, th: g,
                             after=lambda before, now: now - lr * lam * before)
     np.testing.assert_allclose(decoupled, decoupled_by_hand, rtol=1e-13)
@@ -301,7 +302,7 @@ def test_l2_decay_without_data_moves_by_alpha_whatever_lambda() -> None:
     moves = []
     for lam in (1e-4, 1e-1):
         theta = np.array([1.0])
-        opt = Optimizer(Adam(lr=0.01, beta1=0, weight_decay=lam, decay="l2"), [theta],
+        opt = Optimizer(Adam(lr=0.01, beta1=0, weight_decay=lam, decay=Decay.L2), [theta],
                         backend="numpy")
         history = [theta.copy()]
         for _ in range(20):

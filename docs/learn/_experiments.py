@@ -31,6 +31,7 @@ from adamproofs.config import (
     RMSProp,
 )
 from adamproofs.fast import Optimizer
+from adamproofs.variants import Decay
 
 Array = np.ndarray
 GradFn = Callable[[Array, int], Array]
@@ -303,14 +304,14 @@ def weight_decay_runs(steps: int = 3000, per_group: int = 200, lr: float = 0.01,
     :data:`DECAY_SIGMAS` order."""
     sigma = np.repeat(np.array(DECAY_SIGMAS), per_group)
     out = {}
-    for form in ("l2", "decoupled"):
+    for form in (Decay.L2, Decay.DECOUPLED):
         noise = np.random.default_rng(seed).standard_normal  # the same noise for both forms
 
         def grad(theta: Array, t: int, noise: Callable[..., Array] = noise) -> Array:
             return sigma * noise(sigma.size)
         cfg = Adam(lr=lr, weight_decay=weight_decay, decay=form)
         r = run(cfg, np.ones(sigma.size), grad, steps)
-        out[form] = r.thetas.reshape(steps + 1, len(DECAY_SIGMAS), per_group).mean(axis=2)
+        out[form.value] = r.thetas.reshape(steps + 1, len(DECAY_SIGMAS), per_group).mean(axis=2)
     return out
 
 
