@@ -108,7 +108,7 @@ ANCESTORS: dict[str, OptimizerConfig] = {
 
 #: The three pieces of Adam, added one at a time (same α and β2 as Adam above).
 ADAM_PARTS: dict[str, Adam] = {
-    "RMSProp (β1 = 0, no bias correction)": Adam(lr=0.1, beta1=0, beta2=0.999,
+    r"RMSProp ($\beta_1 = 0$, no bias correction)": Adam(lr=0.1, beta1=0, beta2=0.999,
                                                  bias_correction=False),
     "+ momentum (no bias correction)": Adam(lr=0.1, beta1=0.9, beta2=0.999,
                                             bias_correction=False),

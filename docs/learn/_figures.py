@@ -119,12 +119,12 @@ def step_scale() -> Any:
     s = E.step_versus_scale()
     fig, ax = plt.subplots(figsize=(7.0, 3.6))
     ax.loglog(s.scales, s.adam, "o-", ms=3, label=r"Adam, $\epsilon=10^{-8}$")
-    ax.loglog(s.scales, s.gd, "s-", ms=3, label="gradient descent, same α")
+    ax.loglog(s.scales, s.gd, "s-", ms=3, label=r"gradient descent, same $\alpha$")
     ax.axvline(1e-8, color="k", ls=":", lw=0.9)
     ax.text(1.5e-8, 1e-9, r"$s=\epsilon$", fontsize=9)
     ax.set_xlabel(r"gradient scale $s$ (gradients $s\,(1+\xi/2)$)")
     ax.set_ylabel(r"mean $|\Delta_t|/\alpha$ over 200 steps")
-    ax.set_title("Adam's step is about α whatever the gradient's scale, down to ε")
+    ax.set_title(r"Adam's step is about $\alpha$ whatever the gradient's scale, down to $\epsilon$")
     ax.legend()
     return fig
 
