@@ -78,8 +78,10 @@ _ENTRIES = (
           "max makes the inverse step size monotone and fixes it.", non_convergence),
     Entry("errata", "Errata of common teaching material",
           "β₁ is typically 0.9, not 0.99; the weight of g_i is β^(t−i), not β^(t−1) (that sum "
-          "is t·β^(t−1)); m̂ divides by 1 − β₁^t, not 1 − β₂^t. Each checked, with the "
-          "consequence of the mistake.", errata),
+          "is t·β^(t−1)); m̂ divides by 1 − β₁^t, not 1 − β₂^t, and not by 1 − β₁; ε sits "
+          "outside the square root; the invariance is per coordinate, not under rotation; "
+          "the paper's §3 means β₂. Each checked, with the consequence of the mistake.",
+          errata),
 )
 
 #: Every derivation by name, in reading order.
