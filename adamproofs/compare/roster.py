@@ -26,12 +26,19 @@ from ..config import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, OptimizerCo
 
 @dataclass(frozen=True)
 class Entry:
-    """One compared optimizer: display label, colour, and ``lr -> config``."""
+    """One compared optimizer: display label, colour, and ``lr -> config`` (``None`` for a
+    user's optimizer, which the runner loads through the adapter protocol)."""
 
     key: str
     label: str
     color: str
-    make: Callable[[float], OptimizerConfig]
+    make: Callable[[float], OptimizerConfig] | None
+
+    def config(self, lr: float) -> OptimizerConfig:
+        """The configuration at rate ``lr`` (built-in optimizers only)."""
+        if self.make is None:
+            raise ValueError(f"{self.key!r} is a user's optimizer; it has no built-in config")
+        return self.make(lr)
 
 
 def _sgd(lr: float) -> OptimizerConfig:
@@ -83,8 +90,29 @@ CLASSIC = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 ALL = tuple(ROSTER)
 
 
+#: Key prefix of a user's optimizer: ``"plugin:module.path:attr"``.
+PLUGIN_PREFIX = "plugin:"
+PLUGIN_COLOR = "#000000"
+
+
+def plugin_key(target: str) -> str:
+    """The roster key of a user's optimizer ``module.path:attr`` (checked for its form)."""
+    module, _, attr = target.partition(":")
+    if not module or not attr:
+        raise ValueError(f"--optimizer {target!r} is not of the form module.path:attr")
+    return PLUGIN_PREFIX + target
+
+
+def plugin_target(key: str) -> str | None:
+    """``module.path:attr`` for a plugin key, ``None`` for a built-in one."""
+    return key[len(PLUGIN_PREFIX):] if key.startswith(PLUGIN_PREFIX) else None
+
+
 def entry(key: str) -> Entry:
     """The roster entry for ``key`` (a clear error for an unknown one)."""
+    target = plugin_target(key)
+    if target is not None:
+        return Entry(key, target.rsplit(":", 1)[1].rsplit(".", 1)[-1], PLUGIN_COLOR, None)
     if key not in ROSTER:
         raise KeyError(f"optimizer {key!r} is not one of {tuple(ROSTER)!r}")
     return ROSTER[key]
