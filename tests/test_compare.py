@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -516,7 +517,7 @@ def test_heldout_rows_are_never_trained_on() -> None:
     pytest.importorskip("sklearn")
     from adamproofs.compare.data import digits, digits_split
 
-    x, y = digits()
+    x, _ = digits()
     xtr, ytr, xte, yte = digits_split()
     assert xtr.shape[0] + xte.shape[0] == x.shape[0]
     train = {row.tobytes() + bytes([label]) for row, label in zip(xtr, ytr)}
@@ -607,3 +608,41 @@ def test_bias_correction_findings_follow_the_numbers() -> None:
 
     assert all("lower with bias correction" in f for f in correction_findings(rows(True)))
     assert all("lower without bias correction" in f for f in correction_findings(rows(False)))
+
+
+# -- the committed full run ----------------------------------------------------------------
+
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "compare"
+FAMILIES = ("logistic", "sparse", "mlp", "cnn")
+
+
+def _floats(row: dict) -> dict:
+    return {k: float(v) if v in ("inf", "-inf") else v for k, v in row.items()}
+
+
+@pytest.mark.skipif(not (RESULTS / "manifest.json").is_file(), reason="no committed run")
+@pytest.mark.parametrize("problem", FAMILIES)
+def test_committed_findings_are_the_numbers_of_their_table(problem: str) -> None:
+    from adamproofs.compare import findings
+    from adamproofs.compare.experiments.common import family_findings
+
+    manifest = json.loads((RESULTS / "manifest.json").read_text())
+    assert manifest["mode"] == "full" and manifest["seeds"] >= 5
+    assert manifest["command"].startswith("adamproofs compare --full")
+    data = json.loads((RESULTS / problem / "results.json").read_text())
+    if data["skipped"]:
+        pytest.skip(data["skipped"])
+    rows = [_floats(r) for r in data["table"]]
+    assert all(r["seeds"] >= 5 for r in rows)
+    assert all(math.isfinite(r["heldout_mean"]) or r["heldout_mean"] == math.inf
+               for r in rows)  # held-out loss recorded for every optimizer
+    assert data["findings"] == family_findings(rows)
+    assert data["findings"][0] == findings.ranking(rows, "final_mean", "final_std",
+                                                   "final training loss")
+    edges = data["numbers"]["grid_edges"]
+    for r in rows:
+        edge = edges[r["key"]]["edge"]
+        assert r["grid_edge"] == ("inside" if edge is None else f"at {edge} end")
+        grid = data["numbers"]["lr_grid"][r["key"]]
+        if edge is None:
+            assert min(grid) < r["best_lr"] < max(grid)

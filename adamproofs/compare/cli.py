@@ -167,7 +167,6 @@ def run(args: argparse.Namespace) -> int:
     files: dict[str, list[str]] = {}
     seconds: dict[str, float] = {}
     start = time.monotonic()
-    cpu0 = os.times()
     for i, name in enumerate(names, 1):
         t0 = time.monotonic()
         print(f"[{i}/{len(names)}] {name} ...", file=sys.stderr, flush=True)
@@ -181,9 +180,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"[{i}/{len(names)}] {name} done in {seconds[name]:.1f} s{note}",
               file=sys.stderr, flush=True)
     wall = time.monotonic() - start
-    cpu1 = os.times()
-    cpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system + cpu1.children_user
-           - cpu0.children_user + cpu1.children_system - cpu0.children_system)
     mode = "quick" if args.quick else "full"
     when = datetime.datetime.now(datetime.timezone.utc)
     cmd = command_line(args)
@@ -198,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     (args.out / "manifest.json").write_text(json.dumps(
         {"mode": mode, "seeds": args.seeds, "command": cmd, "date": when.isoformat(
             timespec="seconds"), "wall_seconds": round(wall, 1),
-         "cpu_seconds": round(cpu, 1), "cpu_count": os.cpu_count(),
+         "cpu_count": os.cpu_count(),
          "jobs": args.jobs, "versions": versions(), "seconds_per_problem": seconds,
          "optimizers_added": list(args.optimizer),
          "skipped": {r.name: r.skipped for r in reports if r.skipped},

@@ -31,7 +31,8 @@ def _with_spread(row: Row, mean: str, std: str) -> str:
 def ranking(rows: Sequence[Row], mean: str, std: str, what: str, *,
             name: str = "optimizer") -> str:
     """Which row has the lowest ``mean``, which the highest, and which rows are within
-    one standard deviation (over seeds) of the lowest: ``what`` names the quantity."""
+    one standard deviation of the lowest, meaning that their intervals mean ± sd (over
+    seeds) overlap the lowest's: ``what`` names the quantity."""
     usable = [r for r in rows if not math.isnan(r[mean])]
     if not usable:
         raise ValueError(f"no row has a number in column {mean!r}")
@@ -41,7 +42,7 @@ def ranking(rows: Sequence[Row], mean: str, std: str, what: str, *,
     if len(order) > 1:
         text += f"; highest: {worst[name]} ({_with_spread(worst, mean, std)})"
     spread = best.get(std)
-    close = [r[name] for r in order[1:-1] if spread is not None and math.isfinite(spread)
+    close = [r[name] for r in order[1:] if spread is not None and math.isfinite(spread)
              and math.isfinite(r[mean]) and r[mean] - best[mean] <= spread + (r.get(std) or 0)]
     if close:
         text += f". Within one standard deviation of the lowest: {', '.join(close)}"

@@ -352,7 +352,7 @@ def heldout_score(res: RunResult, tail: float = 0.1) -> float:
     return float(np.mean(res.heldout[-n:]))
 
 
-def mean_or_inf(values: Sequence[float]) -> float:
+def mean_or_inf(values: Sequence[float] | np.ndarray) -> float:
     """The mean, or +inf when any value is not finite (a diverged seed spoils the cell)."""
     arr = np.asarray(values, dtype=float)
     return float(np.mean(arr)) if np.all(np.isfinite(arr)) else math.inf

@@ -71,7 +71,7 @@ def first_step_over_lr(beta2: float, on: bool, beta1: float = BETA1) -> float:
 
 def ablation_rows(sw: Sweep) -> list[dict[str, Any]]:
     """One row per arm at its best α (means over seeds)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for b2 in BETA2S:
         for on in (True, False):
             key = arm(b2, on)
@@ -148,8 +148,8 @@ def plot(sw: Sweep, ctx: Context, steps: int) -> list[tuple[str, str]]:
                     mean = np.nanmean(vals, axis=1)
                     lo, hi = np.nanmin(vals, axis=1), np.nanmax(vals, axis=1)
                 ax.plot(lrs, mean, "o-" if on else "s--", color=colors[b2], ms=5,
-                        label=figures.math_label(arm_label(b2, on)).replace(
-                            "β2", r"$\beta_2$"))
+                        label=figures.math_label(arm_label(b2, on).replace(
+                            "β2", r"$\beta_2$")))
                 ax.fill_between(lrs, lo, hi, color=colors[b2], alpha=0.12, lw=0)
         ax.set_xscale("log")
         ax.set_yscale("log")

@@ -95,7 +95,7 @@ def plot_curves(ax: Any, sw: Sweep, ylabel: str = "loss", log: bool = True,
     for opt in sw.optimizers:
         runs = sw.best_runs(opt)
         curves = [r.heldout if heldout and r.heldout is not None else r.losses for r in runs]
-        label = f"{sw.label(opt)}, $\\alpha$={sw.best_lr(opt):g}"
+        label = f"{figures.math_label(sw.label(opt))}, $\\alpha$={sw.best_lr(opt):g}"
         figures.band(ax, runs[0].steps, curves, opt, label=label)
     if log:
         ax.set_yscale("log")
