@@ -1,4 +1,4 @@
-"""Facts the comparison experiments rest on (issue 5), not tuned rankings."""
+"""Facts the comparison experiments rest on, not tuned rankings."""
 
 from __future__ import annotations
 

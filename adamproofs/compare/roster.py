@@ -7,10 +7,11 @@ the foundation's defaults (the papers' defaults): momentum μ = 0.9, RMSProp
 β1 = 0.9, β2 = 0.999. AMSGrad is Adam with ``amsgrad="max_raw"`` (PyTorch's form).
 
 Learning-rate sweeps (the Adam paper picks each optimizer's best rate from a grid):
-a problem names a grid of half-decades, e.g. 1e-3, 3e-3, ..., 1 (the full sweep), and a
-three-to-five point ``QUICK_GRID`` for ``--quick``, placed where the full sweeps find the
-optima (so --quick is a cheaper look, not a different answer; run without --quick to
-see the whole grid). The best rate is the one with the lowest mean over
+a problem names a grid of half-decades, e.g. 1e-3, 3e-3, ..., 1, per optimizer or for
+all, and a three-point grid for ``--quick``. The full sweep widens a grid whose best rate
+sits at an end (:mod:`.lrsearch`); ``--quick`` reports such an edge instead of widening.
+Users' optimizers (``plugin:module:attr`` keys) get every rate of the problem's grids.
+The best rate is the one with the lowest mean over
 seeds of the loss averaged over the second half of the run (so a rate that is lucky at
 the last step, or recovers only at the end, is not preferred); a run that diverges
 scores +inf. Tables report the final loss (mean of the last 10 % of recorded values).
@@ -84,7 +85,7 @@ ROSTER: dict[str, Entry] = {e.key: e for e in (
     Entry("amsgrad", "AMSGrad", "#8c564b", _amsgrad),
 )}
 
-#: The six of the teaching material's pictures (issue 5, problem 1).
+#: The six drawn on the 2-D contour pictures.
 CLASSIC = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 #: Everything in the roster.
 ALL = tuple(ROSTER)
