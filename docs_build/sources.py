@@ -160,6 +160,14 @@ def cli_help(ctx: Context, *command: str) -> str:
 # --- comparisons ------------------------------------------------------------------------------
 
 COMPARE_PREFIX = "generated/compare"
+#: The committed full run (``adamproofs compare --full --jobs 2 --out results/compare``).
+COMMITTED_COMPARE = Path("results", "compare")
+
+
+def committed_compare(root: Path) -> Path | None:
+    """``results/compare`` when it holds a run (its ``summary.md``)."""
+    path = root / COMMITTED_COMPARE
+    return path if (path / "summary.md").is_file() else None
 
 
 _COMPARE_RUNS: dict[Path, tuple[subprocess.Popen, Path, Path]] = {}
@@ -168,7 +176,8 @@ _COMPARE_FAILURES: dict[Path, str] = {}
 
 def start_compare(root: Path) -> None:
     """Start ``adamproofs compare --quick`` in the background (the build goes on meanwhile)."""
-    if os.environ.get("ADAMPROOFS_COMPARE_DIR") or root in _COMPARE_RUNS:
+    if os.environ.get("ADAMPROOFS_COMPARE_DIR") or root in _COMPARE_RUNS or \
+            committed_compare(root) is not None:
         return
     out = cache_dir(root) / "compare"
     log_path = cache_dir(root) / "compare.log"
@@ -187,11 +196,14 @@ def start_compare(root: Path) -> None:
 def compare_outputs(root: Path) -> Path | None:
     """The output directory of ``adamproofs compare --quick`` (run once per build process).
 
-    ``ADAMPROOFS_COMPARE_DIR`` names an existing output directory to use instead.
+    ``ADAMPROOFS_COMPARE_DIR`` names an existing output directory to use instead; without
+    it the committed full run (:data:`COMMITTED_COMPARE`) is used when present.
     """
     given = os.environ.get("ADAMPROOFS_COMPARE_DIR")
     if given:
         return Path(given) if Path(given, "summary.md").is_file() else None
+    if committed_compare(root) is not None:
+        return committed_compare(root)
     start_compare(root)
     if root not in _COMPARE_RUNS:
         return None

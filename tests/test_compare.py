@@ -1,10 +1,11 @@
-"""Facts the comparison experiments rest on (issue 5), not tuned rankings."""
+"""Facts the comparison experiments rest on, not tuned rankings."""
 
 from __future__ import annotations
 
 import csv
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -130,11 +131,15 @@ def test_first_step_without_bias_correction_is_larger() -> None:
 
 def test_bias_correction_on_is_stable_where_off_is_not() -> None:
     pytest.importorskip("sklearn")  # the digits
-    from adamproofs.compare.experiments.bias_correction import SPEC, config
+    from adamproofs.compare.experiments.bias_correction import config
 
+    # a tanh autoencoder (NumPy gradients): the first steps without correction are
+    # (1-β1)/√(1-β2) = 10 times α at β2 = 0.9999, enough to throw the loss up
+    spec = ProblemSpec.of("adamproofs.compare.models:mlp", hidden=(32,), activation="tanh",
+                          dropout=0.0, task="autoencode", batch=128)
     seeds = range(3)
     cells = [(lr, on) for lr in (1e-2, 3e-2) for on in (True, False)]
-    tasks = [Task(SPEC, "adam", lr, s, 25, config=config(0.9999, lr, on))
+    tasks = [Task(spec, "adam", lr, s, 25, config=config(0.9999, lr, on))
              for lr, on in cells for s in seeds]
     results = iter(run_grid(tasks))
     for lr, on in cells:
@@ -307,11 +312,17 @@ def test_cli_writes_the_promised_files(tmp_path, capsys) -> None:
     from adamproofs.compare.cli import expected_files
 
     out = tmp_path / "cmp"
-    assert main(["compare", "quadratic", "reddi", "--quick", "--out", str(out)]) == 0
+    assert main(["compare", "quadratic", "reddi", "--quick", "--out", str(out),
+                 "--optimizer", PLAIN_SGD]) == 0
     err = capsys.readouterr().err
     assert "[1/2] quadratic" in err and "quadratic: " in err  # progress
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["problems"]) == {"quadratic", "reddi"}
+    assert manifest["seeds"] >= 5 and manifest["mode"] == "quick"
+    assert manifest["command"].startswith("adamproofs compare quadratic reddi --quick")
+    assert PLAIN_SGD in manifest["command"] and manifest["optimizers_added"] == [PLAIN_SGD]
+    assert manifest["wall_seconds"] > 0 and manifest["date"][:2] == "20"
+    assert manifest["versions"]["numpy"] == np.__version__
     for problem in ("quadratic", "reddi"):
         for rel in expected_files(problem):
             path = out / rel
@@ -327,10 +338,28 @@ def test_cli_writes_the_promised_files(tmp_path, capsys) -> None:
         md = (out / problem / "summary.md").read_text()
         assert all(f"({stem}.png)" in md for stem in
                    (f.removesuffix(".png") for f in data["figures"]))
+        header = next(line for line in md.splitlines() if line.startswith("| "))
+        assert "_" not in header, header  # readable headers, not column keys
     quad = json.loads((out / "quadratic" / "results.json").read_text())
-    assert {r["optimizer"] for r in quad["table"]} >= {"Adam", "AdaGrad", "GD / SGD"}
+    assert {r["optimizer"] for r in quad["table"]} >= {"Adam", "AdaGrad", "GD / SGD",
+                                                       "PlainSGD"}
+    # the first finding names the optimizers with the lowest and highest final loss
+    table = quad["table"]
+    lowest = min(table, key=lambda r: float(r["final_mean"]))["optimizer"]
+    highest = max(table, key=lambda r: float(r["final_mean"]))["optimizer"]
+    assert quad["findings"][0].startswith(f"Lowest loss after {quadratic_steps()} steps")
+    assert f": {lowest} (" in quad["findings"][0] and f"highest: {highest} (" in \
+        quad["findings"][0]
+    # GD's grid holds its optimal step 2/(1+κ)
+    assert 2 / 21 in quad["numbers"]["lr_grid"]["sgd"]
     index = (out / "summary.md").read_text()
     assert "(quadratic/summary.md)" in index and "(reddi/summary.md)" in index
+
+
+def quadratic_steps() -> int:
+    from adamproofs.compare.experiments import quadratic
+
+    return quadratic.STEPS
 
 
 def test_cli_rejects_unknown_problem(tmp_path, capsys) -> None:
@@ -347,3 +376,273 @@ def test_scheduled_rate_equals_replace_and_rejects_bad_rates() -> None:
     for bad in (0.0, -1.0, math.inf, math.nan):
         with pytest.raises(ValueError, match="must be a finite positive float"):
             scheduled(Adam(), bad)
+
+
+# -- learning-rate grids: the best rate must be interior, else widen or report ---------------
+
+
+def _bowl(optimum: float, diverge_above: float = math.inf):
+    """A synthetic sweep: score = (log10 α − log10 α*)², +inf above ``diverge_above``;
+    records every cell it is asked for."""
+    asked: list[tuple[str, float]] = []
+
+    def evaluate(cells: list[tuple[str, float]]) -> dict[tuple[str, float], float]:
+        asked.extend(cells)
+        return {(o, lr): (math.inf if lr > diverge_above
+                          else (math.log10(lr) - math.log10(optimum)) ** 2)
+                for o, lr in cells}
+
+    return evaluate, asked
+
+
+def test_widening_moves_the_grid_until_the_best_rate_is_interior() -> None:
+    from adamproofs.compare import lrsearch
+
+    grid = (1e-3, 3e-3, 1e-2)
+    evaluate, asked = _bowl(optimum=0.3)
+    checks, scores = lrsearch.widen({"x": grid}, evaluate, max_widenings=10)
+    c = checks["x"]
+    assert c.edge is None and c.best == 0.3
+    # one point added per widening, each the next half-decade above the previous end
+    assert c.grid[:3] == grid and len(c.grid) == 3 + c.widenings
+    for lo, hi in zip(c.grid[2:], c.grid[3:]):
+        assert hi == lrsearch.beyond(lo, "high")
+    assert c.grid[-1] > c.best  # a worse point above the best closes the bracket
+    assert asked == [("x", lr) for lr in c.grid]  # every cell evaluated exactly once
+    assert set(scores) == set(asked)
+
+
+def test_widening_is_bounded_and_reports_the_edge() -> None:
+    from adamproofs.compare import lrsearch
+
+    evaluate, asked = _bowl(optimum=1e6)
+    checks, _ = lrsearch.widen({"x": (1e-3, 3e-3, 1e-2)}, evaluate, max_widenings=2)
+    assert checks["x"].widenings == 2 and len(asked) == 5
+    assert checks["x"].edge == "high" and checks["x"].best == max(checks["x"].grid)
+    assert checks["x"].describe() == "at high end"
+    # diverging rates push the grid down: every rate above 1e-4 diverges
+    evaluate, _ = _bowl(optimum=1e-6, diverge_above=1e-4)
+    checks, _ = lrsearch.widen({"y": (1e-3, 1e-2)}, evaluate, max_widenings=0)
+    assert checks["y"].edge == "low"  # reported, not widened
+    checks, _ = lrsearch.widen({"y": (1e-3, 1e-2)}, evaluate, max_widenings=20)
+    assert checks["y"].edge is None and checks["y"].best == 1e-6
+
+
+def test_widening_leaves_interior_grids_alone_and_checks_its_input() -> None:
+    from adamproofs.compare import lrsearch
+
+    evaluate, asked = _bowl(optimum=3e-3)
+    grids = {"a": [1e-3, 3e-3, 1e-2]}
+    checks, _ = lrsearch.widen(grids, evaluate, max_widenings=3)
+    assert checks["a"].widenings == 0 and checks["a"].edge is None and len(asked) == 3
+    assert grids == {"a": [1e-3, 3e-3, 1e-2]}  # not mutated
+    # a rate off the half-decade grid (GD's 2/(1+κ)) is extended by √10
+    assert lrsearch.beyond(2 / 21, "high") == pytest.approx(2 / 21 * math.sqrt(10))
+    assert lrsearch.beyond(0.3, "high") == 1.0 and lrsearch.beyond(1.0, "low") == 0.3
+    with pytest.raises(ValueError, match="max_widenings=-1 must be >= 0"):
+        lrsearch.widen(grids, evaluate, -1)
+    with pytest.raises(ValueError, match=r"grid of 'a' is \(0.0, 1.0\)"):
+        lrsearch.widen({"a": (0.0, 1.0)}, evaluate, 1)
+
+
+def test_sweep_widens_a_real_grid_on_the_quadratic() -> None:
+    spec = ProblemSpec.of("adamproofs.compare.functions:quadratic", kappa=20.0)
+    # GD's best constant rate is near 2/(1+κ) ≈ 0.095, far above this grid
+    sw = sweep(spec, ("sgd",), (1e-4, 3e-4, 1e-3), range(2), 60, max_widenings=6)
+    edge = sw.edge("sgd")
+    assert edge.edge is None and edge.widenings > 0
+    assert sw.grids["sgd"] == edge.grid and sw.best_lr("sgd") == edge.best
+    assert all((("sgd", lr, s) in sw.runs) for lr in edge.grid for s in range(2))
+    row = sw.table()[0]
+    assert row["grid_edge"] == "inside" and row["seeds"] == 2
+
+
+# -- families: bands over >= 5 seeds, held-out loss, users' optimizers ------------------------
+
+
+class PlainSGD:
+    """θ ← θ − α g, in the plain protocol of ``adamproofs check`` (tests the plug-in)."""
+
+    def __init__(self, params, *, lr, beta1, beta2, eps, weight_decay):
+        self.params, self.lr = params, lr
+
+    def step(self, grads):
+        for p, g in zip(self.params, grads):
+            if g is not None:
+                p -= self.lr * g
+
+
+PLAIN_SGD = f"{PlainSGD.__module__}:{PlainSGD.__qualname__}"
+
+
+@pytest.fixture(scope="module")
+def tiny_family(tmp_path_factory):
+    """A tiny experiment family (softmax regression, 2 optimizers + the plug-in, 5 seeds)."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    from adamproofs.compare.experiments import Context
+    from adamproofs.compare.experiments.common import family, sweep_rows
+    from adamproofs.compare.roster import plugin_key
+
+    ctx = Context(out=tmp_path_factory.mktemp("fam"), seeds=5, quick=True,
+                  plugins=(plugin_key(PLAIN_SGD),), max_widenings=0)
+    spec = ProblemSpec.of("adamproofs.compare.models:softmax_regression", batch=64)
+    grid = (0.3, 1.0, 3.0)
+    sw, figs = family(ctx, "tiny", spec, ("sgd", "adam"), {"sgd": grid, "adam": (0.01, 0.1)},
+                      12, record_every=4, what="tiny")
+    return ctx, sw, sweep_rows(sw), figs
+
+
+def test_family_bands_have_five_seeds_and_heldout_losses(tiny_family) -> None:
+    from adamproofs.compare.models import SoftmaxRegression
+
+    ctx, sw, rows, figs = tiny_family
+    assert len(sw.seeds) == 5 and all(r["seeds"] == 5 for r in rows)
+    problem = SoftmaxRegression(batch=64)
+    for opt in sw.optimizers:
+        runs = sw.best_runs(opt)
+        assert len(runs) == 5
+        for res in runs:
+            assert res.heldout is not None and res.heldout.shape == res.losses.shape
+            # the held-out curve is the held-out loss of the parameters at each record
+            assert res.heldout[-1] == problem.heldout_loss(res.theta)
+            assert res.heldout[-1] != res.losses[-1]
+    for stem, _ in figs:
+        assert (ctx.out / "tiny" / f"{stem}.png").is_file()
+    for r in rows:
+        assert math.isfinite(r["heldout_mean"]) and r["heldout_loss"].count("±") == 1
+
+
+def test_heldout_rows_are_never_trained_on() -> None:
+    pytest.importorskip("sklearn")
+    from adamproofs.compare.data import digits, digits_split
+
+    x, _ = digits()
+    xtr, ytr, xte, yte = digits_split()
+    assert xtr.shape[0] + xte.shape[0] == x.shape[0]
+    train = {row.tobytes() + bytes([label]) for row, label in zip(xtr, ytr)}
+    test = {row.tobytes() + bytes([label]) for row, label in zip(xte, yte)}
+    assert not train & test
+    assert set(np.unique(yte)) == set(range(10))
+
+
+def test_band_needs_two_seeds() -> None:
+    pytest.importorskip("matplotlib")
+    from adamproofs.compare import figures
+
+    plt = figures.plt()
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="a band needs at least 2 seeds; got 1"):
+        figures.band(ax, np.arange(3), [np.ones(3)], "adam")
+    plt.close(fig)
+
+
+def test_plugged_optimizer_runs_every_cell_and_matches_builtin_sgd(tiny_family) -> None:
+    from adamproofs.compare.roster import plugin_key
+
+    _, sw, rows, _ = tiny_family
+    key = plugin_key(PLAIN_SGD)
+    assert key in sw.optimizers
+    assert "PlainSGD" in {r["optimizer"] for r in rows}
+    # without a grid of its own it gets every rate of the problem's grids
+    assert set(sw.grids[key]) == {0.01, 0.1, 0.3, 1.0, 3.0}
+    # θ ← θ − α g is exactly what the fast SGD computes: identical runs at shared rates
+    for lr in sw.grids["sgd"]:
+        for s in sw.seeds:
+            np.testing.assert_array_equal(sw.runs[key, lr, s].losses,
+                                          sw.runs["sgd", lr, s].losses)
+            np.testing.assert_array_equal(sw.runs[key, lr, s].heldout,
+                                          sw.runs["sgd", lr, s].heldout)
+
+
+def test_plugin_errors_are_clear(tmp_path, capsys) -> None:
+    assert main(["compare", "quadratic", "--quick", "--optimizer", "nocolon",
+                 "--out", str(tmp_path)]) == 2
+    assert "--optimizer 'nocolon'" in capsys.readouterr().err
+    assert main(["compare", "quadratic", "--quick", "--optimizer", "no_such_module_x:Opt",
+                 "--out", str(tmp_path)]) == 2
+    assert "cannot import module 'no_such_module_x'" in capsys.readouterr().err
+
+
+# -- findings come from the numbers ---------------------------------------------------------
+
+
+def _rows(values: dict[str, tuple[float, float]]) -> list[dict]:
+    return [{"optimizer": k, "final_mean": m, "final_std": s, "heldout_mean": m + 0.1,
+             "heldout_std": s, "grid_edge": "inside"} for k, (m, s) in values.items()]
+
+
+def test_findings_follow_the_numbers() -> None:
+    from adamproofs.compare import findings
+    from adamproofs.compare.experiments.common import family_findings
+
+    a = _rows({"Adam": (0.10, 0.01), "AdaGrad": (0.50, 0.01), "GD": (0.30, 0.01)})
+    text = findings.ranking(a, "final_mean", "final_std", "loss")
+    assert text.startswith("Lowest loss: Adam (0.1 ± 0.01); highest: AdaGrad (0.5")
+    # swap the numbers: the sentence changes with them
+    b = _rows({"Adam": (0.50, 0.01), "AdaGrad": (0.10, 0.01), "GD": (0.30, 0.01)})
+    text = findings.ranking(b, "final_mean", "final_std", "loss")
+    assert text.startswith("Lowest loss: AdaGrad (0.1 ± 0.01); highest: Adam (0.5")
+    # overlapping spreads are named, separated ones are not
+    c = _rows({"Adam": (0.10, 0.05), "AdaGrad": (0.12, 0.05), "GD": (0.90, 0.01),
+               "SGD": (1.0, 0.01)})
+    text = findings.ranking(c, "final_mean", "final_std", "loss")
+    assert "Within one standard deviation of the lowest: AdaGrad." in text
+    assert "GD" not in text.split("Within")[1]
+    assert "inside its grid" in family_findings(a)[-1]
+    a[1]["grid_edge"] = "at high end"
+    assert family_findings(a)[-1].endswith("AdaGrad (at high end).")
+
+
+def test_bias_correction_findings_follow_the_numbers() -> None:
+    from adamproofs.compare.experiments.bias_correction import BETA2S, correction_findings
+
+    def rows(on_better: bool) -> list[dict]:
+        out = []
+        for b2 in BETA2S:
+            for on in (True, False):
+                loss = 1.0 if on == on_better else 2.0
+                out.append({"beta2": b2, "bias_correction": on, "final_loss_mean": loss,
+                            "final_loss": f"{loss:g}", "best_lr": 0.01})
+        return out
+
+    assert all("lower with bias correction" in f for f in correction_findings(rows(True)))
+    assert all("lower without bias correction" in f for f in correction_findings(rows(False)))
+
+
+# -- the committed full run ----------------------------------------------------------------
+
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "compare"
+FAMILIES = ("logistic", "sparse", "mlp", "cnn")
+
+
+def _floats(row: dict) -> dict:
+    return {k: float(v) if v in ("inf", "-inf") else v for k, v in row.items()}
+
+
+@pytest.mark.skipif(not (RESULTS / "manifest.json").is_file(), reason="no committed run")
+@pytest.mark.parametrize("problem", FAMILIES)
+def test_committed_findings_are_the_numbers_of_their_table(problem: str) -> None:
+    from adamproofs.compare import findings
+    from adamproofs.compare.experiments.common import family_findings
+
+    manifest = json.loads((RESULTS / "manifest.json").read_text())
+    assert manifest["mode"] == "full" and manifest["seeds"] >= 5
+    assert manifest["command"].startswith("adamproofs compare --full")
+    data = json.loads((RESULTS / problem / "results.json").read_text())
+    if data["skipped"]:
+        pytest.skip(data["skipped"])
+    rows = [_floats(r) for r in data["table"]]
+    assert all(r["seeds"] >= 5 for r in rows)
+    assert all(math.isfinite(r["heldout_mean"]) or r["heldout_mean"] == math.inf
+               for r in rows)  # held-out loss recorded for every optimizer
+    assert data["findings"] == family_findings(rows)
+    assert data["findings"][0] == findings.ranking(rows, "final_mean", "final_std",
+                                                   "final training loss")
+    edges = data["numbers"]["grid_edges"]
+    for r in rows:
+        edge = edges[r["key"]]["edge"]
+        assert r["grid_edge"] == ("inside" if edge is None else f"at {edge} end")
+        grid = data["numbers"]["lr_grid"][r["key"]]
+        if edge is None:
+            assert min(grid) < r["best_lr"] < max(grid)

@@ -24,6 +24,26 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+#: Share of the digits held out (the same split for every seed and every problem).
+HELDOUT_FRACTION = 0.2
+
+
+@lru_cache(maxsize=1)
+def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The digits split once into training and held-out rows: (x_train, y_train, x_test,
+    y_test). Stratified by class (every class gives the same share), fixed seed."""
+    x, y = digits()
+    rng = np.random.default_rng(0)
+    test = np.zeros(y.size, dtype=bool)
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        test[rng.choice(rows, size=round(HELDOUT_FRACTION * rows.size), replace=False)] = True
+    out = (x[~test], y[~test], x[test], y[test])
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
 @lru_cache(maxsize=4)
 def zipf_bag_of_words(n_docs: int = 2000, vocab: int = 2000, doc_len: int = 40,
                       exponent: float = 1.1, seed: int = 0):  # -> (csr_matrix, labels, w*)

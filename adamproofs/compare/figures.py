@@ -24,10 +24,13 @@ def plt():  # -> matplotlib.pyplot, with the Agg backend and a fixed style
         "savefig.dpi": 110,
         "axes.grid": True,
         "grid.alpha": 0.3,
-        "legend.fontsize": 8,
-        "axes.titlesize": 10,
-        "axes.labelsize": 9,
-        "font.size": 9,
+        "legend.fontsize": 10,
+        "axes.titlesize": 12,
+        "axes.labelsize": 12,
+        "xtick.labelsize": 11,
+        "ytick.labelsize": 11,
+        "font.size": 12,
+        "mathtext.fontset": "dejavusans",
     })
     return pyplot
 
@@ -45,14 +48,27 @@ def save(fig: Any, directory: Path, stem: str) -> list[str]:
     return names
 
 
+#: Greek letters of the roster's labels, as mathtext for figures.
+_MATH = {"μ": r"$\mu$", "ρ": r"$\rho$", "α": r"$\alpha$", "β": r"$\beta$"}
+
+
+def math_label(text: str) -> str:
+    """``text`` with its Greek letters written as mathtext."""
+    for letter, tex in _MATH.items():
+        text = text.replace(letter, tex)
+    return text
+
+
 def style(key: str) -> dict[str, Any]:
     e = entry(key)
-    return {"color": e.color, "label": e.label}
+    return {"color": e.color, "label": math_label(e.label)}
 
 
 def band(ax: Any, x: np.ndarray, curves: Sequence[np.ndarray], key: str,
          label: str | None = None, color_override: str | None = None, **kw: Any) -> None:
     """Mean curve over seeds with a shaded min–max band (inf/NaN points are not drawn)."""
+    if len(curves) < 2:
+        raise ValueError(f"a band needs at least 2 seeds; got {len(curves)}")
     arr = np.vstack(curves).astype(float)
     arr[~np.isfinite(arr)] = np.nan
     st = style(key)
@@ -77,5 +93,5 @@ class _quiet:
         self._cm.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self._cm.__exit__(*exc)

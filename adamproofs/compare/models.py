@@ -9,7 +9,10 @@ r"""Models with hand-written NumPy gradients, on one flat parameter vector θ.
   layers, softmax cross-entropy or squared-error loss (an autoencoder when the target is
   the input).
 
-Minibatches are drawn without replacement from the run's rng at every step.
+Minibatches are drawn without replacement from the run's rng at every step, from the
+training rows only; ``loss`` is the full training loss and ``heldout_loss`` the loss on rows
+never trained on (the digits: a fixed stratified fifth, :func:`.data.digits_split`; the
+bag-of-words: documents generated from the same model).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import digits, zipf_bag_of_words
+from .data import digits_split, zipf_bag_of_words
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -45,11 +48,13 @@ class SoftmaxRegression:
     init_scale: float = 0.01
 
     def __post_init__(self) -> None:
-        x, y = digits()
+        x, y, xte, yte = digits_split()
         self.x = np.hstack([x, np.ones((x.shape[0], 1))])
         self.y = y
         self.k = 10
         self.onehot = np.eye(self.k)[y]
+        self.x_test = np.hstack([xte, np.ones((xte.shape[0], 1))])
+        self.onehot_test = np.eye(self.k)[yte]
         self.dim = self.x.shape[1] * self.k
 
     def init(self, rng: np.random.Generator) -> np.ndarray:
@@ -71,13 +76,19 @@ class SoftmaxRegression:
     def grad(self, theta: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
         return self.loss_grad(theta, batch_indices(self.x.shape[0], self.batch, rng))[1]
 
-    def loss(self, theta: np.ndarray, t: int = 0) -> float:
-        """Full training loss (forward pass only)."""
-        z = self.x @ self._w(theta)
+    def _loss_on(self, theta: np.ndarray, x: np.ndarray, onehot: np.ndarray) -> float:
+        z = x @ self._w(theta)
         z -= z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return float(-np.sum(self.onehot * logp) / self.x.shape[0]
-                     + 0.5 * self.l2 * np.dot(theta, theta))
+        return float(-np.sum(onehot * logp) / x.shape[0] + 0.5 * self.l2 * np.dot(theta, theta))
+
+    def loss(self, theta: np.ndarray, t: int = 0) -> float:
+        """Full training loss (forward pass only)."""
+        return self._loss_on(theta, self.x, self.onehot)
+
+    def heldout_loss(self, theta: np.ndarray) -> float:
+        """The same objective on the held-out digits."""
+        return self._loss_on(theta, self.x_test, self.onehot_test)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         r"""Full-batch Hessian: :math:`\frac1N\sum_n (\mathrm{diag}(p_n)-p_np_n^T)\otimes
@@ -108,9 +119,12 @@ class SparseLogistic:
     dropout: float = 0.5
     n_docs: int = 2000
     vocab: int = 2000
+    n_heldout: int = 1000
 
     def __post_init__(self) -> None:
-        self.x, self.y, _ = zipf_bag_of_words(self.n_docs, self.vocab)
+        x, y, _ = zipf_bag_of_words(self.n_docs + self.n_heldout, self.vocab)
+        self.x, self.y = x[:self.n_docs], y[:self.n_docs]
+        self.x_test, self.y_test = x[self.n_docs:], y[self.n_docs:]
         self.indptr = np.asarray(self.x.indptr, dtype=np.int64)
         self.indices = np.asarray(self.x.indices, dtype=np.int64)
         self.dim = self.vocab + 1
@@ -156,6 +170,11 @@ class SparseLogistic:
         z = self.x @ theta[:-1] + theta[-1]
         return float(np.mean(np.logaddexp(0.0, z) - self.y * z))
 
+    def heldout_loss(self, theta: np.ndarray) -> float:
+        """Mean log-loss on the held-out documents (no dropout)."""
+        z = self.x_test @ theta[:-1] + theta[-1]
+        return float(np.mean(np.logaddexp(0.0, z) - self.y_test * z))
+
 
 @dataclass
 class MLP:
@@ -176,9 +195,11 @@ class MLP:
             raise ValueError(f"activation={self.activation!r} is not one of ('relu', 'tanh')")
         if self.task not in ("classify", "autoencode"):
             raise ValueError(f"task={self.task!r} is not one of ('classify', 'autoencode')")
-        x, y = digits()
+        x, y, xte, yte = digits_split()
         self.x = x
         self.target = np.eye(10)[y] if self.task == "classify" else x
+        self.x_test = xte
+        self.target_test = np.eye(10)[yte] if self.task == "classify" else xte
         sizes = (x.shape[1], *self.hidden, self.target.shape[1])
         self.shapes = [(a, b) for a, b in itertools.pairwise(sizes)]
         self.offsets = [0]
@@ -250,21 +271,28 @@ class MLP:
         idx = batch_indices(self.x.shape[0], self.batch, rng)
         return self.loss_grad(theta, idx, rng)[1]
 
-    def loss(self, theta: np.ndarray, t: int = 0) -> float:
-        """Full training loss without dropout (forward pass only)."""
+    def _loss_on(self, theta: np.ndarray, x: np.ndarray, target: np.ndarray) -> float:
         layers = self.layers(theta)
-        h = self.x
+        h = x
         for i, (w, b) in enumerate(layers):
             z = h @ w + b
             if i < len(layers) - 1:
                 h = np.maximum(z, 0.0) if self.activation == "relu" else np.tanh(z)
-        n = self.x.shape[0]
+        n = x.shape[0]
         if self.task == "classify":
             z -= z.max(axis=1, keepdims=True)
             logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            return float(-np.sum(self.target * logp) / n)
-        r = z - self.target
+            return float(-np.sum(target * logp) / n)
+        r = z - target
         return float(0.5 * np.sum(r * r) / n)
+
+    def loss(self, theta: np.ndarray, t: int = 0) -> float:
+        """Full training loss without dropout (forward pass only)."""
+        return self._loss_on(theta, self.x, self.target)
+
+    def heldout_loss(self, theta: np.ndarray) -> float:
+        """Loss on the held-out digits, without dropout."""
+        return self._loss_on(theta, self.x_test, self.target_test)
 
 
 def softmax_regression(**kw: object) -> SoftmaxRegression:

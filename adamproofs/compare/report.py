@@ -32,6 +32,38 @@ class ProblemReport:
     figures: list[tuple[str, str]] = field(default_factory=list)  # (stem, caption)
     findings: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    #: the columns of the Markdown table (default: ``columns``); the CSV keeps ``columns``
+    shown: list[str] | None = None
+    #: set when the problem could not run here (e.g. an optional library is missing)
+    skipped: str | None = None
+
+
+#: Table headers for the column keys (Markdown only; the CSV and JSON keep the keys).
+HEADERS: dict[str, str] = {
+    "optimizer": "Optimizer", "best_lr": "Best α", "train_loss": "Training loss",
+    "loss": "Final loss",
+    "heldout_loss": "Held-out loss", "grid_edge": "Best α in grid",
+    "final_mean": "Final loss", "final_std": "Spread (sd)", "final_min": "Min",
+    "final_max": "Max", "diverged_runs_at_best": "Diverged seeds", "seeds": "Seeds",
+    "target": "Target", "error": "Tracking error", "error_mean": "Tracking error",
+    "error_std": "Spread (sd)", "error_min": "Min", "error_max": "Max",
+    "beta1": "β1", "beta2": "β2", "lr": "α", "bias_correction": "Bias correction",
+    "first_step_over_lr": "First step / α", "early_loss": "Loss early on",
+    "early_loss_mean": "Loss early on", "final_loss": "Final loss",
+    "final_loss_mean": "Final loss", "final_loss_std": "Spread (sd)",
+    "heldout_final": "Held-out loss", "max_loss_over_initial": "Peak / initial loss",
+    "stable": "Stable", "problem": "Problem", "method": "Method", "steps": "Steps",
+    "final_suboptimality": "f − f*", "seconds_total": "Seconds", "setting": "Setting",
+    "x_final_mean": "Final x", "x_final_min": "Min", "x_final_max": "Max",
+    "avg_regret_mean": "Average regret", "case": "Case", "paper_bound": "Paper's bound",
+    "S_at_T": "S(T)", "S_limit": "S(∞)", "max_measured": "Largest |Δ|/α",
+    "max_measured_over_S": "Largest / S(t)", "first_t_S_exceeds_paper": "First t above bound",
+}
+
+
+def header(key: str) -> str:
+    """The display header of a column key (a readable fallback for unknown keys)."""
+    return HEADERS.get(key, key.replace("_", " ").capitalize())
 
 
 def _fmt(value: Any) -> str:
@@ -70,7 +102,7 @@ def _cell(text: str) -> str:
 
 
 def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    head = "| " + " | ".join(_cell(c) for c in columns) + " |"
+    head = "| " + " | ".join(_cell(header(c)) for c in columns) + " |"
     rule = "|" + "|".join("---" for _ in columns) + "|"
     body = ["| " + " | ".join(_cell(_fmt(r.get(c, ""))) for c in columns) + " |"
             for r in rows]
@@ -84,7 +116,8 @@ def write(report: ProblemReport, out: Path) -> list[Path]:
     written = []
     data = {"problem": report.name, "title": report.title, "settings": report.settings,
             "table": report.rows, "numbers": report.numbers, "findings": report.findings,
-            "figures": [f"{stem}.png" for stem, _ in report.figures]}
+            "figures": [f"{stem}.png" for stem, _ in report.figures],
+            "skipped": report.skipped}
     path = d / "results.json"
     path.write_text(json.dumps(_jsonable(data), indent=1, sort_keys=True) + "\n")
     written.append(path)
@@ -97,10 +130,13 @@ def write(report: ProblemReport, out: Path) -> list[Path]:
             w.writerow({c: _jsonable(row.get(c, "")) for c in report.columns})
     written.append(path)
     lines = [f"# {report.title}", "", report.description.strip(), ""]
+    if report.skipped:
+        lines += [f"**Not run here:** {report.skipped}", ""]
     if report.findings:
-        lines += ["**Findings (measured in this run):**", ""]
+        lines += ["**Findings (computed from this run's numbers):**", ""]
         lines += [f"- {f}" for f in report.findings] + [""]
-    lines += [markdown_table(report.columns, report.rows), ""]
+    if report.rows:
+        lines += [markdown_table(report.shown or report.columns, report.rows), ""]
     for stem, caption in report.figures:
         lines += [f"![{caption}]({stem}.png)", "", f"*{caption}*", ""]
     settings = ", ".join(f"{k} = {_fmt(v)}" for k, v in report.settings.items())
@@ -114,9 +150,10 @@ def write(report: ProblemReport, out: Path) -> list[Path]:
 def write_index(reports: list[ProblemReport], out: Path, header: str) -> Path:
     """``out/summary.md``: one row per problem with its first finding and links."""
     lines = ["# Adam and the optimizers it came from", "", header.strip(), "",
-             "| problem | what it shows | details |", "|---|---|---|"]
+             "| Problem | First finding | Details |", "|---|---|---|"]
     for r in reports:
-        first = r.findings[0] if r.findings else r.title
+        first = (f"Not run here: {r.skipped}" if r.skipped
+                 else r.findings[0] if r.findings else r.title)
         lines.append(f"| {_cell(r.title)} | {_cell(first)} | "
                      f"[{r.name}/summary.md]({r.name}/summary.md) |")
     path = out / "summary.md"

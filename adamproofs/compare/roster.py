@@ -7,10 +7,11 @@ the foundation's defaults (the papers' defaults): momentum μ = 0.9, RMSProp
 β1 = 0.9, β2 = 0.999. AMSGrad is Adam with ``amsgrad="max_raw"`` (PyTorch's form).
 
 Learning-rate sweeps (the Adam paper picks each optimizer's best rate from a grid):
-a problem names a grid of half-decades, e.g. 1e-3, 3e-3, ..., 1 (the full sweep), and a
-three-to-five point ``QUICK_GRID`` for ``--quick``, placed where the full sweeps find the
-optima (so --quick is a cheaper look, not a different answer; run without --quick to
-see the whole grid). The best rate is the one with the lowest mean over
+a problem names a grid of half-decades, e.g. 1e-3, 3e-3, ..., 1, per optimizer or for
+all, and a three-point grid for ``--quick``. The full sweep widens a grid whose best rate
+sits at an end (:mod:`.lrsearch`); ``--quick`` reports such an edge instead of widening.
+Users' optimizers (``plugin:module:attr`` keys) get every rate of the problem's grids.
+The best rate is the one with the lowest mean over
 seeds of the loss averaged over the second half of the run (so a rate that is lucky at
 the last step, or recovers only at the end, is not preferred); a run that diverges
 scores +inf. Tables report the final loss (mean of the last 10 % of recorded values).
@@ -26,12 +27,19 @@ from ..config import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, OptimizerCo
 
 @dataclass(frozen=True)
 class Entry:
-    """One compared optimizer: display label, colour, and ``lr -> config``."""
+    """One compared optimizer: display label, colour, and ``lr -> config`` (``None`` for a
+    user's optimizer, which the runner loads through the adapter protocol)."""
 
     key: str
     label: str
     color: str
-    make: Callable[[float], OptimizerConfig]
+    make: Callable[[float], OptimizerConfig] | None
+
+    def config(self, lr: float) -> OptimizerConfig:
+        """The configuration at rate ``lr`` (built-in optimizers only)."""
+        if self.make is None:
+            raise ValueError(f"{self.key!r} is a user's optimizer; it has no built-in config")
+        return self.make(lr)
 
 
 def _sgd(lr: float) -> OptimizerConfig:
@@ -77,14 +85,35 @@ ROSTER: dict[str, Entry] = {e.key: e for e in (
     Entry("amsgrad", "AMSGrad", "#8c564b", _amsgrad),
 )}
 
-#: The six of the teaching material's pictures (issue 5, problem 1).
+#: The six drawn on the 2-D contour pictures.
 CLASSIC = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 #: Everything in the roster.
 ALL = tuple(ROSTER)
 
 
+#: Key prefix of a user's optimizer: ``"plugin:module.path:attr"``.
+PLUGIN_PREFIX = "plugin:"
+PLUGIN_COLOR = "#000000"
+
+
+def plugin_key(target: str) -> str:
+    """The roster key of a user's optimizer ``module.path:attr`` (checked for its form)."""
+    module, _, attr = target.partition(":")
+    if not module or not attr:
+        raise ValueError(f"--optimizer {target!r} is not of the form module.path:attr")
+    return PLUGIN_PREFIX + target
+
+
+def plugin_target(key: str) -> str | None:
+    """``module.path:attr`` for a plugin key, ``None`` for a built-in one."""
+    return key[len(PLUGIN_PREFIX):] if key.startswith(PLUGIN_PREFIX) else None
+
+
 def entry(key: str) -> Entry:
     """The roster entry for ``key`` (a clear error for an unknown one)."""
+    target = plugin_target(key)
+    if target is not None:
+        return Entry(key, target.rsplit(":", 1)[1].rsplit(".", 1)[-1], PLUGIN_COLOR, None)
     if key not in ROSTER:
         raise KeyError(f"optimizer {key!r} is not one of {tuple(ROSTER)!r}")
     return ROSTER[key]

@@ -9,9 +9,13 @@ A *problem* is any object with
 - ``loss(theta, t) -> float``: the evaluation objective recorded in the curves
   (full-batch loss, or tracking error for online problems);
 - ``project(theta)`` (optional, in place): a projection applied after each step
-  (Reddi's problem clips θ to [-1, 1]; an adapter around the optimizer, not a rule).
+  (Reddi's problem clips θ to [-1, 1]; an adapter around the optimizer, not a rule);
+- ``heldout_loss(theta) -> float`` (optional): the loss on held-out data, recorded at the
+  same steps as ``loss``.
 
-The update itself is always :class:`adamproofs.fast.Optimizer`. A step-size
+The update itself is always :class:`adamproofs.fast.Optimizer`, except for a user's
+optimizer given as ``--optimizer module:attr`` (:class:`Plugin`), which runs through the
+conformance suite's adapter protocol (:mod:`adamproofs.conformance.protocol`). A step-size
 schedule :math:`\alpha_t = \alpha/\sqrt{t}` is applied by swapping the optimizer's
 config for ``config.replace(lr=α/√t)`` before step t.
 
@@ -28,7 +32,7 @@ import math
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -37,7 +41,8 @@ import numpy as np
 
 from ..config import OptimizerConfig
 from ..fast import Optimizer
-from .roster import entry
+from . import lrsearch
+from .roster import entry, plugin_target
 
 #: A run whose loss exceeds this multiple of its initial loss (or is not finite) is
 #: declared diverged and stopped; its remaining recorded losses are +inf.
@@ -84,7 +89,8 @@ def seed_for(*parts: Any) -> int:
 
 @dataclass
 class RunResult:
-    """What one run records: losses at ``steps`` (0 = before the first step)."""
+    """What one run records: losses at ``steps`` (0 = before the first step), and the
+    held-out losses at the same steps when the problem has held-out data."""
 
     steps: np.ndarray
     losses: np.ndarray
@@ -92,43 +98,106 @@ class RunResult:
     theta: np.ndarray
     path: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    heldout: np.ndarray | None = None
 
 
-def optimize(problem: Problem, config: OptimizerConfig, steps: int, seed: int, *,
+@dataclass(frozen=True)
+class Plugin:
+    """A user's optimizer (``module.path:attr``) at rate ``lr``, loaded through the
+    conformance suite's adapters (the plain NumPy protocol, or any framework it knows) with
+    the other hyperparameters at Adam's defaults: β1 = 0.9, β2 = 0.999, ε = 1e-8, λ = 0."""
+
+    target: str
+    lr: float
+
+    def start(self, theta: np.ndarray) -> Any:
+        """A session over a copy of ``theta`` (float64)."""
+        from ..conformance.protocol import Hyper
+
+        impl = load_plugin(self.target)
+        return impl.create(Hyper(lr=self.lr), [theta], np.dtype(np.float64))
+
+
+@lru_cache(maxsize=8)
+def load_plugin(target: str) -> Any:
+    """The :class:`~adamproofs.conformance.protocol.Implementation` for ``target``.
+
+    Raises :class:`~adamproofs.conformance.protocol.TargetError` (with the reason) when it
+    cannot be imported or used, or does not declare float64.
+    """
+    from ..conformance.protocol import TargetError
+    from ..conformance.targets import load_target
+
+    impl = load_target(target)
+    if "float64" not in impl.features:
+        raise TargetError(f"optimizer {target!r} does not declare float64 in its features "
+                          f"({sorted(impl.features)}); the comparisons run in float64")
+    return impl
+
+
+class _Stepper:
+    """One update rule behind one call: the fast optimizer, or a plugin's session."""
+
+    def __init__(self, config: OptimizerConfig | Plugin, theta: np.ndarray) -> None:
+        self.theta = theta
+        self.session: Any = None
+        self.opt: Optimizer | None = None
+        if isinstance(config, Plugin):
+            self.session = config.start(theta)
+        else:
+            self.opt = Optimizer(config, [theta])
+
+    def step(self, g: np.ndarray) -> None:
+        if self.opt is not None:
+            self.opt.step([g])
+            return
+        self.session.step([g])
+        self.theta[...] = self.session.params()[0]
+
+
+def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, seed: int, *,
              schedule: str = "constant", record_every: int = 1, keep_path: bool = False,
              theta0: np.ndarray | None = None) -> RunResult:
     """Run ``config`` for ``steps`` steps from ``problem.init`` (or a copy of ``theta0``).
 
-    ``schedule``: ``"constant"`` (α) or ``"inv_sqrt"`` (α_t = α/√t).
+    ``schedule``: ``"constant"`` (α) or ``"inv_sqrt"`` (α_t = α/√t; not for a
+    :class:`Plugin`, whose rate is fixed when it is built).
     """
     if schedule not in ("constant", "inv_sqrt"):
         raise ValueError(f"schedule={schedule!r} is not one of ('constant', 'inv_sqrt')")
+    if schedule == "inv_sqrt" and isinstance(config, Plugin):
+        raise ValueError(f"schedule='inv_sqrt' needs a built-in optimizer; {config.target!r} "
+                         "gets its rate once, when it is constructed")
     if steps < 1 or record_every < 1:
         raise ValueError(f"steps={steps!r} and record_every={record_every!r} must be >= 1")
     rng = np.random.default_rng(seed)
     theta = (problem.init(rng) if theta0 is None else np.array(theta0, dtype=np.float64))
     theta = np.ascontiguousarray(theta, dtype=np.float64)
-    opt = Optimizer(config, [theta])
+    stepper = _Stepper(config, theta)
     project = getattr(problem, "project", None)
+    heldout_loss = getattr(problem, "heldout_loss", None)
     record = list(range(0, steps + 1, record_every))
     if record[-1] != steps:
         record.append(steps)
     losses = np.full(len(record), np.inf)
+    heldout = np.full(len(record), np.inf) if heldout_loss is not None else None
     path = np.empty((steps + 1, theta.size)) if keep_path else None
     if path is not None:
         path[0] = theta
     l0 = problem.loss(theta, 0)
     losses[0] = l0
+    if heldout is not None and heldout_loss is not None:
+        heldout[0] = heldout_loss(theta)
     limit = DIVERGED_FACTOR * max(abs(l0), 1e-12)
     base_lr = float(config.lr)
     k = 1
     diverged = False
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(1, steps + 1):
-            if schedule == "inv_sqrt":
-                opt.config = scheduled(config, base_lr / math.sqrt(t))
+            if schedule == "inv_sqrt" and stepper.opt is not None:
+                stepper.opt.config = scheduled(stepper.opt.config, base_lr / math.sqrt(t))
             g = problem.grad(theta, t, rng)
-            opt.step([g])
+            stepper.step(g)
             if project is not None:
                 project(theta)
             if path is not None:
@@ -141,8 +210,10 @@ def optimize(problem: Problem, config: OptimizerConfig, steps: int, seed: int, *
                         path = path[: t + 1]
                     break
                 losses[k] = val
+                if heldout is not None and heldout_loss is not None:
+                    heldout[k] = heldout_loss(theta)
                 k += 1
-    return RunResult(np.asarray(record), losses, diverged, theta.copy(), path)
+    return RunResult(np.asarray(record), losses, diverged, theta.copy(), path, heldout=heldout)
 
 
 def scheduled(config: OptimizerConfig, lr: float) -> OptimizerConfig:
@@ -200,7 +271,14 @@ def single_threaded_blas() -> Any:
 
 
 def _run_task(task: Task) -> RunResult:
-    cfg = task.config if task.config is not None else entry(task.optimizer).make(task.lr)
+    cfg: OptimizerConfig | Plugin
+    target = plugin_target(task.optimizer)
+    if task.config is not None:
+        cfg = task.config
+    elif target is not None:
+        cfg = Plugin(target, task.lr)
+    else:
+        cfg = entry(task.optimizer).config(task.lr)
     problem = task.problem.build()
     seed = seed_for(task.problem.factory, task.seed)  # same seed -> same data order for all
     return optimize(problem, cfg, task.steps, seed, schedule=task.schedule,
@@ -264,73 +342,139 @@ def late_score(res: RunResult) -> float:
     return final_score(res, tail=0.5)
 
 
+def heldout_score(res: RunResult, tail: float = 0.1) -> float:
+    """:func:`final_score` of the held-out losses (NaN when the problem has none)."""
+    if res.heldout is None:
+        return math.nan
+    if res.diverged:
+        return math.inf
+    n = max(1, round(len(res.heldout) * tail))
+    return float(np.mean(res.heldout[-n:]))
+
+
+def mean_or_inf(values: Sequence[float] | np.ndarray) -> float:
+    """The mean, or +inf when any value is not finite (a diverged seed spoils the cell)."""
+    arr = np.asarray(values, dtype=float)
+    return float(np.mean(arr)) if np.all(np.isfinite(arr)) else math.inf
+
+
 @dataclass
 class Sweep:
     """A learning-rate sweep of several optimizers over seeds, and each one's best rate.
 
-    ``score`` is what the table reports (final loss); ``select`` picks the best rate.
+    Each optimizer has its own grid (``grids``), widened by :mod:`.lrsearch` until its best
+    rate is interior or the widenings run out (``edges``). ``score`` is what the table
+    reports (final loss); ``select`` picks the best rate.
     """
 
     optimizers: tuple[str, ...]
-    lrs: tuple[float, ...]
+    grids: dict[str, tuple[float, ...]]
     seeds: tuple[int, ...]
     runs: dict[tuple[str, float, int], RunResult]
     score: Callable[[RunResult], float] = final_score
     select: Callable[[RunResult], float] = late_score
+    edges: dict[str, lrsearch.EdgeCheck] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # display names of non-roster keys
+
+    def label(self, opt: str) -> str:
+        return self.labels[opt] if opt in self.labels else entry(opt).label
+
+    @property
+    def lrs(self) -> tuple[float, ...]:
+        """Every rate any optimizer ran at, ascending."""
+        return tuple(sorted({lr for grid in self.grids.values() for lr in grid}))
 
     def scores(self, opt: str, lr: float) -> np.ndarray:
         return np.array([self.score(self.runs[opt, lr, s]) for s in self.seeds])
 
     def mean_score(self, opt: str, lr: float) -> float:
-        s = self.scores(opt, lr)
-        return math.inf if not np.all(np.isfinite(s)) else float(np.mean(s))
+        return mean_or_inf(self.scores(opt, lr))
 
     def selection(self, opt: str, lr: float) -> float:
-        s = np.array([self.select(self.runs[opt, lr, k]) for k in self.seeds])
-        return math.inf if not np.all(np.isfinite(s)) else float(np.mean(s))
+        return mean_or_inf([self.select(self.runs[opt, lr, k]) for k in self.seeds])
 
     def best_lr(self, opt: str) -> float:
         """Lowest mean selection score over the seeds; ties go to the smaller rate."""
-        return min(self.lrs, key=lambda lr: (self.selection(opt, lr), lr))
+        return lrsearch.best_rate({lr: self.selection(opt, lr) for lr in self.grids[opt]})
 
     def best_runs(self, opt: str) -> list[RunResult]:
         lr = self.best_lr(opt)
         return [self.runs[opt, lr, s] for s in self.seeds]
 
+    def edge(self, opt: str) -> lrsearch.EdgeCheck:
+        """The edge check of ``opt`` (computed from its grid when the sweep did not widen)."""
+        if opt in self.edges:
+            return self.edges[opt]
+        own = {lr: self.selection(opt, lr) for lr in self.grids[opt]}
+        return lrsearch.EdgeCheck(lrsearch.best_rate(own), self.grids[opt], 0,
+                                  lrsearch.edge_of(own))
+
     def table(self) -> list[dict[str, Any]]:
-        """Rows: optimizer, best lr, final score mean/std/min/max over seeds, diverged runs."""
+        """Rows: optimizer, best lr, final score mean/std/min/max over seeds, diverged runs,
+        held-out final loss mean/std (NaN without held-out data), where the best rate sits."""
         rows = []
         for opt in self.optimizers:
             lr = self.best_lr(opt)
             s = self.scores(opt, lr)
+            h = np.array([heldout_score(r) for r in self.best_runs(opt)])
             finite = s[np.isfinite(s)]
             rows.append({
-                "optimizer": opt, "label": entry(opt).label, "best_lr": lr,
+                "optimizer": opt, "label": self.label(opt), "best_lr": lr,
                 "final_mean": float(np.mean(s)) if finite.size == s.size else math.inf,
                 "final_std": float(np.std(s)) if finite.size == s.size else math.inf,
                 "final_min": float(np.min(s)), "final_max": float(np.max(s)),
+                "heldout_mean": mean_or_inf(h) if not np.all(np.isnan(h)) else math.nan,
+                "heldout_std": (float(np.std(h)) if np.all(np.isfinite(h))
+                                else (math.nan if np.all(np.isnan(h)) else math.inf)),
                 "diverged_runs_at_best": int(s.size - finite.size),
+                "seeds": len(self.seeds),
+                "grid_edge": self.edge(opt).describe(),
             })
         return rows
 
     def grid_numbers(self) -> dict[str, dict[str, float]]:
         """Mean score for every (optimizer, lr), for the JSON output."""
-        return {opt: {f"{lr:g}": self.mean_score(opt, lr) for lr in self.lrs}
+        return {opt: {f"{lr:g}": self.mean_score(opt, lr) for lr in self.grids[opt]}
                 for opt in self.optimizers}
 
 
-def sweep(problem: ProblemSpec, optimizers: Sequence[str], lrs: Sequence[float],
+def sweep(problem: ProblemSpec, optimizers: Sequence[str],
+          lrs: Sequence[float] | Mapping[str, Sequence[float]],
           seeds: Sequence[int], steps: int, *, jobs: int = 1, label: str = "sweep",
           schedule: str = "constant", record_every: int = 1,
           score: Callable[[RunResult], float] = final_score,
-          select: Callable[[RunResult], float] = late_score) -> Sweep:
-    """Run the full grid optimizer × lr × seed and return a :class:`Sweep`."""
-    keys = [(o, lr, s) for o in optimizers for lr in lrs for s in seeds]
-    tasks = [Task(problem, o, lr, s, steps, schedule=schedule, record_every=record_every)
-             for o, lr, s in keys]
-    results = run_grid(tasks, jobs=jobs, label=label)
-    return Sweep(tuple(optimizers), tuple(lrs), tuple(seeds), dict(zip(keys, results)),
-                 score=score, select=select)
+          select: Callable[[RunResult], float] = late_score,
+          max_widenings: int = 0,
+          configs: Mapping[str, Callable[[float], OptimizerConfig]] | None = None,
+          labels: Mapping[str, str] | None = None) -> Sweep:
+    """Run optimizer × lr × seed (``lrs``: one grid for all, or a grid per optimizer),
+    widening each optimizer's grid past an end that holds its best rate up to
+    ``max_widenings`` times (:func:`.lrsearch.widen`); return a :class:`Sweep`.
+
+    ``configs`` maps keys that are not roster entries to ``lr -> config`` (an ablation's
+    arms), ``labels`` gives their display names."""
+    configs = dict(configs or {})
+    if isinstance(lrs, Mapping):  # an optimizer without a grid (a user's) gets them all
+        every = tuple(sorted({float(x) for g in lrs.values() for x in g}))
+        grids = {o: tuple(lrs[o]) if o in lrs else every for o in optimizers}
+    else:
+        grids = dict.fromkeys(optimizers, tuple(lrs))
+    runs: dict[tuple[str, float, int], RunResult] = {}
+    rounds = [0]
+
+    def evaluate(cells: list[tuple[str, float]]) -> dict[tuple[str, float], float]:
+        keys = [(o, lr, s) for o, lr in cells for s in seeds]
+        tasks = [Task(problem, o, lr, s, steps, schedule=schedule, record_every=record_every,
+                      config=configs[o](lr) if o in configs else None) for o, lr, s in keys]
+        tag = label if rounds[0] == 0 else f"{label} (wider grid, round {rounds[0]})"
+        rounds[0] += 1
+        runs.update(zip(keys, run_grid(tasks, jobs=jobs, label=tag)))
+        return {(o, lr): mean_or_inf([select(runs[o, lr, s]) for s in seeds])
+                for o, lr in cells}
+
+    edges, _ = lrsearch.widen(grids, evaluate, max_widenings)
+    return Sweep(tuple(optimizers), {o: edges[o].grid for o in optimizers}, tuple(seeds), runs,
+                 score=score, select=select, edges=edges, labels=dict(labels or {}))
 
 
 def band(curves: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

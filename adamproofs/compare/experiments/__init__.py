@@ -12,6 +12,7 @@ PROBLEMS: dict[str, str] = {
     "logistic": "adamproofs.compare.experiments.logistic",
     "sparse": "adamproofs.compare.experiments.sparse",
     "mlp": "adamproofs.compare.experiments.mlp",
+    "cnn": "adamproofs.compare.experiments.cnn",
     "nonstationary": "adamproofs.compare.experiments.nonstationary",
     "reddi": "adamproofs.compare.experiments.reddi",
     "bias_correction": "adamproofs.compare.experiments.bias_correction",
@@ -22,16 +23,27 @@ PROBLEMS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Context:
-    """Run settings shared by every problem."""
+    """Run settings shared by every problem.
+
+    ``plugins``: roster keys of users' optimizers (``plugin:module:attr``), added to every
+    learning-rate sweep; ``max_widenings``: how many points a sweep may add beyond the end
+    of an optimizer's grid that holds its best rate (:mod:`..lrsearch`).
+    """
 
     out: Path
     seeds: int = 5
     quick: bool = False
     jobs: int = 1
+    plugins: tuple[str, ...] = ()
+    max_widenings: int = 3
 
     @property
     def seed_list(self) -> tuple[int, ...]:
         return tuple(range(self.seeds))
+
+    def with_plugins(self, optimizers: tuple[str, ...]) -> tuple[str, ...]:
+        """``optimizers`` followed by the users' optimizers."""
+        return optimizers + tuple(p for p in self.plugins if p not in optimizers)
 
     def figdir(self, name: str) -> Path:
         return self.out / name

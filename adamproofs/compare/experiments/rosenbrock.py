@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import findings
 from ..functions import Rosenbrock
 from ..report import ProblemReport
 from ..roster import ALL, half_decades
 from ..runner import ProblemSpec
 from . import Context
-from .common import SWEEP_COLUMNS, sweep_numbers, sweep_rows, two_d
+from .common import SWEEP_COLUMNS, SWEEP_SHOWN_NO_HELDOUT, sweep_numbers, sweep_rows, two_d
 
 NAME = "rosenbrock"
 TITLE = "Rosenbrock's function"
@@ -26,21 +27,17 @@ def run(ctx: Context) -> ProblemReport:
     steps = QUICK_STEPS if ctx.quick else STEPS
     sw, figs = two_d(ctx, NAME, spec, problem, grid, steps, (-2.0, 2.0), (-1.0, 3.0),
                      record_every=10, log_levels=True,
-                     title="f = (1-x)² + 100(y-x²)²: paths at each optimizer's best α")
+                     title=r"$f = (1-x)^2 + 100(y-x^2)^2$: paths at each optimizer's best rate")
     rows = sweep_rows(sw)
-    initial = float(np.mean([sw.runs[ALL[0], grid[0], s].losses[0] for s in ctx.seed_list]))
-    best = min(rows, key=lambda r: r["final_mean"])
-    findings = [
-        f"After {steps} steps from f(θ₀) ≈ {initial:.3g} the lowest mean final loss is "
-        f"{best['final_mean']:.2g} ({best['optimizer']}); the table ranks nothing beyond this "
-        "run.",
-        "The valley floor is curved and flat: fixed-rate GD must keep α small for the steep "
-        "walls and then crawls along the floor.",
-    ]
+    initial = float(np.mean([sw.runs[ALL[0], sw.grids[ALL[0]][0], s].losses[0]
+                             for s in ctx.seed_list]))
+    found = [findings.ranking(rows, "final_mean", "final_std",
+                              f"loss after {steps} steps (from f(θ₀) ≈ {initial:.3g})"),
+             findings.grid_edges(rows)]
     return ProblemReport(
         NAME, TITLE,
         "f(x, y) = (1-x)² + 100(y-x²)², minimum 0 at (1, 1); starts at (-1.5, 2) plus "
-        "N(0, 0.1²) per seed. The loss is recorded every 10 steps.",
+        "N(0, 0.1²) per seed. The loss is recorded every 10 steps. The valley floor is "
+        "curved and flat: a fixed rate small enough for the steep walls crawls along it.",
         SWEEP_COLUMNS, rows, {**sweep_numbers(sw), "initial_loss_mean": initial}, figs,
-        findings, {"steps": steps, "seeds": len(ctx.seed_list),
-                   "lr_grid": " ".join(f"{x:g}" for x in grid)})
+        found, {"steps": steps, "seeds": len(ctx.seed_list)}, shown=SWEEP_SHOWN_NO_HELDOUT)
