@@ -12,8 +12,7 @@ A *problem* is any object with
   (Reddi's problem clips θ to [-1, 1]; an adapter around the optimizer, not a rule).
 
 The update itself is always :class:`adamproofs.fast.Optimizer`. A step-size
-schedule :math:`\alpha_t = \alpha/\sqrt{t}` is applied by swapping the optimizer's
-config for ``config.replace(lr=α/√t)`` before step t.
+schedule :math:`\alpha_t = \alpha/\sqrt{t}` is the optimizer's ``lr`` schedule.
 
 Grids (optimizer × lr × seed) go through ``joblib.Parallel``; each task carries a
 small picklable :class:`ProblemSpec` and builds (and caches) its problem in the
@@ -23,7 +22,6 @@ Results come back in task order, so the output does not depend on ``n_jobs``.
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
 import time
@@ -108,7 +106,9 @@ def optimize(problem: Problem, config: OptimizerConfig, steps: int, seed: int, *
     rng = np.random.default_rng(seed)
     theta = (problem.init(rng) if theta0 is None else np.array(theta0, dtype=np.float64))
     theta = np.ascontiguousarray(theta, dtype=np.float64)
-    opt = Optimizer(config, [theta])
+    base_lr = float(config.lr)
+    opt = Optimizer(config, [theta],
+                    lr=(lambda t: base_lr / math.sqrt(t)) if schedule == "inv_sqrt" else None)
     project = getattr(problem, "project", None)
     record = list(range(0, steps + 1, record_every))
     if record[-1] != steps:
@@ -120,13 +120,10 @@ def optimize(problem: Problem, config: OptimizerConfig, steps: int, seed: int, *
     l0 = problem.loss(theta, 0)
     losses[0] = l0
     limit = DIVERGED_FACTOR * max(abs(l0), 1e-12)
-    base_lr = float(config.lr)
     k = 1
     diverged = False
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(1, steps + 1):
-            if schedule == "inv_sqrt":
-                opt.config = scheduled(config, base_lr / math.sqrt(t))
             g = problem.grad(theta, t, rng)
             opt.step([g])
             if project is not None:
@@ -146,17 +143,14 @@ def optimize(problem: Problem, config: OptimizerConfig, steps: int, seed: int, *
 
 
 def scheduled(config: OptimizerConfig, lr: float) -> OptimizerConfig:
-    """``config`` with its learning rate set to ``lr`` (for α_t = α/√t).
+    """``config`` with its learning rate set to ``lr``, a finite positive float.
 
-    Equivalent to ``config.replace(lr=lr)`` without re-running the validation, which costs
-    more than a whole small step (exact rationals): ``config`` was validated when it was
-    built, and only ``lr`` changes, to a finite positive float (checked here).
+    For a rate that changes every step, pass a schedule to the optimizer instead
+    (``Optimizer(config, params, lr=lambda t: ...)``).
     """
     if not (isinstance(lr, float) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr={lr!r} must be a finite positive float")
-    new = copy.copy(config)
-    object.__setattr__(new, "lr", lr)  # how dataclasses set fields of frozen instances
-    return new
+    return config.replace(lr=lr)
 
 
 # -- grids ------------------------------------------------------------------------------
