@@ -124,24 +124,26 @@ def _check_config(config: Any) -> OptimizerConfig:
 
 
 @contextlib.contextmanager
-def _deferred_warnings(name: str) -> Iterator[None]:
-    """Run the arithmetic under NumPy's error state so that nothing in it raises midway.
-
-    ``"warn"`` becomes a collector and the warnings are issued on a clean exit. Only
-    used when no mode raises (then the step keeps a copy instead).
-    """
+def _collected_warnings() -> Iterator[list[str]]:
+    """NumPy's ``"warn"`` modes become a collector of the kinds of error seen, so that the
+    arithmetic inside never raises (for a warnings filter set to "error"); the caller
+    issues them once its step is complete (:func:`_issue`). Used only when no mode
+    raises (then the step keeps a copy instead)."""
+    seen: list[str] = []
     modes = np.geterr()
     if "warn" not in modes.values():
-        yield
+        yield seen
         return
-    seen: list[str] = []
     deferred: dict[str, Any] = {k: ("call" if v == "warn" else v) for k, v in modes.items()}
     with np.errstate(call=lambda kind, flag: seen.append(kind), **deferred):
-        yield
+        yield seen
+
+
+def _issue(seen: list[str], name: str) -> None:
     for kind in _ERROR_KINDS:
         if kind in seen:
             warnings.warn(f"{kind} encountered in the {name} step", RuntimeWarning,
-                          stacklevel=4)
+                          stacklevel=3)
 
 
 class Optimizer:
@@ -239,10 +241,12 @@ class Optimizer:
         steps, groups = self._groups(checked)
         if any(mode in _RAISING_MODES for mode in np.geterr().values()):
             self._run_restoring(groups, checked)
-        else:
-            with _deferred_warnings(self._config.name):
-                self._run(groups, checked)
+            self.steps = steps
+            return
+        with _collected_warnings() as seen:
+            self._run(groups, checked)
         self.steps = steps
+        _issue(seen, self._config.name)
 
     def _checked(self, grads: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
         if len(grads) != len(self.params):

@@ -66,9 +66,10 @@ def _below_one(name: str, value: Any, dtype: np.dtype) -> float:
     rounded = float(dtype.type(as_float))
     if as_float >= 1.0 or rounded >= 1.0:
         largest = 1.0 - 2.0 ** -float_format(dtype).p
+        wider = " (or a more precise state_dtype)" if dtype.itemsize < 8 else ""
         raise ConfigError(f"{name}={value!r} rounds to {rounded!r} in {dtype.name} (the "
                           f"compute dtype); allowed: a {name} whose {dtype.name} rounding is "
-                          f"below 1, at most {largest!r} (or a more precise state_dtype)")
+                          f"below 1, at most {largest!r}{wider}")
     return as_float
 
 

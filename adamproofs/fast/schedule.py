@@ -76,8 +76,8 @@ class TableSchedule:
         bad = np.flatnonzero(~(np.isfinite(table) & (table >= 0)))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"lr[{i}] (the rate of step t={i + 1}) is {table[i]!r}; allowed: "
-                             "finite rates >= 0")
+            raise ValueError(f"lr[{i}] (the rate of step t={i + 1}) is {float(table[i])!r}; "
+                             "allowed: finite rates >= 0")
         table.flags.writeable = False
         self.rates = table
 

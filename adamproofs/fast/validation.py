@@ -145,4 +145,4 @@ def check_state_array(where: str, name: str, arr: Any, shape: tuple[int, ...],
         bad |= flat < 0
     k = int(np.argmax(bad))
     allowed = "finite values >= 0" if nonnegative else "finite values"
-    raise ValueError(f"{where} holds {flat[k]!r} at flat index {k}; allowed: {allowed}")
+    raise ValueError(f"{where} holds {float(flat[k])!r} at flat index {k}; allowed: {allowed}")
