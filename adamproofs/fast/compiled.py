@@ -248,12 +248,13 @@ def adam_constants(plan: AdamPlan, s: Scalars) -> tuple[np.ndarray, bool, bool, 
     """
     l2, neg_g, neg_c1, s4_bc2, s1_sq, s2_bc2, s3_bc2, before, after, root, ams = loop_flags(
         plan.eps_placement, plan.amsgrad, plan.decay, plan.maximize)
-    dt = np.asarray(s.b1).dtype.type  # s may hold scalars or 0-d arrays (Scalars.operands)
-    one = dt(1)
-    k = np.array([s.b1, -s.c1 if neg_c1 else s.c1, s.b2, s.c2, s.wd, dt(-1) if neg_g else one,
-                  s.sqrt_bc2 if s1_sq else one, s.bc2 if s2_bc2 else one,
-                  s.bc2 if s3_bc2 else one, s.bc2 if s4_bc2 else one, s.eps, s.step_size,
-                  s.shrink if before else one, s.shrink if after else one, dt(0)], dtype=dt)
+    dt = plan.dtype
+    one = dt.type(1)
+    k = np.empty(_K_LEN, dtype=dt)  # filled from a sequence: fast for 0-d arrays too
+    k[:] = (s.b1, -s.c1 if neg_c1 else s.c1, s.b2, s.c2, s.wd, dt.type(-1) if neg_g else one,
+            s.sqrt_bc2 if s1_sq else one, s.bc2 if s2_bc2 else one,
+            s.bc2 if s3_bc2 else one, s.bc2 if s4_bc2 else one, s.eps, s.step_size,
+            s.shrink if before else one, s.shrink if after else one, dt.type(0))
     return k, l2, root, bool(s.eps == 0), ams
 
 

@@ -47,10 +47,9 @@ included, like a GradScaler skip).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -58,6 +57,7 @@ import numpy as np
 from ..config import Adam, OptimizerConfig
 from ..dtypes import FORMATS, as_dtype
 from .chunked import CHUNK_BYTES, default_chunk, run_chunked_many
+from .compiled import COMPILED_DTYPES, select_backend, select_many
 from .kernels import kernel_for
 from .plan import AdamPlan, Plan, Scalars, compile_plan
 from .schedule import LearningRate, Schedule, as_schedule
@@ -79,8 +79,9 @@ _RAISING_MODES = frozenset({"raise", "call", "log"})
 #: The ``np.seterrcall`` name of each kind of floating-point error.
 _ERROR_KINDS = ("divide by zero", "overflow", "underflow", "invalid value")
 
-#: One group of a step: the plan, its scalars, and the parameters that share them.
-Group = tuple[Plan, Scalars, list[int]]
+#: One group of a step: the plan, its scalars, the parameters that share them, and whether
+#: the compiled loop (IEEE arithmetic, blind to ``np.errstate``) runs it.
+Group = tuple[Plan, Scalars, list[int], bool]
 
 
 def _state_names(cfg: OptimizerConfig) -> tuple[str, ...]:
@@ -123,23 +124,8 @@ def _check_config(config: Any) -> OptimizerConfig:
     return config
 
 
-@contextlib.contextmanager
-def _collected_warnings() -> Iterator[list[str]]:
-    """NumPy's ``"warn"`` modes become a collector of the kinds of error seen, so that the
-    arithmetic inside never raises (for a warnings filter set to "error"); the caller
-    issues them once its step is complete (:func:`_issue`). Used only when no mode
-    raises (then the step keeps a copy instead)."""
-    seen: list[str] = []
-    modes = np.geterr()
-    if "warn" not in modes.values():
-        yield seen
-        return
-    deferred: dict[str, Any] = {k: ("call" if v == "warn" else v) for k, v in modes.items()}
-    with np.errstate(call=lambda kind, flag: seen.append(kind), **deferred):
-        yield seen
-
-
 def _issue(seen: list[str], name: str) -> None:
+    """One ``RuntimeWarning`` per kind of floating-point error a step's arithmetic met."""
     for kind in _ERROR_KINDS:
         if kind in seen:
             warnings.warn(f"{kind} encountered in the {name} step", RuntimeWarning,
@@ -183,8 +169,6 @@ class Optimizer:
         self.state: list[dict[str, np.ndarray]] = [self._initial_state(p, dt)
                                                    for p, dt in zip(self.params,
                                                                     self.state_dtypes)]
-        from .compiled import select_backend, select_many  # local: numba is optional
-
         self.backend = select_backend(backend, config)
         self._many = select_many(self.backend)
 
@@ -239,14 +223,14 @@ class Optimizer:
         if self.nonfinite != "propagate" and self._refuse_nonfinite(checked):
             return  # skip: nothing changes, counters included
         steps, groups = self._groups(checked)
-        if any(mode in _RAISING_MODES for mode in np.geterr().values()):
-            self._run_restoring(groups, checked)
+        if all(compiled for *_, compiled in groups):  # IEEE loops: nothing raises or warns
+            self._run(groups, checked)
             self.steps = steps
             return
-        with _collected_warnings() as seen:
-            self._run(groups, checked)
+        seen = self._run_guarded(groups, checked)
         self.steps = steps
-        _issue(seen, self._config.name)
+        if seen:
+            _issue(seen, self._config.name)
 
     def _checked(self, grads: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
         if len(grads) != len(self.params):
@@ -278,20 +262,42 @@ class Optimizer:
                                 []).append(i)
         rates: dict[int, float | None] = {}
         groups = []
-        for (t, dt, _), members in keys.items():
-            if t not in rates:
-                rates[t] = None if self._schedule is None else self._schedule.rate(t)
+        for (t, dt, param_dtype), members in keys.items():
+            if self._schedule is not None and t not in rates:
+                rates[t] = self._schedule.rate(t)
             plan = self._plans[dt]
-            groups.append((plan, plan.scalars(t, rates[t]), members))
+            compiled = (self._many is not None and isinstance(plan, AdamPlan)
+                        and param_dtype == dt and dt in COMPILED_DTYPES)
+            groups.append((plan, plan.scalars(t, rates.get(t)), members, compiled))
         return steps, groups
 
+    def _run_guarded(self, groups: list[Group], checked: list[np.ndarray | None]) -> list[str]:
+        """:meth:`_run` such that an error of the arithmetic leaves nothing half-written.
+
+        Under a raising error state, with a copy to restore (:meth:`_run_restoring`);
+        otherwise NumPy's ``"warn"`` becomes a collector (nothing inside raises, even for a
+        warnings filter set to "error") and the kinds seen are returned, to be issued
+        once the step is complete.
+        """
+        modes = np.geterr()
+        if any(mode in _RAISING_MODES for mode in modes.values()):
+            self._run_restoring(groups, checked)
+            return []
+        seen: list[str] = []
+        if "warn" not in modes.values():
+            self._run(groups, checked)
+            return seen
+        deferred: dict[str, Any] = {k: ("call" if v == "warn" else v) for k, v in modes.items()}
+        with np.errstate(call=lambda kind, flag: seen.append(kind), **deferred):
+            self._run(groups, checked)
+        return seen
+
     def _run(self, groups: list[Group], checked: list[np.ndarray | None]) -> None:
-        for plan, sc, members in groups:
+        for plan, sc, members, compiled in groups:
             params = [self.params[i].reshape(-1) for i in members]
             grads = [_flat(g) for g in (checked[i] for i in members) if g is not None]
             states = [self.state[i] for i in members]
-            if (self._many is not None and isinstance(plan, AdamPlan)
-                    and self.params[members[0]].dtype == plan.dtype):
+            if compiled and self._many is not None:
                 self._many(plan, sc, params, grads, states)
             else:
                 run_chunked_many(kernel_for(plan), plan, sc, list(zip(params, grads, states)),
@@ -299,7 +305,7 @@ class Optimizer:
 
     def _run_restoring(self, groups: list[Group], checked: list[np.ndarray | None]) -> None:
         """:meth:`_run` with a copy of every array it writes, put back if it raises."""
-        touched = [a for _, _, members in groups for i in members
+        touched = [a for _, _, members, _ in groups for i in members
                    for a in (self.params[i], *self.state[i].values())]
         saved = [a.copy() for a in touched]
         try:

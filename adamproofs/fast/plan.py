@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -53,11 +54,15 @@ class Scalars:
         input already in that form is returned as is.
         """
         dt = np.dtype(dtype)
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values = self.__dict__
         if all(isinstance(v, np.ndarray) and v.dtype == dt for v in values.values()):
             return self
         arrays: dict[str, Any] = {k: np.asarray(v, dtype=dt) for k, v in values.items()}
         return Scalars(**arrays)
+
+
+#: The value of each field of :class:`Scalars` that a plan does not set.
+_UNUSED = {f.name: f.default for f in fields(Scalars) if f.name != "lr"}
 
 
 def _below_one(name: str, value: Any, dtype: np.dtype) -> float:
@@ -85,9 +90,28 @@ class Plan:
     lr: float
     maximize: bool
 
+    def constants(self) -> dict[str, float]:
+        """The fields of :class:`Scalars` that are the same at every step (float64)."""
+        return {}
+
+    @cached_property
+    def _operands(self) -> dict[str, Any]:
+        """:meth:`constants` and the unused fields, once, as 0-d arrays of :attr:`dtype`."""
+        values = {**_UNUSED, **self.constants()}
+        return {k: np.asarray(v, dtype=self.dtype) for k, v in values.items()}
+
+    def _scalars(self, **per_step: float) -> Scalars:
+        """:class:`Scalars` from the step's own values (rounded here) and the constants; as
+        0-d arrays of :attr:`dtype`, the form :meth:`Scalars.operands` asks for."""
+        dt = self.dtype
+        values = dict(self._operands)
+        for k, v in per_step.items():
+            values[k] = np.asarray(v, dtype=dt)
+        return Scalars(**values)
+
     def scalars(self, t: int, lr: float | None = None) -> Scalars:
         """The scalars of step ``t`` (1-based) at rate ``lr`` (default: :attr:`lr`)."""
-        return Scalars(lr=self.dtype.type(self.lr if lr is None else lr))
+        return self._scalars(lr=self.lr if lr is None else lr)
 
 
 @dataclass(frozen=True)
@@ -124,12 +148,13 @@ class AdamPlan(Plan):
                 step_size = a / bc1
             case _:
                 assert_never(self.eps_placement)
-        cast = self.dtype.type
-        wd = self.weight_decay
-        return Scalars(lr=cast(a), b1=cast(b1), c1=cast(1.0 - b1), b2=cast(b2),
-                       c2=cast(1.0 - b2), eps=cast(self.eps), wd=cast(wd),
-                       shrink=cast(1.0 - a * wd), bc2=cast(bc2), sqrt_bc2=cast(sqrt_bc2),
-                       step_size=cast(step_size))
+        return self._scalars(lr=a, shrink=1.0 - a * self.weight_decay, bc2=bc2,
+                             sqrt_bc2=sqrt_bc2, step_size=step_size)
+
+    def constants(self) -> dict[str, float]:
+        b1, b2 = self.beta1, self.beta2
+        return dict(b1=b1, c1=1.0 - b1, b2=b2, c2=1.0 - b2, eps=self.eps,
+                    wd=self.weight_decay)
 
 
 @dataclass(frozen=True)
@@ -140,9 +165,10 @@ class AdaMaxPlan(Plan):
 
     def scalars(self, t: int, lr: float | None = None) -> Scalars:
         a = self.lr if lr is None else lr
-        b1, cast = self.beta1, self.dtype.type
-        return Scalars(lr=cast(a), b1=cast(b1), c1=cast(1.0 - b1), b2=cast(self.beta2),
-                       eps=cast(self.eps), step_size=cast(a / (1.0 - b1**t)))
+        return self._scalars(lr=a, step_size=a / (1.0 - self.beta1**t))
+
+    def constants(self) -> dict[str, float]:
+        return dict(b1=self.beta1, c1=1.0 - self.beta1, b2=self.beta2, eps=self.eps)
 
 
 @dataclass(frozen=True)
@@ -152,18 +178,16 @@ class MomentumPlan(Plan):
     momentum: float
     nesterov: bool
 
-    def scalars(self, t: int, lr: float | None = None) -> Scalars:
-        cast = self.dtype.type
-        return Scalars(lr=cast(self.lr if lr is None else lr), b1=cast(self.momentum))
+    def constants(self) -> dict[str, float]:
+        return dict(b1=self.momentum)
 
 
 @dataclass(frozen=True)
 class AdaGradPlan(Plan):
     eps: float
 
-    def scalars(self, t: int, lr: float | None = None) -> Scalars:
-        cast = self.dtype.type
-        return Scalars(lr=cast(self.lr if lr is None else lr), eps=cast(self.eps))
+    def constants(self) -> dict[str, float]:
+        return dict(eps=self.eps)
 
 
 @dataclass(frozen=True)
@@ -173,10 +197,8 @@ class RMSPropPlan(Plan):
     rho: float
     eps: float
 
-    def scalars(self, t: int, lr: float | None = None) -> Scalars:
-        cast = self.dtype.type
-        return Scalars(lr=cast(self.lr if lr is None else lr), b2=cast(self.rho),
-                       c2=cast(1.0 - self.rho), eps=cast(self.eps))
+    def constants(self) -> dict[str, float]:
+        return dict(b2=self.rho, c2=1.0 - self.rho, eps=self.eps)
 
 
 def _adam_plan(cfg: Adam, dt: np.dtype) -> AdamPlan:
