@@ -171,6 +171,10 @@ class Optimizer:
                                                                     self.state_dtypes)]
         self.backend = select_backend(backend, config)
         self._many = select_many(self.backend)
+        #: State dtypes whose groups the compiled loop runs (when θ has that dtype too).
+        self._compiled = frozenset(dt for dt, plan in self._plans.items()
+                                   if self._many is not None and isinstance(plan, AdamPlan)
+                                   and dt in COMPILED_DTYPES)
 
     # -- configuration ------------------------------------------------------------------
     def _compile(self, config: OptimizerConfig) -> dict[np.dtype, Plan]:
@@ -266,8 +270,7 @@ class Optimizer:
             if self._schedule is not None and t not in rates:
                 rates[t] = self._schedule.rate(t)
             plan = self._plans[dt]
-            compiled = (self._many is not None and isinstance(plan, AdamPlan)
-                        and param_dtype == dt and dt in COMPILED_DTYPES)
+            compiled = param_dtype == dt and dt in self._compiled
             groups.append((plan, plan.scalars(t, rates.get(t)), members, compiled))
         return steps, groups
 
