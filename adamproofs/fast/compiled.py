@@ -5,7 +5,7 @@ and :class:`~adamproofs.fast.Optimizer` runs the chunked NumPy kernels of
 :mod:`adamproofs.fast.kernels`.
 
 With numba, :func:`select_backend` returns :func:`adam_kernel`, with the
-optimizer's kernel signature ``kernel(config, scalars, p, g, state)`` on flat
+optimizer's kernel signature ``kernel(plan, scalars, p, g, state)`` on flat
 arrays. It reads θ, g, m, v (and v_max) once and writes θ, m, v (and v_max) once:
 7 array passes, the memory-traffic minimum, against about 20 for the NumPy
 kernels. It is *bit-identical* to the NumPy kernel because it performs the same

@@ -6,7 +6,7 @@
 >>> w = np.ones(3, dtype=np.float32)
 >>> opt = Optimizer(Adam(lr=0.1), [w])
 >>> opt.step([np.array([1.0, -2.0, 0.0], dtype=np.float32)])
->>> w
+>>> w.round(6)
 array([0.9, 1.1, 1. ], dtype=float32)
 
 State-dtype policy (explicit, ``state_dtype``): ``"auto"`` keeps the state in the
@@ -48,6 +48,7 @@ included, like a GradScaler skip).
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -122,6 +123,16 @@ def _check_config(config: Any) -> OptimizerConfig:
         raise TypeError(f"config is a {type(config).__name__}; expected an "
                         "adamproofs.config optimizer such as Adam(...)")
     return config
+
+
+@functools.lru_cache(maxsize=64)
+def _deferred_modes(modes: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {k: ("call" if v == "warn" else v) for k, v in modes}
+
+
+def _deferred(modes: Any) -> dict[str, Any]:
+    """NumPy's error modes with ``"warn"`` replaced by ``"call"`` (a collector)."""
+    return _deferred_modes(tuple(modes.items()))
 
 
 def _issue(seen: list[str], name: str) -> None:
@@ -226,8 +237,8 @@ class Optimizer:
         checked = self._checked(grads)
         if self.nonfinite != "propagate" and self._refuse_nonfinite(checked):
             return  # skip: nothing changes, counters included
-        steps, groups = self._groups(checked)
-        if all(compiled for *_, compiled in groups):  # IEEE loops: nothing raises or warns
+        steps, groups, compiled_only = self._groups(checked)
+        if compiled_only:  # IEEE loops: nothing raises or warns
             self._run(groups, checked)
             self.steps = steps
             return
@@ -254,9 +265,10 @@ class Optimizer:
                                      f"{bad[2]!r} at flat index {bad[1]}")
         return True
 
-    def _groups(self, checked: list[np.ndarray | None]) -> tuple[list[int], list[Group]]:
-        """The new step counters, and the parameters grouped by (t, state dtype, dtype),
-        each group with its plan and scalars (a schedule is asked once per t)."""
+    def _groups(self, checked: list[np.ndarray | None]) -> tuple[list[int], list[Group], bool]:
+        """The new step counters, the parameters grouped by (t, state dtype, dtype), each
+        group with its plan and scalars (a schedule is asked once per t), and whether the
+        compiled loop runs every group."""
         steps = list(self.steps)
         keys: dict[tuple[int, np.dtype, np.dtype], list[int]] = {}
         for i, g in enumerate(checked):
@@ -266,13 +278,15 @@ class Optimizer:
                                 []).append(i)
         rates: dict[int, float | None] = {}
         groups = []
+        compiled_only = True
         for (t, dt, param_dtype), members in keys.items():
             if self._schedule is not None and t not in rates:
                 rates[t] = self._schedule.rate(t)
             plan = self._plans[dt]
             compiled = param_dtype == dt and dt in self._compiled
+            compiled_only = compiled_only and compiled
             groups.append((plan, plan.scalars(t, rates.get(t)), members, compiled))
-        return steps, groups
+        return steps, groups, compiled_only
 
     def _run_guarded(self, groups: list[Group], checked: list[np.ndarray | None]) -> list[str]:
         """:meth:`_run` such that an error of the arithmetic leaves nothing half-written.
@@ -290,8 +304,7 @@ class Optimizer:
         if "warn" not in modes.values():
             self._run(groups, checked)
             return seen
-        deferred: dict[str, Any] = {k: ("call" if v == "warn" else v) for k, v in modes.items()}
-        with np.errstate(call=lambda kind, flag: seen.append(kind), **deferred):
+        with np.errstate(call=lambda kind, flag: seen.append(kind), **_deferred(modes)):
             self._run(groups, checked)
         return seen
 

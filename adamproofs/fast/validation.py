@@ -87,8 +87,12 @@ class ParamMemory:
 
     def check_grads(self, grads: Sequence[np.ndarray | None]) -> None:
         """Refuse a gradient that is, or overlaps the memory of, a parameter."""
+        owners = self._owners
         for i, g in enumerate(grads):
-            if g is not None and g.nbytes and id(_owner(g)) in self._owners:
+            if g is None:
+                continue
+            base = g.base  # most gradients own their memory: no call for those
+            if id(g if base is None else _owner(base)) in owners and g.nbytes:
                 j = self._overlapping(g)
                 if j is not None:
                     raise ValueError(f"grads[{i}] shares memory with params[{j}] (it is the "
