@@ -55,10 +55,16 @@ def _moments(plan: AdamPlan, s: Scalars, p: np.ndarray, g: np.ndarray, st: State
     """m = β1 m + (1-β1) e, v = β2 v + (1-β2) e², e = ±g (+ λθ for L2 decay)."""
     m, v = st["m"], st["v"]
     sub = plan.maximize
-    if plan.decay is Decay.L2:
-        np.multiply(p, s.wd, w1)  # λθ
-        (np.subtract if sub else np.add)(w1, g, w1)  # ±g + λθ
-        g, sub = w1, False
+    decay = plan.decay
+    match decay:
+        case Decay.L2:
+            np.multiply(p, s.wd, w1)  # λθ
+            (np.subtract if sub else np.add)(w1, g, w1)  # ±g + λθ
+            g, sub = w1, False
+        case None | Decay.DECOUPLED | Decay.DECOUPLED_AFTER:  # θ is shrunk in _apply
+            pass
+        case _:
+            assert_never(decay)
     np.multiply(m, s.b1, m)
     np.multiply(g, s.c1, w2)
     (np.subtract if sub else np.add)(m, w2, m)
