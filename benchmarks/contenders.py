@@ -18,7 +18,7 @@ import numpy as np
 
 from adamproofs import Adam
 from adamproofs.fast import Optimizer, compiled, set_num_threads
-from adamproofs.fast.kernels import scalars
+from adamproofs.fast.plan import compile_plan
 
 from .timing import Contender
 
@@ -105,12 +105,12 @@ def many_contender(name: str, params: list[np.ndarray], grads: list[np.ndarray],
     """:func:`adamproofs.fast.compiled.adam_step_many`: one compiled call per array."""
     flat_p = [p.reshape(-1) for p in params]
     flat_g = [g.reshape(-1) for g in grads]
-    dt = params[0].dtype
+    plan = compile_plan(CONFIG, params[0].dtype)
     t = [0]
 
     def step() -> None:
         t[0] += 1
-        compiled.adam_step_many(CONFIG, scalars(CONFIG, t[0], dt), flat_p, flat_g, states)
+        compiled.adam_step_many(plan, plan.scalars(t[0]), flat_p, flat_g, states)
     return Contender(name, step, threads, _adamproofs_threads(threads))
 
 

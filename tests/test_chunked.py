@@ -22,11 +22,16 @@ from adamproofs.fast.chunked import (
     partition,
     run_chunked,
 )
-from adamproofs.fast.kernels import KERNELS, Scalars, scalars
+from adamproofs.fast.kernels import kernel_for
+from adamproofs.fast.plan import Scalars, compile_plan
+
+
+def plan_of(cfg, dtype=np.float32):
+    return compile_plan(cfg, dtype)
 
 
 def kernel_of(cls):
-    return KERNELS[cls]
+    return kernel_for(plan_of(cls()))
 
 
 N = PARALLEL_MIN + 4321  # large enough to be split, not a multiple of any chunk
@@ -129,7 +134,8 @@ def test_spans_run_on_several_threads() -> None:
 
     p = np.zeros(2 * PARALLEL_MIN, np.float32)
     g = np.ones_like(p)
-    run_chunked(kernel, SGD(), scalars(SGD(), 1, p.dtype), p, g, {}, chunk=1 << 15, threads=2)
+    run_chunked(kernel, plan_of(SGD()), plan_of(SGD()).scalars(1), p, g, {}, chunk=1 << 15,
+                threads=2)
     assert len(seen) == 2
     assert np.all(p == -1)
 
@@ -156,7 +162,7 @@ def test_kernel_exceptions_reach_the_caller() -> None:
 
     p = np.zeros(2 * PARALLEL_MIN, np.float32)
     with pytest.raises(RuntimeError, match="boom in a worker"):
-        run_chunked(kernel, SGD(), scalars(SGD(), 1, p.dtype), p, p.copy(), {},
+        run_chunked(kernel, plan_of(SGD()), plan_of(SGD()).scalars(1), p, p.copy(), {},
                     chunk=PARALLEL_MIN, threads=2)
 
 
@@ -222,8 +228,8 @@ def test_python_float_scalars_compute_in_the_compute_dtype() -> None:
     p = rng.standard_normal(10_000).astype(np.float32)
     g = rng.standard_normal(10_000).astype(np.float32)
     a, b = p.copy(), p.copy()
-    run_chunked(kernel_of(SGD), SGD(lr=0.1), Scalars(lr=0.1), a, g, {})
-    run_chunked(kernel_of(SGD), SGD(lr=0.1), Scalars(lr=np.float32(0.1)), b, g, {})
+    run_chunked(kernel_of(SGD), plan_of(SGD(lr=0.1)), Scalars(lr=0.1), a, g, {})
+    run_chunked(kernel_of(SGD), plan_of(SGD(lr=0.1)), Scalars(lr=np.float32(0.1)), b, g, {})
     assert a.dtype == np.float32 and np.array_equal(_bits(a), _bits(b))
 
 

@@ -18,7 +18,7 @@ import pytest
 from adamproofs import SGD, Adam, AdaMax
 from adamproofs.config import AMSGRAD_FORMS, EPS_PLACEMENTS
 from adamproofs.fast import Optimizer, compiled
-from adamproofs.fast.kernels import scalars
+from adamproofs.fast.plan import compile_plan
 
 needs_numba = pytest.mark.skipif(not compiled.numba_available(), reason="numba not installed")
 
@@ -176,10 +176,11 @@ def test_step_many_matches_one_by_one() -> None:
     originals = [p.copy() for p in ps]
     st_a = [{k: np.zeros(p.size, dt) for k in ("m", "v", "vmax")} for p in ps]
     st_b = [{k: a.copy() for k, a in st.items()} for st in st_a]
-    s = scalars(cfg, 1, dt)
-    compiled.adam_step_many(cfg, s, ps, gs, st_a)
+    plan = compile_plan(cfg, dt)
+    s = plan.scalars(1)
+    compiled.adam_step_many(plan, s, ps, gs, st_a)
     for q, g, st in zip(qs, gs, st_b):
-        compiled.adam_kernel(cfg, s, q, g, st)
+        compiled.adam_kernel(plan, s, q, g, st)
     for p, q in zip(ps, qs):
         assert_bit_identical(p, q, "step_many")
     assert all(not np.array_equal(p, o) for p, o in zip(ps, originals))  # really updated

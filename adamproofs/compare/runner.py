@@ -16,8 +16,7 @@ A *problem* is any object with
 The update itself is always :class:`adamproofs.fast.Optimizer`, except for a user's
 optimizer given as ``--optimizer module:attr`` (:class:`Plugin`), which runs through the
 conformance suite's adapter protocol (:mod:`adamproofs.conformance.protocol`). A step-size
-schedule :math:`\alpha_t = \alpha/\sqrt{t}` is applied by swapping the optimizer's
-config for ``config.replace(lr=α/√t)`` before step t.
+schedule :math:`\alpha_t = \alpha/\sqrt{t}` is the optimizer's ``lr`` schedule.
 
 Grids (optimizer × lr × seed) go through ``joblib.Parallel``; each task carries a
 small picklable :class:`ProblemSpec` and builds (and caches) its problem in the
@@ -27,7 +26,6 @@ Results come back in task order, so the output does not depend on ``n_jobs``.
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
 import time
@@ -138,14 +136,17 @@ def load_plugin(target: str) -> Any:
 class _Stepper:
     """One update rule behind one call: the fast optimizer, or a plugin's session."""
 
-    def __init__(self, config: OptimizerConfig | Plugin, theta: np.ndarray) -> None:
+    def __init__(self, config: OptimizerConfig | Plugin, theta: np.ndarray,
+                 schedule: str = "constant") -> None:
         self.theta = theta
         self.session: Any = None
         self.opt: Optimizer | None = None
         if isinstance(config, Plugin):
             self.session = config.start(theta)
-        else:
-            self.opt = Optimizer(config, [theta])
+            return
+        base_lr = float(config.lr)
+        self.opt = Optimizer(config, [theta], lr=(lambda t: base_lr / math.sqrt(t))
+                             if schedule == "inv_sqrt" else None)
 
     def step(self, g: np.ndarray) -> None:
         if self.opt is not None:
@@ -173,7 +174,7 @@ def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, see
     rng = np.random.default_rng(seed)
     theta = (problem.init(rng) if theta0 is None else np.array(theta0, dtype=np.float64))
     theta = np.ascontiguousarray(theta, dtype=np.float64)
-    stepper = _Stepper(config, theta)
+    stepper = _Stepper(config, theta, schedule)
     project = getattr(problem, "project", None)
     heldout_loss = getattr(problem, "heldout_loss", None)
     record = list(range(0, steps + 1, record_every))
@@ -189,13 +190,10 @@ def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, see
     if heldout is not None and heldout_loss is not None:
         heldout[0] = heldout_loss(theta)
     limit = DIVERGED_FACTOR * max(abs(l0), 1e-12)
-    base_lr = float(config.lr)
     k = 1
     diverged = False
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(1, steps + 1):
-            if schedule == "inv_sqrt" and stepper.opt is not None:
-                stepper.opt.config = scheduled(stepper.opt.config, base_lr / math.sqrt(t))
             g = problem.grad(theta, t, rng)
             stepper.step(g)
             if project is not None:
@@ -217,17 +215,14 @@ def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, see
 
 
 def scheduled(config: OptimizerConfig, lr: float) -> OptimizerConfig:
-    """``config`` with its learning rate set to ``lr`` (for α_t = α/√t).
+    """``config`` with its learning rate set to ``lr``, a finite positive float.
 
-    Equivalent to ``config.replace(lr=lr)`` without re-running the validation, which costs
-    more than a whole small step (exact rationals): ``config`` was validated when it was
-    built, and only ``lr`` changes, to a finite positive float (checked here).
+    For a rate that changes every step, pass a schedule to the optimizer instead
+    (``Optimizer(config, params, lr=lambda t: ...)``).
     """
     if not (isinstance(lr, float) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr={lr!r} must be a finite positive float")
-    new = copy.copy(config)
-    object.__setattr__(new, "lr", lr)  # how dataclasses set fields of frozen instances
-    return new
+    return config.replace(lr=lr)
 
 
 # -- grids ------------------------------------------------------------------------------

@@ -25,9 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..config import OptimizerConfig
 from . import threads as _threads
-from .kernels import Scalars
+from .plan import Plan, Scalars
 
 #: Bytes of one array in one chunk by default (:func:`default_chunk`). A chunk of θ, g,
 #: m, v and two scratch buffers is then 3 MiB, in a core's L2/L3 share, and a ufunc call
@@ -48,6 +47,7 @@ PARALLEL_MIN = 1 << 20
 #: arrays of 1000 float32: 7.7 ms on one thread, 10.4 ms on two, on a 2-core EPYC).
 PARALLEL_MIN_PER_CALL = 1 << 15
 
+#: ``kernel(plan, scalars, p, g, state, w1, w2)``: one step on a chunk, in place.
 ChunkKernel = Callable[..., None]
 #: One array of a group: flat θ, flat g and the flat state arrays.
 Item = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]
@@ -100,7 +100,7 @@ def partition(sizes: Sequence[int], chunk: int, threads: int) -> list[list[Piece
     return [p for p in parts if p] or whole
 
 
-def run_chunked_many(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars,
+def run_chunked_many(kernel: ChunkKernel, plan: Plan, s: Scalars,
                      items: Sequence[Item], *, chunk: int | None = None,
                      compute_dtype: np.dtype | None = None,
                      threads: int | None = None) -> None:
@@ -122,19 +122,20 @@ def run_chunked_many(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars,
     if not parts:
         return
     if len(parts) == 1:
-        _run_part(kernel, cfg, ops, items, parts[0], chunk, dt)
+        _run_part(kernel, plan, ops, items, parts[0], chunk, dt)
         return
     err, call = np.geterr(), np.geterrcall()  # "call" mode needs its handler too
+    handler: Any = call
 
     def work(part: list[Piece]) -> None:
-        with np.errstate(call=call, **err):
-            _run_part(kernel, cfg, ops, items, part, chunk, dt)
+        with np.errstate(call=handler, **err):
+            _run_part(kernel, plan, ops, items, part, chunk, dt)
 
     pool = _threads.pool(len(parts) - 1)
     futures: list[Future[Any]] = []
     try:
         futures += [pool.submit(work, part) for part in parts[1:]]
-        _run_part(kernel, cfg, ops, items, parts[0], chunk, dt)
+        _run_part(kernel, plan, ops, items, parts[0], chunk, dt)
     finally:
         for f in futures:  # wait for every part before returning (or raising)
             f.exception()
@@ -142,15 +143,15 @@ def run_chunked_many(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars,
         f.result()  # re-raise a worker's exception in the caller
 
 
-def run_chunked(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars, p: np.ndarray,
+def run_chunked(kernel: ChunkKernel, plan: Plan, s: Scalars, p: np.ndarray,
                 g: np.ndarray, state: dict[str, np.ndarray], *, chunk: int | None = None,
                 compute_dtype: np.dtype | None = None, threads: int | None = None) -> None:
     """:func:`run_chunked_many` for one array."""
-    run_chunked_many(kernel, cfg, s, [(p, g, state)], chunk=chunk,
+    run_chunked_many(kernel, plan, s, [(p, g, state)], chunk=chunk,
                      compute_dtype=compute_dtype, threads=threads)
 
 
-def _run_part(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars, items: Sequence[Item],
+def _run_part(kernel: ChunkKernel, plan: Plan, s: Scalars, items: Sequence[Item],
               part: list[Piece], chunk: int, dt: np.dtype) -> None:
     c = max(1, min(chunk, max(hi - lo for _, lo, hi in part)))
     w1 = np.empty(c, dtype=dt)
@@ -175,7 +176,7 @@ def _run_part(kernel: ChunkKernel, cfg: OptimizerConfig, s: Scalars, items: Sequ
                 pw, gw = pc[:k], gc[:k]
                 pw[...] = pk
                 gw[...] = gk
-                kernel(cfg, s, pw, gw, views, wa, wb)
+                kernel(plan, s, pw, gw, views, wa, wb)
                 pk[...] = pw  # round θ back to its dtype
             else:
-                kernel(cfg, s, pk, gk, views, wa, wb)
+                kernel(plan, s, pk, gk, views, wa, wb)

@@ -5,7 +5,7 @@ and :class:`~adamproofs.fast.Optimizer` runs the chunked NumPy kernels of
 :mod:`adamproofs.fast.kernels`.
 
 With numba, :func:`select_backend` returns :func:`adam_kernel`, with the
-optimizer's kernel signature ``kernel(config, scalars, p, g, state)`` on flat
+optimizer's kernel signature ``kernel(plan, scalars, p, g, state)`` on flat
 arrays. It reads θ, g, m, v (and v_max) once and writes θ, m, v (and v_max) once:
 7 array passes, the memory-traffic minimum, against about 20 for the NumPy
 kernels. It is *bit-identical* to the NumPy kernel because it performs the same
@@ -45,11 +45,14 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from typing_extensions import assert_never
 
 from ..config import Adam, OptimizerConfig
+from ..variants import Amsgrad, Decay, EpsPlacement
+from . import kernels
 from . import threads as _threads
 from .chunked import run_chunked, run_chunked_many
-from .kernels import KERNELS, AdamPlan, Scalars, adam_plan
+from .plan import AdamPlan, Scalars
 
 CompiledKernel = Callable[..., None]
 
@@ -63,10 +66,14 @@ PARALLEL_BLOCK = 1 << 15
 COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+_numba: Any
 try:  # numba is optional
-    import numba as _numba
+    import numba
+
+    _numba = numba
 except ImportError:  # pragma: no cover - exercised by the no-numba CI job
     _numba = None
+
 
 def numba_available() -> bool:
     """True when numba can be imported (the compiled kernels can be used)."""
@@ -93,7 +100,8 @@ def get_num_threads() -> int:
 _K_LEN = 15
 
 if _numba is not None:
-    _opts = dict(cache=True, error_model="numpy", nogil=True, boundscheck=False)
+    _opts: dict[str, Any] = dict(cache=True, error_model="numpy", nogil=True,
+                                 boundscheck=False)
 
     @_numba.njit(inline="always", **_opts)
     def _elem(pi, gi, mi, vi, ai, k, l2, root, ez, ams):  # pragma: no cover - compiled
@@ -187,50 +195,70 @@ if _numba is not None:
                              ez)
 
 
-_Plan = tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
-
-
-def _plan(cfg: Adam) -> _Plan:
-    """The compiled loop's flags for ``cfg`` (from the NumPy kernels' cached plan)."""
-    return _flags(adam_plan(cfg))
+#: The loop's selectors: (l2, neg_g, neg_c1, s4_bc2, s1_sqrt, s2_bc2, s3_bc2, shrink_before,
+#: shrink_after, root, ams); see :func:`loop_flags`.
+Flags = tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
 
 
 @cache
-def _flags(p: AdamPlan) -> _Plan:
-    form, place = p.amsgrad, p.eps_placement
-    corrected = form in ("max_corrected", "max_uncorrected")
+def loop_flags(place: EpsPlacement, form: Amsgrad | None, decay: Decay | None,
+               maximize: bool) -> Flags:
+    """Which scalar each slot of ``k`` takes for a variant (cached: four enums or bools)."""
+    match form:
+        case None | Amsgrad.MAX_RAW:
+            corrected = False
+        case Amsgrad.MAX_CORRECTED | Amsgrad.MAX_UNCORRECTED:  # r already in corrected space
+            corrected = True
+        case _:
+            assert_never(form)
+    match place:
+        case EpsPlacement.PAPER:
+            s1_sqrt, s2_bc2, s3_bc2 = not corrected, False, False
+        case EpsPlacement.ROOT:
+            s1_sqrt, s2_bc2, s3_bc2 = False, not corrected, False
+        case EpsPlacement.HAT:
+            s1_sqrt, s2_bc2, s3_bc2 = False, False, corrected
+        case _:
+            assert_never(place)
+    match decay:
+        case None | Decay.L2 | Decay.DECOUPLED | Decay.DECOUPLED_AFTER:
+            l2 = decay is Decay.L2
+        case _:
+            assert_never(decay)
     return (
-        p.l2,
-        p.maximize and p.l2,  # sg = -1: λθ - g
-        p.maximize and not p.l2,  # c1 -> -c1: m - (1-β1)g
-        form == "max_corrected",  # s4 = 1-β2^t
-        place == "paper" and not corrected,  # s1 = √(1-β2^t)
-        place == "root" and not corrected,  # s2 = 1-β2^t
-        place == "hat" and corrected,  # s3 = 1-β2^t
-        p.decoupled,  # sb = 1-αλ
-        p.decoupled_after,  # sa = 1-αλ
-        place == "root",
+        l2,
+        maximize and l2,  # sg = -1: λθ - g
+        maximize and not l2,  # c1 -> -c1: m - (1-β1)g
+        form is Amsgrad.MAX_CORRECTED,  # s4 = 1-β2^t
+        s1_sqrt,  # s1 = √(1-β2^t)
+        s2_bc2,  # s2 = 1-β2^t
+        s3_bc2,  # s3 = 1-β2^t
+        decay is Decay.DECOUPLED,  # sb = 1-αλ
+        decay is Decay.DECOUPLED_AFTER,  # sa = 1-αλ
+        place is EpsPlacement.ROOT,
         form is not None,
     )
 
 
-def adam_constants(cfg: Adam, s: Scalars) -> tuple[np.ndarray, bool, bool, bool, bool]:
+def adam_constants(plan: AdamPlan, s: Scalars) -> tuple[np.ndarray, bool, bool, bool, bool]:
     """The scalar array ``k`` and the flags ``(l2, root, ez, ams)`` of one step.
 
     Every entry of ``k`` is one of the NumPy kernel's rounded scalars, its exact
     negation, or exactly 1 or 0, so the compiled loop rounds where the NumPy one does.
     """
-    l2, neg_g, neg_c1, s4_bc2, s1_sq, s2_bc2, s3_bc2, before, after, root, ams = _plan(cfg)
-    dt = np.asarray(s.b1).dtype.type  # s may hold scalars or 0-d arrays (Scalars.operands)
-    one = dt(1)
-    k = np.array([s.b1, -s.c1 if neg_c1 else s.c1, s.b2, s.c2, s.wd, dt(-1) if neg_g else one,
-                  s.sqrt_bc2 if s1_sq else one, s.bc2 if s2_bc2 else one,
-                  s.bc2 if s3_bc2 else one, s.bc2 if s4_bc2 else one, s.eps, s.step_size,
-                  s.shrink if before else one, s.shrink if after else one, dt(0)], dtype=dt)
+    l2, neg_g, neg_c1, s4_bc2, s1_sq, s2_bc2, s3_bc2, before, after, root, ams = loop_flags(
+        plan.eps_placement, plan.amsgrad, plan.decay, plan.maximize)
+    dt = plan.dtype
+    one = dt.type(1)
+    k = np.empty(_K_LEN, dtype=dt)  # filled from a sequence: fast for 0-d arrays too
+    k[:] = (s.b1, -s.c1 if neg_c1 else s.c1, s.b2, s.c2, s.wd, dt.type(-1) if neg_g else one,
+            s.sqrt_bc2 if s1_sq else one, s.bc2 if s2_bc2 else one,
+            s.bc2 if s3_bc2 else one, s.bc2 if s4_bc2 else one, s.eps, s.step_size,
+            s.shrink if before else one, s.shrink if after else one, dt.type(0))
     return k, l2, root, bool(s.eps == 0), ams
 
 
-def adam_kernel(cfg: Adam, s: Scalars, p: np.ndarray, g: np.ndarray,
+def adam_kernel(plan: AdamPlan, s: Scalars, p: np.ndarray, g: np.ndarray,
                 state: dict[str, np.ndarray]) -> None:
     """One Adam step on whole flat arrays, in place (the optimizer's kernel signature).
 
@@ -238,9 +266,9 @@ def adam_kernel(cfg: Adam, s: Scalars, p: np.ndarray, g: np.ndarray,
     float32/float64 run the compiled loop; any other dtype the NumPy kernel in chunks.
     """
     if p.dtype not in COMPILED_DTYPES:
-        _numpy_fallback(cfg, s, p, g, state)
+        run_chunked(kernels.adam_kernel, plan, s, p, g, state)
         return
-    k, l2, root, ez, ams = adam_constants(cfg, s)
+    k, l2, root, ez, ams = adam_constants(plan, s)
     _run(p, g, state, k, l2, root, ez, ams)
 
 
@@ -266,7 +294,7 @@ def _run(p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], k: np.ndarr
         _adam_serial(p, g, m, v, k, l2, root, ez)
 
 
-def adam_step_many(cfg: Adam, s: Scalars, params: Sequence[np.ndarray],
+def adam_step_many(plan: AdamPlan, s: Scalars, params: Sequence[np.ndarray],
                    grads: Sequence[np.ndarray], states: Sequence[dict[str, np.ndarray]]) -> None:
     """:func:`adam_kernel` over many flat arrays sharing one step's scalars (same dtype, t).
 
@@ -275,17 +303,11 @@ def adam_step_many(cfg: Adam, s: Scalars, params: Sequence[np.ndarray],
     if not params:
         return
     if params[0].dtype not in COMPILED_DTYPES:
-        run_chunked_many(KERNELS[type(cfg)], cfg, s, list(zip(params, grads, states)))
+        run_chunked_many(kernels.adam_kernel, plan, s, list(zip(params, grads, states)))
         return
-    k, l2, root, ez, ams = adam_constants(cfg, s)
+    k, l2, root, ez, ams = adam_constants(plan, s)
     for p, g, st in zip(params, grads, states):
         _run(p, g, st, k, l2, root, ez, ams)
-
-
-def _numpy_fallback(cfg: OptimizerConfig, s: Scalars, p: np.ndarray, g: np.ndarray,
-                    state: dict[str, np.ndarray]) -> None:
-    """The chunked NumPy kernel (dtypes numba does not compile, e.g. float16)."""
-    run_chunked(KERNELS[type(cfg)], cfg, s, p, g, state)
 
 
 def select_backend(name: str, config: OptimizerConfig) -> CompiledKernel | None:

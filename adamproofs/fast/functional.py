@@ -10,7 +10,12 @@
 >>> params[0], new_params[0]
 (array([1., 2.]), array([0.9, 2.1]))
 
-Nothing passed in is modified; every output is a fresh array.
+Nothing passed in is modified; every output is a fresh array. A learning-rate schedule
+is the ``lr`` argument of :func:`update`, as for :class:`~adamproofs.fast.Optimizer`
+(t is the step counter in the state, counted from 1):
+
+>>> new_params, state = F.update(cfg, new_params, [np.array([0.5, -0.5])], state,
+...                              lr=[0.1, 0.05, 0.025])  # α_2 = 0.05
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from typing import Any
 import numpy as np
 
 from ..config import OptimizerConfig
-from .optimizer import Optimizer, check_param
+from .optimizer import Optimizer
+from .schedule import LearningRate
+from .validation import check_param
 
 OptState = dict[str, Any]
 
@@ -37,11 +44,17 @@ def init(config: OptimizerConfig, params: Sequence[np.ndarray], *,
 
 def update(config: OptimizerConfig, params: Sequence[np.ndarray],
            grads: Sequence[np.ndarray | None], state: OptState, *,
+           lr: LearningRate | None = None,
            backend: str = "numpy") -> tuple[list[np.ndarray], OptState]:
-    """One step: returns ``(new_params, new_state)``; the inputs are left untouched."""
+    """One step: returns ``(new_params, new_state)``; the inputs are left untouched.
+
+    ``lr``: a schedule (a function ``t -> α_t`` or a sequence ``[α_1, α_2, ...]``);
+    ``None``: the config's ``lr``.
+    """
     copies = [np.array(check_param(i, p, writeable=False), copy=True, order="C")
               for i, p in enumerate(params)]
-    opt = Optimizer(config, copies, state_dtype=list_dtypes(state, copies), backend=backend)
+    opt = Optimizer(config, copies, lr=lr, state_dtype=list_dtypes(state, copies),
+                    backend=backend)
     opt.load_state_dict(state)
     opt.step(grads)
     return opt.params, opt.state_dict()
