@@ -6,10 +6,10 @@
 >>> report.conforms                                 # doctest: +SKIP
 True
 
-:class:`Checker` is the one front end: :func:`check`, :func:`~adamproofs.conformance.assert_conforms`,
-the ``adamproofs check`` command and the pytest plugin all build one, so they take the same
-settings, refuse the same bad ones with the same :class:`~.protocol.UsageError` messages, and
-judge the same rows.
+:class:`Checker` is the one front end: :func:`check`,
+:func:`~adamproofs.conformance.assert_conforms`, the ``adamproofs check`` command and the
+pytest plugin all build one, so they take the same settings, refuse the same bad ones with
+the same :class:`~.protocol.UsageError` messages, and judge the same rows.
 
 Each property runs as a hypothesis test per dtype (seeded, no example database,
 no deadline): hypothesis draws cases, :func:`hypothesis.target` pushes toward
@@ -19,6 +19,7 @@ case, which the report turns into a copy-pasteable reproducer.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -41,7 +42,7 @@ from .options import Claim, claims_of, refuse_reserved
 from .properties import PROPERTIES, Property
 from .protocol import Implementation, UsageError, supports
 from .report import PropertyResult, Report, environment, reproducer
-from .targets import load_target
+from .targets import KINDS, load_target
 
 #: profile -> (examples per property and dtype, steps of the long-horizon property)
 PROFILES: dict[str, tuple[int, int]] = {
@@ -82,8 +83,8 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_property(prop: Property, impl: Implementation, variant: Variant, dtype: str, *, examples: int,
-                 long_steps: int, seed: int, shrink: bool = True,
+def run_property(prop: Property, impl: Implementation, variant: Variant, dtype: str, *,
+                 examples: int, long_steps: int, seed: int, shrink: bool = True,
                  shrink_seconds: float = 8.0) -> PropertyResult:
     """One property in one dtype as a seeded hypothesis run (shrinking a failure for at
     most ``shrink_seconds``)."""
@@ -221,7 +222,7 @@ def _dtype_names(dtypes: Sequence[str]) -> tuple[str, ...]:
         try:
             names.append(as_dtype(d).name)
         except TypeError as err:
-            raise UsageError(f"dtype {d!r}: {err}") from err
+            raise UsageError(f"--dtype {d!r}: {err}") from err
     return tuple(dict.fromkeys(names))
 
 
@@ -229,7 +230,7 @@ def _property_names(properties: Sequence[str] | None) -> tuple[str, ...]:
     names = tuple(PROPERTIES) if properties is None else tuple(properties)
     for name in names:
         if name not in PROPERTIES:
-            raise UsageError(f"property {name!r} is not one of {', '.join(PROPERTIES)}")
+            raise UsageError(f"--property {name!r} is not one of {', '.join(PROPERTIES)}")
     return tuple(dict.fromkeys(names))
 
 
@@ -239,26 +240,24 @@ def _required_variant(spec: str | None) -> Variant | None:
     try:
         return parse_variant(spec)[0]
     except ConfigError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(str(err)) from None  # names --variant and what is allowed
 
 
-def parse_seed(value: Any, name: str = "seed") -> int:
+def parse_seed(value: Any) -> int:
     """A seed: a non-negative int (or its decimal spelling, from an environment variable)."""
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = int(value)
-        except ValueError:
-            raise UsageError(f"{name}={value!r} must be a non-negative int") from None
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise UsageError(f"{name}={value!r} must be a non-negative int")
+        raise UsageError(f"--seed={value!r} must be a non-negative int")
     return value
 
 
-def parse_profile(value: str, name: str = "profile") -> str:
+def parse_profile(value: Any) -> str:
     """A profile name (a key of :data:`PROFILES`)."""
     if value not in PROFILES:
-        raise UsageError(f"{name}={value!r} is not one of {', '.join(PROFILES)}")
-    return value
+        raise UsageError(f"--profile={value!r} is not one of {', '.join(PROFILES)}")
+    return str(value)
 
 
 class Checker:
@@ -279,6 +278,8 @@ class Checker:
                  properties: Sequence[str] | None = None, fail_fast: bool = False,
                  shrink: bool = True, device: str = "cpu",
                  options: dict[str, Any] | None = None) -> None:
+        if kind is not None and kind not in KINDS:
+            raise UsageError(f"--kind={kind!r} is not one of {', '.join(KINDS)}")
         self.target = target
         self.kind = kind
         self.profile = parse_profile(profile)
@@ -309,7 +310,8 @@ class Checker:
         """How reports name the target."""
         if isinstance(self.target, str):
             return self.target
-        return _spec(self.target) or getattr(self.implementation(), "name", repr(self.target))
+        return _spec(self.target) or str(getattr(self.implementation(), "name",
+                                                 repr(self.target)))
 
     def implementation(self) -> Implementation:
         """The implementation under test, loaded on first use (see :func:`load_implementation`)."""

@@ -5,4 +5,6 @@ from __future__ import annotations
 from ..strategies import agreement
 from ._property import Property
 
-PROPERTY = Property("agreement", "random configurations and sequences agree with the oracle", 1, agreement)
+PROPERTY = Property(
+    "agreement", "random configurations and sequences agree with the oracle", 1, agreement
+)

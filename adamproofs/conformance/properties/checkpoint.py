@@ -24,7 +24,7 @@ def _fresh_session(impl: Implementation, case: Case) -> Session:
     groups: list[tuple[Hyper, list[np.ndarray]]] = []
     n = 0
     for hyper, count in case.groups:
-        groups.append((hyper, fresh[n:n + count]))
+        groups.append((hyper, fresh[n : n + count]))
         n += count
     if not takes_groups(impl):
         raise TargetError(f"{impl.name} has no create_groups() for a case with groups")
@@ -40,8 +40,13 @@ def _first_difference(full: Run, second: Run, k: int) -> Finding | None:
                 return Finding(
                     f"after save at step {k} and restore, θ at step {step} is "
                     f"{float(y.ravel()[idx])!r}; the uninterrupted run has "
-                    f"{float(x.ravel()[idx])!r}", param=i, step=step, index=idx,
-                    impl=float(y.ravel()[idx]), exact=float(x.ravel()[idx]))
+                    f"{float(x.ravel()[idx])!r}",
+                    param=i,
+                    step=step,
+                    index=idx,
+                    impl=float(y.ravel()[idx]),
+                    exact=float(x.ravel()[idx]),
+                )
     return None
 
 
@@ -58,8 +63,11 @@ def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
         fresh = _fresh_session(impl, case)
         fresh.restore(blob)
     except Exception as err:  # the implementation's failure, reported
-        return judge(Run(thetas=[], grads=[], error=f"{type(err).__name__}: {err}",
-                         error_step=k), case, variant)
+        return judge(
+            Run(thetas=[], grads=[], error=f"{type(err).__name__}: {err}", error_step=k),
+            case,
+            variant,
+        )
     second = drive(impl, case, session=fresh, start=k)
     if second.failed:
         return judge(second, case, variant)
@@ -70,5 +78,11 @@ def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
     return j
 
 
-PROPERTY = Property("checkpoint", "save, restore into a fresh optimizer, continue: same trajectory",
-                    5, checkpoint, check, needs=frozenset({"checkpoint"}))
+PROPERTY = Property(
+    "checkpoint",
+    "save, restore into a fresh optimizer, continue: same trajectory",
+    5,
+    checkpoint,
+    check,
+    needs=frozenset({"checkpoint"}),
+)

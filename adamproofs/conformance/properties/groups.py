@@ -5,4 +5,10 @@ from __future__ import annotations
 from ..strategies import groups
 from ._property import Property
 
-PROPERTY = Property("groups", "two parameter groups with their own hyperparameters", 15, groups, needs=frozenset({"groups"}))
+PROPERTY = Property(
+    "groups",
+    "two parameter groups with their own hyperparameters",
+    15,
+    groups,
+    needs=frozenset({"groups"}),
+)

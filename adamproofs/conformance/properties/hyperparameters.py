@@ -28,15 +28,17 @@ def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
     which = case.setup_as(HyperparameterSetup).changed
     _, j1 = check_case(impl, case, variant)
     new = CHANGES[which](case.hyper, case.dtype)
-    other = Case(case.dtype, case.hyper.replace(**{which: new}),
-                 [p.copy() for p in case.params], case.grads)
+    other = Case(
+        case.dtype, case.hyper.replace(**{which: new}), [p.copy() for p in case.params], case.grads
+    )
     _, j2 = check_case(impl, other, variant)
     j = combine(j1, j2)
     if not j.passed and j.finding is not None:
-        j.finding.message = (f"with {which} changed from {getattr(case.hyper, which)!r} to "
-                             f"{new!r}: " + j.finding.message)
+        j.finding.message = (
+            f"with {which} changed from {getattr(case.hyper, which)!r} to "
+            f"{new!r}: " + j.finding.message
+        )
     return j
 
 
-PROPERTY = Property("hyperparameters", "α, β1, β2, ε, λ each honoured", 17, hyperparameters,
-                    check)
+PROPERTY = Property("hyperparameters", "α, β1, β2, ε, λ each honoured", 17, hyperparameters, check)

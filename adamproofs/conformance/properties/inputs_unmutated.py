@@ -5,4 +5,6 @@ from __future__ import annotations
 from ..strategies import inputs_unmutated
 from ._property import Property
 
-PROPERTY = Property("inputs_unmutated", "gradients and initial values are never written", 16, inputs_unmutated)
+PROPERTY = Property(
+    "inputs_unmutated", "gradients and initial values are never written", 16, inputs_unmutated
+)

@@ -32,10 +32,15 @@ def _hit_finding(dirty: Run, bad: NonfiniteSetup) -> Finding | None:
     k, idx = bad.step, bad.index
     hit = dirty.thetas[k + 1][0].ravel()[idx]
     if math.isfinite(float(hit)) and hit != dirty.thetas[k][0].ravel()[idx]:
-        return Finding(f"a {bad.value} gradient at step {k + 1} gave the finite value "
-                       f"{float(hit)!r} (expected NaN/inf propagation, or an unchanged "
-                       "parameter when the step is skipped)", param=0, step=k + 1, index=idx,
-                       impl=float(hit))
+        return Finding(
+            f"a {bad.value} gradient at step {k + 1} gave the finite value "
+            f"{float(hit)!r} (expected NaN/inf propagation, or an unchanged "
+            "parameter when the step is skipped)",
+            param=0,
+            step=k + 1,
+            index=idx,
+            impl=float(hit),
+        )
     return None
 
 
@@ -52,8 +57,12 @@ def _spill_finding(clean: Run, dirty: Run, bad: NonfiniteSetup) -> Finding | Non
                 return Finding(
                     f"a {bad.value} gradient in params[0][{bad.index}] at step {bad.step + 1} "
                     f"changed another coordinate of params[{i}] at step {step}: "
-                    f"{float(y[where])!r} instead of {float(x[where])!r}", param=i, step=step,
-                    impl=float(y[where]), exact=float(x[where]))
+                    f"{float(y[where])!r} instead of {float(x[where])!r}",
+                    param=i,
+                    step=step,
+                    impl=float(y[where]),
+                    exact=float(x[where]),
+                )
     return None
 
 
@@ -75,5 +84,10 @@ def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
     return j
 
 
-PROPERTY = Property("nonfinite", "NaN/inf gradients propagate to their coordinate only (or skip)",
-                    4, nonfinite, check)
+PROPERTY = Property(
+    "nonfinite",
+    "NaN/inf gradients propagate to their coordinate only (or skip)",
+    4,
+    nonfinite,
+    check,
+)

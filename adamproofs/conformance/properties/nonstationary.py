@@ -5,4 +5,6 @@ from __future__ import annotations
 from ..strategies import nonstationary
 from ._property import Property
 
-PROPERTY = Property("nonstationary", "gradients from the implementation's own θ (moving target)", 12, nonstationary)
+PROPERTY = Property(
+    "nonstationary", "gradients from the implementation's own θ (moving target)", 12, nonstationary
+)

@@ -20,12 +20,19 @@ def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
         a, b = run.thetas[0][0].ravel()[col], thetas[0].ravel()[col]
         if a != b:
             j.passed = False
-            j.finding = Finding(f"params[0][{col}] has only zero gradients but moved from "
-                                f"{float(a)!r} to {float(b)!r} by step {k}", param=0, step=k,
-                                index=col, impl=float(b), exact=float(a))
+            j.finding = Finding(
+                f"params[0][{col}] has only zero gradients but moved from "
+                f"{float(a)!r} to {float(b)!r} by step {k}",
+                param=0,
+                step=k,
+                index=col,
+                impl=float(b),
+                exact=float(a),
+            )
             break
     return j
 
 
-PROPERTY = Property("sparsity", "mostly-zero gradients; all-zero coordinates never move", 6,
-                    sparsity, check)
+PROPERTY = Property(
+    "sparsity", "mostly-zero gradients; all-zero coordinates never move", 6, sparsity, check
+)

@@ -25,23 +25,44 @@ def _allowed(h: Hyper, k: int, dtype: str, after: np.ndarray, before: np.ndarray
     (16u) and the rounding of θ (u|θ| each side)."""
     u = float_format(dtype).unit_roundoff
     us = float_format(scalar_dtype(dtype)).unit_roundoff
-    rho = (bias_correction_relative_error(h.beta1, k, us)
-           + bias_correction_relative_error(h.beta2, k, us) / 2)
+    rho = (
+        bias_correction_relative_error(h.beta1, k, us)
+        + bias_correction_relative_error(h.beta2, k, us) / 2
+    )
     s = exact_step_bound(h.beta1, h.beta2, k)
     with np.errstate(invalid="ignore", over="ignore"):
         return h.lr * s * (1 + rho + 16 * u) + u * (np.abs(after) + np.abs(before)) * 2
 
 
-def _finding(h: Hyper, k: int, dtype: str, i: int, before: np.ndarray, after: np.ndarray,
-             g: np.ndarray, step: np.ndarray) -> Finding:
+def _finding(
+    h: Hyper,
+    k: int,
+    dtype: str,
+    i: int,
+    before: np.ndarray,
+    after: np.ndarray,
+    g: np.ndarray,
+    step: np.ndarray,
+) -> Finding:
     x = float(after.ravel()[i])
     s = exact_step_bound(h.beta1, h.beta2, k)
-    why = "" if math.isfinite(x) else (
-        f": θ became {x!r} from the finite {float(before.ravel()[i])!r} with the finite "
-        f"gradient {float(g.ravel()[i])!r} (e.g. v or √v + ε underflowed to 0)")
-    return Finding(f"|Δ_{k}| = {float(step.ravel()[i])!r} exceeds α·S({k}) = {h.lr * s!r} "
-                   f"(exact worst case; {dtype}){why}", param=0, step=k, index=i,
-                   impl=float(step.ravel()[i]), exact=h.lr * s)
+    why = (
+        ""
+        if math.isfinite(x)
+        else (
+            f": θ became {x!r} from the finite {float(before.ravel()[i])!r} with the finite "
+            f"gradient {float(g.ravel()[i])!r} (e.g. v or √v + ε underflowed to 0)"
+        )
+    )
+    return Finding(
+        f"|Δ_{k}| = {float(step.ravel()[i])!r} exceeds α·S({k}) = {h.lr * s!r} "
+        f"(exact worst case; {dtype}){why}",
+        param=0,
+        step=k,
+        index=i,
+        impl=float(step.ravel()[i]),
+        exact=h.lr * s,
+    )
 
 
 def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
@@ -65,8 +86,9 @@ def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
         nonfinite = judged & ~np.isfinite(after) & ~accepted_nan
         with np.errstate(invalid="ignore", over="ignore"):
             step = np.abs(after - before)
-            too_large = judged & np.isfinite(after) & (
-                step > _allowed(h, k, case.dtype, after, before))
+            too_large = (
+                judged & np.isfinite(after) & (step > _allowed(h, k, case.dtype, after, before))
+            )
         bad = np.nonzero((nonfinite | too_large).ravel())[0]
         if bad.size:
             j.passed = False
@@ -75,6 +97,11 @@ def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
     return j
 
 
-PROPERTY = Property("step_bound",
-                    "|Δ_t| ≤ α·S(t), the exact worst case, on the maximising sequence", 2,
-                    step_bound, check, requires=frozenset({Guarantee.STEP_BOUND}))
+PROPERTY = Property(
+    "step_bound",
+    "|Δ_t| ≤ α·S(t), the exact worst case, on the maximising sequence",
+    2,
+    step_bound,
+    check,
+    requires=frozenset({Guarantee.STEP_BOUND}),
+)
