@@ -113,16 +113,12 @@ from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
-from ..variants import AXES as VARIANT_AXES
-
 #: The feature names an implementation may declare.
 FEATURES: frozenset[str] = frozenset({
     "float16", "bfloat16", "float32", "float64",
     "weight_decay", "maximize", "skip", "groups", "checkpoint",
 })
 
-#: What ``claims`` may name: the axes of :class:`adamproofs.variants.Variant`, and maximize.
-CLAIM_AXES: tuple[str, ...] = (*VARIANT_AXES, "maximize")
 
 
 class UsageError(ValueError):
