@@ -31,6 +31,7 @@ answer and ``.table()`` the summary.)
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -88,10 +89,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "adamproofs: an adamproofs conformance property")
     if not _setting(config, "target"):
         return  # inert
-    from .conformance.protocol import UsageError
+    from .conformance.protocol import TargetError, UsageError
 
     try:
-        config.stash[_CHECKER] = _checker(config)
+        checker = _checker(config)
+        config.stash[_CHECKER] = checker
+        with contextlib.suppress(TargetError):  # reported by every item instead
+            checker.implementation()  # options the target does not take: a usage error
     except UsageError as err:
         raise pytest.UsageError(f"adamproofs check: {err}") from None
 

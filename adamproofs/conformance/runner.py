@@ -268,8 +268,10 @@ class Checker:
     >>> assert report.conforms, report.table()                                     # doctest: +SKIP
 
     Raises :class:`~.protocol.UsageError` (a ``ValueError``) for a bad setting, naming it
-    and what is allowed; :meth:`implementation` raises :class:`~.protocol.TargetError`
-    when the target cannot be loaded. The implementation's own failures never raise.
+    and what is allowed. :meth:`implementation` loads the target (the front ends call it
+    before running anything): it raises :class:`~.protocol.TargetError` when the target
+    cannot be loaded and :class:`~.protocol.UsageError` for an option the target does not
+    take. The implementation's own failures never raise.
     """
 
     def __init__(self, target: Any = "numpy", *, kind: str | None = None,

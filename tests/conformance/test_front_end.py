@@ -46,7 +46,7 @@ def test_option_colliding_with_the_checker_is_refused_by_check_too():
     with pytest.raises(UsageError, match=re.escape("--option eps=0.0: eps is set by the checker")):
         check("numpy", options={"eps": 0.0}, progress=None)
     with pytest.raises(UsageError, match=re.escape("--option nesterov=True does not apply")):
-        Checker("numpy", options={"nesterov": True})
+        Checker("numpy", options={"nesterov": True}).implementation()  # checked on loading
 
 
 def test_json_into_a_missing_folder_is_refused_before_running(tmp_path):
@@ -138,6 +138,7 @@ def _pytest(tmp_path: Path, *args: str, env: dict | None = None):
     (["--adam-dtype=int8"], {}, ["--dtype", "int8"]),
     (["--adam-seed=-1"], {}, ["--seed", "-1"]),
     (["--adam-option=eps=0.0"], {}, ["--option", "eps=0.0"]),
+    (["--adam-option=momentum=0.9"], {}, ["--option", "momentum=0.9"]),
 ])
 def test_plugin_bad_settings_give_the_cli_message(tmp_path, args, env, cli_args):
     cli = _cli("numpy", *cli_args)
