@@ -11,7 +11,7 @@ import numpy as np
 
 from .protocol import Hyper, Session
 
-GradFn = Callable[[list[np.ndarray], int], list[np.ndarray]]
+GradFn = Callable[[list[np.ndarray], int], list[Any]]
 #: ``rows[k][i]``: the gradient of parameter ``i`` at step ``k+1``, or ``None`` (skipped)
 GradRows = list[list[np.ndarray | None]]
 

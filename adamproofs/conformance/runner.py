@@ -166,8 +166,8 @@ def run_property(prop: Property, impl: Implementation, variant: Variant, dtype: 
     return result
 
 
-def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, Any],
-                   claimed_by_options: set[str]) -> list[str]:
+def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, Any]
+                   ) -> list[str]:
     problems = []
     reported: dict[str, str] = {}  # detail -> the axis that reported it (shared probes)
     wanted = required.as_dict() if required is not None else {}
@@ -184,7 +184,7 @@ def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, 
             continue
         if axis in wanted:
             want, source = wanted[axis], "required"
-        elif axis in claims and axis not in claimed_by_options:
+        elif axis in claims:
             want, source = claims[axis], "claimed"
         else:
             continue
@@ -198,7 +198,7 @@ def variant_verdict(fp: Fingerprint, required: Variant | None, claims: dict[str,
     """``("pass" | "fail", why)``: every probed axis follows a known variant, the required
     one where ``--variant`` fixes it, the implementation's own ``claims`` and the claims
     of its options (:mod:`.options`)."""
-    problems = _axis_problems(fp, required, claims, {c.axis for c in option_claims})
+    problems = _axis_problems(fp, required, claims)
     for claim in option_claims:
         r = fp.axes.get(claim.axis)
         problem = claim.problem(r.matches if r else [], r.skipped if r else "not probed")
