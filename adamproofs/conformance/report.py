@@ -33,7 +33,8 @@ JSON Schema; :data:`SCHEMA` is the same document)::
                       "keras": "3.12.0", "keras_backend": "jax", ...}  # optional
     }
 
-``conforms`` is true when no result is ``fail`` or ``error``. ``worst_ulps`` is the
+``conforms`` is true when every selected row has a result (a check stopped early by
+``--fail-fast`` has not) and no result is ``fail`` or ``error``. ``worst_ulps`` is the
 largest per-step error in ulps of the dtype (see :mod:`.replay`);
 ``worst_error_over_bound`` is the largest error divided by the error bound of
 :mod:`adamproofs.tolerance` (a conforming implementation stays at or below 1).
