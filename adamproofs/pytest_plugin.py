@@ -8,12 +8,15 @@ target is given::
     pytest --adam-target=mypkg.optim:MyAdam [--adam-variant=paper]
            [--adam-profile=quick|default|thorough] [--adam-seed=0]
            [--adam-dtype=float16 ...] [--adam-kind=torch|optax|keras|plain]
+           [--adam-option=KEY=VALUE ...]
 
 or the environment variable ``ADAMPROOFS_TARGET`` (and ``ADAMPROOFS_VARIANT``,
-``ADAMPROOFS_PROFILE``, ``ADAMPROOFS_SEED``). Then one test item per property and
-dtype (plus one for the variant fingerprint) is added to the session, marked
-``adamproofs``, so ``-m adamproofs`` selects only them. A failing item shows the
-finding and a copy-pasteable reproducer.
+``ADAMPROOFS_PROFILE``, ``ADAMPROOFS_SEED``). The settings are validated as
+``adamproofs check`` validates them, with the same messages: a bad one stops the
+session before any test runs. Then one test item per property and dtype (plus one for
+the variant fingerprint) is added to the session, marked ``adamproofs``, so
+``-m adamproofs`` selects only them. A failing item shows the finding and a
+copy-pasteable reproducer.
 
 From your own test file, without the plugin options::
 
@@ -28,13 +31,19 @@ answer and ``.table()`` the summary.)
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    from .conformance.runner import Checker
+
 _ENV = {"target": "ADAMPROOFS_TARGET", "variant": "ADAMPROOFS_VARIANT",
         "profile": "ADAMPROOFS_PROFILE", "seed": "ADAMPROOFS_SEED"}
+
+_CHECKER = pytest.StashKey["Checker"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,13 +53,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "env ADAMPROOFS_TARGET")
     group.addoption("--adam-variant", default=None, metavar="NAME",
                     help="require a variant (e.g. paper); env ADAMPROOFS_VARIANT")
-    group.addoption("--adam-profile", default=None, choices=("quick", "default", "thorough"),
+    group.addoption("--adam-profile", default=None, metavar="{quick,default,thorough}",
                     help="examples per property (default: default); env ADAMPROOFS_PROFILE")
-    group.addoption("--adam-seed", default=None, type=int, help="hypothesis seed (default 0)")
+    group.addoption("--adam-seed", default=None, metavar="SEED",
+                    help="hypothesis seed, a non-negative int (default 0); env ADAMPROOFS_SEED")
     group.addoption("--adam-dtype", action="append", default=[], metavar="DTYPE",
                     help="add a dtype to float32/float64 (repeatable)")
-    group.addoption("--adam-kind", default=None, choices=("torch", "optax", "keras", "plain"),
+    group.addoption("--adam-kind", default=None, metavar="{torch,optax,keras,plain}",
                     help="force the adapter kind")
+    group.addoption("--adam-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="an option for the target, as adamproofs check --option (repeatable)")
 
 
 def _setting(config: pytest.Config, name: str) -> Any:
@@ -60,89 +72,70 @@ def _setting(config: pytest.Config, name: str) -> Any:
     return value
 
 
+def _checker(config: pytest.Config) -> Checker:
+    """The :class:`~.conformance.runner.Checker` the settings describe (not loaded yet)."""
+    from .conformance.cli import parse_options
+    from .conformance.runner import Checker
+
+    dtypes = list(dict.fromkeys(["float32", "float64", *config.getoption("--adam-dtype")]))
+    return Checker(_setting(config, "target"), kind=config.getoption("--adam-kind"),
+                   dtypes=dtypes, variant=_setting(config, "variant"),
+                   profile=_setting(config, "profile") or "default",
+                   seed=_setting(config, "seed") or 0,
+                   options=parse_options(config.getoption("--adam-option")))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "adamproofs: an adamproofs conformance property")
+    if not _setting(config, "target"):
+        return  # inert
+    from .conformance.protocol import TargetError, UsageError
 
-
-class _State:
-    """The loaded implementation and the variant, computed once per session."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.impl: Any = None
-        self.variant: Any = None
-        self.error: str | None = None
-        self.fingerprint: Any = None
-        self.variant_verdict: tuple[str, str] | None = None
-
-    def load(self) -> None:
-        if self.impl is not None or self.error is not None:
-            return
-        from .conformance.fingerprint import fingerprint
-        from .conformance.protocol import TargetError
-        from .conformance.runner import _variant_verdict
-        from .conformance.targets import load_target
-        from .variants import parse_variant
-
-        target = _setting(self.config, "target")
-        try:
-            self.impl = load_target(target, kind=self.config.getoption("--adam-kind"))
-        except TargetError as err:
-            self.error = f"cannot load target {target!r}: {err}"
-            return
-        spec = _setting(self.config, "variant")
-        required = parse_variant(spec)[0] if spec else None
-        self.fingerprint = fingerprint(self.impl, prefer=required)
-        self.variant_verdict = _variant_verdict(self.fingerprint, required,
-                                                getattr(self.impl, "claims", {}) or {})
-        self.variant = required if required is not None else self.fingerprint.variant
+    try:
+        checker = _checker(config)
+        config.stash[_CHECKER] = checker
+        with contextlib.suppress(TargetError):  # reported by every item instead
+            checker.implementation()  # options the target does not take: a usage error
+    except UsageError as err:
+        raise pytest.UsageError(f"adamproofs check: {err}") from None
 
 
 class AdamItem(pytest.Item):
     """One property in one dtype (or the variant fingerprint when ``prop`` is None)."""
 
-    def __init__(self, *, prop: str | None, dtype: str, state: _State, **kwargs: Any) -> None:
+    def __init__(self, *, prop: str | None, dtype: str, checker: Checker,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.prop = prop
         self.dtype = dtype
-        self.state = state
+        self.checker = checker
         self.add_marker("adamproofs")
 
     def runtest(self) -> None:
-        st = self.state
-        st.load()
-        if st.error is not None:
-            raise AdamConformanceError(st.error)
-        if self.prop is None:
-            verdict, note = st.variant_verdict
-            if verdict != "pass":
-                raise AdamConformanceError(f"variant: {note}")
-            return
-        from .conformance.properties import PROPERTIES
-        from .conformance.report import Report, reproducer
-        from .conformance.runner import PROFILES, SHRINK_SECONDS, run_property
+        from .conformance.protocol import TargetError
 
-        profile = _setting(self.config, "profile") or "default"
-        seed = int(_setting(self.config, "seed") or 0)
-        examples, long_steps = PROFILES[profile]
-        res = run_property(PROPERTIES[self.prop], st.impl, st.variant, self.dtype,
-                           examples=examples, long_steps=long_steps, seed=seed,
-                           shrink_seconds=SHRINK_SECONDS[profile])
+        try:
+            self.checker.implementation()
+        except TargetError as err:
+            raise AdamConformanceError(
+                f"cannot load target {self.checker.target!r}: {err}") from None
+        if self.prop is None:
+            variant = self.checker.variant_result()
+            if variant.verdict != "pass":
+                raise AdamConformanceError(f"variant: {variant.note}")
+            return
+        res = self.checker.run_row(self.prop, self.dtype)
         if res.verdict == "skip":
             pytest.skip(res.note)
         if res.verdict != "pass":
-            target = _setting(self.config, "target")
-            rep = Report(target=str(target), kind=self.config.getoption("--adam-kind"),
-                         profile=profile, seed=seed, dtypes=[self.dtype],
-                         required_variant=_setting(self.config, "variant"))
-            code = reproducer(rep, res, st.variant, rep.kind, None)
             msg = res.finding.message if res.finding is not None else res.note
+            code = res.reproducer
             raise AdamConformanceError(msg + ("\n\nreproducer:\n" + code if code else ""))
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:
         if isinstance(excinfo.value, AdamConformanceError):
             return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return str(super().repr_failure(excinfo, style))
 
     def reportinfo(self) -> tuple[str, int, str]:
         return "adamproofs", 0, f"adamproofs: {self.name}"
@@ -155,16 +148,12 @@ class AdamConformanceError(AssertionError):
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection sees the items
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    if not _setting(config, "target"):
+    checker = config.stash.get(_CHECKER, None)
+    if checker is None:
         return  # inert
-    from .conformance.properties import PROPERTIES
-
-    state = _State(config)
-    dtypes = list(dict.fromkeys(["float32", "float64", *config.getoption("--adam-dtype")]))
     new: list[pytest.Item] = [AdamItem.from_parent(session, name="adamproofs[variant]",
-                                                   prop=None, dtype="", state=state)]
-    for dtype in dtypes:
-        for name in PROPERTIES:
-            new.append(AdamItem.from_parent(session, name=f"adamproofs[{name}-{dtype}]",
-                                            prop=name, dtype=dtype, state=state))
+                                                   prop=None, dtype="", checker=checker)]
+    for name, dtype in checker.rows:
+        new.append(AdamItem.from_parent(session, name=f"adamproofs[{name}-{dtype}]",
+                                        prop=name, dtype=dtype, checker=checker))
     items.extend(new)

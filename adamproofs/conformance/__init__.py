@@ -1,16 +1,21 @@
 """The conformance suite: does an Adam implementation compute what Adam computes?
 
->>> from adamproofs.conformance import check
->>> report = check("mypkg.optim:MyAdam", variant="paper")   # doctest: +SKIP
->>> assert report.conforms, report.table()                  # doctest: +SKIP
+>>> from adamproofs.conformance import Checker
+>>> checker = Checker("mypkg.optim:MyAdam", variant="paper")   # doctest: +SKIP
+>>> report = checker.run()                                     # doctest: +SKIP
+>>> assert report.conforms, report.table()                     # doctest: +SKIP
 
 - :mod:`.protocol`: the adapter protocol every implementation is turned into
   (and the ten-line plain protocol for your own NumPy code);
 - :mod:`.targets`: built-in targets and ``module.path:attr`` loading;
-- :mod:`.replay`: running an implementation and judging each step against the oracle;
-- :mod:`.properties`: the properties; :mod:`.fingerprint`: variant detection;
-- :mod:`.runner`: :func:`check`; :mod:`.report`: table, JSON, reproducers;
-- :mod:`.cli`: ``adamproofs check``.
+  :mod:`.options`: which target options apply, and the claims they make;
+- :mod:`.model`: cases, runs, verdicts; :mod:`.drive`: running an implementation
+  through a case; :mod:`.replay`: judging each step against the oracle;
+- :mod:`.properties`: the properties, one module each; :mod:`.strategies` and
+  :mod:`.cases`: their hypothesis strategies; :mod:`.fingerprint`: variant detection;
+- :mod:`.runner`: :class:`Checker` and :func:`check`; :mod:`.report`: table, JSON,
+  reproducers;
+- :mod:`.cli`: ``adamproofs check``; :mod:`adamproofs.pytest_plugin`: the pytest plugin.
 
 Importing this package imports no framework (torch, jax, keras are imported only
 by the adapter that needs them).
@@ -20,13 +25,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Hyper", "Implementation", "Session", "TargetError", "assert_conforms", "check",
-           "load_target"]
+__all__ = ["Checker", "Hyper", "Implementation", "Session", "TargetError", "UsageError",
+           "assert_conforms", "check", "load_target"]
 
 
 def assert_conforms(target: Any, **kwargs: Any) -> Any:
     """Run :func:`check` (same arguments, progress off) and raise ``AssertionError`` with
-    the report's table when ``target`` does not conform; return the report otherwise.
+    the report's table unless every selected row was judged and passed; return the report
+    otherwise. Bad settings raise :class:`UsageError` with the command line's messages.
 
     For a user's own test file::
 
@@ -43,15 +49,15 @@ def assert_conforms(target: Any, **kwargs: Any) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "check":
-        from .runner import check
+    if name in ("check", "Checker"):
+        from . import runner
 
-        return check
+        return getattr(runner, name)
     if name == "load_target":
         from .targets import load_target
 
         return load_target
-    if name in ("Hyper", "Implementation", "Session", "TargetError"):
+    if name in ("Hyper", "Implementation", "Session", "TargetError", "UsageError"):
         from . import protocol
 
         return getattr(protocol, name)

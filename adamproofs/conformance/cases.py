@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from .. import strategies as aps
 from ..dtypes import as_dtype, float_format
 from ..variants import Variant
-from .model import Case
-from .protocol import Hyper, supports
+from .model import Case, GradRows
+from .protocol import Hyper, Implementation, supports
 
 
 def representable(x: float, dtype: Any, *, below_one: bool = False) -> float:
@@ -37,7 +37,7 @@ def representable(x: float, dtype: Any, *, below_one: bool = False) -> float:
 class Context:
     """What the strategies need to know: the implementation, dtype, variant and profile."""
 
-    impl: Any
+    impl: Implementation
     dtype: str
     variant: Variant
     examples: int
@@ -166,7 +166,7 @@ def grad_rows(dtype: str, shapes: list[tuple[int, ...]], steps: int, *,
 
 
 @st.composite
-def cases(draw: Any, ctx: Context, *, shapes: list[tuple[int, ...]] | None = None,
+def cases(draw: st.DrawFn, ctx: Context, *, shapes: list[tuple[int, ...]] | None = None,
           n_params: tuple[int, int] = (1, 2), steps: tuple[int, int] = (1, 12),
           hyper: st.SearchStrategy[Hyper] | None = None, lo: float | None = None,
           hi: float | None = None, zero_probability: float = 0.1) -> Case:
@@ -177,8 +177,9 @@ def cases(draw: Any, ctx: Context, *, shapes: list[tuple[int, ...]] | None = Non
     t = draw(st.integers(*steps))
     h = draw(hyper if hyper is not None else hypers(ctx))
     params = [draw(values(ctx.dtype, s)) for s in shapes]
-    grads = draw(grad_rows(ctx.dtype, shapes, t, lo=lo, hi=hi,
-                           zero_probability=zero_probability))
+    rows = draw(grad_rows(ctx.dtype, shapes, t, lo=lo, hi=hi,
+                          zero_probability=zero_probability))
+    grads: GradRows = [[g for g in row] for row in rows]  # typed: list[ndarray | None]
     return Case(ctx.dtype, h, params, grads)
 
 

@@ -1,7 +1,10 @@
 """``adamproofs check [TARGET]``: the conformance suite on the command line.
 
-Exit status: 0 conforms, 1 does not conform, 2 usage error or the target cannot
-be loaded (for instance its framework is not installed).
+Exit status: 0 when every selected row was judged and passed and the report (``--json``)
+was written; 1 does not conform; 2 usage error (checked before anything runs, the
+``--json`` path included), the target cannot be loaded (for instance its framework is not
+installed), or the report could not be written; 130 interrupted (Ctrl-C; no report is
+written).
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from typing import Any
 
 from ..variants import AXES, NAMED
 from .properties import PROPERTIES
+from .protocol import TargetError, UsageError
+from .report import writable
+from .runner import Checker
 from .targets import BUILTINS, KINDS
 
 _AXIS_HELP = "\n".join(f"  {a.name}={'|'.join(a.choices)}  ({a.doc})" for a in AXES.values())
@@ -28,8 +34,15 @@ weight_decay) with a step(grads) method (see adamproofs.conformance.protocol).
 paper,decay=decoupled). Without it, any known variant passes. Axes:
 {_AXIS_HELP}
 
+--option KEY=VALUE goes to the target's adapter or constructor. The checker sets the
+hyperparameters itself (lr, betas, eps, weight_decay, ...): such an option, or one the target
+does not take, is a usage error. An option naming a variant axis (amsgrad=True,
+decay=decoupled, decoupled_weight_decay=True, eps_root=...) is a claim: the fingerprint must
+detect it.
+
 Properties: {', '.join(PROPERTIES)}.
-Exit status: 0 conforms, 1 does not conform, 2 usage error or target cannot be loaded.
+Exit status: 0 every selected row judged and passed (and --json written), 1 does not
+conform, 2 usage error or target cannot be loaded or report not written, 130 interrupted.
 """
 
 
@@ -44,15 +57,18 @@ def register(subparsers: Any) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``check`` options (shared by ``adamproofs check`` and ``python -m``)."""
     p.add_argument("target", nargs="?", default="numpy", metavar="TARGET")
-    p.add_argument("--kind", choices=KINDS, help="force the adapter for module.path:attr")
+    p.add_argument("--kind", metavar="{" + ",".join(KINDS) + "}",
+                   help="force the adapter for module.path:attr")
     p.add_argument("--variant", help="require a variant, e.g. paper or eps_hat,decay=decoupled")
     p.add_argument("--dtype", action="append", default=[], metavar="DTYPE",
                    help="add a dtype to float32 and float64 (float16, bfloat16); repeatable")
     p.add_argument("--only-dtype", action="append", default=[], metavar="DTYPE",
                    help="check only these dtypes (repeatable)")
-    p.add_argument("--profile", choices=("quick", "default", "thorough"), default="default")
-    p.add_argument("--seed", type=int, default=0, help="hypothesis seed (default 0)")
+    p.add_argument("--profile", default="default", metavar="{quick,default,thorough}",
+                   help="examples per property (default: default)")
+    p.add_argument("--seed", default="0", help="hypothesis seed, a non-negative int (default 0)")
     p.add_argument("--property", action="append", default=[], dest="properties",
                    metavar="NAME", help="run only these properties (repeatable)")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
@@ -66,35 +82,47 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .protocol import TargetError
-    from .runner import check
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # a report being written is left as it was (atomic write)
+        return _fail("interrupted; no report written", 130)
 
-    dtypes = args.only_dtype or ["float32", "float64", *args.dtype]
-    dtypes = list(dict.fromkeys(dtypes))
-    if args.seed < 0:
-        print(f"adamproofs check: --seed={args.seed} must be >= 0", file=sys.stderr)
-        return 2
+
+def _run(args: argparse.Namespace) -> int:
     try:
-        options = parse_options(args.option)
-    except ValueError as err:
-        print(f"adamproofs check: {err}", file=sys.stderr)
-        return 2
-    try:
-        report = check(args.target, kind=args.kind, dtypes=dtypes, variant=args.variant,
-                       profile=args.profile, seed=args.seed,
-                       properties=args.properties or None, fail_fast=args.fail_fast,
-                       device=args.device, progress=None if args.quiet else _progress,
-                       options=options or None)
+        checker, json_path = _checker(args)
+        checker.implementation()
+    except UsageError as err:
+        return _fail(str(err))
     except TargetError as err:
-        print(f"adamproofs check: cannot load target {args.target!r}: {err}", file=sys.stderr)
-        return 2
-    except ValueError as err:
-        print(f"adamproofs check: {err}", file=sys.stderr)
-        return 2
+        return _fail(f"cannot load target {args.target!r}: {err}")
+    report = checker.run(progress=None if args.quiet else _progress)
     print(report.table())
-    if args.json:
-        report.write_json(args.json)
+    if json_path is not None:
+        try:
+            report.write_json(json_path)
+        except OSError as err:
+            return _fail(f"cannot write the report to {json_path!r}: {err}")
     return 0 if report.conforms else 1
+
+
+def _checker(args: argparse.Namespace) -> tuple[Checker, str | None]:
+    """The :class:`Checker` for the command line, every setting (``--json`` too) checked."""
+    if args.json is not None:
+        problem = writable(args.json)
+        if problem is not None:
+            raise UsageError(f"--json {args.json!r}: cannot write the report there: {problem}")
+    dtypes = args.only_dtype or ["float32", "float64", *args.dtype]
+    checker = Checker(args.target, kind=args.kind, dtypes=list(dict.fromkeys(dtypes)),
+                      variant=args.variant, profile=args.profile, seed=args.seed,
+                      properties=args.properties or None, fail_fast=args.fail_fast,
+                      device=args.device, options=parse_options(args.option))
+    return checker, args.json
+
+
+def _fail(message: str, status: int = 2) -> int:
+    print(f"adamproofs check: {message}", file=sys.stderr)
+    return status
 
 
 def parse_options(items: list[str]) -> dict[str, Any]:
@@ -104,7 +132,7 @@ def parse_options(items: list[str]) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.isidentifier():
-            raise ValueError(f"--option {item!r} is not of the form KEY=VALUE")
+            raise UsageError(f"--option {item!r} is not of the form KEY=VALUE")
         try:
             out[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):

@@ -99,10 +99,6 @@ ROWS: dict[str, Row] = {
                                      "default floatx (α held in float32)"),
 }
 
-#: Rows the issue requires (the default set is all of ROWS).
-REQUIRED_ROWS: tuple[str, ...] = ("numpy", "torch", "torch-foreach", "torch-fused", "optax",
-                                  "keras")
-
 #: Variant axes shown as columns, in order.
 #: (every axis of the variant model except the compute precision, which is per dtype)
 AXES: tuple[str, ...] = tuple(a for a in VARIANT_AXES if a != "precision")

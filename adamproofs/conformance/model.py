@@ -5,13 +5,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from .protocol import Hyper
+from .protocol import Hyper, Session
 
 GradFn = Callable[[list[np.ndarray], int], list[Any]]
+#: ``rows[k][i]``: the gradient of parameter ``i`` at step ``k+1``, or ``None`` (skipped)
+GradRows = list[list[np.ndarray | None]]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A property's own parameters of a case (each property subclasses it, e.g. the step
+    at which the checkpoint property saves); plain values only, so a reproducer can
+    write them back as source."""
+
+
+S = TypeVar("S", bound=Setup)
 
 
 @dataclass
@@ -21,21 +33,29 @@ class Case:
     ``grads[k][i]`` is the gradient of parameter ``i`` at step ``k+1`` (or ``None``);
     with ``grad_fn`` the gradients are instead computed from the implementation's
     current parameters, ``grad_fn(params, t)``. ``groups`` (optional) splits the
-    parameters into consecutive groups ``(hyper, count)`` with their own hyperparameters.
+    parameters into consecutive groups ``(hyper, count)`` with their own hyperparameters;
+    ``setup`` holds the parameters of the property that drew the case.
     """
 
     dtype: str
     hyper: Hyper
     params: list[np.ndarray]
-    grads: list[list[np.ndarray | None]] = field(default_factory=list)
+    grads: GradRows = field(default_factory=list)
     grad_fn: GradFn | None = None
     steps: int | None = None
     groups: list[tuple[Hyper, int]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    setup: Setup | None = None
 
     @property
     def n_steps(self) -> int:
         return len(self.grads) if self.grad_fn is None else int(self.steps or 0)
+
+    def setup_as(self, kind: type[S]) -> S:
+        """:attr:`setup`, which must be a ``kind`` (the property's own parameters)."""
+        if not isinstance(self.setup, kind):
+            raise TypeError(f"this case has setup {self.setup!r}; the property needs a "
+                            f"{kind.__name__}")
+        return self.setup
 
     def hyper_of(self, i: int) -> Hyper:
         """The hyperparameters of parameter ``i``."""
@@ -51,13 +71,22 @@ class Case:
 
 @dataclass
 class Run:
-    """What the implementation did: θ after each step and the gradients it was given."""
+    """What the implementation did: θ after each step and the gradients it was given.
+
+    ``session`` is the session the run ended with (a checkpoint is saved from it).
+    """
 
     thetas: list[list[np.ndarray]]
-    grads: list[list[np.ndarray | None]]
+    grads: GradRows
     error: str | None = None  # an exception raised by the implementation (formatted)
     error_step: int | None = None
     mutated: str | None = None
+    session: Session | None = None
+
+    @property
+    def failed(self) -> bool:
+        """The implementation raised or wrote into its inputs."""
+        return self.error is not None or self.mutated is not None
 
 
 @dataclass
@@ -88,5 +117,4 @@ class Judgement:
     checked: int = 0
     unchecked: int = 0
     finding: Finding | None = None
-    exact_thetas: list[list[np.ndarray]] | None = None  # oracle θ per present step (float64)
-    recorded_grads: list[list[np.ndarray | None]] | None = None  # what the implementation saw
+    recorded_grads: GradRows | None = None  # what the implementation saw

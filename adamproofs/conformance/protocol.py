@@ -109,11 +109,9 @@ import copy
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
-
-from ..variants import AXES as VARIANT_AXES
 
 #: The feature names an implementation may declare.
 FEATURES: frozenset[str] = frozenset({
@@ -121,8 +119,10 @@ FEATURES: frozenset[str] = frozenset({
     "weight_decay", "maximize", "skip", "groups", "checkpoint",
 })
 
-#: What ``claims`` may name: the axes of :class:`adamproofs.variants.Variant`, and maximize.
-CLAIM_AXES: tuple[str, ...] = (*VARIANT_AXES, "maximize")
+
+
+class UsageError(ValueError):
+    """A bad setting of the checker (the CLI exits with status 2, naming it)."""
 
 
 class TargetError(Exception):
@@ -203,6 +203,15 @@ class Implementation(Protocol):
         """A new session over copies of ``params`` (already of ``dtype``)."""
 
 
+@runtime_checkable
+class GroupedImplementation(Implementation, Protocol):
+    """An :class:`Implementation` that also takes parameter groups (feature ``"groups"``)."""
+
+    def create_groups(self, groups: list[tuple[Hyper, list[np.ndarray]]],
+                      dtype: np.dtype) -> Session:
+        """A new session over the concatenation of the groups' parameters, in order."""
+
+
 def takes_keywords(obj: Any, names: set[str]) -> bool:
     """True when ``obj`` is callable and its signature has every parameter in ``names``."""
     if not callable(obj):
@@ -214,17 +223,17 @@ def takes_keywords(obj: Any, names: set[str]) -> bool:
     return names <= params
 
 
-def supports(impl: Any, feature: str) -> bool:
+def supports(impl: Implementation, feature: str) -> bool:
     """Whether ``impl`` declares ``feature`` (``groups`` also needs ``create_groups``)."""
-    feats = getattr(impl, "features", frozenset())
+    feats: frozenset[str] = getattr(impl, "features", frozenset())
     if feature == "groups":
-        return feature in feats and callable(getattr(impl, "create_groups", None))
+        return feature in feats and takes_groups(impl)
     return feature in feats
 
 
-def dtype_feature(dtype: Any) -> str:
-    """The feature name of a NumPy dtype (``float32`` ...)."""
-    return np.dtype(dtype).name
+def takes_groups(impl: Implementation) -> TypeGuard[GroupedImplementation]:
+    """Whether ``impl`` has ``create_groups`` (see :class:`GroupedImplementation`)."""
+    return callable(getattr(impl, "create_groups", None))
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,6 +269,30 @@ class PlainSession:
         self.optimizer.load_state_dict(state)
 
 
+def _plain_features(factory: Callable[..., Any]) -> set[str]:
+    """``factory.adamproofs_features`` if declared, else every dtype (bfloat16 with
+    ml_dtypes), weight decay, None gradients, and checkpoints when the class has
+    ``state_dict``/``load_state_dict``."""
+    declared = getattr(factory, "adamproofs_features", None)
+    if declared is not None:
+        unknown = set(declared) - FEATURES
+        if unknown:
+            raise TargetError(f"adamproofs_features has unknown names {sorted(unknown)}; "
+                              f"allowed: {sorted(FEATURES)}")
+        return set(declared)
+    features = {"float16", "float32", "float64", "weight_decay", "skip"}
+    try:
+        import ml_dtypes  # noqa: F401
+
+        features.add("bfloat16")
+    except ImportError:
+        pass
+    if isinstance(factory, type) and callable(getattr(factory, "state_dict", None)) \
+            and callable(getattr(factory, "load_state_dict", None)):
+        features.add("checkpoint")
+    return features
+
+
 class PlainImplementation:
     """Adapter for the plain protocol: ``factory(params, *, lr, beta1, beta2, eps,
     weight_decay)`` returning an object with ``step(grads)`` (in place) and, optionally,
@@ -272,26 +305,8 @@ class PlainImplementation:
             raise TargetError(f"plain target {factory!r} is not callable; expected a class or "
                               "factory taking (params, *, lr, beta1, beta2, eps, weight_decay)")
         self.factory = factory
-        self.name = name or getattr(factory, "__qualname__", repr(factory))
-        declared = getattr(factory, "adamproofs_features", None)
-        if features is None and declared is not None:
-            unknown = set(declared) - FEATURES
-            if unknown:
-                raise TargetError(f"adamproofs_features has unknown names {sorted(unknown)}; "
-                                  f"allowed: {sorted(FEATURES)}")
-            features = set(declared)
-        if features is None:
-            features = {"float16", "float32", "float64", "weight_decay", "skip"}
-            try:
-                import ml_dtypes  # noqa: F401
-
-                features.add("bfloat16")
-            except ImportError:
-                pass
-            if isinstance(factory, type) and callable(getattr(factory, "state_dict", None)) \
-                    and callable(getattr(factory, "load_state_dict", None)):
-                features.add("checkpoint")
-        self.features = frozenset(features)
+        self.name: str = name or str(getattr(factory, "__qualname__", repr(factory)))
+        self.features = frozenset(_plain_features(factory) if features is None else features)
         self.claims = dict(claims or {})
 
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> PlainSession:

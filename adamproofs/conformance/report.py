@@ -33,7 +33,8 @@ JSON Schema; :data:`SCHEMA` is the same document)::
                       "keras": "3.12.0", "keras_backend": "jax", ...}  # optional
     }
 
-``conforms`` is true when no result is ``fail`` or ``error``. ``worst_ulps`` is the
+``conforms`` is true when every selected row has a result (a check stopped early by
+``--fail-fast`` has not) and no result is ``fail`` or ``error``. ``worst_ulps`` is the
 largest per-step error in ulps of the dtype (see :mod:`.replay`);
 ``worst_error_over_bound`` is the largest error divided by the error bound of
 :mod:`adamproofs.tolerance` (a conforming implementation stays at or below 1).
@@ -44,6 +45,8 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +55,9 @@ import numpy as np
 
 from .. import __version__
 from ..variants import Variant
-from .model import Case, Finding
+from .fingerprint import Fingerprint
+from .model import Case, Finding, GradRows
+from .protocol import Hyper
 
 SCHEMA_VERSION = 1
 
@@ -153,7 +158,7 @@ class PropertyResult:
     finding: Finding | None = None
     reproducer: str | None = None
     reproducer_case: Case | None = None
-    recorded_grads: Any = None
+    recorded_grads: GradRows | None = None
 
     def as_dict(self) -> dict[str, Any]:
         finding = None
@@ -179,7 +184,8 @@ class Report:
     dtypes: list[str]
     required_variant: str | None
     features: list[str] = field(default_factory=list)
-    fingerprint: Any = None
+    fingerprint: Fingerprint | None = None
+    expected_rows: int | None = None
     detected_variant: str | None = None
     variant_used: dict[str, Any] = field(default_factory=dict)
     results: list[PropertyResult] = field(default_factory=list)
@@ -187,9 +193,15 @@ class Report:
     environment: dict[str, str] = field(default_factory=dict)
 
     @property
+    def complete(self) -> bool:
+        """Every selected row has a verdict (not so when a check stopped early)."""
+        rows = sum(1 for r in self.results if r.name != "variant")
+        return self.expected_rows is None or rows >= self.expected_rows
+
+    @property
     def conforms(self) -> bool:
-        """True when no property failed or errored."""
-        return all(r.verdict in ("pass", "skip") for r in self.results)
+        """True when every selected row was judged and none failed or errored."""
+        return self.complete and all(r.verdict in ("pass", "skip") for r in self.results)
 
     @property
     def failures(self) -> list[PropertyResult]:
@@ -208,7 +220,9 @@ class Report:
                 "environment": dict(self.environment)}
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+        """Write :meth:`as_dict` to ``path`` atomically (a temporary file beside it, then
+        ``os.replace``): ``path`` holds either its old content or the whole report."""
+        write_atomically(Path(path), json.dumps(self.as_dict(), indent=2) + "\n")
 
     def table(self) -> str:
         """The human-readable summary (what the CLI prints)."""
@@ -244,6 +258,35 @@ class Report:
         return "\n".join(lines)
 
 
+def writable(path: str | Path) -> str | None:
+    """Why a report cannot be written to ``path`` (None: it can), checked before a run."""
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        return f"{str(path)!r} is a folder"
+    if not folder.is_dir():
+        return f"the folder {str(folder)!r} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {str(folder)!r} is not writable"
+    if target.exists() and not os.access(target, os.W_OK):
+        return f"{str(path)!r} is not writable"
+    return None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """``text`` into ``path`` through a temporary file in the same folder and ``os.replace``;
+    the temporary file is removed if anything (even Ctrl-C) interrupts the write."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 # --- reproducers ----------------------------------------------------------------------------
 
 def _float(x: float) -> str:
@@ -260,7 +303,7 @@ def _array(a: np.ndarray) -> str:
     return f"arr([{flat}], {shape})"
 
 
-def _hyper(h: Any) -> str:
+def _hyper(h: Hyper) -> str:
     return (f"Hyper(lr={h.lr!r}, beta1={h.beta1!r}, beta2={h.beta2!r}, eps={h.eps!r}, "
             f"weight_decay={h.weight_decay!r}, maximize={h.maximize!r})")
 
@@ -279,9 +322,8 @@ def reproducer(report: Report, result: PropertyResult, variant: Variant, kind: s
         rows.append("    [" + ", ".join("None" if g is None else _array(g) for g in row) + "],")
     groups = "None" if not case.groups else "[" + ", ".join(
         f"({_hyper(h)}, {n})" for h, n in case.groups) + "]"
-    extra = {k: v for k, v in case.extra.items() if isinstance(v, (int, float, str))}
-    extra_src = "{" + ", ".join(f"{k!r}: {_float(v) if isinstance(v, float) else repr(v)}"
-                                for k, v in extra.items()) + "}"
+    setup_import = [] if case.setup is None else [
+        f"from {type(case.setup).__module__} import {type(case.setup).__name__}"]
     load_args = [repr(report.target)]
     if kind:
         load_args.append(f"kind={kind!r}")
@@ -298,6 +340,7 @@ def reproducer(report: Report, result: PropertyResult, variant: Variant, kind: s
         "from adamproofs.conformance.model import Case",
         "from adamproofs.variants import Variant",
         "from adamproofs.dtypes import as_dtype",
+        *setup_import,
         "",
         f"dt = as_dtype({case.dtype!r})",
         "arr = lambda values, shape: np.array(values, dtype=np.float64).astype(dt).reshape(shape)",
@@ -306,7 +349,7 @@ def reproducer(report: Report, result: PropertyResult, variant: Variant, kind: s
         f"            params=[{params}],",
         "            grads=[",
         *rows,
-        f"            ], groups={groups}, extra={extra_src})",
+        f"            ], groups={groups}, setup={case.setup!r})",
         f"variant = Variant(**{variant.as_dict()!r})",
         f"verdict = check_property({result.name!r}, impl, case, variant)",
         "f = verdict.finding",
@@ -315,8 +358,3 @@ def reproducer(report: Report, result: PropertyResult, variant: Variant, kind: s
         "    print('implementation:', repr(f.impl))",
         "    print('oracle:        ', repr(f.exact))",
     ])
-
-
-def write_schema(path: str | Path) -> None:
-    """Write :data:`SCHEMA` as a JSON file."""
-    Path(path).write_text(json.dumps(SCHEMA, indent=2) + "\n")

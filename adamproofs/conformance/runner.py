@@ -1,9 +1,15 @@
-"""Run the fingerprint and every property against one implementation: :func:`check`.
+"""The checker: the fingerprint and every property against one implementation.
 
->>> from adamproofs.conformance import check
->>> report = check("numpy", profile="quick")        # doctest: +SKIP
+>>> from adamproofs.conformance import Checker
+>>> checker = Checker("numpy", profile="quick")     # validates every setting
+>>> report = checker.run()                          # doctest: +SKIP
 >>> report.conforms                                 # doctest: +SKIP
 True
+
+:class:`Checker` is the one front end: :func:`check`,
+:func:`~adamproofs.conformance.assert_conforms`, the ``adamproofs check`` command and the
+pytest plugin all build one, so they take the same settings, refuse the same bad ones with
+the same :class:`~.protocol.UsageError` messages, and judge the same rows.
 
 Each property runs as a hypothesis test per dtype (seeded, no example database,
 no deadline): hypothesis draws cases, :func:`hypothesis.target` pushes toward
@@ -13,6 +19,7 @@ case, which the report turns into a copy-pasteable reproducer.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -26,14 +33,16 @@ from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis.errors import Unsatisfiable
 
 from ..dtypes import as_dtype
+from ..errors import ConfigError
 from ..variants import Variant, parse_variant
 from .cases import Context
 from .fingerprint import Fingerprint, fingerprint
 from .model import Case, Judgement
+from .options import Claim, claims_of, refuse_reserved
 from .properties import PROPERTIES, Property
-from .protocol import supports
+from .protocol import Implementation, UsageError, supports
 from .report import PropertyResult, Report, environment, reproducer
-from .targets import load_target
+from .targets import KINDS, load_target
 
 #: profile -> (examples per property and dtype, steps of the long-horizon property)
 PROFILES: dict[str, tuple[int, int]] = {
@@ -74,8 +83,8 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_property(prop: Property, impl: Any, variant: Variant, dtype: str, *, examples: int,
-                 long_steps: int, seed: int, shrink: bool = True,
+def run_property(prop: Property, impl: Implementation, variant: Variant, dtype: str, *,
+                 examples: int, long_steps: int, seed: int, shrink: bool = True,
                  shrink_seconds: float = 8.0) -> PropertyResult:
     """One property in one dtype as a seeded hypothesis run (shrinking a failure for at
     most ``shrink_seconds``)."""
@@ -157,10 +166,11 @@ def run_property(prop: Property, impl: Any, variant: Variant, dtype: str, *, exa
     return result
 
 
-def _variant_verdict(fp: Fingerprint, required: Variant | None, claims: dict[str, Any]
-                     ) -> tuple[str, str]:
+def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, Any]
+                   ) -> list[str]:
     problems = []
     reported: dict[str, str] = {}  # detail -> the axis that reported it (shared probes)
+    wanted = required.as_dict() if required is not None else {}
     for axis, r in fp.axes.items():
         if r.skipped:
             continue
@@ -172,17 +182,29 @@ def _variant_verdict(fp: Fingerprint, required: Variant | None, claims: dict[str
                 reported[r.detail] = axis
                 problems.append(f"{axis}: follows no known variant ({r.detail})")
             continue
-        want = None
-        if required is not None and axis in required.as_dict():
-            want = required.as_dict()[axis]
-            source = "required"
+        if axis in wanted:
+            want, source = wanted[axis], "required"
         elif axis in claims:
-            want = claims[axis]
-            source = "claimed"
+            want, source = claims[axis], "claimed"
+        else:
+            continue
         if want is not None and want not in r.matches:
             problems.append(f"{axis}: {source} {want!r}, detected {r.matches[0]!r}")
-    if fp.errors:
-        problems.extend(fp.errors)
+    return problems
+
+
+def variant_verdict(fp: Fingerprint, required: Variant | None, claims: dict[str, Any],
+                    option_claims: tuple[Claim, ...] = ()) -> tuple[str, str]:
+    """``("pass" | "fail", why)``: every probed axis follows a known variant, the required
+    one where ``--variant`` fixes it, the implementation's own ``claims`` and the claims
+    of its options (:mod:`.options`)."""
+    problems = _axis_problems(fp, required, claims)
+    for claim in option_claims:
+        r = fp.axes.get(claim.axis)
+        problem = claim.problem(r.matches if r else [], r.skipped if r else "not probed")
+        if problem is not None:
+            problems.append(problem)
+    problems.extend(fp.errors)
     return ("fail" if problems else "pass"), "; ".join(problems)
 
 
@@ -194,79 +216,207 @@ def _spec(obj: Any) -> str | None:
     return f"{module}:{qualname}"
 
 
-def check(target: Any = "numpy", *, kind: str | None = None,
-          dtypes: Sequence[str] = ("float32", "float64"), variant: str | None = None,
-          profile: str = "default", seed: int = 0, properties: Sequence[str] | None = None,
-          progress: Progress | None = _stderr, fail_fast: bool = False, shrink: bool = True,
-          device: str = "cpu", options: dict[str, Any] | None = None) -> Report:
-    """Check ``target`` (a built-in name, ``module.path:attr``, a class, or an
-    :class:`~.protocol.Implementation`) and return a :class:`~.report.Report`.
-
-    Raises :class:`~.protocol.TargetError` when the target cannot be loaded and
-    ``ValueError`` for bad arguments; the implementation's own failures never raise.
-    """
-    if profile not in PROFILES:
-        raise ValueError(f"profile={profile!r} is not one of {', '.join(PROFILES)}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed={seed!r} must be a non-negative int")
-    names = list(PROPERTIES) if properties is None else list(properties)
-    for name in names:
-        if name not in PROPERTIES:
-            raise ValueError(f"property {name!r} is not one of {', '.join(PROPERTIES)}")
-    dtype_names = []
+def _dtype_names(dtypes: Sequence[str]) -> tuple[str, ...]:
+    names = []
     for d in dtypes:
         try:
-            dtype_names.append(as_dtype(d).name)
+            names.append(as_dtype(d).name)
         except TypeError as err:
-            raise ValueError(f"dtype {d!r}: {err}") from err
-    required = None
-    if variant is not None:
-        required, _ = parse_variant(variant)
-    say = progress or (lambda msg: None)
-    started = time.perf_counter()
-    impl = load_target(target, kind=kind, device=device, **(options or {}))
-    name = target if isinstance(target, str) else (_spec(target)
-                                                   or getattr(impl, "name", repr(target)))
-    report = Report(target=str(name), kind=kind, profile=profile, seed=seed,
-                    dtypes=dtype_names, required_variant=variant,
-                    features=sorted(getattr(impl, "features", ())))
-    say(f"adamproofs check {name}: fingerprinting the variant ...")
-    t0 = time.perf_counter()
+            raise UsageError(f"--dtype {d!r}: {err}") from err
+    return tuple(dict.fromkeys(names))
+
+
+def _property_names(properties: Sequence[str] | None) -> tuple[str, ...]:
+    names = tuple(PROPERTIES) if properties is None else tuple(properties)
+    for name in names:
+        if name not in PROPERTIES:
+            raise UsageError(f"--property {name!r} is not one of {', '.join(PROPERTIES)}")
+    return tuple(dict.fromkeys(names))
+
+
+def _required_variant(spec: str | None) -> Variant | None:
+    if spec is None:
+        return None
     try:
-        fp = fingerprint(impl, prefer=required)
-    except Exception as err:  # pragma: no cover - fingerprint catches implementation errors
-        fp = Fingerprint(dtype="?", errors=[f"checker error: {type(err).__name__}: {err}"])
-    verdict, note = _variant_verdict(fp, required, getattr(impl, "claims", {}) or {})
-    report.fingerprint = fp
-    report.detected_variant = fp.named()
-    report.results.append(PropertyResult("variant", fp.dtype, verdict, note=note,
-                                         seconds=time.perf_counter() - t0,
-                                         examples=len(fp.axes)))
-    say(f"  variant: {fp.describe()} -> {verdict}" + (f" ({note})" if note else ""))
-    use = required if required is not None else fp.variant
-    report.variant_used = use.as_dict()
-    examples, long_steps = PROFILES[profile]
-    total = len(names) * len(dtype_names)
-    count = 0
-    stop = fail_fast and verdict != "pass"
-    for dtype in dtype_names:
-        for pname in names:
+        return parse_variant(spec)[0]
+    except ConfigError as err:
+        raise UsageError(str(err)) from None  # names --variant and what is allowed
+
+
+def parse_seed(value: Any) -> int:
+    """A seed: a non-negative int (or its decimal spelling, from an environment variable)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise UsageError(f"--seed={value!r} must be a non-negative int")
+    return value
+
+
+def parse_profile(value: Any) -> str:
+    """A profile name (a key of :data:`PROFILES`)."""
+    if value not in PROFILES:
+        raise UsageError(f"--profile={value!r} is not one of {', '.join(PROFILES)}")
+    return str(value)
+
+
+class Checker:
+    """One check of one target: settings validated on construction, the target loaded once.
+
+    >>> checker = Checker("mypkg.optim:MyAdam", variant="paper", profile="quick")  # doctest: +SKIP
+    >>> report = checker.run()                                                     # doctest: +SKIP
+    >>> assert report.conforms, report.table()                                     # doctest: +SKIP
+
+    Raises :class:`~.protocol.UsageError` (a ``ValueError``) for a bad setting, naming it
+    and what is allowed. :meth:`implementation` loads the target (the front ends call it
+    before running anything): it raises :class:`~.protocol.TargetError` when the target
+    cannot be loaded and :class:`~.protocol.UsageError` for an option the target does not
+    take. The implementation's own failures never raise.
+    """
+
+    def __init__(self, target: Any = "numpy", *, kind: str | None = None,
+                 dtypes: Sequence[str] = ("float32", "float64"), variant: str | None = None,
+                 profile: str = "default", seed: int = 0,
+                 properties: Sequence[str] | None = None, fail_fast: bool = False,
+                 shrink: bool = True, device: str = "cpu",
+                 options: dict[str, Any] | None = None) -> None:
+        if kind is not None and kind not in KINDS:
+            raise UsageError(f"--kind={kind!r} is not one of {', '.join(KINDS)}")
+        self.target = target
+        self.kind = kind
+        self.profile = parse_profile(profile)
+        self.seed = parse_seed(seed)
+        self.properties = _property_names(properties)
+        self.dtypes = _dtype_names(dtypes)
+        self.variant_spec = variant
+        self.required = _required_variant(variant)
+        self.fail_fast = fail_fast
+        self.shrink = shrink
+        self.device = device
+        self.options = dict(options or {})
+        refuse_reserved(self.options)
+        self.claims = claims_of(self.options)
+        self._impl: Implementation | None = None
+        self._fingerprint: Fingerprint | None = None
+        self._variant_result: PropertyResult | None = None
+
+    # --- the rows ------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> list[tuple[str, str]]:
+        """The selected ``(property, dtype)`` rows, in run order (dtype by dtype)."""
+        return [(name, dtype) for dtype in self.dtypes for name in self.properties]
+
+    @property
+    def name(self) -> str:
+        """How reports name the target."""
+        if isinstance(self.target, str):
+            return self.target
+        return _spec(self.target) or str(getattr(self.implementation(), "name",
+                                                 repr(self.target)))
+
+    def implementation(self) -> Implementation:
+        """The implementation under test, loaded on first use (see :func:`load_implementation`)."""
+        if self._impl is None:
+            self._impl = load_implementation(self.target, kind=self.kind, device=self.device,
+                                             options=self.options)
+        return self._impl
+
+    def new_report(self, dtypes: Sequence[str] | None = None) -> Report:
+        """An empty report for this check (``dtypes``: those of the rows it will hold)."""
+        impl = self.implementation()
+        return Report(target=str(self.name), kind=self.kind, profile=self.profile,
+                      seed=self.seed, dtypes=list(self.dtypes if dtypes is None else dtypes),
+                      required_variant=self.variant_spec,
+                      features=sorted(getattr(impl, "features", ())))
+
+    # --- the variant ---------------------------------------------------------------------
+
+    def variant_result(self) -> PropertyResult:
+        """The fingerprint's row (computed once): every axis known, required, as claimed."""
+        if self._variant_result is None:
+            impl = self.implementation()
+            t0 = time.perf_counter()
+            try:
+                fp = fingerprint(impl, prefer=self.required)
+            except Exception as err:  # pragma: no cover - fingerprint catches the impl's errors
+                fp = Fingerprint(dtype="?", errors=[f"checker error: {type(err).__name__}: "
+                                                    f"{err}"])
+            verdict, note = variant_verdict(fp, self.required,
+                                            getattr(impl, "claims", {}) or {}, self.claims)
+            self._fingerprint = fp
+            self._variant_result = PropertyResult("variant", fp.dtype, verdict, note=note,
+                                                  seconds=time.perf_counter() - t0,
+                                                  examples=len(fp.axes))
+        return self._variant_result
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        """The fingerprint (running it if needed)."""
+        self.variant_result()
+        assert self._fingerprint is not None
+        return self._fingerprint
+
+    @property
+    def variant(self) -> Variant:
+        """The variant the properties are judged against: ``--variant``, else the detected one."""
+        return self.required if self.required is not None else self.fingerprint.variant
+
+    # --- one row -------------------------------------------------------------------------
+
+    def run_row(self, name: str, dtype: str) -> PropertyResult:
+        """One property in one dtype, with a reproducer when it fails."""
+        examples, long_steps = PROFILES[self.profile]
+        result = run_property(PROPERTIES[name], self.implementation(), self.variant, dtype,
+                              examples=examples, long_steps=long_steps, seed=self.seed,
+                              shrink=self.shrink, shrink_seconds=SHRINK_SECONDS[self.profile])
+        if result.verdict == "fail":
+            result.reproducer = reproducer(self.new_report([dtype]), result, self.variant,
+                                           self.kind, self.options)
+        return result
+
+    # --- the whole check -----------------------------------------------------------------
+
+    def run(self, progress: Progress | None = _stderr) -> Report:
+        """Fingerprint, then every selected row; the report says whether it conforms."""
+        say = progress or (lambda msg: None)
+        started = time.perf_counter()
+        report = self.new_report()
+        report.expected_rows = len(self.rows)
+        say(f"adamproofs check {report.target}: fingerprinting the variant ...")
+        variant = self.variant_result()
+        report.fingerprint = self.fingerprint
+        report.detected_variant = self.fingerprint.named()
+        report.results.append(variant)
+        say(f"  variant: {self.fingerprint.describe()} -> {variant.verdict}"
+            + (f" ({variant.note})" if variant.note else ""))
+        report.variant_used = self.variant.as_dict()
+        stop = self.fail_fast and variant.verdict != "pass"
+        for count, (name, dtype) in enumerate(self.rows, 1):
             if stop:
                 break
-            count += 1
-            res = run_property(PROPERTIES[pname], impl, use, dtype, examples=examples,
-                               long_steps=long_steps, seed=seed, shrink=shrink,
-                               shrink_seconds=SHRINK_SECONDS[profile])
-            if res.verdict == "fail":
-                res.reproducer = reproducer(report, res, use, kind, options)
+            res = self.run_row(name, dtype)
             report.results.append(res)
-            say(f"  [{count}/{total}] {pname:<20} {dtype:<8} {res.verdict:<5} "
+            say(f"  [{count}/{len(self.rows)}] {name:<20} {dtype:<8} {res.verdict:<5} "
                 f"{res.examples:>4} ex  {res.worst_ulps:10.3g} ulps  {res.seconds:6.2f} s"
                 + (f"  {res.note}" if res.note else ""))
-            if fail_fast and res.verdict in ("fail", "error"):
-                stop = True
-    report.seconds = time.perf_counter() - started
-    report.environment = environment()
-    say(f"adamproofs check {name}: {'CONFORMS' if report.conforms else 'DOES NOT CONFORM'} "
-        f"({report.seconds:.1f} s)")
-    return report
+            stop = self.fail_fast and res.verdict in ("fail", "error")
+        report.seconds = time.perf_counter() - started
+        report.environment = environment()
+        say(f"adamproofs check {report.target}: "
+            f"{'CONFORMS' if report.conforms else 'DOES NOT CONFORM'} ({report.seconds:.1f} s)")
+        return report
+
+
+def load_implementation(target: Any, *, kind: str | None, device: str,
+                        options: dict[str, Any]) -> Implementation:
+    """The one place the checker loads the implementation under test."""
+    return load_target(target, kind=kind, device=device, **options)
+
+
+def check(target: Any = "numpy", *, progress: Progress | None = _stderr,
+          **settings: Any) -> Report:
+    """``Checker(target, **settings).run(progress)``: check ``target`` (a built-in name,
+    ``module.path:attr``, a class, or an :class:`~.protocol.Implementation`) and return a
+    :class:`~.report.Report`. See :class:`Checker` for the settings and what raises."""
+    return Checker(target, **settings).run(progress)

@@ -17,7 +17,8 @@ target uses: the ``backend`` option if given, else ``KERAS_BACKEND`` if set, els
 jax when installed, else torch. Any other module that imports Keras itself does so
 with Keras's own default (``KERAS_BACKEND``, else ``~/.keras/keras.json``,
 usually tensorflow); set ``KERAS_BACKEND`` or pass ``kind="keras"`` for it.
-Every failure raises :class:`~.protocol.TargetError` (the CLI's exit status 2).
+Every failure raises :class:`~.protocol.TargetError` (the CLI's exit status 2); a bad
+option raises :class:`~.protocol.UsageError` (also exit status 2).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ import contextlib
 import importlib
 import os
 import sys
+from types import ModuleType
 from typing import Any
 
 from .adapters import ADAPTERS, adapter
-from .protocol import Implementation, TargetError
+from .options import numpy_options, refuse_inapplicable, refuse_reserved
+from .protocol import Implementation, TargetError, UsageError
 
 BUILTINS: tuple[str, ...] = ("numpy", "torch", "torch-foreach", "torch-fused", "optax", "keras")
 KINDS: tuple[str, ...] = ("torch", "optax", "keras", "plain")
@@ -95,42 +98,80 @@ def detect_kind(obj: Any) -> str:
                       "(params, *, lr, beta1, beta2, eps, weight_decay))")
 
 
+#: Options a built-in target's adapter takes besides its constructor's keywords.
+_BUILTIN_EXTRA: dict[str, frozenset[str]] = {"optax": frozenset({"alias"}),
+                                             "keras": frozenset({"optimizer"})}
+
+
 def load_target(target: Any = "numpy", *, kind: str | None = None, device: str = "cpu",
                 **options: Any) -> Implementation:
-    """An :class:`Implementation` for ``target`` (see the module docstring)."""
+    """An :class:`Implementation` for ``target`` (see the module docstring).
+
+    Raises :class:`~.protocol.UsageError` for an option the checker sets itself or the
+    target does not take (see :mod:`.options`), :class:`~.protocol.TargetError` when the
+    target cannot be loaded.
+    """
     if kind is not None and kind not in KINDS:
         raise TargetError(f"--kind={kind!r} is not one of {', '.join(KINDS)}")
+    refuse_reserved(options)
     if not isinstance(target, str):
         if isinstance(target, Implementation):
-            return target
-        chosen = kind or detect_kind(target)
-        return adapter(chosen).make_implementation(target, **options)
+            return _no_options(target, repr(target), options)
+        return _wrap(target, kind or detect_kind(target), repr(target), device, options)
     if target in BUILTINS:
         if kind is not None:
             raise TargetError(f"--kind does not apply to the built-in target {target!r}")
-        if target == "numpy":
-            return adapter_module("numpy").make_implementation(**options)
-        if target.startswith("torch"):
-            return adapter("torch").make_implementation(path=target, device=device, **options)
-        return adapter(target).make_implementation(**options)
+        return _builtin(target, device, options)
     obj = _import_attr(target, kind=kind, backend=options.get("backend"))
     if isinstance(obj, Implementation):
-        return obj
-    chosen = kind or detect_kind(obj)
-    extra = {"device": device} if chosen == "torch" else {}
-    try:
-        impl = adapter(chosen).make_implementation(obj, **extra, **options)
-    except TargetError:
-        raise
-    except Exception as err:
-        raise TargetError(f"the {chosen} adapter cannot use {target!r}: "
-                          f"{type(err).__name__}: {err}") from err
+        return _no_options(obj, target, options)
+    impl = _wrap(obj, kind or detect_kind(obj), target, device, options)
     with contextlib.suppress(AttributeError):  # a read-only name: keep the adapter's
         impl.name = target
     return impl
 
 
-def adapter_module(name: str) -> Any:
+def _no_options(impl: Implementation, label: str, options: dict[str, Any]) -> Implementation:
+    if options:
+        key = next(iter(options))
+        raise UsageError(f"--option {key}={options[key]!r} does not apply to the target "
+                         f"{label!r} (an Implementation object takes no options)")
+    return impl
+
+
+def _builtin(target: str, device: str, options: dict[str, Any]) -> Implementation:
+    if target == "numpy":
+        refuse_inapplicable(options, target, "numpy", None, numpy_options())
+        impl: Implementation = adapter_module("numpy").make_implementation(**options)
+        return impl
+    if target.startswith("torch"):
+        impl = adapter("torch").make_implementation(path=target, device=device, **options)
+        refuse_inapplicable(options, target, "torch", getattr(impl, "factory", None))
+        return impl
+    impl = adapter(target).make_implementation(**options)
+    refuse_inapplicable(options, target, target, getattr(impl, "factory", None),
+                        _BUILTIN_EXTRA.get(target, frozenset()))
+    return impl
+
+
+def _wrap(obj: Any, chosen: str, label: str, device: str, options: dict[str, Any]
+          ) -> Implementation:
+    """``obj`` behind the ``chosen`` adapter, its options checked against what it takes."""
+    if chosen == "plain":
+        refuse_inapplicable(options, label, chosen, None)
+    extra = {"device": device} if chosen == "torch" else {}
+    try:
+        impl: Implementation = adapter(chosen).make_implementation(obj, **extra, **options)
+    except TargetError:
+        raise
+    except Exception as err:
+        raise TargetError(f"the {chosen} adapter cannot use {label!r}: "
+                          f"{type(err).__name__}: {err}") from err
+    refuse_inapplicable(options, label, chosen, getattr(impl, "factory", None))
+    return impl
+
+
+def adapter_module(name: str) -> ModuleType:
     """Adapter modules that are not user-selectable kinds (``numpy``)."""
     if name in ADAPTERS:
         return adapter(name)

@@ -87,7 +87,7 @@ class TorchSession:
     def step(self, grads: Sequence[np.ndarray | None]) -> None:
         if len(grads) != len(self._params):
             raise ValueError(f"got {len(grads)} gradients for {len(self._params)} parameters")
-        given = []
+        given: list[Any] = []  # torch tensors, or None
         for p, g in zip(self._params, grads, strict=True):
             if g is None:
                 p.grad = None
@@ -139,9 +139,9 @@ class TorchImplementation:
         self.device = device
         self.extra = dict(extra or {})
         try:
-            sig_params = inspect.signature(factory).parameters
+            sig_params: set[str] = set(inspect.signature(factory).parameters)
         except (TypeError, ValueError):
-            sig_params = {}
+            sig_params = set()
         self.accepts_maximize = "maximize" in sig_params
         features = {"float16", "bfloat16", "float32", "float64", "weight_decay", "skip",
                     "groups", "checkpoint"}

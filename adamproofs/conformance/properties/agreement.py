@@ -1,0 +1,10 @@
+"""The agreement property: random configurations and sequences agree with the oracle."""
+
+from __future__ import annotations
+
+from ..strategies import agreement
+from ._property import Property
+
+PROPERTY = Property(
+    "agreement", "random configurations and sequences agree with the oracle", 1, agreement
+)

@@ -1,0 +1,93 @@
+"""The scale_invariance property: with ε = 0, gradients times 2^k leave the θ trajectory
+unchanged (up to the error bounds of both runs)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...dtypes import as_dtype
+from ...tolerance import error_bound
+from ...variants import Variant
+from ..model import Case, Finding, GradRows, Judgement, Run
+from ..protocol import Implementation
+from ..replay import check_case, oracle_config, scalar_dtype
+from ..strategies import ScaleSetup, scale_invariance
+from ._property import Property, combine
+
+
+def _scaled(case: Case, c: float) -> Case:
+    dt = as_dtype(case.dtype)
+    grads: GradRows = [
+        [None if g is None else (g.astype(np.float64) * c).astype(dt) for g in row]
+        for row in case.grads
+    ]
+    return Case(case.dtype, case.hyper, [p.copy() for p in case.params], grads)
+
+
+def _rows(rows: list[list[np.ndarray]] | GradRows, i: int) -> np.ndarray:
+    out = []
+    for row in rows:
+        x = row[i]
+        assert x is not None  # the strategy gives every parameter a gradient at every step
+        out.append(x.astype(np.float64).ravel())
+    return np.array(out)
+
+
+def _first_excess(
+    case: Case, variant: Variant, exponent: int, runs: tuple[Run, Run], scaled: Case
+) -> Finding | None:
+    cfg = oracle_config(variant, case.hyper)
+    sd = scalar_dtype(case.dtype)
+    for i in range(len(case.params)):
+        a, b = _rows(runs[0].thetas, i), _rows(runs[1].thetas, i)
+        with np.errstate(all="ignore"):
+            b1 = error_bound(
+                cfg,
+                {"theta": a, "grad": _rows(case.grads, i)},
+                compute_dtype=case.dtype,
+                scalar_dtype=sd,
+            ).theta
+            b2 = error_bound(
+                cfg,
+                {"theta": b, "grad": _rows(scaled.grads, i)},
+                compute_dtype=case.dtype,
+                scalar_dtype=sd,
+            ).theta
+        bad = np.argwhere(np.abs(a - b) > b1 + b2)
+        if bad.size:
+            k, idx = (int(x) for x in bad[0])
+            return Finding(
+                f"ε = 0, gradients × 2^{exponent}: θ after step {k} is "
+                f"{b[k, idx]!r} instead of {a[k, idx]!r} (Adam with ε = 0 is invariant)",
+                param=i,
+                step=k,
+                index=idx,
+                impl=float(b[k, idx]),
+                exact=float(a[k, idx]),
+                bound=float((b1 + b2)[k, idx]),
+            )
+    return None
+
+
+def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
+    exponent = case.setup_as(ScaleSetup).exponent
+    run1, j1 = check_case(impl, case, variant)
+    scaled = _scaled(case, 2.0**exponent)
+    run2, j2 = check_case(impl, scaled, variant)
+    j = combine(j1, j2)
+    if not j.passed:
+        return j
+    finding = _first_excess(case, variant, exponent, (run1, run2), scaled)
+    if finding is not None:
+        j.passed = False
+        j.finding = finding
+    return j
+
+
+PROPERTY = Property(
+    "scale_invariance",
+    "ε = 0: gradients × 2^k leave the trajectory unchanged",
+    11,
+    scale_invariance,
+    check,
+)
