@@ -29,6 +29,7 @@ from ..dtypes import as_dtype
 from ..variants import Variant, parse_variant
 from .cases import Context
 from .fingerprint import Fingerprint, fingerprint
+from .isolation import Isolation, isolate
 from .model import Case, Judgement
 from .properties import PROPERTIES, Property
 from .protocol import supports
@@ -198,7 +199,8 @@ def check(target: Any = "numpy", *, kind: str | None = None,
           dtypes: Sequence[str] = ("float32", "float64"), variant: str | None = None,
           profile: str = "default", seed: int = 0, properties: Sequence[str] | None = None,
           progress: Progress | None = _stderr, fail_fast: bool = False, shrink: bool = True,
-          device: str = "cpu", options: dict[str, Any] | None = None) -> Report:
+          device: str = "cpu", options: dict[str, Any] | None = None,
+          isolation: Isolation | None = Isolation()) -> Report:
     """Check ``target`` (a built-in name, ``module.path:attr``, a class, or an
     :class:`~.protocol.Implementation`) and return a :class:`~.report.Report`.
 
@@ -224,7 +226,8 @@ def check(target: Any = "numpy", *, kind: str | None = None,
         required, _ = parse_variant(variant)
     say = progress or (lambda msg: None)
     started = time.perf_counter()
-    impl = load_target(target, kind=kind, device=device, **(options or {}))
+    impl = (load_target(target, kind=kind, device=device, **(options or {})) if isolation is None
+            else isolate(target, kind=kind, device=device, options=options, isolation=isolation))
     name = target if isinstance(target, str) else (_spec(target)
                                                    or getattr(impl, "name", repr(target)))
     report = Report(target=str(name), kind=kind, profile=profile, seed=seed,
@@ -266,6 +269,8 @@ def check(target: Any = "numpy", *, kind: str | None = None,
             if fail_fast and res.verdict in ("fail", "error"):
                 stop = True
     report.seconds = time.perf_counter() - started
+    if isolation is not None:
+        impl.close()
     report.environment = environment()
     say(f"adamproofs check {name}: {'CONFORMS' if report.conforms else 'DOES NOT CONFORM'} "
         f"({report.seconds:.1f} s)")
