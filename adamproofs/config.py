@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -38,6 +39,31 @@ AMSGRAD_FORMS: tuple[Amsgrad | None, ...] = AXES["amsgrad"].values
 DECAY_FORMS: tuple[Decay, ...] = AXES["decay"].values
 
 
+#: Longest decimal or rational string accepted (bounds the cost of taking it exactly).
+MAX_TEXT_LENGTH = 1000
+#: Largest decimal exponent accepted in a string (``"1e-4000"`` is fine, ``"1e-99999999"`` not).
+MAX_DECIMAL_EXPONENT = 4000
+#: Largest binary exponent accepted from an mpmath number.
+MAX_BINARY_EXPONENT = 4 * MAX_DECIMAL_EXPONENT
+
+_DECIMAL_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
+
+
+def _exact_text(value: str, name: str) -> Fraction:
+    """A decimal (``"1e-8"``) or rational (``"9/10"``) string, exactly, at bounded cost."""
+    if len(value) > MAX_TEXT_LENGTH:
+        raise ConfigError(f"{name}={value[:40]!r}... is {len(value)} characters long; "
+                          f"allowed: at most {MAX_TEXT_LENGTH}")
+    power = _DECIMAL_EXPONENT.search(value)
+    if power is not None and abs(int(power.group(1))) > MAX_DECIMAL_EXPONENT:
+        raise ConfigError(f"{name}={value!r} has decimal exponent {int(power.group(1))}; "
+                          f"allowed: |exponent| <= {MAX_DECIMAL_EXPONENT}")
+    try:
+        return Fraction(value.strip())
+    except (ValueError, ZeroDivisionError) as err:
+        raise ConfigError(f"{name}={value!r} is not a decimal or rational number") from err
+
+
 def exact(value: Number, name: str = "value") -> Fraction:
     """Return ``value`` as an exact rational (a float is taken exactly: it is dyadic)."""
     if isinstance(value, bool):
@@ -51,10 +77,7 @@ def exact(value: Number, name: str = "value") -> Fraction:
             raise ConfigError(f"{name}={value!r} is not finite; expected a finite real number")
         return Fraction(value)
     if isinstance(value, str):
-        try:
-            return Fraction(value.strip())
-        except (ValueError, ZeroDivisionError) as err:
-            raise ConfigError(f"{name}={value!r} is not a decimal or rational number") from err
+        return _exact_text(value, name)
     if isinstance(value, numbers.Rational):  # e.g. sympy.Rational: exact
         return Fraction(int(value.numerator), int(value.denominator))
     mpf_value = getattr(value, "_mpf_", None)
@@ -62,6 +85,9 @@ def exact(value: Number, name: str = "value") -> Fraction:
         sign, man, exp, _ = mpf_value
         if man == 0 and exp != 0:
             raise ConfigError(f"{name}={value!r} is not finite; expected a finite real number")
+        if abs(exp) > MAX_BINARY_EXPONENT:
+            raise ConfigError(f"{name}={value!r} has binary exponent {exp}; allowed: "
+                              f"|exponent| <= {MAX_BINARY_EXPONENT}")
         return (-1) ** sign * Fraction(man) * Fraction(2) ** exp
     # numpy scalars and anything else with an exact float conversion
     try:
@@ -306,12 +332,12 @@ OPTIMIZERS: dict[str, type[OptimizerConfig]] = {
 
 def amsgrad(form: Amsgrad | str = Amsgrad.MAX_RAW, **kwargs: Any) -> Adam:
     """AMSGrad (Reddi, Kale & Kumar) as an :class:`Adam` variant."""
-    return Adam(amsgrad=form, **kwargs)
+    return Adam(amsgrad=AXES["amsgrad"].coerce(form), **kwargs)
 
 
 def adamw(lr: Number = 1e-3, weight_decay: Number = 1e-2, **kwargs: Any) -> Adam:
     """AdamW (Loshchilov & Hutter): decoupled decay before the step, PyTorch defaults."""
-    return Adam(lr=lr, weight_decay=weight_decay, decay="decoupled", **kwargs)
+    return Adam(lr=lr, weight_decay=weight_decay, decay=Decay.DECOUPLED, **kwargs)
 
 
 #: Named Adam variants as shipped by real frameworks: the update axes of each entry of

@@ -86,3 +86,21 @@ def test_named_variants_and_helpers():
 def test_as_dict_is_json_ready():
     d = Adam(beta1=Fraction(9, 10)).as_dict()
     assert d["optimizer"] == "adam" and d["beta1"] == "9/10"
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("1e-99999999999", "decimal exponent -99999999999"),
+    ("1e+4001", "decimal exponent 4001"),
+    ("1" * 5000, "5000 characters long"),
+])
+def test_validation_cost_is_bounded_for_any_string(value, fragment):
+    """A huge exponent would build a Fraction with 10^N digits: refused up front instead."""
+    with pytest.raises(ConfigError, match=fragment):
+        Adam(eps=value)
+    assert exact("1e-4000") == Fraction(1, 10**4000)
+
+
+def test_validation_cost_is_bounded_for_mpmath_numbers():
+    mpmath = pytest.importorskip("mpmath")
+    with pytest.raises(ConfigError, match="binary exponent"):
+        Adam(eps=mpmath.mpf(2) ** -100000)

@@ -29,7 +29,6 @@ whose gradient is ``None`` must not change at all.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from types import SimpleNamespace
 from typing import Any
@@ -37,8 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Adam
-from ..reference import fastpath
-from ..reference.arithmetic import MPArithmetic
+from ..reference import Arithmetic, get_arithmetic
 from ..reference.rules import initial_state, rule_for
 from ..tolerance import error_bound, ulp
 from ..variants import UPDATE_AXES, Variant
@@ -78,19 +76,17 @@ def judge(run: Run, case: Case, variant: Variant) -> Judgement:
     return verdict
 
 
-def oracle_arithmetic() -> Any:
-    """The replay's arithmetic: MPFR through gmpy2 when installed (the same rules, bit-identical
-    to mpmath at the same precision, several times faster), else mpmath."""
-    if fastpath.available():
-        return fastpath.gmpy_arithmetic(DPS)
-    return MPArithmetic(DPS)
+def oracle_arithmetic() -> Arithmetic:
+    """The replay's arithmetic: ``"mp"`` at :data:`DPS` digits (MPFR through gmpy2 when
+    installed: the same rules, bit-identical to mpmath at the same precision, several times
+    faster; else mpmath)."""
+    return get_arithmetic("mp", DPS)
 
 
 def _judge_param(run: Run, case: Case, variant: Variant, i: int,
                  verdict: Judgement) -> list[np.ndarray]:
     A = oracle_arithmetic()
-    scope = A.scope() if isinstance(A, fastpath.GmpyArithmetic) else contextlib.nullcontext()
-    with scope:
+    with A.scope():
         return _judge_param_in(A, run, case, variant, i, verdict)
 
 
@@ -138,8 +134,10 @@ def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
     if not present_steps:
         return exact_rows
     with np.errstate(all="ignore"):
+        compute = variant.precision.compute_dtype(case.dtype)
         bounds = error_bound(cfg, {"theta": np.array(theta_rows), "grad": np.array(grad_rows)},
-                             compute_dtype=case.dtype, scalar_dtype=scalar_dtype(case.dtype)
+                             compute_dtype=compute, param_dtype=case.dtype,
+                             scalar_dtype=scalar_dtype(compute)
                              ).theta.reshape(len(theta_rows), -1)
     shrink = 1.0
     if cfg.has_decay and cfg.decay != "l2":
