@@ -46,8 +46,13 @@ class TargetFailure(Exception):
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     """Equal values of equal shape and dtype (NaN equal to NaN, −0.0 equal to +0.0)."""
-    return a.shape == b.shape and a.dtype == b.dtype and bool(np.all(
-        (a == b) | (np.isnan(a.astype(np.float64)) & np.isnan(b.astype(np.float64)))))
+    return (
+        a.shape == b.shape
+        and a.dtype == b.dtype
+        and bool(
+            np.all((a == b) | (np.isnan(a.astype(np.float64)) & np.isnan(b.astype(np.float64))))
+        )
+    )
 
 
 def describe_exception(err: BaseException) -> str:
@@ -71,7 +76,7 @@ def call_target(stage: str, fn: Callable[[], T]) -> T:
         if not INTERRUPTS_ARE_THE_TARGETS:
             raise
         raise TargetFailure(stage, describe_exception(err)) from err
-    except BaseException as err:  # noqa: BLE001 - SystemExit etc. are the target's failures
+    except BaseException as err:  # SystemExit etc.: the target's failures
         raise TargetFailure(stage, describe_exception(err)) from err
 
 
@@ -100,8 +105,10 @@ class InputLedger:
         """What changed in the first recorded array whose bytes differ, or None."""
         for label, array, shape, dtype, data in self._entries:
             if array.shape != shape or array.dtype != dtype:
-                return (f"{label} was reshaped or retyped in place (shape {shape} -> "
-                        f"{array.shape}, dtype {dtype} -> {array.dtype})")
+                return (
+                    f"{label} was reshaped or retyped in place (shape {shape} -> "
+                    f"{array.shape}, dtype {dtype} -> {array.dtype})"
+                )
             if array.tobytes() != data:
                 return f"{label} was written: {_first_difference(array, data)}"
         return None
@@ -133,8 +140,14 @@ class GuardedSession:
     Implements :class:`~.protocol.Session` (``step``, ``params``, ``save``, ``restore``).
     """
 
-    def __init__(self, session: Any, shapes: Sequence[tuple[int, ...]], dtype: np.dtype,
-                 ledger: InputLedger | None = None, steps_done: int = 0) -> None:
+    def __init__(
+        self,
+        session: Any,
+        shapes: Sequence[tuple[int, ...]],
+        dtype: np.dtype,
+        ledger: InputLedger | None = None,
+        steps_done: int = 0,
+    ) -> None:
         self.session = session
         self.shapes = list(shapes)
         self.dtype = dtype
@@ -142,11 +155,17 @@ class GuardedSession:
         self.steps_done = steps_done
 
     @classmethod
-    def create(cls, impl: Any, hyper: Hyper, params: Sequence[np.ndarray],
-               groups: Sequence[tuple[Hyper, int]] | None, dtype: Any) -> GuardedSession:
+    def create(
+        cls,
+        impl: Any,
+        hyper: Hyper,
+        params: Sequence[np.ndarray],
+        groups: Sequence[tuple[Hyper, int]] | None,
+        dtype: Any,
+    ) -> GuardedSession:
         """``impl.create`` (or ``create_groups`` when ``groups`` is given) on copies of
         ``params``, recorded in the ledger."""
-        dt = as_dtype(dtype)
+        dt = dtype if isinstance(dtype, np.dtype) else as_dtype(dtype)  # no ml_dtypes import
         ledger = InputLedger()
         given = [np.array(p, dtype=dt, copy=True) for p in params]
         for i, p in enumerate(given):
@@ -154,7 +173,7 @@ class GuardedSession:
         if groups:
             split, k = [], 0
             for hyper_g, count in groups:
-                split.append((hyper_g, given[k:k + count]))
+                split.append((hyper_g, given[k : k + count]))
                 k += count
             session = call_target("construct", lambda: impl.create_groups(split, dt))
         else:
@@ -163,8 +182,9 @@ class GuardedSession:
         guarded.ledger.check("after create()")
         return guarded
 
-    def step(self, grads: Sequence[np.ndarray | None], number: int | None = None
-             ) -> list[np.ndarray]:
+    def step(
+        self, grads: Sequence[np.ndarray | None], number: int | None = None
+    ) -> list[np.ndarray]:
         """One step on copies of ``grads`` (recorded); θ after it, checked."""
         k = self.steps_done + 1 if number is None else number
         given = [None if g is None else np.array(g, copy=True) for g in grads]
@@ -198,33 +218,40 @@ class GuardedSession:
         self.ledger.check("after checkpoint restore")
 
 
-def checked_params(values: Any, shapes: Sequence[tuple[int, ...]],
-                   dtype: np.dtype) -> list[np.ndarray]:
+def checked_params(
+    values: Any, shapes: Sequence[tuple[int, ...]], dtype: np.dtype
+) -> list[np.ndarray]:
     """Copies of ``values`` (what ``params()`` returned) as arrays; ``ValueError`` or
     ``TypeError`` naming the problem when they are not ``len(shapes)`` arrays of those
     shapes and ``dtype``."""
     if values is None or isinstance(values, (str, bytes)):
-        raise TypeError(f"params() returned {type(values).__name__}; expected a list of "
-                        f"{len(shapes)} NumPy arrays")
+        raise TypeError(
+            f"params() returned {type(values).__name__}; expected a list of "
+            f"{len(shapes)} NumPy arrays"
+        )
     try:
         values = list(values)
     except TypeError as err:
-        raise TypeError(f"params() returned {type(values).__name__}, which is not a list "
-                        f"of arrays ({err})") from err
+        raise TypeError(
+            f"params() returned {type(values).__name__}, which is not a list of arrays ({err})"
+        ) from err
     if len(values) != len(shapes):
-        raise ValueError(f"params() returned {len(values)} arrays for {len(shapes)} "
-                         "parameters")
+        raise ValueError(f"params() returned {len(values)} arrays for {len(shapes)} parameters")
     out = []
     for i, (v, shape) in enumerate(zip(values, shapes, strict=True)):
         if not isinstance(v, np.ndarray) and not hasattr(v, "__array__"):
-            raise TypeError(f"params()[{i}] is a {type(v).__name__}; expected an array of "
-                            f"shape {shape} and dtype {dtype}")
+            raise TypeError(
+                f"params()[{i}] is a {type(v).__name__}; expected an array of "
+                f"shape {shape} and dtype {dtype}"
+            )
         arr = np.asarray(v)
         if arr.shape != shape:
             raise ValueError(f"params()[{i}] has shape {arr.shape}; expected {shape}")
         if arr.dtype != dtype:
-            raise ValueError(f"params()[{i}] has dtype {arr.dtype}; expected {dtype} "
-                             "(the implementation changed the parameter's dtype)")
+            raise ValueError(
+                f"params()[{i}] has dtype {arr.dtype}; expected {dtype} "
+                "(the implementation changed the parameter's dtype)"
+            )
         out.append(np.array(arr, copy=True))
     return out
 
@@ -233,13 +260,17 @@ def gradients_of(case: Case, k: int, theta: list[np.ndarray]) -> list[np.ndarray
     """The gradients of step ``k+1`` (from ``case.grad_fn`` on copies of ``theta`` when
     the case computes them from the implementation's θ), in the case's dtype."""
     dtype = as_dtype(case.dtype)
-    g = case.grad_fn([p.copy() for p in theta], k + 1) if case.grad_fn is not None \
+    g = (
+        case.grad_fn([p.copy() for p in theta], k + 1)
+        if case.grad_fn is not None
         else case.grads[k]
+    )
     return [None if x is None else np.asarray(x, dtype=dtype) for x in g]
 
 
-def drive(impl: Any, case: Case, *, session: Any = None, start: int = 0,
-          stop: int | None = None) -> Run:
+def drive(
+    impl: Any, case: Case, *, session: Any = None, start: int = 0, stop: int | None = None
+) -> Run:
     """Run ``impl`` on ``case`` (steps ``start+1 .. stop``, on ``session`` when given);
     record θ before the first and after every step. Never raises for the
     implementation's own failures: they are stored in :attr:`Run.error` (``"stage:
@@ -255,11 +286,11 @@ def drive(impl: Any, case: Case, *, session: Any = None, start: int = 0,
         if isinstance(session, GuardedSession):
             guarded = session
         elif session is not None:
-            guarded = GuardedSession(session, [p.shape for p in case.params],
-                                     as_dtype(case.dtype), steps_done=start)
+            guarded = GuardedSession(
+                session, [p.shape for p in case.params], as_dtype(case.dtype), steps_done=start
+            )
         else:
-            guarded = GuardedSession.create(impl, case.hyper, case.params, case.groups,
-                                            case.dtype)
+            guarded = GuardedSession.create(impl, case.hyper, case.params, case.groups, case.dtype)
         run.thetas.append(guarded.params(f"params() before step {start + 1}"))
         end = case.n_steps if stop is None else stop
         for k in range(start, end):

@@ -29,7 +29,13 @@ from ..dtypes import as_dtype
 from ..variants import Variant, parse_variant
 from .cases import Context
 from .fingerprint import Fingerprint, fingerprint
-from .isolation import Isolation, isolate
+from .isolation import (
+    DEFAULT_ISOLATION,
+    InProcessImplementation,
+    IsolatedImplementation,
+    Isolation,
+    isolate,
+)
 from .model import Case, Judgement
 from .properties import PROPERTIES, Property
 from .protocol import supports
@@ -200,12 +206,15 @@ def check(target: Any = "numpy", *, kind: str | None = None,
           profile: str = "default", seed: int = 0, properties: Sequence[str] | None = None,
           progress: Progress | None = _stderr, fail_fast: bool = False, shrink: bool = True,
           device: str = "cpu", options: dict[str, Any] | None = None,
-          isolation: Isolation | None = Isolation()) -> Report:
+          isolation: Isolation | None = DEFAULT_ISOLATION) -> Report:
     """Check ``target`` (a built-in name, ``module.path:attr``, a class, or an
     :class:`~.protocol.Implementation`) and return a :class:`~.report.Report`.
 
-    Raises :class:`~.protocol.TargetError` when the target cannot be loaded and
-    ``ValueError`` for bad arguments; the implementation's own failures never raise.
+    The target runs in a worker process (:func:`~.isolation.isolate`; ``isolation``
+    sets the timeout per call, the memory limit and the restarts; ``None`` runs it
+    in-process). Raises :class:`~.protocol.TargetError` when the target cannot be loaded
+    and ``ValueError`` for bad arguments; the implementation's own failures (exceptions,
+    exits, crashes, timeouts) never raise.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile={profile!r} is not one of {', '.join(PROFILES)}")
@@ -269,7 +278,7 @@ def check(target: Any = "numpy", *, kind: str | None = None,
             if fail_fast and res.verdict in ("fail", "error"):
                 stop = True
     report.seconds = time.perf_counter() - started
-    if isolation is not None:
+    if isinstance(impl, (IsolatedImplementation, InProcessImplementation)):
         impl.close()
     report.environment = environment()
     say(f"adamproofs check {name}: {'CONFORMS' if report.conforms else 'DOES NOT CONFORM'} "

@@ -1,6 +1,6 @@
 """The worker process of :mod:`.isolation`: loads the target and runs it on request.
 
-Started as ``python -c ... <read fd> <write fd> [module ...]`` by :class:`.isolation.Worker`; the two
+Started as ``python -c ... <read fd> <write fd>`` by :class:`.isolation.Worker`; the two
 file descriptors are the request and reply pipes (pickled messages, see
 :mod:`multiprocessing.connection`). The worker ignores SIGINT (the parent's Ctrl-C is
 the parent's to handle; it kills the worker), dies with its parent (Linux), and sends
@@ -22,13 +22,21 @@ import pickle
 import resource
 import signal
 import sys
-from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
 from . import drive as drive_module
+from .adapters import ADAPTERS
 from .drive import GuardedSession, TargetFailure, call_target, describe_exception
 from .protocol import InputMutated, TargetError
+
+#: The checker's own modules that loading a target imports: imported at start, so that
+#: their import does not count as the target's time.
+CHECKER_MODULES: tuple[str, ...] = (
+    "adamproofs.conformance.targets",
+    *ADAPTERS.values(),
+    "adamproofs.conformance.adapters.numpy",
+)
 
 
 def _die_with_parent() -> None:
@@ -65,8 +73,16 @@ class Worker:
         self.sessions: dict[int, GuardedSession] = {}
         self.blobs: dict[int, Any] = {}
 
-    def load(self, target: Any, kind: str | None, device: str, options: dict[str, Any],
-             path: list[str], cwd: str, memory_limit: int | None) -> dict[str, Any]:
+    def load(
+        self,
+        target: Any,
+        kind: str | None,
+        device: str,
+        options: dict[str, Any],
+        path: list[str],
+        cwd: str,
+        memory_limit: int | None,
+    ) -> dict[str, Any]:
         """Load the target (stage ``import``); its name, features, claims and groups."""
         from .targets import load_target
 
@@ -74,10 +90,14 @@ class Worker:
         with contextlib.suppress(OSError):
             os.chdir(cwd)
         try:
-            obj = call_target("import", lambda: pickle.loads(target)) \
-                if isinstance(target, bytes) else target
-            self.impl = call_target("import", lambda: load_target(obj, kind=kind, device=device,
-                                                                 **options))
+            obj = (
+                call_target("import", lambda: pickle.loads(target))
+                if isinstance(target, bytes)
+                else target
+            )
+            self.impl = call_target(
+                "import", lambda: load_target(obj, kind=kind, device=device, **options)
+            )
         except TargetFailure as err:
             cause = err.__cause__
             if isinstance(cause, TargetError):
@@ -88,22 +108,29 @@ class Worker:
             _limit_memory(memory_limit)
         feats = call_target("import", lambda: frozenset(getattr(self.impl, "features", ())))
         claims = call_target("import", lambda: dict(getattr(self.impl, "claims", {}) or {}))
-        return {"name": str(getattr(self.impl, "name", repr(self.impl))),
-                "features": feats, "claims": claims,
-                "groups": callable(getattr(self.impl, "create_groups", None))}
+        return {
+            "name": str(getattr(self.impl, "name", repr(self.impl))),
+            "features": feats,
+            "claims": claims,
+            "groups": callable(getattr(self.impl, "create_groups", None)),
+        }
 
     def handle(self, op: str, args: tuple) -> Any:
         """One request; its reply value (``run`` streams its rows itself)."""
         match op:
             case "load":
                 return self.load(*args)
+            case "import":
+                importlib.import_module(args[0])
+                return None
             case "create":
                 sid, hyper, params, groups, dtype = args
-                self.sessions[sid] = GuardedSession.create(self.impl, hyper, params, groups,
-                                                           dtype)
+                self.sessions[sid] = GuardedSession.create(self.impl, hyper, params, groups, dtype)
                 return None
             case "run":
-                sid, start, rows = args
+                sid, start, rows, create = args
+                if create is not None:
+                    self.sessions[sid] = GuardedSession.create(self.impl, *create)
                 guarded = self.sessions[sid]
                 self.replies.send(("row", guarded.params(f"params() before step {start + 1}")))
                 for k, grads in enumerate(rows, start=start):
@@ -142,8 +169,10 @@ class Worker:
             value = self.handle(op, tuple(args))
         except TargetFailure as err:
             if isinstance(err.__cause__, MemoryError) and self.memory_limit is not None:
-                err = TargetFailure(err.stage, f"{err.cause}\n(the worker's memory limit: "
-                                    f"{self.memory_limit / 2**20:g} MiB)")
+                err = TargetFailure(
+                    err.stage,
+                    f"{err.cause}\n(the worker's memory limit: {self.memory_limit / 2**20:g} MiB)",
+                )
             self.replies.send(("fail", err.stage, err.cause))
             return
         except InputMutated as err:
@@ -152,15 +181,14 @@ class Worker:
         self.replies.send(("ok", value))
 
 
-def main(read_fd: int, write_fd: int, preload: Sequence[str] = ()) -> None:
-    """Import ``preload`` (modules the parent's messages may need to unpickle, such as
-    ``ml_dtypes``), then serve requests until the request pipe closes."""
+def main(read_fd: int, write_fd: int) -> None:
+    """Import the checker's modules, then serve requests until the request pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     os.dup2(2, 1)  # the target's prints go to stderr, never into the parent's stdout
     drive_module.INTERRUPTS_ARE_THE_TARGETS = True
     requests, replies = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
-    for name in preload:
+    for name in CHECKER_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     worker = Worker(replies)
@@ -172,11 +200,12 @@ def main(read_fd: int, write_fd: int, preload: Sequence[str] = ()) -> None:
             break
         try:
             worker.reply_to(message)
-        except BaseException as err:  # noqa: BLE001 - a reply that cannot be sent
+        except BaseException as err:  # a reply that cannot be sent
             with contextlib.suppress(BaseException):
-                replies.send(("fail", "worker", "the worker could not reply: "
-                              + describe_exception(err)))
+                replies.send(
+                    ("fail", "worker", "the worker could not reply: " + describe_exception(err))
+                )
 
 
 if __name__ == "__main__":  # pragma: no cover - started by isolation.Worker
-    main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:])
+    main(int(sys.argv[1]), int(sys.argv[2]))

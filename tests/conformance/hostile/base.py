@@ -5,7 +5,7 @@ the base the hostile targets change one thing of."""
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -15,11 +15,18 @@ from adamproofs.conformance.protocol import Hyper
 class Adam:
     """Plain protocol: ``step`` updates ``params`` in place."""
 
-    adamproofs_features = frozenset({"float32", "float64", "weight_decay", "skip",
-                                     "checkpoint"})
+    adamproofs_features = frozenset({"float32", "float64", "weight_decay", "skip", "checkpoint"})
 
-    def __init__(self, params: list[np.ndarray], *, lr: float, beta1: float, beta2: float,
-                 eps: float, weight_decay: float) -> None:
+    def __init__(
+        self,
+        params: list[np.ndarray],
+        *,
+        lr: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+        weight_decay: float,
+    ) -> None:
         self.params, self.h = params, (lr, beta1, beta2, eps, weight_decay)
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
@@ -72,7 +79,7 @@ class Impl:
 
     name = "hostile-base"
     features = frozenset({"float32", "float64", "weight_decay", "skip", "checkpoint"})
-    claims: dict[str, Any] = {}
+    claims: ClassVar[dict[str, Any]] = {}
     session = Session
 
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: Any) -> Session:

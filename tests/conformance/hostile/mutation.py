@@ -20,13 +20,13 @@ class WritesGradient(Adam):
 class DeferredGradientWrite(Adam):
     """Keeps step k's gradients and scales them in place during step k+1."""
 
-    kept: list = []
+    kept: tuple = ()
 
     def step(self, grads):
         for g in self.kept:
             g *= 2
         super().step(grads)
-        self.kept = [g for g in grads if g is not None]
+        self.kept = tuple(g for g in grads if g is not None)
 
 
 class NegativeZero(Adam):
