@@ -164,11 +164,17 @@ def _try(impl: Any, case: Case, candidates: list[tuple[Any, Variant]],
 
 
 def _label(value: Any, variant: Variant) -> Any:
-    """A candidate's name in reports: an (ε placement, bias correction) pair probed with
-    AMSGrad says so, since the same pair is also probed without it."""
-    if isinstance(value, tuple) and variant.amsgrad is not None:
-        return (*value, f"amsgrad={variant.amsgrad}")
-    return value
+    """A candidate's name in reports: the (ε placement, bias correction) pair, saying when it
+    was probed with AMSGrad or judged as computed in another format than the parameters'
+    (the same pair is probed both ways)."""
+    if not isinstance(value, tuple):
+        return value
+    label = value[:2]
+    if variant.amsgrad is not None:
+        label = (*label, f"amsgrad={variant.amsgrad}")
+    if variant.precision is not Precision.NATIVE:
+        label = (*label, f"computed in {variant.precision}")
+    return label
 
 
 def _short(f: Finding | None) -> str:
