@@ -80,15 +80,28 @@ def call_target(stage: str, fn: Callable[[], T]) -> T:
         raise TargetFailure(stage, describe_exception(err)) from err
 
 
+#: After step k the ledger compares the arrays handed at steps k-3..k (and the initial
+#: values and checkpoints); every FULL_CHECK_EVERY steps, and at the end of a case, all.
+RECENT_STEPS = 4
+FULL_CHECK_EVERY = 16
+
+_Entry = tuple[str, np.ndarray, tuple[int, ...], np.dtype, bytes]
+
+
 class InputLedger:
     """The arrays handed to an implementation, each with a copy of its bytes."""
 
     def __init__(self) -> None:
-        self._entries: list[tuple[str, np.ndarray, tuple[int, ...], np.dtype, bytes]] = []
+        self._always: list[_Entry] = []  # initial values, checkpoints
+        self._steps: list[tuple[int, _Entry]] = []  # gradients, in the order of the steps
 
-    def hand(self, label: str, array: np.ndarray) -> None:
-        """Record ``array`` (called just before handing it over)."""
-        self._entries.append((label, array, array.shape, array.dtype, array.tobytes()))
+    def hand(self, label: str, array: np.ndarray, *, step: int | None = None) -> None:
+        """Record ``array`` (called just before handing it over; ``step`` for gradients)."""
+        entry = (label, array, array.shape, array.dtype, array.tobytes())
+        if step is None:
+            self._always.append(entry)
+        else:
+            self._steps.append((step, entry))
 
     def hand_tree(self, label: str, obj: Any) -> None:
         """Record every NumPy array inside nested dicts, lists and tuples."""
@@ -101,9 +114,13 @@ class InputLedger:
             for i, value in enumerate(obj):
                 self.hand_tree(f"{label}[{i}]", value)
 
-    def first_change(self) -> str | None:
-        """What changed in the first recorded array whose bytes differ, or None."""
-        for label, array, shape, dtype, data in self._entries:
+    def first_change(self, since_step: int | None = None) -> str | None:
+        """What changed in the first recorded array whose bytes differ, or None; with
+        ``since_step`` only the gradients handed at that step or later are compared."""
+        entries = self._always + [
+            e for step, e in self._steps if since_step is None or step >= since_step
+        ]
+        for label, array, shape, dtype, data in entries:
             if array.shape != shape or array.dtype != dtype:
                 return (
                     f"{label} was reshaped or retyped in place (shape {shape} -> "
@@ -113,9 +130,9 @@ class InputLedger:
                 return f"{label} was written: {_first_difference(array, data)}"
         return None
 
-    def check(self, when: str) -> None:
+    def check(self, when: str, since_step: int | None = None) -> None:
         """Raise :class:`InputMutated` when a recorded array changed (found ``when``)."""
-        change = self.first_change()
+        change = self.first_change(since_step)
         if change is not None:
             raise InputMutated(f"{change} (found {when})")
 
@@ -190,21 +207,23 @@ class GuardedSession:
         given = [None if g is None else np.array(g, copy=True) for g in grads]
         for i, g in enumerate(given):
             if g is not None:
-                self.ledger.hand(f"the gradient of params[{i}] given at step {k}", g)
+                self.ledger.hand(f"the gradient of params[{i}] given at step {k}", g, step=k)
         call_target(f"step {k}", lambda: self.session.step(list(given)))
         self.steps_done = k
-        self.ledger.check(f"after step {k}")
-        return self.params(f"params() after step {k}")
+        full = k % FULL_CHECK_EVERY == 0
+        self.ledger.check(f"after step {k}", None if full else k - RECENT_STEPS + 1)
+        return self.params(f"params() after step {k}", since_step=k + 1)
 
-    def params(self, stage: str | None = None) -> list[np.ndarray]:
-        """Copies of the parameters, checked for count, shape and dtype."""
+    def params(self, stage: str | None = None, since_step: int | None = None) -> list[np.ndarray]:
+        """Copies of the parameters, checked for count, shape and dtype (and the ledger,
+        for the gradients handed at ``since_step`` or later)."""
         stage = stage or f"params() after step {self.steps_done}"
         values = call_target(stage, lambda: self.session.params())
         try:
             checked = checked_params(values, self.shapes, self.dtype)
         except (TypeError, ValueError) as err:
             raise TargetFailure(stage, str(err)) from err
-        self.ledger.check(f"after {stage}")
+        self.ledger.check(f"after {stage}", since_step)
         return checked
 
     def save(self) -> Any:

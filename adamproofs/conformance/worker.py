@@ -7,7 +7,8 @@ the parent's to handle; it kills the worker), dies with its parent (Linux), and 
 what the target prints on stdout to stderr, so that it cannot mix with the parent's
 output.
 
-Requests are tuples ``(op, *args)``; every reply is ``("ok", value)``, ``("row", θ)``
+Requests are tuples ``((closed session ids, closed checkpoint ids), op, *args)``; every
+reply is ``("ok", value)``, ``("row", θ)``
 (streamed, one per step of a ``run``), ``("fail", stage, cause)`` or
 ``("mutated", text)``. Arrays are recorded and checked here, on the copies the target
 actually received (:class:`.drive.GuardedSession`).

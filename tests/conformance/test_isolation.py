@@ -272,3 +272,24 @@ def test_ctrl_c_stops_the_check_and_ends_the_worker() -> None:
     assert proc.returncode != 0 and "KeyboardInterrupt" in err, err
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)
+
+
+class _WritesFirstGradientLate(Adam):
+    """Keeps step 1's gradient and writes into it at step 10."""
+
+    def step(self, grads):
+        super().step(grads)
+        if self.t[0] == 1:
+            self.first = grads[0]
+        if self.t[0] == 10:
+            self.first[0] += 1
+
+
+@pytest.mark.parametrize(
+    ("steps", "found"), [(12, "at the end of the case"), (20, "after step 16")]
+)
+def test_a_write_many_steps_later_is_found_by_the_full_comparison(steps, found) -> None:
+    run = drive(PlainImplementation(_WritesFirstGradientLate), _case(steps))
+    assert run.mutated is not None
+    assert run.mutated.startswith("the gradient of params[0] given at step 1 was written")
+    assert run.mutated.endswith(f"(found {found})")
