@@ -10,9 +10,9 @@ case whose gradients come from the implementation's own θ takes a round trip pe
 
 Every abnormal end of the target is a :class:`~.drive.TargetFailure` naming the
 stage (``import``, ``construct``, ``step k``, ``params() after step k``,
-``checkpoint save``, ``checkpoint restore``) and the cause: an exception of any class,
-the worker's exit (``sys.exit``/``os._exit`` at import, ``os._exit`` anywhere), a
-signal (a segmentation fault), a call that does not return within
+``checkpoint save``, ``checkpoint restore``) and the cause: an exception of any class
+(``SystemExit`` from ``sys.exit`` included), the worker's exit (``os._exit``), a
+signal (a segmentation fault, an abort), a call that does not return within
 :attr:`Isolation.timeout` seconds (the worker is killed), an allocation past
 :attr:`Isolation.memory_limit`. A dead worker is restarted for the next call, at most
 :attr:`Isolation.restarts` times per check; after that, every call fails at once
@@ -305,8 +305,7 @@ class IsolatedImplementation:
         """The running worker, restarted (within the budget) when it ended; a session of
         ``generation`` needs the worker it was created in."""
         if self._worker is None or not self._worker.alive:
-            restarts = self._generation - 1
-            if restarts >= self.options.restarts:
+            if len(self._ends) > self.options.restarts:
                 raise TargetFailure(
                     stage,
                     f"not run: the worker process ended "
