@@ -608,6 +608,11 @@ def isolate(
     """
     opts = isolation if isolation is not None else Isolation()
     sent: Any = target
+    if os.name != "posix":  # the worker's pipes are passed as file descriptors
+        return InProcessImplementation(
+            load_target(target, kind=kind, device=device, **(options or {})),
+            "worker processes need a POSIX system",
+        )
     if not isinstance(target, str):
         reason = _not_picklable_reason(target)
         if reason is not None:
