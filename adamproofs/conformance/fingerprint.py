@@ -86,7 +86,8 @@ class Fingerprint:
         return named(self.variant)
 
 
-def _probe_dtype(impl: Any) -> str:
+def fingerprint_dtype(impl: Any) -> str:
+    """The most precise dtype ``impl`` supports (float32 when it declares none)."""
     for name in ("float64", "float32", "float16", "bfloat16"):
         if supports(impl, name):
             return name
@@ -276,7 +277,7 @@ def fingerprint(impl: Any, *, prefer: Variant | None = None,
     precision is probed first (with the main axes), so an implementation that computes in
     another format than its parameters' is still recognised on every other axis.
     """
-    fp = Fingerprint(dtype=dtype or _probe_dtype(impl))
+    fp = Fingerprint(dtype=dtype or fingerprint_dtype(impl))
     prefer = prefer or Variant()
     claims = getattr(impl, "claims", {}) or {}
     base = _probe_eps_and_precision(impl, fp, Variant(), claims, prefer)
@@ -301,4 +302,4 @@ def fingerprint(impl: Any, *, prefer: Variant | None = None,
     return fp
 
 
-__all__ = ["AXES", "AxisResult", "Fingerprint", "fingerprint"]
+__all__ = ["AXES", "AxisResult", "Fingerprint", "fingerprint", "fingerprint_dtype"]

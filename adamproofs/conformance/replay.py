@@ -72,7 +72,6 @@ def judge(run: Run, case: Case, variant: Variant) -> Judgement:
         exact_all.append(exact_rows)
         if not verdict.passed:
             break
-    verdict.exact_thetas = exact_all
     return verdict
 
 

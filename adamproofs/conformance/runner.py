@@ -34,9 +34,10 @@ from hypothesis.errors import Unsatisfiable
 
 from ..dtypes import as_dtype
 from ..errors import ConfigError
-from ..variants import Variant, parse_variant
+from ..variants import Precision, Variant, parse_variant
 from .cases import Context
-from .fingerprint import Fingerprint, fingerprint
+from .fingerprint import Fingerprint, fingerprint, fingerprint_dtype
+from .isolation import DEFAULT_ISOLATION, Isolation, isolate
 from .model import Case, Judgement
 from .options import Claim, claims_of, refuse_reserved
 from .properties import PROPERTIES, Property
@@ -234,11 +235,11 @@ def _property_names(properties: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _required_variant(spec: str | None) -> Variant | None:
+def _required_variant(spec: str | None) -> tuple[Variant | None, set[str]]:
     if spec is None:
-        return None
+        return None, set()
     try:
-        return parse_variant(spec)[0]
+        return parse_variant(spec)
     except ConfigError as err:
         raise UsageError(str(err)) from None  # names --variant and what is allowed
 
@@ -279,7 +280,8 @@ class Checker:
                  profile: str = "default", seed: int = 0,
                  properties: Sequence[str] | None = None, fail_fast: bool = False,
                  shrink: bool = True, device: str = "cpu",
-                 options: dict[str, Any] | None = None) -> None:
+                 options: dict[str, Any] | None = None,
+                 isolation: Isolation | None = DEFAULT_ISOLATION) -> None:
         if kind is not None and kind not in KINDS:
             raise UsageError(f"--kind={kind!r} is not one of {', '.join(KINDS)}")
         self.target = target
@@ -289,7 +291,11 @@ class Checker:
         self.properties = _property_names(properties)
         self.dtypes = _dtype_names(dtypes)
         self.variant_spec = variant
-        self.required = _required_variant(variant)
+        self.required, self.fixed_axes = _required_variant(variant)
+        if isolation is not None and not isinstance(isolation, Isolation):
+            raise UsageError(f"isolation={isolation!r} must be an Isolation or None "
+                             "(in-process)")
+        self.isolation = isolation
         self.fail_fast = fail_fast
         self.shrink = shrink
         self.device = device
@@ -297,8 +303,8 @@ class Checker:
         refuse_reserved(self.options)
         self.claims = claims_of(self.options)
         self._impl: Implementation | None = None
-        self._fingerprint: Fingerprint | None = None
-        self._variant_result: PropertyResult | None = None
+        self._fingerprints: dict[str, Fingerprint] = {}
+        self._variant_results: dict[str, PropertyResult] = {}
 
     # --- the rows ------------------------------------------------------------------------
 
@@ -319,7 +325,7 @@ class Checker:
         """The implementation under test, loaded on first use (see :func:`load_implementation`)."""
         if self._impl is None:
             self._impl = load_implementation(self.target, kind=self.kind, device=self.device,
-                                             options=self.options)
+                                             options=self.options, isolation=self.isolation)
         return self._impl
 
     def new_report(self, dtypes: Sequence[str] | None = None) -> Report:
@@ -332,46 +338,77 @@ class Checker:
 
     # --- the variant ---------------------------------------------------------------------
 
-    def variant_result(self) -> PropertyResult:
-        """The fingerprint's row (computed once): every axis known, required, as claimed."""
-        if self._variant_result is None:
+    @property
+    def fingerprint_dtypes(self) -> tuple[str, ...]:
+        """The dtypes fingerprinted: each selected one the target supports (else its most
+        precise), so each dtype's rows are judged against the variant detected in it."""
+        impl = self.implementation()
+        own = tuple(d for d in self.dtypes if supports(impl, d))
+        return own or (fingerprint_dtype(impl),)
+
+    def variant_result(self, dtype: str | None = None) -> PropertyResult:
+        """The fingerprint's row for ``dtype`` (computed once): every axis known, required,
+        as claimed; a compute precision other than the parameters' own is stated."""
+        dtype = dtype or self.fingerprint_dtypes[0]
+        if dtype not in self._variant_results:
             impl = self.implementation()
             t0 = time.perf_counter()
             try:
-                fp = fingerprint(impl, prefer=self.required)
+                fp = fingerprint(impl, prefer=self.required, dtype=dtype)
             except Exception as err:  # pragma: no cover - fingerprint catches the impl's errors
-                fp = Fingerprint(dtype="?", errors=[f"checker error: {type(err).__name__}: "
-                                                    f"{err}"])
+                fp = Fingerprint(dtype=dtype, errors=[f"checker error: {type(err).__name__}: "
+                                                      f"{err}"])
             verdict, note = variant_verdict(fp, self.required,
                                             getattr(impl, "claims", {}) or {}, self.claims)
-            self._fingerprint = fp
-            self._variant_result = PropertyResult("variant", fp.dtype, verdict, note=note,
-                                                  seconds=time.perf_counter() - t0,
-                                                  examples=len(fp.axes))
-        return self._variant_result
+            precision = fp.variant.precision
+            if precision is not Precision.NATIVE and fp.axes.get("precision", None) and \
+                    fp.axes["precision"].matches:
+                fact = (f"{dtype} parameters are updated in {precision} arithmetic")
+                note = f"{fact}; {note}" if note else fact
+            self._fingerprints[dtype] = fp
+            self._variant_results[dtype] = PropertyResult(
+                "variant", fp.dtype, verdict, note=note, seconds=time.perf_counter() - t0,
+                examples=len(fp.axes))
+        return self._variant_results[dtype]
 
     @property
     def fingerprint(self) -> Fingerprint:
-        """The fingerprint (running it if needed)."""
-        self.variant_result()
-        assert self._fingerprint is not None
-        return self._fingerprint
+        """The fingerprint of the first fingerprinted dtype (running it if needed)."""
+        return self.fingerprint_in(self.fingerprint_dtypes[0])
+
+    def fingerprint_in(self, dtype: str) -> Fingerprint:
+        """The fingerprint in ``dtype`` (running it if needed)."""
+        self.variant_result(dtype)
+        return self._fingerprints[dtype]
 
     @property
     def variant(self) -> Variant:
-        """The variant the properties are judged against: ``--variant``, else the detected one."""
-        return self.required if self.required is not None else self.fingerprint.variant
+        """The variant of the first fingerprinted dtype (see :meth:`variant_in`)."""
+        return self.variant_in(self.fingerprint_dtypes[0])
+
+    def variant_in(self, dtype: str) -> Variant:
+        """What ``dtype``'s rows are judged against: ``--variant`` (on every axis it fixes;
+        the compute precision detected in ``dtype`` unless it fixes that too), else the
+        variant detected in ``dtype``."""
+        own = dtype in self.fingerprint_dtypes
+        detected = self.fingerprint_in(dtype).variant if own else self.variant
+        if self.required is None:
+            return detected
+        if "precision" in self.fixed_axes:
+            return self.required
+        return self.required.replace(precision=detected.precision)
 
     # --- one row -------------------------------------------------------------------------
 
     def run_row(self, name: str, dtype: str) -> PropertyResult:
         """One property in one dtype, with a reproducer when it fails."""
         examples, long_steps = PROFILES[self.profile]
-        result = run_property(PROPERTIES[name], self.implementation(), self.variant, dtype,
+        variant = self.variant_in(dtype)
+        result = run_property(PROPERTIES[name], self.implementation(), variant, dtype,
                               examples=examples, long_steps=long_steps, seed=self.seed,
                               shrink=self.shrink, shrink_seconds=SHRINK_SECONDS[self.profile])
         if result.verdict == "fail":
-            result.reproducer = reproducer(self.new_report([dtype]), result, self.variant,
+            result.reproducer = reproducer(self.new_report([dtype]), result, variant,
                                            self.kind, self.options)
         return result
 
@@ -383,15 +420,27 @@ class Checker:
         started = time.perf_counter()
         report = self.new_report()
         report.expected_rows = len(self.rows)
+        try:
+            return self._run(report, say, started)
+        finally:
+            close = getattr(self._impl, "close", None)
+            if close is not None:
+                close()
+                self._impl = None
+
+    def _run(self, report: Report, say: Progress, started: float) -> Report:
         say(f"adamproofs check {report.target}: fingerprinting the variant ...")
-        variant = self.variant_result()
+        stop = False
+        for dtype in self.fingerprint_dtypes:
+            variant = self.variant_result(dtype)
+            fp = self._fingerprints[dtype]
+            report.results.append(variant)
+            say(f"  variant ({dtype}): {fp.describe()} -> {variant.verdict}"
+                + (f" ({variant.note})" if variant.note else ""))
+            stop = stop or (self.fail_fast and variant.verdict != "pass")
         report.fingerprint = self.fingerprint
         report.detected_variant = self.fingerprint.named()
-        report.results.append(variant)
-        say(f"  variant: {self.fingerprint.describe()} -> {variant.verdict}"
-            + (f" ({variant.note})" if variant.note else ""))
         report.variant_used = self.variant.as_dict()
-        stop = self.fail_fast and variant.verdict != "pass"
         for count, (name, dtype) in enumerate(self.rows, 1):
             if stop:
                 break
@@ -409,9 +458,13 @@ class Checker:
 
 
 def load_implementation(target: Any, *, kind: str | None, device: str,
-                        options: dict[str, Any]) -> Implementation:
-    """The one place the checker loads the implementation under test."""
-    return load_target(target, kind=kind, device=device, **options)
+                        options: dict[str, Any],
+                        isolation: Isolation | None = DEFAULT_ISOLATION) -> Implementation:
+    """The one place the checker loads the implementation under test: in a worker process
+    (:func:`~.isolation.isolate`) unless ``isolation`` is ``None``."""
+    if isolation is None:
+        return load_target(target, kind=kind, device=device, **options)
+    return isolate(target, kind=kind, device=device, options=options, isolation=isolation)
 
 
 def check(target: Any = "numpy", *, progress: Progress | None = _stderr,

@@ -1,0 +1,1 @@
+import adamproofs_no_such_module  # noqa: F401
