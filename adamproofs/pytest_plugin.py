@@ -38,10 +38,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .conformance.runner import Checker
+    from .conformance.runner import Checker, parse_isolation
 
 _ENV = {"target": "ADAMPROOFS_TARGET", "variant": "ADAMPROOFS_VARIANT",
-        "profile": "ADAMPROOFS_PROFILE", "seed": "ADAMPROOFS_SEED"}
+        "profile": "ADAMPROOFS_PROFILE", "seed": "ADAMPROOFS_SEED",
+        "timeout": "ADAMPROOFS_TIMEOUT", "memory-limit": "ADAMPROOFS_MEMORY_LIMIT"}
 
 _CHECKER = pytest.StashKey["Checker"]()
 
@@ -61,6 +62,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="add a dtype to float32/float64 (repeatable)")
     group.addoption("--adam-kind", default=None, metavar="{torch,optax,keras,plain}",
                     help="force the adapter kind")
+    group.addoption("--adam-timeout", default=None, metavar="SECONDS",
+                    help="deadline for each call of the target (default 60; "
+                         "env ADAMPROOFS_TIMEOUT)")
+    group.addoption("--adam-memory-limit", default=None, metavar="MIB",
+                    help="address space the target's worker may add (env "
+                         "ADAMPROOFS_MEMORY_LIMIT)")
+    group.addoption("--adam-in-process", action="store_true", default=False,
+                    help="run the target in the pytest process (no deadline)")
     group.addoption("--adam-option", action="append", default=[], metavar="KEY=VALUE",
                     help="an option for the target, as adamproofs check --option (repeatable)")
 
@@ -82,7 +91,10 @@ def _checker(config: pytest.Config) -> Checker:
                    dtypes=dtypes, variant=_setting(config, "variant"),
                    profile=_setting(config, "profile") or "default",
                    seed=_setting(config, "seed") or 0,
-                   options=parse_options(config.getoption("--adam-option")))
+                   options=parse_options(config.getoption("--adam-option")),
+                   isolation=parse_isolation(_setting(config, "timeout"),
+                                             _setting(config, "memory-limit"),
+                                             config.getoption("--adam-in-process")))
 
 
 def pytest_configure(config: pytest.Config) -> None:

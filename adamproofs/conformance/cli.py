@@ -18,7 +18,7 @@ from ..variants import AXES, NAMED
 from .properties import PROPERTIES
 from .protocol import TargetError, UsageError
 from .report import writable
-from .runner import Checker
+from .runner import Checker, parse_isolation
 from .targets import BUILTINS, KINDS
 
 _AXIS_HELP = "\n".join(f"  {a.name}={'|'.join(a.choices)}  ({a.doc})" for a in AXES.values())
@@ -78,6 +78,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "repeatable")
     p.add_argument("--json", metavar="PATH", help="write the JSON report (schema version 1)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    p.add_argument("--timeout", metavar="SECONDS",
+                   help="deadline for each call of the target: import, construction, one step, "
+                        "a checkpoint (default 60); past it the call fails and the worker "
+                        "process is restarted")
+    p.add_argument("--memory-limit", metavar="MIB",
+                   help="address space the target's worker may add, in MiB (default: none)")
+    p.add_argument("--in-process", action="store_true",
+                   help="run the target in this process (no deadline, no crash protection)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -116,7 +124,9 @@ def _checker(args: argparse.Namespace) -> tuple[Checker, str | None]:
     checker = Checker(args.target, kind=args.kind, dtypes=list(dict.fromkeys(dtypes)),
                       variant=args.variant, profile=args.profile, seed=args.seed,
                       properties=args.properties or None, fail_fast=args.fail_fast,
-                      device=args.device, options=parse_options(args.option))
+                      device=args.device, options=parse_options(args.option),
+                      isolation=parse_isolation(args.timeout, args.memory_limit,
+                                                args.in_process))
     return checker, args.json
 
 

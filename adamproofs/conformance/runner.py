@@ -254,6 +254,36 @@ def parse_seed(value: Any) -> int:
     return value
 
 
+def parse_isolation(timeout: Any = None, memory_limit_mib: Any = None,
+                    in_process: bool = False) -> Isolation | None:
+    """The isolation the front ends ask for: ``--timeout`` seconds per call of the target
+    (default 60), ``--memory-limit`` MiB (default none), or ``--in-process`` (``None``)."""
+    if in_process:
+        if timeout is not None or memory_limit_mib is not None:
+            raise UsageError("--in-process runs the target without a worker process, so "
+                             "--timeout and --memory-limit cannot apply; give one or the other")
+        return None
+    seconds = DEFAULT_ISOLATION.timeout
+    if timeout is not None:
+        try:
+            seconds = float(timeout)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise UsageError(f"--timeout={timeout!r} must be a positive number of seconds")
+    limit = None
+    if memory_limit_mib is not None:
+        try:
+            mib = int(str(memory_limit_mib))
+        except ValueError:
+            mib = 0
+        if mib <= 0:
+            raise UsageError(f"--memory-limit={memory_limit_mib!r} must be a positive whole "
+                             "number of MiB")
+        limit = mib * 2**20
+    return Isolation(timeout=seconds, memory_limit=limit)
+
+
 def parse_profile(value: Any) -> str:
     """A profile name (a key of :data:`PROFILES`)."""
     if value not in PROFILES:

@@ -91,3 +91,20 @@ def test_cli_reports_an_exit_at_import_as_an_unloadable_target() -> None:
     done = _cli("tests.conformance.hostile.import_os_exit0:Adam", "--quiet")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "import: the worker process exited with status 0" in done.stderr
+
+
+def test_cli_timeout_bounds_a_target_that_loops_forever() -> None:
+    done = _cli("tests.conformance.hostile.step:InfiniteLoop", "--quiet", "--timeout", "2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "step 1: did not finish within 2 s" in done.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--timeout", "0"), "--timeout='0' must be a positive number of seconds"),
+    (("--memory-limit", "lots"), "--memory-limit='lots' must be a positive whole number of MiB"),
+    (("--in-process", "--timeout", "5"), "--in-process runs the target without a worker"),
+])
+def test_cli_isolation_settings_are_validated(args, message) -> None:
+    done = _cli("numpy", *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
