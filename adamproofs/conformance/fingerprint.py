@@ -194,18 +194,21 @@ def _prefer(matches: list[Any], *preferred: Any) -> Any:
 
 
 def precision_candidates(dtype: str) -> tuple[Precision, ...]:
-    """The compute precisions probed for parameters of ``dtype``, tightest first.
+    """The compute precisions probed for parameters of ``dtype``, in the order tried.
 
-    ``native`` is the dtype itself; a *wider* format matches too when the implementation
-    computes in it (its errors are smaller), so the tightest match is the one reported;
-    a *narrower* one matches only an implementation that really computes in it.
+    ``native`` (the dtype itself) first: the evidence must *demand* another format before
+    one is reported. Then the narrower formats, tightest first: float64 parameters updated
+    in float32 arithmetic fail the native bounds and match float32's. Wider formats come
+    last and are never chosen over ``native``: their errors are smaller than the native
+    bounds, and the rounding into the parameters' own format hides which wider format
+    was used, so a short probe cannot tell them apart.
     """
     order = (Precision.FLOAT64, Precision.FLOAT32, Precision.BFLOAT16, Precision.FLOAT16)
     unit = {p: float_format(p.value).unit_roundoff for p in order}
     native = float_format(dtype).unit_roundoff
-    wider = sorted((p for p in order if unit[p] < native), key=unit.__getitem__)
     narrower = sorted((p for p in order if unit[p] > native), key=unit.__getitem__)
-    return (*wider, Precision.NATIVE, *narrower)
+    wider = sorted((p for p in order if unit[p] < native), key=unit.__getitem__)
+    return (Precision.NATIVE, *narrower, *wider)
 
 
 def _reorder(result: AxisResult, first: Any) -> Any:

@@ -87,8 +87,8 @@ def test_a_native_adam_is_native(dtype):
 
 @pytest.mark.parametrize(("dtype", "expected"), [
     ("float64", ("native", "float32", "float16", "bfloat16")),
-    ("float32", ("float64", "native", "float16", "bfloat16")),
-    ("float16", ("float64", "float32", "native", "bfloat16")),
+    ("float32", ("native", "float16", "bfloat16", "float64")),
+    ("float16", ("native", "bfloat16", "float64", "float32")),
 ])
-def test_precision_candidates_run_tightest_first(dtype, expected):
+def test_precision_candidates_try_native_first_then_narrower_then_wider(dtype, expected):
     assert tuple(str(p) for p in precision_candidates(dtype)) == expected
