@@ -45,7 +45,7 @@ import numpy as np
 from ..dtypes import as_dtype
 from .drive import GuardedSession, TargetFailure, gradients_of
 from .model import Case, Run
-from .protocol import Hyper, InputMutated, TargetError
+from .protocol import Hyper, InputMutated, TargetError, UsageError
 from .targets import load_target
 
 #: Seconds the worker may take to start (its own imports, not the target's).
@@ -624,4 +624,8 @@ def isolate(
     try:
         return IsolatedImplementation(launch, opts)
     except TargetFailure as err:
+        refused = f"raised {UsageError.__name__}: "
+        if err.stage == "import" and err.cause.startswith(refused):
+            # the loader refused an option: a usage error, worded as in-process
+            raise UsageError(err.cause[len(refused):].split("\n")[0]) from None
         raise TargetError(f"{err.stage}: {err.cause}") from None

@@ -206,7 +206,7 @@ def test_check_keras_module_target_chooses_the_backend_before_importing_it(tmp_p
         import sys
         from adamproofs.cli import main
         rc = main(["check", "keras.optimizers:AdamW", "--profile", "quick", "--quiet",
-                   "--property", "first_step", "--only-dtype", "float32"])
+                   "--property", "first_step", "--only-dtype", "float32", "--in-process"])
         import keras
         print("backend:", keras.backend.backend())
         sys.exit(rc)
@@ -237,7 +237,7 @@ def test_keras_module_target_without_a_backend_says_what_to_install(tmp_path):
         import sys
         sys.modules["jax"] = sys.modules["torch"] = None  # neither backend installed
         from adamproofs.cli import main
-        sys.exit(main(["check", "keras.optimizers:AdamW", "--quiet"]))
+        sys.exit(main(["check", "keras.optimizers:AdamW", "--quiet", "--in-process"]))
     """, tmp_path)
     assert out.returncode == 2, out.stdout + out.stderr
     assert "pip install keras jax (or torch)" in out.stderr
