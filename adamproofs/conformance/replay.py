@@ -38,7 +38,8 @@ import numpy as np
 
 from ..config import Adam
 from ..reference import fastpath
-from ..reference.arithmetic import MPArithmetic
+from ..reference.arithmetic import MPArithmetic, mp_arithmetic
+from ..reference.rounding import round_to_format
 from ..reference.rules import initial_state, rule_for
 from ..tolerance import error_bound, ulp
 from ..variants import UPDATE_AXES, Variant
@@ -152,15 +153,24 @@ def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
         for idx in range(n):
             x = float(after[idx])
             exact = exact_new[j][idx]
-            if not math.isfinite(x):
-                if hyper.eps == 0 and zero_den[j][idx] and math.isnan(x):
-                    verdict.checked += 1
-                    continue  # 0/0 := 0 convention; NaN accepted
-                err = math.inf
-            else:
-                err = float(abs(A.number(x) - exact))
-            b = float(local[idx])
             ex = float(exact)
+            if not math.isfinite(x):
+                verdict.checked += 1
+                if hyper.eps == 0 and zero_den[j][idx] and math.isnan(x):
+                    continue  # 0/0 := 0 convention; NaN accepted
+                if math.isinf(x) and _rounds_to(exact, case.dtype) == x:
+                    continue  # the exact value overflows the dtype: ±inf is its rounding
+                verdict.passed = False
+                verdict.finding = Finding(
+                    f"params[{i}][{_index(shape, idx)}] after step {k + 1}: θ became {x!r} "
+                    f"from the finite {float(before_flat[j][idx])!r} with the finite gradient "
+                    f"{float(grad_rows[j][idx])!r}; the oracle gives the finite {ex!r}",
+                    param=i, step=k + 1, index=idx, impl=x, exact=ex,
+                    bound=math.inf, ulps=math.inf)
+                verdict.worst_excess = verdict.worst_ulps = math.inf
+                return exact_rows
+            err = float(abs(A.number(x) - exact))
+            b = float(local[idx])
             if not math.isfinite(b) or math.isnan(b):
                 verdict.unchecked += 1
                 continue
@@ -188,6 +198,13 @@ def scalar_dtype(dtype: str) -> str:
     least float32 (with 16-bit scalars 1 - 0.999^t has no correct digit at small t, so
     the error model would not apply at all; PyTorch, optax and apex use ≥ float32)."""
     return "float32" if dtype in ("float16", "bfloat16") else dtype
+
+
+def _rounds_to(exact: Any, dtype: str) -> float:
+    """The exact value correctly rounded to ``dtype`` (±inf where it overflows)."""
+    return round_to_format(fastpath.to_mpmath(exact, mp_arithmetic(DPS))
+                           if fastpath.available() and not hasattr(exact, "_mpf_") else exact,
+                           dtype)
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:

@@ -97,3 +97,38 @@ def test_wrong_variant_is_rejected():
     _, bad = check_case(make_implementation(eps_placement="hat"), _case(grads=[
         [np.array([1e-8, 2e-8, -1e-8])]] * 3), Variant("paper"))
     assert ok.passed and not bad.passed
+
+
+class _NanInShape:
+    """A correct Adam that writes NaN into every parameter of one number of dimensions."""
+
+    ndim = 0
+
+    def __init__(self, params, **hyper):
+        self.inner = mutants.NUMPY_CORRECT(params, **hyper)
+        self.params = params
+
+    def step(self, grads):
+        self.inner.step(grads)
+        for p in self.params:
+            if p.ndim == self.ndim:
+                p[...] = np.nan
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("ndim", [0, 1, 2])
+def test_nonfinite_output_where_the_exact_value_is_finite_fails(dtype, ndim):
+    rng = np.random.default_rng(2)
+    shapes = [(), (3,), (2, 2)]
+    params = [rng.normal(size=s).astype(np.float64) for s in shapes]
+    grads = [[rng.normal(size=s) for s in shapes] for _ in range(3)]
+    from adamproofs.dtypes import as_dtype
+    dt = as_dtype(dtype)
+    case = Case(dtype, Hyper(lr=0.01), [p.astype(dt) for p in params],
+                [[g.astype(dt) for g in row] for row in grads])
+    impl = type("NanIn", (_NanInShape,), {"ndim": ndim})
+    _, verdict = check_case(PlainImplementation(impl), case, Variant())
+    assert not verdict.passed
+    f = verdict.finding
+    assert f.param == ndim and f.step == 1 and np.isnan(f.impl) and np.isfinite(f.exact)
+    assert "finite" in f.message
