@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from .. import reference
 from ..dtypes import as_dtype, float_format
 from ..tolerance import bias_correction_relative_error, error_bound
 from ..variants import Guarantee, Variant, guarantees
@@ -314,10 +315,14 @@ def _check_scale(impl: Any, case: Case, variant: Variant) -> Judgement:
         g1 = np.array([r[i].astype(np.float64).ravel() for r in case.grads])
         g2 = np.array([r[i].astype(np.float64).ravel() for r in scaled.grads])
         sd = scalar_dtype(case.dtype)
+        # the error model reads the oracle's state (m, v do not depend on θ here: ε = 0,
+        # no decay)
+        s1 = reference.run(cfg, case.params[i].ravel(), g1).to_numpy("float64")
+        s2 = reference.run(cfg, case.params[i].ravel(), g2).to_numpy("float64")
         with np.errstate(all="ignore"):
-            b1 = error_bound(cfg, {"theta": a, "grad": g1}, compute_dtype=case.dtype,
+            b1 = error_bound(cfg, {**s1, "theta": a, "grad": g1}, compute_dtype=case.dtype,
                              scalar_dtype=sd).theta
-            b2 = error_bound(cfg, {"theta": b, "grad": g2}, compute_dtype=case.dtype,
+            b2 = error_bound(cfg, {**s2, "theta": b, "grad": g2}, compute_dtype=case.dtype,
                              scalar_dtype=sd).theta
         diff = np.abs(a - b)
         bad = np.argwhere(diff > b1 + b2)
