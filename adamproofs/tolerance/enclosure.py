@@ -35,7 +35,18 @@ import numpy as np
 
 from ..config import Adam
 from ..variants import Amsgrad, Decay, EpsPlacement
-from .intervals import Iv, Outward, ends, gmpy2, hull, maximum, outward
+from .intervals import (
+    Iv,
+    Outward,
+    ends,
+    gmpy2,
+    highest,
+    hull,
+    lowest,
+    maximum,
+    outward,
+    safe,
+)
 
 if sys.version_info >= (3, 11):
     from typing import assert_never
@@ -122,16 +133,16 @@ def _lerp(F: Outward, W: Outward, x: Iv, c: Iv, target: Iv) -> Iv:
     most :math:`c\,|y-x|(2u+u^2)` plus η, and the last one is outward.
     """
     down, up = W.down, W.up
-    lo, hi, spread = gmpy2.inf(), -gmpy2.inf(), gmpy2.mpfr(0)
+    lows, highs, spreads = [], [], [gmpy2.mpfr(0)]
     for xv in ends(x):
         for yv in ends(target):
-            d_lo, d_hi = down.sub(yv, xv), up.sub(yv, xv)
-            spread = max(spread, abs(d_lo), abs(d_hi))
+            d_lo, d_hi = down.sub(yv, xv), up.sub(yv, xv)  # NaN for ∞ − ∞
+            spreads += [abs(d_lo), abs(d_hi)]
             for cv in ends(c):
-                lo = min(lo, down.add(xv, down.mul(cv, d_lo)))
-                hi = max(hi, up.add(xv, up.mul(cv, d_hi)))
-    slack = up.add(up.mul(up.mul(c[1], spread), F.lerp_rounding), F.eta)
-    return F.widen((down.sub(lo, slack), up.add(hi, slack)))
+                lows.append(down.add(xv, down.mul(cv, d_lo)))
+                highs.append(up.add(xv, up.mul(cv, d_hi)))
+    slack = up.add(up.mul(up.mul(c[1], highest(spreads)), F.lerp_rounding), F.eta)
+    return F.widen(safe(down.sub(lowest(lows), slack), up.add(highest(highs), slack)))
 
 
 def _both_lerps(F: Outward, W: Outward, x: Iv, c: Iv, beta: Iv, target: Iv) -> Iv:

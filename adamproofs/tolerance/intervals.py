@@ -54,14 +54,14 @@ class Outward:
         return self.down.plus(value), self.up.plus(value)
 
     def add(self, a: Iv, b: Iv) -> Iv:
-        return _safe(self.down.add(a[0], b[0]), self.up.add(a[1], b[1]))
+        return safe(self.down.add(a[0], b[0]), self.up.add(a[1], b[1]))
 
     def sub(self, a: Iv, b: Iv) -> Iv:
-        return _safe(self.down.sub(a[0], b[1]), self.up.sub(a[1], b[0]))
+        return safe(self.down.sub(a[0], b[1]), self.up.sub(a[1], b[0]))
 
     def mul(self, a: Iv, b: Iv) -> Iv:
         if a[0] >= 0 and b[0] >= 0:
-            return _safe(self.down.mul(a[0], b[0]), self.up.mul(a[1], b[1]))
+            return safe(self.down.mul(a[0], b[0]), self.up.mul(a[1], b[1]))
         if _is_zero(a) or _is_zero(b):
             return a if _is_zero(a) else b
         corners = [(x, y) for x in a for y in b]
@@ -80,11 +80,11 @@ class Outward:
 
     def sqrt(self, a: Iv) -> Iv:
         lo = a[0] if a[0] > 0 else gmpy2.mpfr(0)
-        return _safe(self.down.sqrt(lo), self.up.sqrt(a[1]) if a[1] > 0 else gmpy2.mpfr(0))
+        return safe(self.down.sqrt(lo), self.up.sqrt(a[1]) if a[1] > 0 else gmpy2.mpfr(0))
 
     def widen(self, a: Iv) -> Iv:
         """``a`` rounded outward to this format (from any finer format)."""
-        return self.down.plus(a[0]), self.up.plus(a[1])
+        return safe(self.down.plus(a[0]), self.up.plus(a[1]))
 
 
 def ends(a: Iv) -> tuple[Any, ...]:
@@ -93,13 +93,13 @@ def ends(a: Iv) -> tuple[Any, ...]:
 
 
 def maximum(a: Iv, b: Iv) -> Iv:
-    """Exact: max is monotone in both arguments."""
+    """Exact: max is monotone in both arguments (endpoints are never NaN)."""
     return max(a[0], b[0]), max(a[1], b[1])
 
 
 def hull(*ivs: Iv) -> Iv:
     """The smallest interval containing every argument."""
-    return min(x[0] for x in ivs), max(x[1] for x in ivs)
+    return lowest(x[0] for x in ivs), highest(x[1] for x in ivs)
 
 
 def contains(a: Iv, x: Any) -> bool:
@@ -130,7 +130,7 @@ def highest(values: Iterable[Any]) -> Any:
     return out
 
 
-def _safe(lo: Any, hi: Any) -> Iv:
+def safe(lo: Any, hi: Any) -> Iv:
     """NaN endpoints (∞ − ∞, 0·∞) become the whole line on that side."""
     return (-gmpy2.inf() if gmpy2.is_nan(lo) else lo), (gmpy2.inf() if gmpy2.is_nan(hi) else hi)
 
