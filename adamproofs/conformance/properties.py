@@ -317,8 +317,8 @@ def _check_scale(impl: Any, case: Case, variant: Variant) -> Judgement:
         sd = scalar_dtype(case.dtype)
         # the error model reads the oracle's state (m, v do not depend on θ here: ε = 0,
         # no decay)
-        s1 = reference.run(cfg, case.params[i].ravel(), g1).to_numpy("float64")
-        s2 = reference.run(cfg, case.params[i].ravel(), g2).to_numpy("float64")
+        s1 = reference.run(cfg, case.params[i].ravel(), list(g1)).to_numpy("float64")
+        s2 = reference.run(cfg, case.params[i].ravel(), list(g2)).to_numpy("float64")
         with np.errstate(all="ignore"):
             b1 = error_bound(cfg, {**s1, "theta": a, "grad": g1}, compute_dtype=case.dtype,
                              scalar_dtype=sd).theta

@@ -21,7 +21,7 @@ from typing import Any
 from ..dtypes import float_format
 
 try:  # gmpy2 is optional (the ``speed`` / ``test`` extras)
-    import gmpy2
+    import gmpy2  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - exercised where gmpy2 is absent
     gmpy2 = None
 
