@@ -9,18 +9,29 @@ L2 decay computed from the implementation's own θ history). The difference
 
 .. math::  e_t = |\theta^{impl}_t - \theta^{exact}_t(\theta^{impl}_{t-1})|
 
-is the error committed in step :math:`t` alone. It is compared with the local
-part of the running error bound of :func:`adamproofs.tolerance.error_bound`
-(evaluated along the implementation's trajectory):
-:math:`b_t = B_t - |1-\alpha\lambda|\,B_{t-1}` for decoupled decay, else
-:math:`B_t - B_{t-1}`. That local part contains the accumulated error of the
-moments (a correct implementation's m and v carry rounding errors from all past
-steps) but not the accumulated error of θ, so an error of a few ulps per step
-cannot hide behind the allowance of earlier steps. A step passes when
-:math:`e_t \le b_t`; its *excess* is :math:`e_t / b_t` and its error in ulps is
+is the error committed in step :math:`t` alone. It is judged in two stages:
+
+1. the first-order *local* bound :math:`b_t` of
+   :func:`adamproofs.tolerance.local_error_bound`, read along the replay (the
+   implementation's θ, the oracle's state and step). It contains the accumulated error
+   of the moments (a correct implementation's m and v carry rounding errors from all
+   past steps) but not that of θ, so an error of a few ulps per step cannot hide behind
+   the allowance of earlier steps. A step with :math:`e_t \le 2 b_t` passes here
+   (:data:`~adamproofs.tolerance.SAFETY`; excess :math:`e_t/(2b_t)`);
+2. every other step (the first-order model invalid, or the error above it) is decided
+   by the guaranteed enclosure of :mod:`adamproofs.tolerance.enclosure`: it passes iff
+   θ_t lies in the interval that contains every result the model allows (excess: the
+   error over the distance from the exact value to the interval's end on that side).
+   No step fails on the first-order bound alone.
+
+The error in ulps is
 :math:`e_t/\mathrm{ulp}(\max(|\theta^{exact}_t|, |\theta^{impl}_{t-1}|))` in the dtype
-under test (the larger operand, so that cancellation does not inflate it). A step where
-the bound is infinite (the model does not apply, e.g. overflow) is *unchecked*.
+under test (the larger operand, so that cancellation does not inflate it). A non-finite
+θ_t where the exact value is finite fails. A step is *unchecked* only where the
+enclosure is unbounded on the side of the error (the format may divide by zero there:
+ε = 0 or ε below the format's range with v underflowing; only finiteness is judged) or
+where gmpy2, which the enclosure needs, is not installed. The model's compute dtype is
+the variant's ``precision`` (``native``: the parameters' dtype).
 
 Conventions: with ε = 0 a coordinate whose gradients were all zero has the
 exact step 0/0 := 0; a NaN or an unchanged value is accepted there. A parameter
@@ -236,10 +247,13 @@ def _judge_value(A: Any, bounds: _Bounds, case: Case, i: int, j: int, idx: int,
     if enclosure is None:
         verdict.unchecked += 1
         return True
-    verdict.checked += 1
     lo, hi = enclosure.at(j, idx)
     ex = float(exact)
     side = hi - ex if x > ex else ex - lo
+    if not math.isfinite(side):  # the format may divide by 0 here: only finiteness judged
+        verdict.unchecked += 1
+        return True
+    verdict.checked += 1
     excess = 0.0 if err == 0 else (err / side if side > 0 else math.inf)
     ulps = _record(verdict, excess, err, case, r, j, idx)
     if lo <= x <= hi:
