@@ -239,7 +239,7 @@ def _judge_value(A: Any, bounds: _Bounds, case: Case, i: int, j: int, idx: int,
         return _judge_nonfinite(x, exact, bounds, case, i, j, idx, verdict)
     err = float(abs(A.number(x) - exact))
     b = SAFETY * float(bounds.local[j, idx])
-    if err <= b:  # the first-order model grants it (it is valid and the error is within)
+    if err <= b < math.inf:  # the first-order model grants it (valid, error within)
         verdict.checked += 1
         _record(verdict, 0.0 if err == 0 else err / b, err, case, r, j, idx)
         return True
