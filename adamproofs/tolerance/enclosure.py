@@ -141,7 +141,10 @@ def _lerp(F: Outward, W: Outward, x: Iv, c: Iv, target: Iv) -> Iv:
             for cv in ends(c):
                 lows.append(down.add(xv, down.mul(cv, d_lo)))
                 highs.append(up.add(xv, up.mul(cv, d_hi)))
-    slack = up.add(up.mul(up.mul(c[1], highest(spreads)), F.lerp_rounding), F.eta)
+    spread = highest(spreads)
+    if spread == 0:  # y = x: the product is exactly 0, nothing rounds
+        return F.widen((lowest(lows), highest(highs)))
+    slack = up.add(up.mul(up.mul(c[1], spread), F.lerp_rounding), F.eta)
     return F.widen(safe(down.sub(lowest(lows), slack), up.add(highest(highs), slack)))
 
 

@@ -189,3 +189,11 @@ def test_the_enclosure_fails_a_result_outside_it(dtype):
     assert not verdict.passed
     f = verdict.finding
     assert "every correct result lies in" in f.message and f.impl > f.exact
+
+
+def test_zero_gradients_with_eps_zero_are_judged():
+    # m = v = 0 exactly: the step is 0/0 := 0, and the enclosure is exactly θ (no residue)
+    case = Case("float32", Hyper(lr=0.01, eps=0.0), [np.array([0.25, -1.0], np.float32)],
+                [[np.array([0.0, 0.5], np.float32)], [np.array([0.0, -0.25], np.float32)]])
+    _, verdict = check_case(make_implementation(), case, Variant())  # gives 0, not NaN
+    assert verdict.passed and verdict.unchecked == 0 and verdict.checked == 4
