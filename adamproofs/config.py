@@ -50,7 +50,7 @@ _DECIMAL_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
 
 
 def _exact_text(value: str, name: str) -> Fraction:
-    """A decimal (``"0.9"``, ``"1e-8"``) or rational (``"9/10"``) string, exactly, at bounded cost."""
+    """A decimal (``"1e-8"``) or rational (``"9/10"``) string, exactly, at bounded cost."""
     if len(value) > MAX_TEXT_LENGTH:
         raise ConfigError(f"{name}={value[:40]!r}... is {len(value)} characters long; "
                           f"allowed: at most {MAX_TEXT_LENGTH}")
@@ -332,12 +332,12 @@ OPTIMIZERS: dict[str, type[OptimizerConfig]] = {
 
 def amsgrad(form: Amsgrad | str = Amsgrad.MAX_RAW, **kwargs: Any) -> Adam:
     """AMSGrad (Reddi, Kale & Kumar) as an :class:`Adam` variant."""
-    return Adam(amsgrad=form, **kwargs)
+    return Adam(amsgrad=AXES["amsgrad"].coerce(form), **kwargs)
 
 
 def adamw(lr: Number = 1e-3, weight_decay: Number = 1e-2, **kwargs: Any) -> Adam:
     """AdamW (Loshchilov & Hutter): decoupled decay before the step, PyTorch defaults."""
-    return Adam(lr=lr, weight_decay=weight_decay, decay="decoupled", **kwargs)
+    return Adam(lr=lr, weight_decay=weight_decay, decay=Decay.DECOUPLED, **kwargs)
 
 
 #: Named Adam variants as shipped by real frameworks: the update axes of each entry of

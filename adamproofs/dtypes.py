@@ -65,7 +65,7 @@ def bfloat16_dtype() -> np.dtype | None:
 
 def supported_dtypes() -> tuple[np.dtype, ...]:
     """The floating dtypes the fast implementation accepts on this installation."""
-    base = [np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)]
+    base: list[np.dtype] = [np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)]
     bf16 = bfloat16_dtype()
     if bf16 is not None:
         base.insert(1, bf16)

@@ -33,6 +33,7 @@ from .config import (
     RMSProp,
 )
 from .dtypes import as_dtype, float_format
+from .variants import AXES, Amsgrad, Decay, EpsPlacement, Variant
 
 __all__ = [
     "adam_configs",
@@ -44,6 +45,7 @@ __all__ = [
     "optimizer_configs",
     "scale_factors",
     "sparse_gradient_sequences",
+    "variants",
 ]
 
 
@@ -66,9 +68,20 @@ def betas(*, min_value: float = 0.0, max_value: float = 0.9999) -> st.SearchStra
                      st.floats(min_value, max_value))
 
 
-def adam_configs(*, eps_placements: tuple[str, ...] = EPS_PLACEMENTS,
-                 amsgrad_forms: tuple[Any, ...] = AMSGRAD_FORMS,
-                 decay_forms: tuple[str, ...] = (*DECAY_FORMS,),
+def variants(**fixed: Any) -> st.SearchStrategy[Variant]:
+    """Any :class:`~adamproofs.variants.Variant`, one value per axis of
+    :data:`~adamproofs.variants.AXES`; keyword arguments fix axes (``precision="native"``)."""
+    unknown = set(fixed) - set(AXES)
+    if unknown:
+        raise ValueError(f"unknown axes {sorted(unknown)}; allowed: {', '.join(AXES)}")
+    return st.builds(Variant, **{name: st.just(axis.coerce(fixed[name])) if name in fixed
+                                 else st.sampled_from(axis.values)
+                                 for name, axis in AXES.items()})
+
+
+def adam_configs(*, eps_placements: tuple[EpsPlacement, ...] = EPS_PLACEMENTS,
+                 amsgrad_forms: tuple[Amsgrad | None, ...] = AMSGRAD_FORMS,
+                 decay_forms: tuple[Decay, ...] = DECAY_FORMS,
                  allow_decay: bool = True, allow_maximize: bool = True,
                  allow_no_bias_correction: bool = True,
                  eps_values: tuple[float, ...] = (0.0, 1e-8, 1e-12, 1e-6, 1e-3),

@@ -1,6 +1,6 @@
 """Oracle speed: scalar Adam updates per second, and the oracle's share of ``adamproofs check``.
 
-- ``loop``: :func:`adamproofs.reference.fastpath.updates_per_second`, the rule loop
+- ``loop``: :func:`updates_per_second`, the rule loop
   over 2000 coordinates on mpmath (``mp``) and on MPFR (``gmpy``), interleaved.
 - ``run``: the whole :func:`adamproofs.reference.run` on a property-test-shaped case
   (8 parameters, 20 steps, float inputs converted in, mpmath values out): plain
@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import cProfile
 import io
+import math
 import pstats
 import random
 import statistics
@@ -29,9 +30,33 @@ from unittest import mock
 import numpy as np
 
 from adamproofs import Adam, reference
-from adamproofs.reference import MPArithmetic, fastpath
+from adamproofs.reference import Arithmetic, GmpyArithmetic, MPArithmetic, get_arithmetic
+from adamproofs.reference.inputs import hyperparameters
+from adamproofs.reference.rules import adam_step, initial_state
 
 OracleName = Literal["mpfr", "mpmath"]
+
+
+def updates_per_second(dps: int = 50, n: int = 2000, steps: int = 5,
+                       arithmetic: str = "gmpy") -> float:
+    """Scalar Adam updates per second of the rule loop on ``arithmetic`` ("gmpy" or "mp").
+
+    Times :func:`adamproofs.reference.rules.adam_step` directly (no conversions):
+    ``"gmpy"`` is ``get_arithmetic("mp")`` (MPFR when gmpy2 is installed), ``"mp"``
+    is plain mpmath.
+    """
+    cfg = Adam()
+    A: Arithmetic = get_arithmetic("mp" if arithmetic == "gmpy" else "mpmath", dps)
+    h = hyperparameters(cfg, A, None)
+    theta = [A.number(math.sin(i + 1.0)) for i in range(n)]
+    state = initial_state(cfg, n, A)
+    grads = [[A.number(math.cos(i * (t + 2.0))) for i in range(n)] for t in range(steps)]
+    with A.scope():
+        start = time.perf_counter()
+        for t in range(steps):
+            theta, state = adam_step(cfg, h, t + 1, theta, grads[t], state, A)
+        elapsed = time.perf_counter() - start
+    return n * steps / elapsed
 
 
 def loop_rates(dps_list: tuple[int, ...], rounds: int, n: int = 2000, steps: int = 3,
@@ -42,7 +67,7 @@ def loop_rates(dps_list: tuple[int, ...], rounds: int, n: int = 2000, steps: int
         jobs = [(a, d) for a in ("mp", "gmpy") for d in dps_list]
         rng.shuffle(jobs)
         for arith, dps in jobs:
-            rate = fastpath.updates_per_second(dps, n=n, steps=steps, arithmetic=arith)
+            rate = updates_per_second(dps, n=n, steps=steps, arithmetic=arith)
             samples.setdefault((arith, dps), []).append(rate)
         if progress:
             progress(f"oracle loop round {r + 1}/{rounds}")
@@ -99,7 +124,7 @@ def _replay_oracle(oracle: OracleName) -> tuple[contextlib.AbstractContextManage
         return mpmath_replay(), "mpmath"
     if oracle == "mpfr":
         shipped = replay.oracle_arithmetic()
-        name = "MPFR" if isinstance(shipped, fastpath.GmpyArithmetic) else "mpmath"
+        name = "MPFR" if isinstance(shipped, GmpyArithmetic) else "mpmath"
         return contextlib.nullcontext(), name
     raise ValueError(f"oracle={oracle!r} is not one of 'mpfr', 'mpmath'")
 

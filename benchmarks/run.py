@@ -299,9 +299,9 @@ def _machine() -> str:
 
 
 def fastpath_available() -> bool:
-    from adamproofs.reference import fastpath
+    from adamproofs.reference import mpfr
 
-    return fastpath.available()
+    return mpfr.available()
 
 
 if __name__ == "__main__":

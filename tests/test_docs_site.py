@@ -341,7 +341,7 @@ def test_the_site_blocks_and_reports_an_offsite_request(base_url: str,
 # --- the generators, without a browser --------------------------------------------------------
 
 def test_every_line_of_the_annotated_algorithm_is_in_the_reference_source() -> None:
-    from adamproofs.docs_build import algorithm
+    from docs_build import algorithm
     for row in algorithm.ALGORITHM_1 + algorithm.VARIANTS:
         for fragment in row.fragments:
             lineno, line = algorithm.find_line(fragment)
@@ -351,8 +351,8 @@ def test_every_line_of_the_annotated_algorithm_is_in_the_reference_source() -> N
 
 
 def test_every_directive_in_the_pages_names_a_known_generator() -> None:
-    from adamproofs.docs_build import sources  # noqa: F401  (registers the generators)
-    from adamproofs.docs_build.directives import DIRECTIVE, GENERATORS
+    from docs_build import sources  # noqa: F401  (registers the generators)
+    from docs_build.directives import DIRECTIVE, GENERATORS
     used = {m.group("body").split()[0] for page in (ROOT / "docs").rglob("*.md")
             for m in DIRECTIVE.finditer(page.read_text())}
     assert used, "no gen: directives found in docs/"
@@ -360,8 +360,8 @@ def test_every_directive_in_the_pages_names_a_known_generator() -> None:
 
 
 def test_unknown_directive_fails_and_missing_pieces_degrade(monkeypatch) -> None:
-    from adamproofs.docs_build import sources
-    from adamproofs.docs_build.directives import Context, DirectiveError, expand
+    from docs_build import sources
+    from docs_build.directives import Context, DirectiveError, expand
     ctx = Context(root=ROOT, page="math/x.md")
     with pytest.raises(DirectiveError, match="nonsense"):
         expand("text\n<!-- gen: nonsense 1 -->\n", ctx)
@@ -375,7 +375,7 @@ def test_unknown_directive_fails_and_missing_pieces_degrade(monkeypatch) -> None
 
 
 def test_figure_links_are_relative_to_the_page() -> None:
-    from adamproofs.docs_build.directives import Context, expand
+    from docs_build.directives import Context, expand
     out = expand('<!-- gen: figure step-size "A caption" -->\n',
                  Context(root=ROOT, page="math/step-size.md"))
     assert "](../figures/step-size.svg)" in out and "*A caption*" in out
@@ -383,7 +383,7 @@ def test_figure_links_are_relative_to_the_page() -> None:
 
 def test_docstring_rest_becomes_markdown() -> None:
     pytest.importorskip("griffe", reason="the docs toolchain (mkdocstrings) is not installed")
-    from adamproofs.docs_build.griffe_docstrings import to_markdown
+    from docs_build.griffe_docstrings import to_markdown
     text = ("Intro :math:`x^2` and :class:`~adamproofs.config.Adam`.\n\n.. math::\n\n"
             "    a = b\n\n>>> 1 + 1\n2\n")
     out = to_markdown(text)
@@ -394,7 +394,7 @@ def test_docstring_rest_becomes_markdown() -> None:
 
 def test_step_size_figure_reaches_the_exact_worst_case_bound() -> None:
     """The plotted worst-case curve is the exact supremum S(t) of the step-size page."""
-    from adamproofs.docs_build.figures import sparse_ratio, worst_case_ratio
+    from docs_build.figures import sparse_ratio, worst_case_ratio
     b1, b2 = 0.9, 0.999
     rho = b1 * b1 / b2
 
@@ -411,8 +411,8 @@ def test_step_size_figure_reaches_the_exact_worst_case_bound() -> None:
 
 def test_comparison_outputs_are_embedded_with_working_links(tmp_path, monkeypatch) -> None:
     """An `adamproofs compare` output tree (stand-in files) becomes one page's sections."""
-    from adamproofs.docs_build import sources
-    from adamproofs.docs_build.directives import Context, expand
+    from docs_build import sources
+    from docs_build.directives import Context, expand
     (tmp_path / "reddi").mkdir()
     (tmp_path / "summary.md").write_text("# Comparisons\n\n- [Reddi](reddi/summary.md)\n")
     (tmp_path / "reddi" / "summary.md").write_text(
@@ -436,8 +436,8 @@ def test_comparison_outputs_are_embedded_with_working_links(tmp_path, monkeypatc
 
 
 def test_benchmark_results_render_as_tables_and_figures(tmp_path) -> None:
-    from adamproofs.docs_build import sources
-    from adamproofs.docs_build.directives import Context, expand
+    from docs_build import sources
+    from docs_build.directives import Context, expand
     ctx = Context(root=tmp_path, page="performance.md")
     assert "Not generated yet" in expand("<!-- gen: benchmarks -->\n", ctx)
     results = tmp_path / "benchmarks" / "results"
@@ -448,7 +448,7 @@ def test_benchmark_results_render_as_tables_and_figures(tmp_path) -> None:
         "adam_ratios": [{"dtype": "float32", "n": 10**7, "numba_vs_probe": 0.91}]}))
     (results / "latest-adam-step.svg").write_text("<svg/>")
     out = expand("<!-- gen: benchmarks -->\n", ctx)
-    assert out.index("numba_vs_probe") < out.index("median_ms")  # ratios first
+    assert out.index("numba_<wbr>vs_<wbr>probe") < out.index("median_ms")  # ratios first
     assert "| float32 | 10000000 | 0.91 |" in out and "- **cpus**: 2" in out
     assert "](generated/benchmarks/latest-adam-step.svg)" in out
     assert "generated/benchmarks/latest-adam-step.svg" in sources.generated_tree(
@@ -458,7 +458,7 @@ def test_benchmark_results_render_as_tables_and_figures(tmp_path) -> None:
 def test_sparsity_figure_settles_at_the_stated_spike_size() -> None:
     """The sparsity page: a gradient every k steps settles at r(k) = (1-β1)/(1-β1^k)·
     √((1-β2^k)/(1-β2)) per spike (0.54α for k = 25, 1.61α for k = 300)."""
-    from adamproofs.docs_build.figures import periodic_sparse_steps
+    from docs_build.figures import periodic_sparse_steps
     for every, stated in ((25, 0.54), (300, 1.61)):
         steps = periodic_sparse_steps(every, 12000)[:, 1]
         expected = 0.1 / (1 - 0.9**every) * ((1 - 0.999**every) / 0.001) ** 0.5
@@ -468,7 +468,7 @@ def test_sparsity_figure_settles_at_the_stated_spike_size() -> None:
 
 
 def test_benchmark_ratios_render_with_their_interval_in_one_cell() -> None:
-    from adamproofs.docs_build.sources import _render_benchmark
+    from docs_build.sources import _render_benchmark
 
     data = {"adam_ratios": [{"dtype": "float32", "x": 0.94, "x_lo": 0.9, "x_hi": 0.99,
                              "x_best": 0.8, "x_cpu": 0.93, "lonely_lo": 3}]}

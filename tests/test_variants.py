@@ -7,8 +7,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
 
 from adamproofs import reference
+from adamproofs import strategies as aps
 from adamproofs.config import VARIANTS, Adam, ConfigError
 from adamproofs.conformance.cases import exact_step_bound, maximizing_sequence
 from adamproofs.variants import (
@@ -112,3 +114,14 @@ def test_guarantees_cover_every_axis_value():
         v = Variant(**dict(zip(AXES, values, strict=True)))
         assert guarantees(v) <= frozenset(Guarantee)
     assert math.prod(len(a.values) for a in AXES.values()) == 3 * 2 * 4 * 3 * 2 * 5
+
+
+@given(v=aps.variants(precision="native"))
+def test_the_variants_strategy_draws_valid_variants(v):
+    assert v.precision is Precision.NATIVE
+    assert all(getattr(v, name) in axis.values for name, axis in AXES.items())
+
+
+def test_the_variants_strategy_names_unknown_axes():
+    with pytest.raises(ValueError, match="unknown axes"):
+        aps.variants(flavour="x")

@@ -17,6 +17,7 @@ amsgrad            g = 1 then 1e-3 ×5 (a large v that then decays)        none,
                                                                           max_uncorrected
 decay              λ = 0.5, α = 0.1, θ0 = O(1), gradients O(1)            l2, decoupled,
                                                                           decoupled_after
+precision          the ε probe, judged as computed in each format         native, wider, narrower
 step_scope         a parameter whose first gradient comes at step 4       param, optimizer
 maximize           maximize=True with λ > 0                               negate g before decay
 =================  =====================================================  ==========================
@@ -30,18 +31,18 @@ from typing import Any
 import numpy as np
 
 from ..config import AMSGRAD_FORMS, DECAY_FORMS, EPS_PLACEMENTS
-from ..dtypes import as_dtype
+from ..dtypes import as_dtype, float_format
 from ..variants import AXES as VARIANT_AXES
-from ..variants import Variant, named
+from ..variants import Amsgrad, Decay, Precision, StepScope, Variant, named
 from .cases import representable
 from .drive import drive
 from .model import Case, Finding
 from .protocol import Hyper, supports
 from .replay import judge
 
-#: The axes the fingerprint probes, in order: the variant's axes it can tell apart from
-#: float64 runs, then whether ``maximize`` is honoured.
-AXES: tuple[str, ...] = (*(a for a in VARIANT_AXES if a != "precision"), "maximize")
+#: The axes the fingerprint probes: every axis of the variant, then whether ``maximize``
+#: is honoured.
+AXES: tuple[str, ...] = (*VARIANT_AXES, "maximize")
 
 
 @dataclass
@@ -50,7 +51,7 @@ class AxisResult:
 
     axis: str
     matches: list[Any]
-    tried: list[Any]
+    candidates: list[Any]
     detail: str = ""
     skipped: str | None = None
 
@@ -163,11 +164,17 @@ def _try(impl: Any, case: Case, candidates: list[tuple[Any, Variant]],
 
 
 def _label(value: Any, variant: Variant) -> Any:
-    """A candidate's name in reports: an (ε placement, bias correction) pair probed with
-    AMSGrad says so, since the same pair is also probed without it."""
-    if isinstance(value, tuple) and variant.amsgrad is not None:
-        return (*value, f"amsgrad={variant.amsgrad}")
-    return value
+    """A candidate's name in reports: the (ε placement, bias correction) pair, saying when it
+    was probed with AMSGrad or judged as computed in another format than the parameters'
+    (the same pair is probed both ways)."""
+    if not isinstance(value, tuple):
+        return value
+    label = value[:2]
+    if variant.amsgrad is not None:
+        label = (*label, f"amsgrad={variant.amsgrad}")
+    if variant.precision is not Precision.NATIVE:
+        label = (*label, f"computed in {variant.precision}")
+    return label
 
 
 def _short(f: Finding | None) -> str:
@@ -185,81 +192,111 @@ def _prefer(matches: list[Any], *preferred: Any) -> Any:
     return matches[0]
 
 
-def fingerprint(impl: Any, *, prefer: Variant | None = None) -> Fingerprint:
-    """Detect the variant of ``impl`` on every axis it supports."""
-    dtype = _probe_dtype(impl)
-    fp = Fingerprint(dtype=dtype)
+def precision_candidates(dtype: str) -> tuple[Precision, ...]:
+    """The compute precisions probed for parameters of ``dtype``, tightest first.
+
+    ``native`` is the dtype itself; a *wider* format matches too when the implementation
+    computes in it (its errors are smaller), so the tightest match is the one reported;
+    a *narrower* one matches only an implementation that really computes in it.
+    """
+    order = (Precision.FLOAT64, Precision.FLOAT32, Precision.BFLOAT16, Precision.FLOAT16)
+    unit = {p: float_format(p.value).unit_roundoff for p in order}
+    native = float_format(dtype).unit_roundoff
+    wider = sorted((p for p in order if unit[p] < native), key=unit.__getitem__)
+    narrower = sorted((p for p in order if unit[p] > native), key=unit.__getitem__)
+    return (*wider, Precision.NATIVE, *narrower)
+
+
+def _reorder(result: AxisResult, first: Any) -> Any:
+    result.matches = [first] + [x for x in result.matches if x != first]
+    return first
+
+
+def _probe_eps_and_precision(impl: Any, fp: Fingerprint, base: Variant,
+                             claims: dict[str, Any], prefer: Variant) -> Variant:
+    """ε placement × bias correction (AMSGrad off or uncorrected) × compute precision."""
+    r = AxisResult("eps_placement", [], [])
+    precisions = precision_candidates(fp.dtype)
+    cands = [((e, bc, pr), base.replace(eps_placement=e, bias_correction=bc, amsgrad=a,
+                                        precision=pr))
+             for pr in precisions for a in (None, Amsgrad.MAX_UNCORRECTED)
+             for bc in (True, False) for e in EPS_PLACEMENTS]
+    _try(impl, _eps_case(fp.dtype), cands, r, fp)
+    found = list(dict.fromkeys(r.matches))
+    rp = AxisResult("precision", [], list(precisions), detail=r.detail)
+    rb = AxisResult("bias_correction", [], [True, False], detail=r.detail)
+    fp.axes["eps_placement"], fp.axes["bias_correction"] = r, rb
+    fp.axes["precision"] = rp
+    if not found:
+        r.matches = []
+        return base
+    pr = next(p for p in precisions if any(m[2] == p for m in found))
+    pairs = [(e, bc) for e, bc, p in found if p == pr]
+    r.matches = sorted({e for e, _ in pairs}, key=EPS_PLACEMENTS.index)
+    rb.matches = sorted({bc for _, bc in pairs}, reverse=True)
+    rp.matches = [p for p in precisions if any(m[2] == p for m in found)]
+    want = (claims.get("eps_placement", prefer.eps_placement),
+            claims.get("bias_correction", prefer.bias_correction))
+    e, bc = want if want in pairs else pairs[0]
+    _reorder(rb, bc)
+    _reorder(r, e)
+    _reorder(rp, pr)
+    return base.replace(eps_placement=e, bias_correction=bc, precision=pr)
+
+
+def _probe_choice(impl: Any, fp: Fingerprint, base: Variant, axis: str, case: Case,
+                  values: tuple[Any, ...], preferred: tuple[Any, ...]) -> Variant:
+    """Probe one axis over ``values``; keep the first preferred match."""
+    r = AxisResult(axis, [], list(values))
+    _try(impl, case, [(v, base.replace(**{axis: v})) for v in values], r, fp)
+    fp.axes[axis] = r
+    if not r.matches:
+        return base
+    chosen = _prefer(r.matches, *preferred)
+    return base.replace(**{axis: _reorder(r, chosen)})
+
+
+def _probe_maximize(impl: Any, fp: Fingerprint, base: Variant) -> None:
+    r = AxisResult("maximize", [], ["negate_before_decay"])
+    fp.axes["maximize"] = r
+    if not supports(impl, "maximize"):
+        r.skipped = "maximize not supported"
+        return
+    case = _decay_case(fp.dtype, maximize=True)
+    if not supports(impl, "weight_decay"):
+        case.hyper = case.hyper.replace(weight_decay=0.0)
+    _try(impl, case, [("negate_before_decay", base)], r, fp)
+
+
+def fingerprint(impl: Any, *, prefer: Variant | None = None,
+                dtype: str | None = None) -> Fingerprint:
+    """Detect the variant of ``impl`` for parameters of ``dtype`` on every axis it supports.
+
+    ``dtype`` defaults to the most precise one the implementation supports. The compute
+    precision is probed first (with the main axes), so an implementation that computes in
+    another format than its parameters' is still recognised on every other axis.
+    """
+    fp = Fingerprint(dtype=dtype or _probe_dtype(impl))
     prefer = prefer or Variant()
     claims = getattr(impl, "claims", {}) or {}
-    base = Variant()
-
-    # eps placement x bias correction
-    r = AxisResult("eps_placement", [], [])
-    cands = [((e, bc), base.replace(eps_placement=e, bias_correction=bc, amsgrad=a))
-             for a in (None, "max_uncorrected") for bc in (True, False)
-             for e in EPS_PLACEMENTS]
-    r.tried = [c[0] for c in cands]
-    _try(impl, _eps_case(dtype), cands, r, fp)
-    pair_matches = list(dict.fromkeys(r.matches))
-    r.matches = sorted({e for e, _ in pair_matches}, key=EPS_PLACEMENTS.index)
-    rb = AxisResult("bias_correction", sorted({bc for _, bc in pair_matches}, reverse=True),
-                    [True, False], detail=r.detail)
-    fp.axes["eps_placement"], fp.axes["bias_correction"] = r, rb
-    if pair_matches:
-        want = (claims.get("eps_placement", prefer.eps_placement),
-                claims.get("bias_correction", prefer.bias_correction))
-        e, bc = want if want in pair_matches else pair_matches[0]
-        base = base.replace(eps_placement=e, bias_correction=bc)
-        rb.matches = [bc] + [x for x in rb.matches if x != bc]
-        r.matches = [e] + [x for x in r.matches if x != e]
-
-    # amsgrad
-    r = AxisResult("amsgrad", [], list(AMSGRAD_FORMS))
-    _try(impl, _amsgrad_case(dtype), [(a, base.replace(amsgrad=a)) for a in AMSGRAD_FORMS],
-         r, fp)
-    fp.axes["amsgrad"] = r
-    if r.matches:
-        a = _prefer(r.matches, claims.get("amsgrad", prefer.amsgrad), None)
-        r.matches = [a] + [x for x in r.matches if x != a]
-        base = base.replace(amsgrad=a)
-
-    # decay
-    r = AxisResult("decay", [], list(DECAY_FORMS))
+    base = _probe_eps_and_precision(impl, fp, Variant(), claims, prefer)
+    base = _probe_choice(impl, fp, base, "amsgrad", _amsgrad_case(fp.dtype), AMSGRAD_FORMS,
+                         (claims.get("amsgrad", prefer.amsgrad), None))
     if supports(impl, "weight_decay"):
-        _try(impl, _decay_case(dtype), [(d, base.replace(decay=d)) for d in DECAY_FORMS], r, fp)
-        if r.matches:
-            d = _prefer(r.matches, claims.get("decay", prefer.decay), "l2")
-            r.matches = [d] + [x for x in r.matches if x != d]
-            base = base.replace(decay=d)
+        base = _probe_choice(impl, fp, base, "decay", _decay_case(fp.dtype), DECAY_FORMS,
+                             (claims.get("decay", prefer.decay), Decay.L2))
     else:
-        r.skipped = "weight_decay not supported"
-    fp.axes["decay"] = r
-
-    # step counter scope
-    r = AxisResult("step_scope", [], ["param", "optimizer"])
+        fp.axes["decay"] = AxisResult("decay", [], list(DECAY_FORMS),
+                                      skipped="weight_decay not supported")
     if supports(impl, "skip"):
-        _try(impl, _scope_case(dtype), [(s, base.replace(step_scope=s))
-                                        for s in ("param", "optimizer")], r, fp)
-        if r.matches:
-            s = _prefer(r.matches, claims.get("step_scope", prefer.step_scope), "param")
-            r.matches = [s] + [x for x in r.matches if x != s]
-            base = base.replace(step_scope=s)
+        base = _probe_choice(impl, fp, base, "step_scope", _scope_case(fp.dtype),
+                             tuple(StepScope),
+                             (claims.get("step_scope", prefer.step_scope), StepScope.PARAM))
     else:
-        r.skipped = "None gradients not supported"
-        base = base.replace(step_scope=claims.get("step_scope", "optimizer"))
-    fp.axes["step_scope"] = r
-
-    # maximize
-    r = AxisResult("maximize", [], ["negate_before_decay"])
-    if supports(impl, "maximize"):
-        wd = supports(impl, "weight_decay")
-        case = _decay_case(dtype, maximize=True)
-        if not wd:
-            case.hyper = case.hyper.replace(weight_decay=0.0)
-        _try(impl, case, [("negate_before_decay", base)], r, fp)
-    else:
-        r.skipped = "maximize not supported"
-    fp.axes["maximize"] = r
+        fp.axes["step_scope"] = AxisResult("step_scope", [], list(StepScope),
+                                           skipped="None gradients not supported")
+        base = base.replace(step_scope=claims.get("step_scope", StepScope.OPTIMIZER))
+    _probe_maximize(impl, fp, base)
     fp.variant = base
     return fp
 

@@ -40,7 +40,6 @@ whose gradient is ``None`` must not change at all.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -49,8 +48,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Adam
-from ..reference import fastpath
-from ..reference.arithmetic import MPArithmetic, mp_arithmetic
+from ..reference import Arithmetic, get_arithmetic
 from ..reference.rounding import round_to_format
 from ..reference.rules import initial_state, rule_for
 from ..tolerance import SAFETY, intervals, local_error_bound, ulp
@@ -92,19 +90,17 @@ def judge(run: Run, case: Case, variant: Variant) -> Judgement:
     return verdict
 
 
-def oracle_arithmetic() -> Any:
-    """The replay's arithmetic: MPFR through gmpy2 when installed (the same rules, bit-identical
-    to mpmath at the same precision, several times faster), else mpmath."""
-    if fastpath.available():
-        return fastpath.gmpy_arithmetic(DPS)
-    return MPArithmetic(DPS)
+def oracle_arithmetic() -> Arithmetic:
+    """The replay's arithmetic: ``"mp"`` at :data:`DPS` digits (MPFR through gmpy2 when
+    installed: the same rules, bit-identical to mpmath at the same precision, several times
+    faster; else mpmath)."""
+    return get_arithmetic("mp", DPS)
 
 
 def _judge_param(run: Run, case: Case, variant: Variant, i: int,
                  verdict: Judgement) -> list[np.ndarray]:
     A = oracle_arithmetic()
-    scope = A.scope() if isinstance(A, fastpath.GmpyArithmetic) else contextlib.nullcontext()
-    with scope:
+    with A.scope():
         return _judge_param_in(A, run, case, variant, i, verdict)
 
 
@@ -236,7 +232,7 @@ def _judge_value(A: Any, bounds: _Bounds, case: Case, i: int, j: int, idx: int,
     x = float(r.after[j][idx])
     exact = r.exact[j][idx]
     if not math.isfinite(x):
-        return _judge_nonfinite(x, exact, bounds, case, i, j, idx, verdict)
+        return _judge_nonfinite(A, x, exact, bounds, case, i, j, idx, verdict)
     err = float(abs(A.number(x) - exact))
     b = SAFETY * float(bounds.local[j, idx])
     if err <= b < math.inf:  # the first-order model grants it (valid, error within)
@@ -278,14 +274,14 @@ def _record(verdict: Judgement, excess: float, err: float, case: Case, r: _Repla
     return ulps
 
 
-def _judge_nonfinite(x: float, exact: Any, bounds: _Bounds, case: Case, i: int, j: int,
-                     idx: int, verdict: Judgement) -> bool:
+def _judge_nonfinite(A: Arithmetic, x: float, exact: Any, bounds: _Bounds, case: Case, i: int,
+                     j: int, idx: int, verdict: Judgement) -> bool:
     """A non-finite θ passes only as NaN under 0/0 := 0 or as the exact value's overflow."""
     r = bounds.replayed
     verdict.checked += 1
     if bounds.cfg.eps == 0 and r.zero_den[j][idx] and math.isnan(x):
         return True  # 0/0 := 0 convention; NaN accepted
-    if math.isinf(x) and _rounds_to(exact, case.dtype) == x:
+    if math.isinf(x) and _rounds_to(A, exact, case.dtype) == x:
         return True  # the exact value overflows the dtype: ±inf is its rounding
     ex = float(exact)
     verdict.passed = False
@@ -306,11 +302,9 @@ def scalar_dtype(dtype: str) -> str:
     return "float32" if dtype in ("float16", "bfloat16") else dtype
 
 
-def _rounds_to(exact: Any, dtype: str) -> float:
+def _rounds_to(A: Arithmetic, exact: Any, dtype: str) -> float:
     """The exact value correctly rounded to ``dtype`` (±inf where it overflows)."""
-    return round_to_format(fastpath.to_mpmath(exact, mp_arithmetic(DPS))
-                           if fastpath.available() and not hasattr(exact, "_mpf_") else exact,
-                           dtype)
+    return round_to_format(A.result(exact), dtype)
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:

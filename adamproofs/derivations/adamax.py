@@ -3,6 +3,7 @@ r"""Derivation 8: AdaMax as the p → ∞ limit of an Lp Adam, and the true size
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import sympy as sp
 
@@ -145,8 +146,10 @@ def adamax(p: Proof) -> None:
         for b1, b2 in (("0.9", "0.999"), ("0.5", "0.9"), ("0.99", "0.999")):
             ctx = private_context(80)
             base = ctx.mpf(b2)
-            deltas = steps_of(AdaMax(lr=1, beta1=b1, beta2=b2, eps=0),
-                              lambda nt, base=base: base**nt, steps=max(times))
+            def grad(nt: int, base: Any = base) -> Any:
+                return base**nt
+
+            deltas = steps_of(AdaMax(lr=1, beta1=b1, beta2=b2, eps=0), grad, steps=max(times))
             want = {nt: val for nt, val in along_t(adamax_sup(), b1, b2, max(times),
                                                    private_context(70)) if nt in times}
             pairs += [(f"({b1},{b2}) t={nt}", deltas[nt - 1], want[nt]) for nt in times]

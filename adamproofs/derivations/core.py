@@ -22,7 +22,7 @@ while checking is caught and reported as the reason).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,7 +260,7 @@ class Proof:
 
         return self._checked(text, statement, "symbolic", "symbolic", run, detail)
 
-    def numeric(self, text: str, statement: Statement, points: list[Mapping[Any, Any]], *,
+    def numeric(self, text: str, statement: Statement, points: Sequence[Mapping[Any, Any]], *,
                 dps: int = 50, detail: str = "") -> bool:
         """A claim checked with mpmath at ``dps`` digits at each of ``points``."""
         where = "; ".join(_fmt_point(p) for p in points)

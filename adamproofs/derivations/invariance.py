@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..config import Adam
+from ..variants import EpsPlacement
 from .core import Proof, is_zero, private_context, rel
 from .runs import compare, steps_of
 from .symbols import Delta, alpha, beta1, beta2, c, eps, eps_hat, m_t, mhat, t, v_t, vhat
@@ -155,7 +156,7 @@ def eps_hat_rewrite(p: Proof) -> None:
         grads = [f"{1 + (3 * n) % 7}e-6" for n in range(1, 51)]
         ctx = private_context(70)
         hat = steps_of(Adam(lr="0.001", beta1="0.9", beta2="0.999", eps="1e-8",
-                            eps_placement="hat"), grads)
+                            eps_placement=EpsPlacement.HAT), grads)
         paper = steps_of(Adam(lr="0.001", beta1="0.9", beta2="0.999", eps="1e-8"), grads)
         from .. import reference
 

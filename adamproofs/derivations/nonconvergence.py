@@ -7,6 +7,7 @@ from fractions import Fraction
 import sympy as sp
 
 from ..config import Adam
+from ..variants import Amsgrad
 from .core import Proof, frac, is_nonnegative, is_zero, private_context, rel
 from .runs import steps_of
 
@@ -30,7 +31,7 @@ def _simulate(c_value: int, steps: int, amsgrad: bool) -> dict:
     beta2 = Fraction(1, 1 + c_value**2)
     grads = [c_value if n % 3 == 1 else -1 for n in range(1, steps + 1)]
     cfg = Adam(lr=1, beta1=0, beta2=beta2, eps=0, bias_correction=False,
-               amsgrad="max_uncorrected" if amsgrad else None)
+               amsgrad=Amsgrad.MAX_UNCORRECTED if amsgrad else None)
     unit = steps_of(cfg, grads)
     ctx = private_context(50)
     alpha = ctx.mpf("0.5") * ctx.sqrt(1 - ctx.mpf(beta2.numerator) / beta2.denominator)

@@ -1,7 +1,8 @@
 """The reference optimizer (oracle): mpmath at any precision, intervals, or sympy.
 
-mpmath results are computed on MPFR (gmpy2) when installed, bit for bit the same
-(see :func:`run`; ``arithmetic="mpmath"`` forces plain mpmath).
+The arithmetic is chosen by name (:func:`get_arithmetic`). ``"mp"`` (the default)
+computes on MPFR (gmpy2) when installed and records the same mpmath numbers, bit
+for bit, as ``"mpmath"``, which always computes on mpmath.
 
 >>> from adamproofs import reference
 >>> from adamproofs.config import Adam
@@ -11,19 +12,28 @@ mpmath results are computed on MPFR (gmpy2) when installed, bit for bit the same
 """
 
 from .arithmetic import (
+    MAX_DPS,
+    MIN_DPS,
     Arithmetic,
+    FloatArithmetic,
     IntervalArithmetic,
     MPArithmetic,
     SympyArithmetic,
-    get_arithmetic,
 )
+from .mpfr import GmpyArithmetic
 from .oracle import Storage, Trajectory, run, step
+from .registry import ARITHMETICS, get_arithmetic
 from .rounding import round_to_format
 from .rules import RULES, initial_state, rule_for
 
 __all__ = [
+    "ARITHMETICS",
+    "MAX_DPS",
+    "MIN_DPS",
     "RULES",
     "Arithmetic",
+    "FloatArithmetic",
+    "GmpyArithmetic",
     "IntervalArithmetic",
     "MPArithmetic",
     "Storage",

@@ -9,18 +9,16 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import mpmath
-
 from ..dtypes import FloatFormat, float_format
 
 
 def _man_exp(x: Any) -> tuple[int, int]:
     """x = man * 2**exp exactly (mpf or Fraction with power-of-two denominator, or float)."""
-    if isinstance(x, mpmath.mpf) or hasattr(x, "_mpf_"):
+    if hasattr(x, "_mpf_"):  # mpmath's mpf or gmpy2's mpfr
         sign, man, exp, _ = x._mpf_
         if man == 0 and exp != 0:
             raise ValueError(f"cannot round the special value {x}")
-        return (-man if sign else man), exp
+        return int(-man if sign else man), int(exp)  # an mpz would make the result an mpfr
     if isinstance(x, float):
         q = Fraction(x)
     elif isinstance(x, Fraction):

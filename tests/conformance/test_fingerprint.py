@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from adamproofs.conformance.adapters.numpy import make_implementation
-from adamproofs.conformance.fingerprint import fingerprint
-from adamproofs.variants import Variant, parse_variant
+from adamproofs.conformance.fingerprint import fingerprint, precision_candidates
+from adamproofs.conformance.protocol import PlainImplementation
+from adamproofs.variants import Precision, Variant, parse_variant
 
 
 @pytest.mark.parametrize("options, expected, name", [
@@ -41,3 +43,52 @@ def test_parse_variant():
         parse_variant("adamw")
     with pytest.raises(ValueError, match="override 'decay=sideways'"):
         parse_variant("paper,decay=sideways")
+
+
+class _Float32Inside:
+    """A correct Adam that updates parameters of any dtype in float32 arithmetic."""
+
+    def __init__(self, params, *, lr, beta1, beta2, eps, weight_decay=0.0):
+        self.p = params
+        self.h = [np.float32(x) for x in (lr, beta1, beta2, eps)]
+        self.m = [np.zeros(p.shape, np.float32) for p in params]
+        self.v = [np.zeros(p.shape, np.float32) for p in params]
+        self.t = 0
+
+    def step(self, grads):
+        lr, b1, b2, eps = self.h
+        one = np.float32(1)
+        self.t += 1
+        for p, g, m, v in zip(self.p, grads, self.m, self.v, strict=True):
+            g = g.astype(np.float32)
+            m[...] = b1 * m + (one - b1) * g
+            v[...] = b2 * v + (one - b2) * g * g
+            mh = m / (one - b1 ** np.float32(self.t))
+            vh = v / (one - b2 ** np.float32(self.t))
+            p[...] = (p.astype(np.float32) - lr * mh / (np.sqrt(vh) + eps)).astype(p.dtype)
+
+
+def test_float64_parameters_computed_in_float32_are_recognised_on_every_axis():
+    impl = PlainImplementation(_Float32Inside)
+    fp = fingerprint(impl, dtype="float64")
+    assert fp.variant.precision is Precision.FLOAT32
+    assert fp.named() == "paper"
+    native = fingerprint(impl, dtype="float32")
+    assert native.variant.precision is Precision.NATIVE
+    assert native.named() == "paper"
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_native_adam_is_native(dtype):
+    fp = fingerprint(make_implementation(backend="numpy"), dtype=dtype)
+    assert fp.variant.precision is Precision.NATIVE
+    assert fp.axes["precision"].matches[0] is Precision.NATIVE
+
+
+@pytest.mark.parametrize(("dtype", "expected"), [
+    ("float64", ("native", "float32", "float16", "bfloat16")),
+    ("float32", ("float64", "native", "float16", "bfloat16")),
+    ("float16", ("float64", "float32", "native", "bfloat16")),
+])
+def test_precision_candidates_run_tightest_first(dtype, expected):
+    assert tuple(str(p) for p in precision_candidates(dtype)) == expected

@@ -1,7 +1,8 @@
-"""The MPFR (gmpy2) oracle fast path agrees with the mpmath oracle to the last bit.
+"""The MPFR (gmpy2) arithmetic agrees with the mpmath oracle to the last bit.
 
-``reference.run`` takes the fast path itself, so every comparison here is against
-:func:`plain` (``arithmetic="mpmath"``), which never does.
+``reference.run`` computes on MPFR for ``arithmetic="mp"``, so every comparison here
+is against :func:`plain` (``arithmetic="mpmath"``), which never does; :func:`on_mpfr`
+asserts that a run really computed on MPFR.
 """
 
 from __future__ import annotations
@@ -21,18 +22,25 @@ import pytest
 
 from adamproofs import SGD, Adam, AdaMax, Momentum, reference
 from adamproofs.config import AMSGRAD_FORMS, EPS_PLACEMENTS
-from adamproofs.reference import MPArithmetic, Storage, oracle
+from adamproofs.reference import GmpyArithmetic, MPArithmetic, Storage, Trajectory, mpfr
 
 gmpy2 = pytest.importorskip("gmpy2")
-from adamproofs.reference import fastpath  # noqa: E402
 
 
-def plain(*args: Any, **kwargs: Any) -> oracle.Trajectory:
-    """The plain mpmath oracle (never the fast path)."""
-    return oracle.run(*args, arithmetic="mpmath", **kwargs)
+def plain(*args: Any, **kwargs: Any) -> Trajectory:
+    """The plain mpmath oracle (never MPFR)."""
+    return reference.run(*args, arithmetic="mpmath", **kwargs)
 
 
-def _assert_same(a: oracle.Trajectory, b: oracle.Trajectory) -> None:
+def on_mpfr(*args: Any, **kwargs: Any) -> Trajectory:
+    """``reference.run`` (``arithmetic="mp"`` unless given), asserting it computed on MPFR."""
+    with mock.patch.object(mpfr, "to_mpmath", wraps=mpfr.to_mpmath) as conv:
+        tr = reference.run(*args, **kwargs)
+    assert conv.call_count > 0, "the run did not compute on MPFR"
+    return tr
+
+
+def _assert_same(a: Trajectory, b: Trajectory) -> None:
     assert b.arithmetic.name == "mp" and b.arithmetic.dps == a.arithmetic.dps
     for k, (ra, rb) in enumerate(zip(a.thetas, b.thetas, strict=True)):
         for i, (x, y) in enumerate(zip(ra, rb, strict=True)):
@@ -70,8 +78,7 @@ def test_every_adam_variant_bit_identical_to_mpmath(dps: int) -> None:
         theta0 = rng.standard_normal(3)
         grads = [rng.standard_normal(3) * 10 ** rng.uniform(-3, 3) for _ in range(25)]
         grads[3][1] = 0.0
-        _assert_same(plain(cfg, theta0, grads, dps=dps),
-                     fastpath.run(cfg, theta0, grads, dps=dps))
+        _assert_same(plain(cfg, theta0, grads, dps=dps), on_mpfr(cfg, theta0, grads, dps=dps))
 
 
 def test_long_run_and_other_optimizers() -> None:
@@ -79,19 +86,19 @@ def test_long_run_and_other_optimizers() -> None:
     rng = np.random.default_rng(3)
     grads = [rng.standard_normal(2) for _ in range(200)]
     for cfg in (Adam(beta1="0.9", beta2="0.999"), AdaMax(eps=1e-8), Momentum()):
-        _assert_same(plain(cfg, [0.5, -2.0], grads), fastpath.run(cfg, [0.5, -2.0], grads))
+        _assert_same(plain(cfg, [0.5, -2.0], grads), on_mpfr(cfg, [0.5, -2.0], grads))
 
 
 def test_downstream_methods_work_on_the_result() -> None:
     rng = np.random.default_rng(4)
     grads = [rng.standard_normal((2, 2)) for _ in range(5)]
     a = plain(Adam(lr=0.1), np.ones((2, 2)), grads)
-    b = fastpath.run(Adam(lr=0.1), np.ones((2, 2)), grads)
+    b = on_mpfr(Adam(lr=0.1), np.ones((2, 2)), grads)
     for dtype in ("float16", "float32", "float64"):
         for key, arr in a.to_numpy(dtype).items():
             np.testing.assert_array_equal(arr, b.to_numpy(dtype)[key])
     assert b.theta(3).shape == (2, 2)
-    assert b.correct_digits() >= 45  # re-run with plain mpmath at 70 digits
+    assert b.correct_digits() == a.correct_digits() >= 45  # re-runs at 70 digits
 
 
 def test_precision_is_private_and_restored() -> None:
@@ -100,51 +107,71 @@ def test_precision_is_private_and_restored() -> None:
     grads = [rng.standard_normal(2) for _ in range(5)]
     expected = plain(Adam(), [1.0, 2.0], grads, dps=30)
     with gmpy2.context(precision=20):  # a caller's own gmpy2 setting must not leak in
-        got = fastpath.run(Adam(), [1.0, 2.0], grads, dps=30)
+        got = on_mpfr(Adam(), [1.0, 2.0], grads, dps=30)
         assert gmpy2.get_context().precision == 20
     assert gmpy2.get_context().precision == before
     _assert_same(expected, got)
 
 
-def test_fallbacks_give_the_plain_oracle() -> None:
-    """Where the fast path does not apply, the result is oracle.run's own."""
+def test_storage_hyper_overrides_and_gradient_functions_run_on_mpfr_too() -> None:
+    """Every option of ``run`` computes on MPFR and gives the plain oracle's numbers."""
     rng = np.random.default_rng(6)
-    grads = [rng.standard_normal(3) for _ in range(4)]
-    cfg = Adam(lr=0.1)
+    grads = [rng.standard_normal(3) for _ in range(6)]
+    cfg = Adam(lr=0.1, amsgrad="max_raw", weight_decay=0.01)
     for kwargs in (dict(storage=Storage(params="float32")),
-                   dict(hyper={"lr": MPArithmetic(50).number("0.2")})):
+                   dict(storage=Storage(params="bfloat16", state="float16")),
+                   dict(hyper={"lr": MPArithmetic(50).number("0.2")}),
+                   dict(hyper={"beta1": mpmath.mpf(0.5), "eps": "1e-3"})):
         _assert_same(plain(cfg, [1.0, 2.0, 3.0], grads, **kwargs),
-                     fastpath.run(cfg, [1.0, 2.0, 3.0], grads, **kwargs))
-    iv = fastpath.run(cfg, [1.0], [[0.5]], arithmetic="iv")
-    assert iv.arithmetic.name == "iv"
+                     on_mpfr(cfg, [1.0, 2.0, 3.0], grads, **kwargs))
+    seen: list = []
 
     def fn(theta: np.ndarray, t: int) -> list:
-        return [2 * x for x in theta]
+        seen.extend(theta)
+        return [2 * x - t for x in theta]
 
-    _assert_same(plain(cfg, [1.0, -1.0], fn, steps=3),
-                 fastpath.run(cfg, [1.0, -1.0], fn, steps=3))
+    _assert_same(plain(cfg, [1.0, -1.0], fn, steps=4), on_mpfr(cfg, [1.0, -1.0], fn, steps=4))
+    # the function is given the recorded (mpmath) numbers on both paths
+    assert {type(x) for x in seen} == {reference.get_arithmetic("mpmath", 50).mpf_type}
+
+
+def test_hyper_overrides_of_another_precision_do_not_change_the_working_precision() -> None:
+    """An override carried at 15 digits enters the run at the run's own 60 digits."""
+    coarse = mpmath.MPContext()
+    coarse.dps = 15
+    lr = coarse.mpf(1) / 3
+    grads = [[0.3], [0.7]]
+    for arith in ("mp", "mpmath"):
+        tr = reference.run(SGD(), [1.0], grads, dps=60, arithmetic=arith, hyper={"lr": lr})
+        exact_lr = MPArithmetic(60).number(lr)  # the 53-bit value, now a 60-digit number
+        assert tr.thetas[1][0] == MPArithmetic(60).number(1.0) - exact_lr * mpmath.mpf(0.3)
+
+
+def test_an_interval_run_is_unaffected() -> None:
+    iv = reference.run(Adam(lr=0.1), [1.0], [[0.5]], arithmetic="iv")
+    assert iv.arithmetic.name == "iv"
 
 
 @pytest.mark.parametrize("value", [0.1, -3.5, 1e-300, 5e-324, 7, 2**80 + 1, "0.1", "-2.5e-7",
                                    " 1/3 ", "inf", Fraction(1, 3), Fraction(-7, 1024),
                                    Decimal("0.1"), np.float32(0.1), np.int64(-3)])
 def test_number_conversion_matches_mpmath(value) -> None:
-    G, A = fastpath.GmpyArithmetic(50), MPArithmetic(50)
-    assert fastpath.to_mpmath(G.number(value), A) == A.number(value)
+    G, A = GmpyArithmetic(50), MPArithmetic(50)
+    assert mpfr.to_mpmath(G.number(value), A) == A.number(value)
 
 
 def test_rationals_round_as_mpmath_does() -> None:
     """mpmath rounds the numerator, then divides (two roundings): matched, not "improved"."""
     q = Fraction(37680239690307979232754742700513581, 936711)
-    G, A = fastpath.GmpyArithmetic(20), MPArithmetic(20)
-    once = fastpath.to_mpmath(gmpy2.mpfr(gmpy2.mpq(q.numerator, q.denominator), G.prec), A)
+    G, A = GmpyArithmetic(20), MPArithmetic(20)
+    once = mpfr.to_mpmath(gmpy2.mpfr(gmpy2.mpq(q.numerator, q.denominator), G.prec), A)
     assert A.number(q) != once  # the case that tells the two apart
-    assert fastpath.to_mpmath(G.number(q), A) == A.number(q)
+    assert mpfr.to_mpmath(G.number(q), A) == A.number(q)
 
 
 @pytest.mark.parametrize("value", ["abc", "0x1p-3", True, None, float("nan")])
 def test_bad_inputs_fail_as_in_mpmath(value) -> None:
-    G, A = fastpath.GmpyArithmetic(50), MPArithmetic(50)
+    G, A = GmpyArithmetic(50), MPArithmetic(50)
     try:
         expected: Any = A.number(value)
     except Exception as err:  # the point: the same exception
@@ -155,28 +182,28 @@ def test_bad_inputs_fail_as_in_mpmath(value) -> None:
 
 
 def test_mpf_inputs_are_taken_exactly_and_specials_convert() -> None:
-    G, A = fastpath.GmpyArithmetic(20), MPArithmetic(20)
+    G, A = GmpyArithmetic(20), MPArithmetic(20)
     big = mpmath.mpf(1) / 3  # 53 bits in the global context, more than needed: exact anyway
     fine = MPArithmetic(100).number(1) / 7  # 336 bits > G.prec: still exact
     for x in (big, fine, -fine, mpmath.mpf(0), mpmath.mpf("-1.5")):
-        assert fastpath.to_mpmath(G.number(x), MPArithmetic(120)) == A.number(x)
+        assert mpfr.to_mpmath(G.number(x), MPArithmetic(120)) == A.number(x)
         with G.scope():  # the current precision must not round the input either
-            assert fastpath.to_mpmath(G.number(x), MPArithmetic(120)) == A.number(x)
+            assert mpfr.to_mpmath(G.number(x), MPArithmetic(120)) == A.number(x)
     _assert_same(plain(SGD(lr=1), [-fine, big], [[0, 0]], dps=20),
                  reference.run(SGD(lr=1), [-fine, big], [[0, 0]], dps=20))
-    assert fastpath.to_mpmath(gmpy2.mpfr("inf"), A) == A.ctx.inf
-    assert mpmath.isnan(fastpath.to_mpmath(gmpy2.mpfr("nan"), A))
-    assert fastpath.to_mpmath(-gmpy2.mpfr(0), A) == 0
+    assert mpfr.to_mpmath(gmpy2.mpfr("inf"), A) == A.ctx.inf
+    assert mpmath.isnan(mpfr.to_mpmath(gmpy2.mpfr("nan"), A))
+    assert mpfr.to_mpmath(-gmpy2.mpfr(0), A) == 0
 
 
-@pytest.mark.parametrize("dps", [15, 10, "50", True])
+@pytest.mark.parametrize("dps", [15, 10, "50", True, 10_001, 10**9])
 def test_bad_precision_is_rejected(dps) -> None:
-    with pytest.raises(ValueError, match="dps="):
-        fastpath.GmpyArithmetic(dps)
+    with pytest.raises(ValueError, match=f"dps={dps!r} must be an int from 16 to 10000"):
+        GmpyArithmetic(dps)
 
 
 def test_scope_is_a_fresh_context_each_time() -> None:
-    G = fastpath.GmpyArithmetic(30)
+    G = GmpyArithmetic(30)
     a, b = G.scope(), G.scope()
     assert a is not b and a is not G.ctx
     assert a.precision == b.precision == G.prec
@@ -187,18 +214,19 @@ NESTED = textwrap.dedent("""
     import gmpy2
     from adamproofs import Adam
     from adamproofs.conformance import replay
-    from adamproofs.reference import fastpath
+    from adamproofs import reference
 
-    G = fastpath.gmpy_arithmetic(replay.DPS)
+    G = reference.get_arithmetic("mp", replay.DPS)
+    assert isinstance(G, reference.GmpyArithmetic)
     before = gmpy2.get_context().precision
     with G.scope():
         with G.scope():  # entered twice: crashed when scope() returned one context object
             assert gmpy2.get_context().precision == G.prec
-            tr = fastpath.run(Adam(), [1.0, 2.0], [[0.5, -0.5]] * 3, dps=replay.DPS)
+            tr = reference.run(Adam(), [1.0, 2.0], [[0.5, -0.5]] * 3, dps=replay.DPS)
             assert gmpy2.get_context().precision == G.prec
         assert gmpy2.get_context().precision == G.prec
-        with fastpath.gmpy_arithmetic(20).scope():
-            assert gmpy2.get_context().precision == fastpath.gmpy_arithmetic(20).prec
+        with reference.get_arithmetic("mp", 20).scope():
+            assert gmpy2.get_context().precision == reference.get_arithmetic("mp", 20).prec
         assert gmpy2.get_context().precision == G.prec
     assert gmpy2.get_context().precision == before
     assert tr.arithmetic.name == "mp" and tr.steps == 3
@@ -217,59 +245,63 @@ def test_nested_scopes_and_a_run_inside_a_scope() -> None:
     assert proc.stdout.strip() == "ok"
 
 
-def _spies() -> tuple[Any, Any, Any]:
-    return (mock.patch.object(fastpath, "run", wraps=fastpath.run),
-            mock.patch.object(oracle, "_plain_run", wraps=oracle._plain_run),
-            mock.patch.object(fastpath, "to_mpmath", wraps=fastpath.to_mpmath))
+def test_mp_is_mpfr_and_mpmath_is_plain_mpmath() -> None:
+    assert isinstance(reference.get_arithmetic("mp", 30), GmpyArithmetic)
+    assert type(reference.get_arithmetic("mpmath", 30)) is MPArithmetic
+    assert reference.get_arithmetic("mp", 30) is reference.get_arithmetic("mp", 30)  # cached
+    assert reference.get_arithmetic("mp", 30).results is reference.get_arithmetic("mpmath", 30)
 
 
-def test_reference_run_takes_the_fast_path_and_mpmath_forces_the_plain_one() -> None:
+def test_reference_run_computes_on_mpfr_and_mpmath_forces_plain_mpmath() -> None:
     rng = np.random.default_rng(7)
     grads = [rng.standard_normal(3) for _ in range(6)]
     for cfg in (Adam(lr=0.1), Adam(amsgrad="max_corrected", eps_placement="root",
                                    weight_decay=0.01, decay="decoupled"),
+                Adam(eps_placement="hat", decay="decoupled_after", weight_decay=0.1,
+                     bias_correction=False, maximize=True),
                 AdaMax(), Momentum(), SGD(lr="0.01")):
-        fast_spy, plain_spy, conv_spy = _spies()
-        with fast_spy as fast, plain_spy as plain_run, conv_spy as conv:
-            got = reference.run(cfg, [1.0, -2.0, 0.5], grads, dps=30)
-            assert fast.call_count == 1 and conv.call_count > 0
-            assert isinstance(plain_run.call_args.kwargs["arithmetic"], fastpath.GmpyArithmetic)
-            fast.reset_mock(), plain_run.reset_mock(), conv.reset_mock()
-            expected = reference.run(cfg, [1.0, -2.0, 0.5], grads, dps=30, arithmetic="mpmath")
-            assert fast.call_count == 0 and conv.call_count == 0
-            assert plain_run.call_args.kwargs["arithmetic"] == "mpmath"
+        got = on_mpfr(cfg, [1.0, -2.0, 0.5], grads, dps=30)
+        with mock.patch.object(mpfr, "to_mpmath", wraps=mpfr.to_mpmath) as conv:
+            expected = plain(cfg, [1.0, -2.0, 0.5], grads, dps=30)
+        assert conv.call_count == 0
         _assert_same(expected, got)
         assert got.arithmetic is expected.arithmetic
 
 
-def test_reference_step_takes_the_fast_path() -> None:
+def test_a_gmpy_arithmetic_instance_records_mpmath_numbers() -> None:
+    grads = [[0.5, -0.25]] * 3
+    got = on_mpfr(Adam(lr=0.1), [1.0, 2.0], grads, arithmetic=GmpyArithmetic(40))
+    _assert_same(plain(Adam(lr=0.1), [1.0, 2.0], grads, dps=40), got)
+
+
+def test_reference_step_computes_on_mpfr() -> None:
     cfg = Adam(lr=0.1, amsgrad="max_raw")
-    with mock.patch.object(fastpath, "run", wraps=fastpath.run) as fast:
+    with mock.patch.object(mpfr, "to_mpmath", wraps=mpfr.to_mpmath) as conv:
         theta, state = reference.step(cfg, [1.0, 2.0], [0.5, -0.25])
-        assert fast.call_count == 1
+        assert conv.call_count > 0
+        conv.reset_mock()
         theta2, state2 = reference.step(cfg, theta, [0.1, 0.2], state, t=1)
-        assert fast.call_count == 2
+        assert conv.call_count > 0
+        conv.reset_mock()
         p_theta, p_state = reference.step(cfg, theta, [0.1, 0.2], state, t=1,
                                           arithmetic="mpmath")
-        assert fast.call_count == 2
+        assert conv.call_count == 0
     assert list(theta2) == list(p_theta)
     assert all(list(state2[k]) == list(p_state[k]) for k in p_state)
 
 
-def test_reference_run_falls_back_where_the_fast_path_does_not_apply(monkeypatch) -> None:
+def test_without_gmpy2_mp_is_plain_mpmath(monkeypatch) -> None:
     cfg = Adam(lr=0.1)
     grads = [[0.5, 0.25]] * 3
-    with mock.patch.object(fastpath, "to_mpmath", wraps=fastpath.to_mpmath) as conv:
-        reference.run(cfg, [1.0, 2.0], grads, storage=Storage(params="float32"))
-        reference.run(cfg, [1.0, 2.0], grads, hyper={"lr": MPArithmetic(50).number("0.2")})
-        reference.run(cfg, [1.0, 2.0], lambda theta, t: [1.0, 1.0], steps=2)
-        reference.run(cfg, [1.0, 2.0], grads, arithmetic="iv")
-        reference.run(cfg, [1.0, 2.0], grads, arithmetic=MPArithmetic(30))
-        monkeypatch.setattr(fastpath, "_gmpy2", None)  # as if gmpy2 were not installed
-        assert not fastpath.available()
+    monkeypatch.setattr(mpfr, "gmpy2", None)  # as if gmpy2 were not installed
+    assert not mpfr.available()
+    assert type(reference.get_arithmetic("mp")) is MPArithmetic
+    with mock.patch.object(mpfr, "to_mpmath", wraps=mpfr.to_mpmath) as conv:
         tr = reference.run(cfg, [1.0, 2.0], grads)
         assert conv.call_count == 0
     assert tr.arithmetic.name == "mp"
+    with pytest.raises(ImportError, match="gmpy2"):
+        GmpyArithmetic(50)
 
 
 def test_unknown_arithmetic_names_the_choices() -> None:

@@ -1,7 +1,9 @@
 """Directive lines in the hand-written pages, replaced by generated Markdown at build time.
 
-A directive is a line of its own, ``<!-- gen: NAME ARG... -->`` (an HTML comment, so the raw
-page still reads well on a code host). Unknown directive names fail the build.
+A directive is a line of its own, ``<!-- gen: NAME ARG... # WHAT -->``: an HTML comment, so the
+raw page still reads well on a code host, where the ``# WHAT`` part (ignored by the build) tells
+the reader what the site shows in its place and where it comes from. Unknown directive names
+fail the build.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def generator(name: str) -> Callable[[Generator], Generator]:
 def expand(markdown: str, ctx: Context) -> str:
     """Replace every directive line of ``markdown`` with its generated Markdown."""
     def replace(match: re.Match[str]) -> str:
-        words = shlex.split(match.group("body"))
+        words = shlex.split(match.group("body"), comments=True)
         if not words:
             raise DirectiveError(f"{ctx.page}: empty directive {match.group(0)!r}")
         name, args = words[0], words[1:]

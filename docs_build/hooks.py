@@ -2,8 +2,8 @@
 
 - ``on_config``: starts ``adamproofs compare --quick`` in a background process;
 - ``on_files``: adds the figures (made now, from the reference and the fast optimizer), the
-  comparison outputs and the conformance matrix files as generated files of the site, and a
-  stand-in page for ``error-analysis.md`` until the real one exists;
+  comparison outputs, the conformance matrix files and the benchmark results as generated
+  files of the site;
 - ``on_page_markdown``: expands ``<!-- gen: ... -->`` directives (:mod:`.directives`).
 
 Docstrings are converted from reST to Markdown by the griffe extension in
@@ -16,19 +16,16 @@ import logging
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `mkdocs build` from a checkout without `pip install -e .`
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # docs_build/ is not installed; adamproofs may not be either
     sys.path.insert(0, str(ROOT))
 
 from mkdocs.structure.files import File, Files  # noqa: E402
 
-from adamproofs.docs_build import figures, sources  # noqa: E402
-from adamproofs.docs_build.directives import Context, expand  # noqa: E402
-from adamproofs.docs_build.markdown import not_generated  # noqa: E402
+from docs_build import figures, sources  # noqa: E402
+from docs_build.directives import Context, expand  # noqa: E402
 
 log = logging.getLogger("mkdocs.plugins.adamproofs")
-
-ERROR_ANALYSIS = "error-analysis.md"
 
 
 def on_config(config):
@@ -46,12 +43,6 @@ def on_files(files: Files, config) -> Files:
                               (sources.BENCHMARKS_PREFIX, sources.benchmark_outputs(ROOT))):
         for src_uri, path in sources.generated_tree(prefix, directory).items():
             files.append(File.generated(config, src_uri, abs_src_path=str(path)))
-    if files.get_file_from_path(ERROR_ANALYSIS) is None:
-        page = ("# Floating-point error analysis\n\n" + not_generated(
-            "The error analysis", "`docs/error-analysis.md` has not been written yet.")
-            + "\nThe tolerance model itself is in `adamproofs.tolerance` (see the "
-              "[API reference](api.md)).\n")
-        files.append(File.generated(config, ERROR_ANALYSIS, content=page))
     return files
 
 

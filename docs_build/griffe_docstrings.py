@@ -4,7 +4,7 @@ The package's docstrings are written for both ``help()`` and the site, so they u
 constructs; this rewrites them before mkdocstrings renders them:
 
 - ``.. math::`` blocks become ``$$ ... $$`` display math (in ``aligned`` when they use ``&`` or
-  ``\\``), ``:math:`x``` becomes ``$x$``;
+  ``\\``), ``:math:`x``` becomes ``$x$`` (also when the role's text runs over several lines);
 - ``:class:`~a.b.C```, ``:func:``, ``:mod:``, ``:data:``, ``:meth:``, ``:attr:`` roles become
   inline code (``C`` for the ``~`` form);
 - doctest examples (``>>>`` lines and their output) become fenced ``pycon`` code blocks;
@@ -20,6 +20,7 @@ from typing import Any
 from griffe import Extension
 
 _MATH_ROLE = re.compile(r":math:`([^`]+)`")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _XREF_ROLE = re.compile(r":(?:class|func|mod|data|meth|attr|exc|obj):`(~?)([^`]+)`")
 
 
@@ -38,8 +39,17 @@ def _indented_block(lines: list[str], start: int) -> tuple[list[str], int]:
     return lines[start:end], end
 
 
+def _inline_math(match: re.Match[str]) -> str:
+    """``$x$`` for a ``:math:`x``` role; a role broken over lines is joined into one line."""
+    body = match.group(1)
+    if _BLANK_LINE.search(body):  # not one role: a stray backtick pairs across paragraphs
+        return match.group(0)
+    return "$" + " ".join(part.strip() for part in body.splitlines()) + "$"
+
+
 def to_markdown(text: str) -> str:
     """Rewrite one docstring (see the module docstring)."""
+    text = _MATH_ROLE.sub(_inline_math, text)
     lines = text.splitlines()
     out: list[str] = []
     i = 0
@@ -70,7 +80,6 @@ def to_markdown(text: str) -> str:
                         f"{indent}```"]
                 i = j
                 continue
-        line = _MATH_ROLE.sub(lambda m: f"${m.group(1)}$", line)
         out.append(_XREF_ROLE.sub(_role, line))
         i += 1
     return "\n".join(out)

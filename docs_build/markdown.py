@@ -26,10 +26,11 @@ def relative_link(page_src_uri: str, target_src_uri: str) -> str:
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
-    """A GitHub-style Markdown table; ``|`` inside cells is escaped."""
+    """A GitHub-style Markdown table; ``|`` inside cells is escaped, and a header may wrap after
+    each underscore (``<wbr>``), so that ``numba_vs_probe`` need not be one wide column."""
     def cell(x: object) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
-    lines = ["| " + " | ".join(cell(h) for h in headers) + " |",
+    lines = ["| " + " | ".join(cell(h).replace("_", "_<wbr>") for h in headers) + " |",
              "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"

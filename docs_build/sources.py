@@ -1,13 +1,12 @@
 """Generators that pull content from the rest of the project into the pages.
 
-Each ``gen:`` directive below renders from the code at build time. A piece of the project that
-has not landed (module missing) or whose output was not produced renders as a "not generated
-yet" note, so the site always builds.
+Each ``gen:`` directive below renders from the code at build time. Output that was not produced
+(the comparison experiments failed, no conformance matrix or benchmark results on disk) renders
+as a visible "not generated" note naming the command that produces it.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -19,21 +18,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from adamproofs.derivations import DERIVATIONS, derive
+from adamproofs.derivations.render import escape_markdown, prose_markdown, render_checked_steps
+
 from . import algorithm
 from .directives import Context, generator
 from .markdown import indent, not_generated, table
 
 log = logging.getLogger("mkdocs.plugins.adamproofs")
-
-
-def _optional_module(name: str) -> Any | None:
-    """Import ``name``; None if it (or its own package) does not exist yet."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name and (err.name == name or name.startswith(err.name + ".")):
-            return None
-        raise
 
 
 # --- the annotated algorithm ------------------------------------------------------------------
@@ -55,13 +47,40 @@ def _algorithm_source(ctx: Context) -> str:
 
 # --- derivations ------------------------------------------------------------------------------
 
-def _derivations() -> tuple[dict[str, Any], Any, Any] | None:
-    """(registry, derive, render_markdown) of :mod:`adamproofs.derivations`, if it has landed."""
-    module = _optional_module("adamproofs.derivations")
-    names = ("DERIVATIONS", "derive", "render_markdown")
-    if module is None or not all(hasattr(module, n) for n in names):
-        return None
-    return module.DERIVATIONS, module.derive, module.render_markdown
+@cache
+def _checked_steps(name: str, summary: bool) -> str:
+    built = derive(name)
+    if not built.verified:  # shown open with its ✘ badges, and fails a --strict build
+        log.warning("derivation %r has unverified steps: %s", name,
+                    "; ".join(step.text for step in built.failures()))
+    return render_checked_steps(built, summary=summary)
+
+
+def _known(ctx: Context, name: str) -> str:
+    if name not in DERIVATIONS:
+        raise KeyError(f"{ctx.page}: no derivation named {name!r}; registered: "
+                       f"{', '.join(DERIVATIONS)}")
+    return name
+
+
+@generator("derivation")
+def derivation(ctx: Context, *names: str) -> str:
+    """Each named derivation as one collapsible block of checked steps (the page's prose
+    tells the argument; the block holds the derivation's summary, steps and verdicts)."""
+    return "\n\n".join(_checked_steps(_known(ctx, name), True) for name in names)
+
+
+@generator("derivations-all")
+def derivations_all(ctx: Context) -> str:
+    """Every registered derivation, in registry order: a heading (a link target), its
+    summary, then its collapsible block of checked steps."""
+    parts = []
+    for name in DERIVATIONS:
+        built = derive(name)
+        heading = f"## {escape_markdown(built.title)} {{ #{name} }}"
+        parts.append(f"{heading}\n\n{prose_markdown(built.summary)}\n\n"
+                     + _checked_steps(name, False))
+    return "\n\n".join(parts)
 
 
 def _demote_headings(md: str, levels: int = 1) -> str:
@@ -74,43 +93,6 @@ def _demote_headings(md: str, levels: int = 1) -> str:
             line = "#" * levels + line
         out.append(line)
     return "\n".join(out)
-
-
-@cache
-def _render_derivation(name: str) -> str:
-    _, derive, render = _derivations()  # type: ignore[misc]
-    built = derive(name)
-    if not built.verified:  # shown with its ✘ badges, and fails a --strict build
-        log.warning("derivation %r has unverified steps: %s", name,
-                    "; ".join(step.text for step in built.failures()))
-    return render(built, level=2)
-
-
-@generator("derivation")
-def derivation(ctx: Context, *names: str) -> str:
-    """Render derivations by name (sympy-checked steps, verdict badges)."""
-    found = _derivations()
-    parts = []
-    for name in names:
-        if found is None:
-            parts.append(not_generated(f"The derivation `{name}`",
-                                       "`adamproofs.derivations` has not landed yet."))
-        elif name not in found[0]:
-            raise KeyError(f"{ctx.page}: no derivation named {name!r}; registered: "
-                           f"{', '.join(found[0])}")
-        else:
-            parts.append(_render_derivation(name))
-    return "\n\n".join(parts)
-
-
-@generator("derivations-all")
-def derivations_all(ctx: Context) -> str:
-    """Every registered derivation, in registry order, each with a link anchor."""
-    found = _derivations()
-    if found is None:
-        return not_generated("The list of derivations",
-                             "`adamproofs.derivations` has not landed yet.")
-    return "\n\n".join(_render_derivation(name) for name in found[0])
 
 
 # --- executed examples ------------------------------------------------------------------------
@@ -143,7 +125,7 @@ def example(ctx: Context, relpath: str) -> str:
 @generator("cli-help")
 def cli_help(ctx: Context, *command: str) -> str:
     """The ``--help`` text of an ``adamproofs`` sub-command, from its argparse definition."""
-    from ..cli import build_parser
+    from adamproofs.cli import build_parser
     parser = build_parser()
     if not command:
         return f"```text\n{parser.format_help().rstrip()}\n```\n"
@@ -168,8 +150,6 @@ _COMPARE_FAILURES: dict[Path, str] = {}
 def start_compare(root: Path) -> None:
     """Start ``adamproofs compare --quick`` in the background (the build goes on meanwhile)."""
     if os.environ.get("ADAMPROOFS_COMPARE_DIR") or root in _COMPARE_RUNS:
-        return
-    if _optional_module("adamproofs.compare.cli") is None:
         return
     out = cache_dir(root) / "compare"
     log_path = cache_dir(root) / "compare.log"
@@ -326,7 +306,7 @@ def benchmarks(ctx: Context) -> str:
     if out is None:
         return not_generated("The benchmark results",
                              "`benchmarks/results/` holds no JSON results yet.",
-                             "`python -m benchmarks.run` (see the Performance issue).")
+                             "`python -m benchmarks.run`.")
     results = sorted(out.glob("*.json"))
     parts = []
     images = sorted(p for p in out.rglob("*") if p.suffix in IMAGE_SUFFIXES)
@@ -345,7 +325,7 @@ def benchmarks(ctx: Context) -> str:
 
 #: Known tables of ``benchmarks/results/*.json`` (schema 2), in reading order, with titles.
 BENCHMARK_TABLES = {
-    "goals": "Goals (issue 6), judged on this run: medians, with the 95% bootstrap interval "
+    "goals": "Goals, judged on this run: medians, with the 95% bootstrap interval "
              "of each ratio",
     "adam_ratios": "Ratios (same run, medians; `*_vs_probe` = probe time / contender time, "
                    "the others contender / peer; `_lo`/`_hi` the 95% interval, `_cpu` the "
@@ -446,8 +426,6 @@ def command(ctx: Context, line: str, expect: str = "0") -> str:
     ``expect`` is the exit status the page relies on; any other status fails the build.
     """
     argv = tuple(line.split())
-    if argv[0] == "adamproofs" and _optional_module("adamproofs.conformance.cli") is None:
-        return not_generated(f"The output of `{line}`", "that command has not landed yet.")
     log.info("running `%s` for %s", line, ctx.page)
     status, output = _run_command(argv, ctx.root)
     if str(status) != expect:

@@ -12,7 +12,7 @@ import html
 import inspect
 from dataclasses import dataclass
 
-from ..reference import rules
+from adamproofs.reference import rules
 
 
 class AlgorithmSourceError(RuntimeError):
@@ -83,7 +83,7 @@ def find_line(fragment: str) -> tuple[int, str]:
         raise AlgorithmSourceError(
             f"annotated algorithm: fragment {fragment!r} occurs {len(hits)} times in "
             f"adamproofs/reference/rules.py (expected exactly once); update "
-            f"adamproofs/docs_build/algorithm.py to match the reference code")
+            f"docs_build/algorithm.py to match the reference code")
     return hits[0]
 
 
@@ -98,14 +98,14 @@ def _code_cell(fragments: tuple[str, ...]) -> str:
 
 def render_table(rows: tuple[Row, ...]) -> str:
     """An HTML table: the paper's line (typeset) beside the reference code and a note."""
-    out = ['<table class="algo">',
+    out = ['<div class="algo-wrap"><table class="algo">',
            "<thead><tr><th>paper</th><th>reference code (rules.py)</th></tr></thead>", "<tbody>"]
     for row in rows:
         note = html.escape(row.note).replace("`", "")
         note = f'<br><span class="algo-note">{note}</span>' if note else ""
         out.append(f'<tr><td><span class="arithmatex">\\({html.escape(row.math)}\\)</span></td>'
                    f"<td>{_code_cell(row.fragments)}{note}</td></tr>")
-    out += ["</tbody>", "</table>", ""]
+    out += ["</tbody>", "</table></div>", ""]
     return "\n".join(out)
 
 

@@ -4,7 +4,9 @@ Every curve is measured from a run of :func:`adamproofs.reference.run` (mpmath, 
 decimal hyperparameters) or of :class:`adamproofs.fast.Optimizer`, never from a re-typed
 formula, except the dashed "bound" lines, which are the closed forms the pages derive (so the
 picture shows the run touching the bound). Output: deterministic SVG (no timestamps, fixed hash
-salt), keyed by site path ``figures/NAME.svg``.
+salt), keyed by site path ``figures/NAME.svg``. Sizes and fonts are chosen for a phone: a figure is
+6 inches wide (two panels are stacked, not side by side) with 11-point text, so that at the
+width of a 390-pixel screen its text is still about 9 pixels high.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from functools import cache
 
 import numpy as np
 
-from ..config import Adam, AdaMax
-from ..reference import run
+from adamproofs.config import Adam, AdaMax
+from adamproofs.reference import run
 
 DPS = 30
 PREFIX = "figures"
@@ -36,8 +38,9 @@ def _plt():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    plt.rcParams.update({"svg.hashsalt": "adamproofs", "figure.figsize": (7.0, 3.6),
-                         "axes.grid": True, "grid.alpha": 0.3, "font.size": 10})
+    plt.rcParams.update({"svg.hashsalt": "adamproofs", "figure.figsize": (6.0, 3.6),
+                         "axes.grid": True, "grid.alpha": 0.3, "font.size": 11,
+                         "legend.fontsize": 9, "axes.titlesize": 11})
     return plt
 
 
@@ -61,13 +64,13 @@ def decay_rates():
         k = np.arange(steps)
         m = [float(traj.state("m", t + 1)[0]) for t in k]
         v = [float(traj.state("v", t + 1)[0]) for t in k]
-        ax.semilogy(k, m, label=f"m: weight of $g_{{t-k}}$, β1 = {beta1}")
-        ax.semilogy(k, v, "--", label=f"v: weight of $g_{{t-k}}^2$, β2 = {beta2}")
+        ax.semilogy(k, m, label=f"$m$: weight of $g_{{t-k}}$, $\\beta_1$ = {beta1}")
+        ax.semilogy(k, v, "--", label=f"$v$: weight of $g_{{t-k}}^2$, $\\beta_2$ = {beta2}")
     ax.set_ylim(1e-8, 1)
-    ax.set_xlabel("age k of the gradient (steps)")
+    ax.set_xlabel("age $k$ of the gradient (steps)")
     ax.set_ylabel("weight in the moment")
-    ax.set_title("Exponential moving averages forget geometrically: weight (1-β)·β^k")
-    ax.legend(fontsize=8)
+    ax.set_title(r"An EMA forgets geometrically: weight $(1-\beta)\,\beta^k$")
+    ax.legend()
     return fig
 
 
@@ -75,26 +78,26 @@ def decay_rates():
 def bias_correction():
     """Constant gradient g = 1: raw moments start near 0; the step with and without correction."""
     plt = _plt()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.0, 6.4))
     steps = 60
     cfg = Adam(lr="0.001", beta1="0.9", beta2="0.999", eps=0)
     traj = run(cfg, [0], [[1]] * steps, dps=DPS)
     t = np.arange(1, steps + 1)
     left.plot(t, [float(traj.state("m", k)[0]) for k in t], label="$m_t$ (raw)")
     left.plot(t, [float(traj.state("v", k)[0]) for k in t], label="$v_t$ (raw)")
-    left.axhline(1.0, color="k", lw=0.8, ls=":", label="E[g] = E[g²] = 1")
-    left.set_xlabel("step t")
-    left.set_title("raw EMAs of a constant gradient g = 1")
-    left.legend(fontsize=8)
+    left.axhline(1.0, color="k", lw=0.8, ls=":", label="$E[g] = E[g^2] = 1$")
+    left.set_xlabel("step $t$")
+    left.set_title("raw EMAs of a constant gradient $g = 1$")
+    left.legend()
     for bc, style in ((True, "-"), (False, "--")):
         d = _steps(cfg.replace(bias_correction=bc), [1] * steps)
         right.plot(t, d, style, label=f"bias_correction={bc}")
     right.axhline(1.0, color="k", lw=0.8, ls=":")
     right.set_ylim(bottom=0)
-    right.set_xlabel("step t")
-    right.set_ylabel("|Δ_t| / α")
+    right.set_xlabel("step $t$")
+    right.set_ylabel(r"$|\Delta_t| / \alpha$")
     right.set_title("step size, constant gradient")
-    right.legend(fontsize=8)
+    right.legend()
     fig.tight_layout()
     return fig
 
@@ -121,19 +124,19 @@ def step_size():
     t = np.arange(1, steps + 1)
     ts = sorted({int(x) for x in np.geomspace(1, steps, 60)})
     worst = worst_case_ratio("0.9", "0.999", steps)
-    ax.plot(t, worst, label="worst sequence $g_i = (β_2/β_1)^i$: S(t)")
-    ax.plot(ts, sparse_ratio("0.9", "0.999", ts), label="sparse: one gradient at step t: r(t)")
+    ax.plot(t, worst, label=r"worst sequence $g_i = (\beta_2/\beta_1)^i$: $S(t)$")
+    ax.plot(ts, sparse_ratio("0.9", "0.999", ts), label="one gradient, at step $t$: $r(t)$")
     b1, b2 = 0.9, 0.999
     ax.axhline((1 - b1) / math.sqrt(1 - b2), color="C3", ls="--", lw=1,
-               label="paper's bound (1-β1)/√(1-β2)")
+               label=r"paper's bound $(1-\beta_1)/\sqrt{1-\beta_2}$")
     ax.axhline((1 - b1) / math.sqrt(1 - b2) / math.sqrt(1 - b1 * b1 / b2), color="C2", ls=":",
-               lw=1, label="exact limit S(∞)")
+               lw=1, label=r"exact limit $S(\infty)$")
     ax.axhline(1, color="k", ls=":", lw=0.8)
     ax.set_xscale("log")
-    ax.set_xlabel("step t")
-    ax.set_ylabel("|Δ_t| / α  (reference run, ε = 0)")
-    ax.set_title("Adam's step, β1 = 0.9, β2 = 0.999: measured against the bounds")
-    ax.legend(fontsize=8)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"$|\Delta_t| / \alpha$  (reference, $\epsilon = 0$)")
+    ax.set_title(r"Measured steps against the bounds ($\beta_1 = 0.9$, $\beta_2 = 0.999$)")
+    ax.legend()
     return fig
 
 
@@ -153,18 +156,18 @@ def scale_invariance():
             return float(traj.thetas[-1][0] - traj.thetas[-2][0])
         ref = last_step(1.0)
         ax.semilogx(cs, [last_step(float(c)) / ref for c in cs], "o-" if eps == "0" else "-",
-                    ms=3, label=f"ε = {eps}")
-    ax.set_xlabel("gradient scale factor c")
-    ax.set_ylabel("Δ_20(c) / Δ_20(1)")
-    ax.set_title("Rescaling every gradient by c: invariant only when ε = 0 (gradients ~1e-3)")
-    ax.legend(fontsize=8)
+                    ms=3, label=f"$\\epsilon$ = {eps}")
+    ax.set_xlabel("gradient scale factor $c$")
+    ax.set_ylabel(r"$\Delta_{20}(c) / \Delta_{20}(1)$")
+    ax.set_title(r"Rescaled gradients: invariant only when $\epsilon = 0$")
+    ax.legend()
     return fig
 
 
 def periodic_sparse_steps(every: int, steps: int) -> np.ndarray:
     """Δ_t/α of the fast NumPy Adam (defaults, float64) on two coordinates: g = 1 every step,
     and g = 1 every ``every`` steps (0 otherwise). Shape (steps, 2)."""
-    from ..fast import Optimizer
+    from adamproofs.fast import Optimizer
     params = [np.zeros(2)]
     opt = Optimizer(Adam(lr=1e-3), params, backend="numpy")
     history = [params[0].copy()]
@@ -181,14 +184,14 @@ def sparsity():
     fig, ax = plt.subplots()
     steps = 1200
     t = np.arange(1, steps + 1)
-    ax.plot(t, periodic_sparse_steps(1, steps)[:, 0], label="dense: g = 1 every step")
+    ax.plot(t, periodic_sparse_steps(1, steps)[:, 0], label="dense: $g = 1$ every step")
     for every in (25, 300):
         ax.plot(t, periodic_sparse_steps(every, steps)[:, 1], lw=0.9,
-                label=f"sparse: g = 1 every {every} steps, else 0")
-    ax.set_xlabel("step t")
-    ax.set_ylabel("Δ_t / α")
-    ax.set_title("Rare gradients: a large step when the gaps are long, a small one when short")
-    ax.legend(fontsize=8)
+                label=f"sparse: $g = 1$ every {every} steps, else 0")
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"$\Delta_t / \alpha$")
+    ax.set_title("Rare gradients: long gaps, large steps")
+    ax.legend()
     return fig
 
 
@@ -202,14 +205,14 @@ def non_stationarity():
     t = np.arange(1, steps + 1)
     for beta2 in ("0.999", "0.99"):
         cfg = Adam(lr="0.001", beta1="0.9", beta2=beta2, eps="1e-8")
-        ax.plot(t, _steps(cfg, grads), label=f"Adam, β2 = {beta2}")
+        ax.plot(t, _steps(cfg, grads), label=f"Adam, $\\beta_2$ = {beta2}")
         ams = cfg.replace(amsgrad="max_raw")
-        ax.plot(t, _steps(ams, grads), "--", label=f"AMSGrad (max_raw), β2 = {beta2}")
+        ax.plot(t, _steps(ams, grads), "--", label=f"AMSGrad, $\\beta_2$ = {beta2}")
     ax.axvline(jump, color="k", lw=0.8, ls=":")
-    ax.set_xlabel("step t  (gradient 0.01 until t = 200, then 1)")
-    ax.set_ylabel("|Δ_t| / α")
-    ax.set_title("A non-stationary gradient scale: v lags by about 1/(1-β2) steps")
-    ax.legend(fontsize=8)
+    ax.set_xlabel("step $t$  (gradient 0.01 until $t = 200$, then 1)")
+    ax.set_ylabel(r"$|\Delta_t| / \alpha$")
+    ax.set_title(r"A jump in gradient scale: $v$ catches up slowly")
+    ax.legend()
     return fig
 
 
@@ -217,7 +220,7 @@ def non_stationarity():
 def adamax():
     """v_t^{1/p} (Adam with β2^p on |g|^p) converges to AdaMax's u_t as p grows."""
     plt = _plt()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.0, 6.4))
     grads = ["0.3", "-1.2", "2.0", "0.5", "-0.1"]
     u = run(AdaMax(lr="0.001", beta1="0.9", beta2="0.999", eps=0), [0], [[g] for g in grads],
             dps=DPS).state("u", len(grads))[0]
@@ -231,20 +234,20 @@ def adamax():
         norms.append(float(v) ** (1 / p))
     left.semilogx(ps, norms, "o-", label="$v_t^{1/p}$ (Adam's $L^p$ moment)")
     left.axhline(float(u), color="C3", ls="--", label="AdaMax $u_t$ (reference run)")
-    left.set_xlabel("p")
+    left.set_xlabel("$p$")
     left.set_title("the $L^p$ moment tends to the max norm")
-    left.legend(fontsize=8)
+    left.legend()
     steps = 1000
     cfg = AdaMax(lr="0.001", beta1="0.9", beta2="0.999", eps=0)
     d = _steps(cfg, [repr(0.999 ** i) for i in range(1, steps + 1)])
-    right.semilogx(np.arange(1, steps + 1), d, label="worst sequence $g_i = β_2^i$")
-    right.axhline(1, color="k", ls=":", lw=0.8, label="paper: |Δ| ≤ α")
+    right.semilogx(np.arange(1, steps + 1), d, label=r"worst sequence $g_i = \beta_2^i$")
+    right.axhline(1, color="k", ls=":", lw=0.8, label=r"paper: $|\Delta_t| \leq \alpha$")
     right.axhline(0.1 * 0.999 / (0.999 - 0.9), color="C3", ls="--", lw=1,
-                  label="exact limit (1-β1)β2/(β2-β1)")
-    right.set_xlabel("step t")
-    right.set_ylabel("|Δ_t| / α")
-    right.set_title("AdaMax's step slightly exceeds α")
-    right.legend(fontsize=8)
+                  label=r"exact limit $(1-\beta_1)\beta_2/(\beta_2-\beta_1)$")
+    right.set_xlabel("step $t$")
+    right.set_ylabel(r"$|\Delta_t| / \alpha$")
+    right.set_title(r"AdaMax's step slightly exceeds $\alpha$")
+    right.legend()
     fig.tight_layout()
     return fig
 
