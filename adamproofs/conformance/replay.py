@@ -9,18 +9,29 @@ L2 decay computed from the implementation's own θ history). The difference
 
 .. math::  e_t = |\theta^{impl}_t - \theta^{exact}_t(\theta^{impl}_{t-1})|
 
-is the error committed in step :math:`t` alone. It is compared with the local
-part of the running error bound of :func:`adamproofs.tolerance.error_bound`
-(evaluated along the implementation's trajectory):
-:math:`b_t = B_t - |1-\alpha\lambda|\,B_{t-1}` for decoupled decay, else
-:math:`B_t - B_{t-1}`. That local part contains the accumulated error of the
-moments (a correct implementation's m and v carry rounding errors from all past
-steps) but not the accumulated error of θ, so an error of a few ulps per step
-cannot hide behind the allowance of earlier steps. A step passes when
-:math:`e_t \le b_t`; its *excess* is :math:`e_t / b_t` and its error in ulps is
+is the error committed in step :math:`t` alone. It is judged in two stages:
+
+1. the first-order *local* bound :math:`b_t` of
+   :func:`adamproofs.tolerance.local_error_bound`, read along the replay (the
+   implementation's θ, the oracle's state and step). It contains the accumulated error
+   of the moments (a correct implementation's m and v carry rounding errors from all
+   past steps) but not that of θ, so an error of a few ulps per step cannot hide behind
+   the allowance of earlier steps. A step with :math:`e_t \le 2 b_t` passes here
+   (:data:`~adamproofs.tolerance.SAFETY`; excess :math:`e_t/(2b_t)`);
+2. every other step (the first-order model invalid, or the error above it) is decided
+   by the guaranteed enclosure of :mod:`adamproofs.tolerance.enclosure`: it passes iff
+   θ_t lies in the interval that contains every result the model allows (excess: the
+   error over the distance from the exact value to the interval's end on that side).
+   No step fails on the first-order bound alone.
+
+The error in ulps is
 :math:`e_t/\mathrm{ulp}(\max(|\theta^{exact}_t|, |\theta^{impl}_{t-1}|))` in the dtype
-under test (the larger operand, so that cancellation does not inflate it). A step where
-the bound is infinite (the model does not apply, e.g. overflow) is *unchecked*.
+under test (the larger operand, so that cancellation does not inflate it). A non-finite
+θ_t where the exact value is finite fails. A step is *unchecked* only where the
+enclosure is unbounded on the side of the error (the format may divide by zero there:
+ε = 0 or ε below the format's range with v underflowing; only finiteness is judged) or
+where gmpy2, which the enclosure needs, is not installed. The model's compute dtype is
+the variant's ``precision`` (``native``: the parameters' dtype).
 
 Conventions: with ε = 0 a coordinate whose gradients were all zero has the
 exact step 0/0 := 0; a NaN or an unchanged value is accepted there. A parameter
@@ -30,6 +41,7 @@ whose gradient is ``None`` must not change at all.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,8 +49,10 @@ import numpy as np
 
 from ..config import Adam
 from ..reference import Arithmetic, get_arithmetic
+from ..reference.rounding import round_to_format
 from ..reference.rules import initial_state, rule_for
-from ..tolerance import error_bound, ulp
+from ..tolerance import SAFETY, intervals, local_error_bound, ulp
+from ..tolerance.enclosure import Enclosure
 from ..variants import UPDATE_AXES, Variant
 from .drive import drive, same_bits
 from .model import Case, Finding, Judgement, Run
@@ -89,95 +103,195 @@ def _judge_param(run: Run, case: Case, variant: Variant, i: int,
         return _judge_param_in(A, run, case, variant, i, verdict)
 
 
-def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
-                    verdict: Judgement) -> list[np.ndarray]:
-    hyper = case.hyper_of(i)
-    cfg = oracle_config(variant, hyper)
+@dataclass
+class _Replayed:
+    """The oracle's replay of one parameter: one row per step that had a gradient."""
+
+    shape: tuple[int, ...]
+    steps: list[int] = field(default_factory=list)  # index k of the run's step
+    ts: list[int] = field(default_factory=list)  # the step counter t of that step
+    before: list[np.ndarray] = field(default_factory=list)  # implementation's θ_{t-1}
+    after: list[np.ndarray] = field(default_factory=list)  # implementation's θ_t
+    grads: list[np.ndarray] = field(default_factory=list)
+    exact: list[list[Any]] = field(default_factory=list)  # oracle θ_t from θ_{t-1}
+    states: list[dict[str, np.ndarray]] = field(default_factory=list)  # exact, from step 0
+    zero_den: list[np.ndarray] = field(default_factory=list)
+
+    def exact_rows(self) -> list[np.ndarray]:
+        return [np.array([float(x) for x in row]).reshape(self.shape) for row in self.exact]
+
+    def trajectory(self) -> dict[str, Any]:
+        """The replayed steps as the error model reads a trajectory (float64)."""
+        exact = np.array([[float(x) for x in row] for row in self.exact])
+        out: dict[str, Any] = {
+            "theta": np.vstack([self.before[0][None], exact]), "theta_before":
+            np.array(self.before), "grad": np.array(self.grads), "t": np.array(self.ts)}
+        for name in self.states[0]:
+            out[name] = np.array([st[name] for st in self.states])
+        return out
+
+
+def _replay(A: Any, cfg: Adam, run: Run, case: Case, variant: Variant, i: int,
+            verdict: Judgement) -> _Replayed | None:
+    """One exact oracle step from each of the implementation's θ_{t-1} (None: a skipped
+    parameter moved, recorded in ``verdict``)."""
     h = SimpleNamespace(**{k: A.number(v) for k, v in cfg.hyperparameters().items()})
     rule = rule_for(cfg)
     shape = case.params[i].shape
-    n = int(np.prod(shape, dtype=np.int64))
-    state = initial_state(cfg, n, A)
+    state = initial_state(cfg, int(np.prod(shape, dtype=np.int64)), A)
+    out = _Replayed(shape, states=[_floats(state)])
     t = 0
-    present_steps: list[int] = []
-    theta_rows = [run.thetas[0][i].astype(np.float64).ravel()]
-    grad_rows: list[np.ndarray] = []
-    exact_new: list[list] = []
-    exact_rows: list[np.ndarray] = []
-    zero_den: list[np.ndarray] = []
     for k in range(len(run.grads)):
         g = run.grads[k][i]
         before, after = run.thetas[k][i], run.thetas[k + 1][i]
         if g is None:
             if not same_bits(before, after):
-                j = int(np.argmax(~((before == after) | np.isnan(before))))
-                verdict.passed = False
-                verdict.finding = Finding(
-                    f"params[{i}] changed at step {k + 1} although its gradient was None "
-                    "(it must be skipped)", param=i, step=k + 1, index=j,
-                    impl=float(after.ravel()[j]), exact=float(before.ravel()[j]))
-                return exact_rows
+                _moved_without_gradient(verdict, i, k, before, after)
+                return None
             continue
         if not np.all(np.isfinite(before)) or not np.all(np.isfinite(g)):
             break  # non-finite territory: judged by the non-finite property, not here
         t = t + 1 if variant.step_scope == "param" else k + 1
         th = [A.number(float(x)) for x in before.ravel()]
-        gg = [A.number(float(x)) for x in g.ravel()]
-        new_th, state = rule(cfg, h, t, th, gg, state, A)
-        present_steps.append(k)
-        exact_new.append(new_th)
-        exact_rows.append(np.array([float(x) for x in new_th]).reshape(shape))
-        zero_den.append(np.array([A.is_zero(x) for x in state["v"]]))
-        theta_rows.append(after.astype(np.float64).ravel())
-        grad_rows.append(g.astype(np.float64).ravel())
-    if not present_steps:
-        return exact_rows
-    with np.errstate(all="ignore"):
+        new_th, state = rule(cfg, h, t, th, [A.number(float(x)) for x in g.ravel()], state, A)
+        out.steps.append(k)
+        out.ts.append(t)
+        out.before.append(before.astype(np.float64).ravel())
+        out.after.append(after.ravel())
+        out.grads.append(g.astype(np.float64).ravel())
+        out.exact.append(new_th)
+        out.states.append(_floats(state))
+        out.zero_den.append(np.array([A.is_zero(x) for x in state["v"]]))
+    return out
+
+
+def _floats(state: dict[str, list]) -> dict[str, np.ndarray]:
+    return {name: np.array([float(x) for x in xs]) for name, xs in state.items()}
+
+
+def _moved_without_gradient(verdict: Judgement, i: int, k: int, before: np.ndarray,
+                            after: np.ndarray) -> None:
+    j = int(np.argmax(~((before == after) | np.isnan(before))))
+    verdict.passed = False
+    verdict.finding = Finding(
+        f"params[{i}] changed at step {k + 1} although its gradient was None "
+        "(it must be skipped)", param=i, step=k + 1, index=j,
+        impl=float(after.ravel()[j]), exact=float(before.ravel()[j]))
+
+
+@dataclass
+class _Bounds:
+    """The first-order local bound of every replayed step, and the enclosure on demand."""
+
+    cfg: Adam
+    replayed: _Replayed
+    compute: str
+    param: str
+    local: np.ndarray
+    _enclosure: Enclosure | None = None
+
+    @classmethod
+    def of(cls, cfg: Adam, replayed: _Replayed, case: Case, variant: Variant) -> _Bounds:
         compute = variant.precision.compute_dtype(case.dtype)
-        bounds = error_bound(cfg, {"theta": np.array(theta_rows), "grad": np.array(grad_rows)},
-                             compute_dtype=compute, param_dtype=case.dtype,
-                             scalar_dtype=scalar_dtype(compute)
-                             ).theta.reshape(len(theta_rows), -1)
-    shrink = 1.0
-    if cfg.has_decay and cfg.decay != "l2":
-        shrink = abs(1.0 - hyper.lr * hyper.weight_decay)
-    before_flat = [run.thetas[k][i].astype(np.float64).ravel() for k in present_steps]
-    for j, k in enumerate(present_steps):
-        after = run.thetas[k + 1][i].ravel()
-        with np.errstate(invalid="ignore"):
-            local = bounds[j + 1] - shrink * bounds[j]
-        for idx in range(n):
-            x = float(after[idx])
-            exact = exact_new[j][idx]
-            if not math.isfinite(x):
-                if hyper.eps == 0 and zero_den[j][idx] and math.isnan(x):
-                    verdict.checked += 1
-                    continue  # 0/0 := 0 convention; NaN accepted
-                err = math.inf
-            else:
-                err = float(abs(A.number(x) - exact))
-            b = float(local[idx])
-            ex = float(exact)
-            if not math.isfinite(b) or math.isnan(b):
-                verdict.unchecked += 1
-                continue
-            verdict.checked += 1
-            excess = 0.0 if err == 0 else (err / b if b > 0 else math.inf)
-            scale = max(abs(ex), abs(float(before_flat[j][idx])))
-            ulps = 0.0 if err == 0 else float(err / ulp(np.array(scale), case.dtype))
-            if excess > verdict.worst_excess or (excess == verdict.worst_excess
-                                                 and ulps > verdict.worst_ulps):
-                verdict.worst_excess = excess
-            verdict.worst_ulps = max(verdict.worst_ulps, ulps)
-            if excess > 1.0:
-                verdict.passed = False
-                verdict.finding = Finding(
-                    f"params[{i}][{_index(shape, idx)}] after step {k + 1}: the implementation "
-                    f"gives {x!r}, the oracle {ex!r} (from the same θ before the step); "
-                    f"error {err:.3g} = {ulps:.3g} ulps exceeds the bound {b:.3g}",
-                    param=i, step=k + 1, index=idx, impl=x, exact=ex, bound=b, ulps=ulps)
-                return exact_rows
-    return exact_rows
+        with np.errstate(all="ignore"):
+            local = local_error_bound(cfg, replayed.trajectory(), compute_dtype=compute,
+                                      param_dtype=case.dtype,
+                                      scalar_dtype=scalar_dtype(compute))
+        return cls(cfg, replayed, compute, case.dtype, local.reshape(len(replayed.steps), -1))
+
+    def enclosure(self) -> Enclosure | None:
+        """The enclosure of every step, computed on demand (None without gmpy2)."""
+        if self._enclosure is None and intervals.available():
+            r = self.replayed
+            self._enclosure = Enclosure(self.cfg, np.array(r.before), np.array(r.grads), r.ts,
+                                        compute_dtype=self.compute,
+                                        scalar_dtype=scalar_dtype(self.compute),
+                                        param_dtype=self.param)
+        return self._enclosure
+
+
+def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
+                    verdict: Judgement) -> list[np.ndarray]:
+    cfg = oracle_config(variant, case.hyper_of(i))
+    replayed = _replay(A, cfg, run, case, variant, i, verdict)
+    if replayed is None or not replayed.steps:
+        return [] if replayed is None else replayed.exact_rows()
+    bounds = _Bounds.of(cfg, replayed, case, variant)
+    for j in range(len(replayed.steps)):
+        for idx in range(bounds.local.shape[1]):
+            if not _judge_value(A, bounds, case, i, j, idx, verdict):
+                return replayed.exact_rows()
+    return replayed.exact_rows()
+
+
+def _judge_value(A: Any, bounds: _Bounds, case: Case, i: int, j: int, idx: int,
+                 verdict: Judgement) -> bool:
+    """Judge one coordinate of one step; False once the verdict has failed."""
+    r = bounds.replayed
+    x = float(r.after[j][idx])
+    exact = r.exact[j][idx]
+    if not math.isfinite(x):
+        return _judge_nonfinite(A, x, exact, bounds, case, i, j, idx, verdict)
+    err = float(abs(A.number(x) - exact))
+    b = SAFETY * float(bounds.local[j, idx])
+    if err <= b < math.inf:  # the first-order model grants it (valid, error within)
+        verdict.checked += 1
+        _record(verdict, 0.0 if err == 0 else err / b, err, case, r, j, idx)
+        return True
+    enclosure = bounds.enclosure()
+    if enclosure is None:
+        verdict.unchecked += 1
+        return True
+    lo, hi = enclosure.at(j, idx)
+    ex = float(exact)
+    side = hi - ex if x > ex else ex - lo
+    if not math.isfinite(side):  # the format may divide by 0 here: only finiteness judged
+        verdict.unchecked += 1
+        return True
+    verdict.checked += 1
+    excess = 0.0 if err == 0 else (err / side if side > 0 else math.inf)
+    ulps = _record(verdict, excess, err, case, r, j, idx)
+    if lo <= x <= hi:
+        return True
+    verdict.passed = False
+    verdict.finding = Finding(
+        f"params[{i}][{_index(r.shape, idx)}] after step {r.steps[j] + 1}: the implementation "
+        f"gives {x!r}, the oracle {ex!r} (from the same θ before the step); error "
+        f"{err:.3g} = {ulps:.3g} ulps exceeds the bound {side:.3g} (every correct result "
+        f"lies in [{lo!r}, {hi!r}])", param=i, step=r.steps[j] + 1, index=idx, impl=x,
+        exact=ex, bound=side, ulps=ulps)
+    return False
+
+
+def _record(verdict: Judgement, excess: float, err: float, case: Case, r: _Replayed, j: int,
+            idx: int) -> float:
+    """Update the worst excess and ulps; the error in ulps of the larger operand."""
+    scale = max(abs(float(r.exact[j][idx])), abs(float(r.before[j][idx])))
+    ulps = 0.0 if err == 0 else float(err / ulp(np.array(scale), case.dtype))
+    verdict.worst_excess = max(verdict.worst_excess, excess)
+    verdict.worst_ulps = max(verdict.worst_ulps, ulps)
+    return ulps
+
+
+def _judge_nonfinite(A: Arithmetic, x: float, exact: Any, bounds: _Bounds, case: Case, i: int,
+                     j: int, idx: int, verdict: Judgement) -> bool:
+    """A non-finite θ passes only as NaN under 0/0 := 0 or as the exact value's overflow."""
+    r = bounds.replayed
+    verdict.checked += 1
+    if bounds.cfg.eps == 0 and r.zero_den[j][idx] and math.isnan(x):
+        return True  # 0/0 := 0 convention; NaN accepted
+    if math.isinf(x) and _rounds_to(A, exact, case.dtype) == x:
+        return True  # the exact value overflows the dtype: ±inf is its rounding
+    ex = float(exact)
+    verdict.passed = False
+    verdict.finding = Finding(
+        f"params[{i}][{_index(r.shape, idx)}] after step {r.steps[j] + 1}: θ became {x!r} "
+        f"from the finite {float(r.before[j][idx])!r} with the finite gradient "
+        f"{float(r.grads[j][idx])!r}; the oracle gives the finite {ex!r}",
+        param=i, step=r.steps[j] + 1, index=idx, impl=x, exact=ex, bound=math.inf,
+        ulps=math.inf)
+    verdict.worst_excess = verdict.worst_ulps = math.inf
+    return False
 
 
 def scalar_dtype(dtype: str) -> str:
@@ -185,6 +299,11 @@ def scalar_dtype(dtype: str) -> str:
     least float32 (with 16-bit scalars 1 - 0.999^t has no correct digit at small t, so
     the error model would not apply at all; PyTorch, optax and apex use ≥ float32)."""
     return "float32" if dtype in ("float16", "bfloat16") else dtype
+
+
+def _rounds_to(A: Arithmetic, exact: Any, dtype: str) -> float:
+    """The exact value correctly rounded to ``dtype`` (±inf where it overflows)."""
+    return round_to_format(A.result(exact), dtype)
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:

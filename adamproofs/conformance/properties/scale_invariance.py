@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import reference
 from ...dtypes import as_dtype
 from ...tolerance import error_bound
 from ...variants import Variant
@@ -40,16 +41,21 @@ def _first_excess(
     sd = scalar_dtype(case.dtype)
     for i in range(len(case.params)):
         a, b = _rows(runs[0].thetas, i), _rows(runs[1].thetas, i)
+        g1, g2 = _rows(case.grads, i), _rows(scaled.grads, i)
+        # the error model reads the oracle's state (m, v do not depend on θ here: ε = 0,
+        # no decay)
+        s1 = reference.run(cfg, case.params[i].ravel(), list(g1)).to_numpy("float64")
+        s2 = reference.run(cfg, case.params[i].ravel(), list(g2)).to_numpy("float64")
         with np.errstate(all="ignore"):
             b1 = error_bound(
                 cfg,
-                {"theta": a, "grad": _rows(case.grads, i)},
+                {**s1, "theta": a, "grad": g1},
                 compute_dtype=case.dtype,
                 scalar_dtype=sd,
             ).theta
             b2 = error_bound(
                 cfg,
-                {"theta": b, "grad": _rows(scaled.grads, i)},
+                {**s2, "theta": b, "grad": g2},
                 compute_dtype=case.dtype,
                 scalar_dtype=sd,
             ).theta
