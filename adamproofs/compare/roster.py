@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..config import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, OptimizerConfig, RMSProp
+from ..variants import Amsgrad
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def _adamax(lr: float) -> OptimizerConfig:
 
 
 def _amsgrad(lr: float) -> OptimizerConfig:
-    return Adam(lr=lr, amsgrad="max_raw")
+    return Adam(lr=lr, amsgrad=Amsgrad.MAX_RAW)
 
 
 ROSTER: dict[str, Entry] = {e.key: e for e in (

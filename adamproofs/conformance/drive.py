@@ -324,5 +324,5 @@ def drive(
     except TargetFailure as err:
         run.error = str(err)
         run.error_step = step_no
-    run.session = guarded  # type: ignore[attr-defined]
+    run.session = guarded  # type: ignore[assignment]  # a Session with its inputs guarded
     return run

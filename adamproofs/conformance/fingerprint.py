@@ -109,7 +109,8 @@ def _eps_case(dtype: str) -> Case:
     near = [0.5, 1.0, -2.0, 2.0, 3.0]
     big = [0.25, 0.5, -1.0, 1.0, 2.0]
     tiny = [0.01, 0.02, -0.03, 0.03, 0.05]
-    rows = [[_arr([near[k] * eps, big[k], tiny[k] * eps], dtype)] for k in range(5)]
+    rows: list[list[np.ndarray | None]] = [
+        [_arr([near[k] * eps, big[k], tiny[k] * eps], dtype)] for k in range(5)]
     return Case(dtype, h, [_arr([0.0, 1.0, -1.0], dtype)], rows)
 
 
@@ -118,7 +119,7 @@ def _amsgrad_case(dtype: str) -> Case:
               beta2=representable(0.999, dtype, below_one=True),
               eps=representable(1e-8 if dtype in ("float32", "float64") else 1e-3, dtype))
     seq = [1.0, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]
-    rows = [[_arr([seq[k], -seq[k] * 2], dtype)] for k in range(6)]
+    rows: list[list[np.ndarray | None]] = [[_arr([seq[k], -seq[k] * 2], dtype)] for k in range(6)]
     return Case(dtype, h, [_arr([0.0, 0.5], dtype)], rows)
 
 
@@ -128,7 +129,7 @@ def _decay_case(dtype: str, maximize: bool = False) -> Case:
               eps=representable(1e-8 if dtype in ("float32", "float64") else 1e-3, dtype),
               weight_decay=0.5, maximize=maximize)
     seq = [[0.3, -1.0, 2.0], [0.5, 0.2, -1.0], [-0.1, 0.7, 1.5], [0.2, -0.4, 0.0]]
-    rows = [[_arr(seq[k], dtype)] for k in range(4)]
+    rows: list[list[np.ndarray | None]] = [[_arr(seq[k], dtype)] for k in range(4)]
     return Case(dtype, h, [_arr([2.0, -3.0, 0.5], dtype)], rows)
 
 

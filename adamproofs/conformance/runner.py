@@ -26,7 +26,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
@@ -494,7 +494,9 @@ def load_implementation(target: Any, *, kind: str | None, device: str,
     (:func:`~.isolation.isolate`) unless ``isolation`` is ``None``."""
     if isolation is None:
         return load_target(target, kind=kind, device=device, **options)
-    return isolate(target, kind=kind, device=device, options=options, isolation=isolation)
+    # the worker proxies answer the protocol's calls; their sessions are proxies too
+    return cast(Implementation, isolate(target, kind=kind, device=device, options=options,
+                                        isolation=isolation))
 
 
 def check(target: Any = "numpy", *, progress: Progress | None = _stderr,

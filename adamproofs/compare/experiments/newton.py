@@ -43,7 +43,8 @@ def quadratic_part(ax: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     q = Quadratic(kappa=KAPPA)
     theta0 = q.init(np.random.default_rng(seed_for(NAME, "quadratic")))
     h = q.hessian
-    trace = newton(lambda th: q.loss(th, 0), lambda th: q.grad(th, 0, None), lambda th: h,
+    rng = np.random.default_rng(0)  # the quadratic's gradient is deterministic
+    trace = newton(lambda th: q.loss(th, 0), lambda th: q.grad(th, 0, rng), lambda th: h,
                    theta0, 3)
     gd_lr = 2.0 / (1.0 + KAPPA)  # the optimal fixed rate for GD on a quadratic
     steps = 100

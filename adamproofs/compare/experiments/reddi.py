@@ -22,6 +22,7 @@ import numpy as np
 
 from ...config import Adam
 from ...fast import Optimizer
+from ...variants import Amsgrad
 from .. import figures
 from ..report import ProblemReport
 from ..runner import scheduled, seed_for
@@ -51,19 +52,19 @@ COLUMNS = ["setting", "optimizer", "steps", "x_final_mean", "x_final_min", "x_fi
 
 
 def theorem1_configs() -> dict[str, Adam]:
-    base = {"beta1": 0.0, "beta2": BETA2, "eps": 0.0, "lr": ALPHA}
+    base: dict[str, Any] = {"beta1": 0.0, "beta2": BETA2, "eps": 0.0, "lr": ALPHA}
     return {
         "Adam (no bias correction)": Adam(bias_correction=False, **base),
         "Adam (bias-corrected)": Adam(bias_correction=True, **base),
-        "AMSGrad": Adam(bias_correction=False, amsgrad="max_uncorrected", **base),
+        "AMSGrad": Adam(bias_correction=False, amsgrad=Amsgrad.MAX_UNCORRECTED, **base),
     }
 
 
 def stochastic_configs() -> dict[str, Adam]:
-    base = {"beta1": 0.9, "beta2": 0.99, "eps": 0.0, "lr": 0.5}
+    base: dict[str, Any] = {"beta1": 0.9, "beta2": 0.99, "eps": 0.0, "lr": 0.5}
     return {
         "Adam (no bias correction)": Adam(bias_correction=False, **base),
-        "AMSGrad": Adam(bias_correction=False, amsgrad="max_uncorrected", **base),
+        "AMSGrad": Adam(bias_correction=False, amsgrad=Amsgrad.MAX_UNCORRECTED, **base),
     }
 
 
