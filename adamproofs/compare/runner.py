@@ -156,6 +156,25 @@ class _Stepper:
         self.theta[...] = self.session.params()[0]
 
 
+def _check_run(config: OptimizerConfig | Plugin, steps: int, schedule: str,
+               record_every: int) -> None:
+    if schedule not in ("constant", "inv_sqrt"):
+        raise ValueError(f"schedule={schedule!r} is not one of ('constant', 'inv_sqrt')")
+    if schedule == "inv_sqrt" and isinstance(config, Plugin):
+        raise ValueError(f"schedule='inv_sqrt' needs a built-in optimizer; {config.target!r} "
+                         "gets its rate once, when it is constructed")
+    if steps < 1 or record_every < 1:
+        raise ValueError(f"steps={steps!r} and record_every={record_every!r} must be >= 1")
+
+
+def _recorded_steps(steps: int, every: int) -> list[int]:
+    """0, every, 2·every, ... and always the last step."""
+    record = list(range(0, steps + 1, every))
+    if record[-1] != steps:
+        record.append(steps)
+    return record
+
+
 def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, seed: int, *,
              schedule: str = "constant", record_every: int = 1, keep_path: bool = False,
              theta0: np.ndarray | None = None) -> RunResult:
@@ -164,22 +183,14 @@ def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, see
     ``schedule``: ``"constant"`` (α) or ``"inv_sqrt"`` (α_t = α/√t; not for a
     :class:`Plugin`, whose rate is fixed when it is built).
     """
-    if schedule not in ("constant", "inv_sqrt"):
-        raise ValueError(f"schedule={schedule!r} is not one of ('constant', 'inv_sqrt')")
-    if schedule == "inv_sqrt" and isinstance(config, Plugin):
-        raise ValueError(f"schedule='inv_sqrt' needs a built-in optimizer; {config.target!r} "
-                         "gets its rate once, when it is constructed")
-    if steps < 1 or record_every < 1:
-        raise ValueError(f"steps={steps!r} and record_every={record_every!r} must be >= 1")
+    _check_run(config, steps, schedule, record_every)
     rng = np.random.default_rng(seed)
     theta = (problem.init(rng) if theta0 is None else np.array(theta0, dtype=np.float64))
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     stepper = _Stepper(config, theta, schedule)
     project = getattr(problem, "project", None)
     heldout_loss = getattr(problem, "heldout_loss", None)
-    record = list(range(0, steps + 1, record_every))
-    if record[-1] != steps:
-        record.append(steps)
+    record = _recorded_steps(steps, record_every)
     losses = np.full(len(record), np.inf)
     heldout = np.full(len(record), np.inf) if heldout_loss is not None else None
     path = np.empty((steps + 1, theta.size)) if keep_path else None
@@ -187,8 +198,8 @@ def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, see
         path[0] = theta
     l0 = problem.loss(theta, 0)
     losses[0] = l0
-    if heldout is not None and heldout_loss is not None:
-        heldout[0] = heldout_loss(theta)
+    if heldout is not None:
+        heldout[0] = problem.heldout_loss(theta)  # type: ignore[attr-defined]
     limit = DIVERGED_FACTOR * max(abs(l0), 1e-12)
     k = 1
     diverged = False
@@ -208,8 +219,8 @@ def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, see
                         path = path[: t + 1]
                     break
                 losses[k] = val
-                if heldout is not None and heldout_loss is not None:
-                    heldout[k] = heldout_loss(theta)
+                if heldout is not None:
+                    heldout[k] = problem.heldout_loss(theta)  # type: ignore[attr-defined]
                 k += 1
     return RunResult(np.asarray(record), losses, diverged, theta.copy(), path, heldout=heldout)
 
