@@ -38,8 +38,10 @@ def test_report_json_validates_and_records_everything(tmp_path):
     data = json.loads(path.read_text())
     jsonschema.validate(data, SCHEMA)
     assert data["conforms"] is True and data["detected_variant"] == "paper"
-    assert [r["property"] for r in data["results"]] == ["variant", *FAST, *FAST]
-    assert {r["dtype"] for r in data["results"][1:]} == {"float32", "float64"}
+    # one fingerprint per dtype, then the rows dtype by dtype
+    assert [r["property"] for r in data["results"]] == ["variant", "variant", *FAST, *FAST]
+    assert [r["dtype"] for r in data["results"][:2]] == ["float32", "float64"]
+    assert {r["dtype"] for r in data["results"][2:]} == {"float32", "float64"}
     assert all(r["examples"] > 0 for r in data["results"])
 
 

@@ -87,8 +87,9 @@ def test_ctrl_c_exits_130_without_a_report(tmp_path):
                 raise KeyboardInterrupt  # what Ctrl-C raises in the middle of a check
     """))
     report = tmp_path / "r.json"
+    # in-process, a KeyboardInterrupt in the target is what Ctrl-C raises in the checker
     out = _cli("interrupted_adam:Adam", "--property", "first_step", "--quiet", "--json",
-               str(report), cwd=tmp_path)
+               str(report), "--in-process", cwd=tmp_path)
     assert out.returncode == 130, out.stderr
     assert "interrupted" in out.stderr and "Traceback" not in out.stderr
     assert not report.exists() and [p.name for p in tmp_path.iterdir()

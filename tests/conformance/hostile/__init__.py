@@ -156,9 +156,9 @@ CORPUS: dict[str, Hostile] = {
     ),
     # non-finite values in some parameters only
     "nan_into_0d": _h(
-        "nonfinite:NanInto0d", "fail", r"gives nan", "many_params"
+        "nonfinite:NanInto0d", "fail", r"became nan", "many_params"
     ),
     "inf_into_2d": _h(
-        "nonfinite:InfInto2d", "fail", r"gives inf", "many_params"
+        "nonfinite:InfInto2d", "fail", r"became -?inf", "many_params"
     ),
 }
