@@ -53,7 +53,7 @@ from ..reference.rounding import round_to_format
 from ..reference.rules import initial_state, rule_for
 from ..tolerance import SAFETY, intervals, local_error_bound, ulp
 from ..tolerance.enclosure import Enclosure
-from ..variants import UPDATE_AXES, Variant
+from ..variants import UPDATE_AXES, StepScope, Variant, assert_never
 from .drive import drive, same_bits
 from .model import Case, Finding, Judgement, Run
 from .protocol import Hyper
@@ -151,7 +151,7 @@ def _replay(A: Any, cfg: Adam, run: Run, case: Case, variant: Variant, i: int,
             continue
         if not np.all(np.isfinite(before)) or not np.all(np.isfinite(g)):
             break  # non-finite territory: judged by the non-finite property, not here
-        t = t + 1 if variant.step_scope == "param" else k + 1
+        t = step_number(variant.step_scope, t, k)
         th = [A.number(float(x)) for x in before.ravel()]
         new_th, state = rule(cfg, h, t, th, [A.number(float(x)) for x in g.ravel()], state, A)
         out.steps.append(k)
@@ -292,6 +292,18 @@ def _judge_nonfinite(A: Arithmetic, x: float, exact: Any, bounds: _Bounds, case:
         ulps=math.inf)
     verdict.worst_excess = verdict.worst_ulps = math.inf
     return False
+
+
+def step_number(scope: StepScope, own_updates: int, k: int) -> int:
+    """The ``t`` of the update at call ``k + 1``: the parameter's own count of updates plus
+    this one (``param``), or the number of ``step()`` calls so far (``optimizer``)."""
+    match scope:
+        case StepScope.PARAM:
+            return own_updates + 1
+        case StepScope.OPTIMIZER:
+            return k + 1
+        case _:
+            assert_never(scope)
 
 
 def scalar_dtype(dtype: str) -> str:
