@@ -1,4 +1,4 @@
-"""The performance goals of issue 6, judged on one run's results (``goals`` records).
+"""The performance goals, judged on one run's results (``goals`` records).
 
 Each record names the goal, where it was measured, the measured value with its
 bootstrap interval where there is one, the target, and whether the median meets it.

@@ -13,7 +13,7 @@ runs in this one. Writes ``benchmarks/results/latest.json``, ``latest-adam-step.
 JSON schema (version 2): top-level scalars describe the run (``schema``, ``command``,
 ``date``, ``machine``, ``cpus``, load averages, versions, ``quick``); lists of records:
 
-- ``goals``: issue 6's goals judged on this run (:mod:`benchmarks.goals`): ``goal``,
+- ``goals``: the performance goals judged on this run (:mod:`benchmarks.goals`): ``goal``,
   ``where``, ``measured``, ``interval_95`` (where there is one), ``target``, ``met``;
 - ``adam_step``: one row per (dtype, n, threads, contender) with ``median_ms``, ``q1_ms``,
   ``q3_ms``, ``best_ms``, ``cpu_median_ms``, ``samples``, ``bytes`` (7 passes), ``gbps``;
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             result["check_share"].append(O.check_share(argv_check, oracle=oracle))
         print_table(result["check_share"], list(result["check_share"][0]))
     save()
-    print("\nGoals (issue 6)\n")
+    print("\nGoals\n")
     print_table(result["goals"], list(result["goals"][0]) if result["goals"] else [])
     say(f"wrote {out}")
     from .figure import plot, plot_memory

@@ -12,7 +12,7 @@ def indent(text: str, spaces: int = 4) -> str:
 
 
 def not_generated(what: str, why: str, how: str | None = None) -> str:
-    """A visible note standing in for content whose source has not landed or was not built."""
+    """A visible note standing in for content whose source is missing or was not built."""
     body = f"{what} is not generated in this build: {why}"
     if how:
         body += f"\n\nTo generate it: {how}"

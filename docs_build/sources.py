@@ -452,11 +452,6 @@ def generated_tree(prefix: str, directory: Path | None) -> dict[str, Path]:
     }
 
 
-def admonition(kind: str, title: str, body: str) -> str:
-    """An admonition block."""
-    return f'!!! {kind} "{title}"\n\n{indent(body)}\n'
-
-
 #: TeX in figure captions, spelled out for the image's alt text.
 _ALT_TEX = {
     r"\alpha": "α",

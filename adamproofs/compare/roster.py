@@ -19,7 +19,7 @@ scores +inf. Tables report the final loss (mean of the last 10 % of recorded val
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, OptimizerConfig, RMSProp
@@ -130,6 +130,3 @@ def half_decades(low_exp: int, high_exp: int) -> tuple[float, ...]:
     return tuple(out)
 
 
-def quick_grid(grid: Sequence[float]) -> tuple[float, ...]:
-    """The decades of a half-decade grid (what ``--quick`` sweeps)."""
-    return tuple(x for x in grid if f"{x:.0e}".startswith("1e"))
