@@ -18,30 +18,31 @@ def plot(result: dict[str, Any], stem: Path) -> list[Path]:
     rows = result["adam_step"]
     dtypes = sorted({r["dtype"] for r in rows})
     threads = sorted({r["threads"] for r in rows})
-    fig, axes = plt.subplots(len(dtypes), len(threads), squeeze=False, sharex=True,
-                             figsize=(4.2 * len(threads), 3.4 * len(dtypes)))
-    for i, dt in enumerate(dtypes):
-        for j, t in enumerate(threads):
-            ax = axes[i][j]
-            sel = [r for r in rows if r["dtype"] == dt and r["threads"] == t]
-            for name in dict.fromkeys(r["contender"] for r in sel):
-                pts = sorted((r["n"], r["median_ms"]) for r in sel if r["contender"] == name)
-                style = "k:" if name.startswith("probe") else "-o"
-                ax.loglog([p[0] for p in pts], [p[1] for p in pts], style, ms=3, label=name)
-            probe = sorted((r["n"], r["gbps"]) for r in sel if r["contender"].startswith("probe"))
-            if probe:
-                gbps = probe[-1][1]
-                ns = sorted({r["n"] for r in sel})
-                item = 4 if dt == "float32" else 8
-                ax.loglog(ns, [7 * n * item / gbps / 1e6 for n in ns], "k--", lw=1,
-                          label=f"bandwidth limit ({gbps:.0f} GB/s)")
-            ax.set_title(f"{dt}, {t} thread{'s' if t > 1 else ''}", fontsize=9)
-            ax.set_xlabel("parameters n")
-            ax.set_ylabel("ms per step")
-            ax.grid(True, which="major", alpha=0.3)
-            ax.legend(fontsize=6)
-    fig.suptitle("One Adam step: time against size (medians, interleaved, same run)",
-                 fontsize=10)
+    # one column of panels: readable at phone width, where the page shows the figure ~6 in wide
+    panels = [(dt, t) for dt in dtypes for t in threads]
+    fig, axes = plt.subplots(len(panels), 1, squeeze=False, sharex=True,
+                             figsize=(6.0, 3.2 * len(panels)))
+    for k, (dt, t) in enumerate(panels):
+        ax = axes[k][0]
+        sel = [r for r in rows if r["dtype"] == dt and r["threads"] == t]
+        for name in dict.fromkeys(r["contender"] for r in sel):
+            pts = sorted((r["n"], r["median_ms"]) for r in sel if r["contender"] == name)
+            style = "k:" if name.startswith("probe") else "-o"
+            ax.loglog([p[0] for p in pts], [p[1] for p in pts], style, ms=3, label=name)
+        probe = sorted((r["n"], r["gbps"]) for r in sel if r["contender"].startswith("probe"))
+        if probe:
+            gbps = probe[-1][1]
+            ns = sorted({r["n"] for r in sel})
+            item = 4 if dt == "float32" else 8
+            ax.loglog(ns, [7 * n * item / gbps / 1e6 for n in ns], "k--", lw=1,
+                      label=f"bandwidth limit ({gbps:.0f} GB/s)")
+        ax.set_title(f"{dt}, {t} thread{'s' if t > 1 else ''}", fontsize=11)
+        ax.set_xlabel("parameters n")
+        ax.set_ylabel("ms per step")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("One Adam step: time against size\n(medians, interleaved, same run)",
+                 fontsize=11)
     return _save(fig, stem)
 
 
@@ -70,9 +71,9 @@ def plot_memory(result: dict[str, Any], stem: Path) -> list[Path]:
     plt = _pyplot()
     rows = result["memory"]
     threads = sorted({r["threads"] for r in rows})
-    fig, axes = plt.subplots(1, len(threads), squeeze=False, sharey=True,
-                             figsize=(4.6 * len(threads), 3.2))
-    for ax, t in zip(axes[0], threads):
+    fig, axes = plt.subplots(len(threads), 1, squeeze=False, sharex=True,
+                             figsize=(6.0, 3.0 * len(threads)))
+    for ax, t in zip(axes[:, 0], threads):
         sel = [r for r in rows if r["threads"] == t]
         names = [r["contender"].rsplit(" ", 1)[0] for r in sel]
         peaks = [max(r["rss_peak_mib"], r["traced_peak_mib"]) for r in sel]
@@ -82,9 +83,9 @@ def plot_memory(result: dict[str, Any], stem: Path) -> list[Path]:
         ax.axvline(param_mib, color="k", ls="--", lw=1,
                    label=f"one parameter-sized array ({param_mib:.0f} MiB)")
         for y, v in enumerate(peaks):
-            ax.text(v, y, f" {v:.2g}", va="center", fontsize=7)
+            ax.text(v, y, f" {v:.2g}", va="center", fontsize=9)
         ax.set_title(f"{sel[0]['dtype']}, n={sel[0]['n']:.0e}, {t} thread{'s' * (t > 1)}",
-                     fontsize=9)
+                     fontsize=11)
         ax.set_xlabel("peak extra memory of one step (MiB)")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=8, loc="lower right")
     return _save(fig, stem)
