@@ -21,6 +21,7 @@ import numpy as np
 
 from adamproofs.config import Adam, AdaMax
 from adamproofs.reference import run
+from adamproofs.step_size import worst_case_limit
 
 DPS = 30
 PREFIX = "figures"
@@ -149,7 +150,7 @@ def step_size():
         label=r"paper's bound $(1-\beta_1)/\sqrt{1-\beta_2}$",
     )
     ax.axhline(
-        (1 - b1) / math.sqrt(1 - b2) / math.sqrt(1 - b1 * b1 / b2),
+        worst_case_limit(b1, b2),
         color="C2",
         ls=":",
         lw=1,

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from .. import strategies as aps
 from ..dtypes import as_dtype, float_format
+from ..step_size import worst_case
 from ..variants import Variant
 from .model import Case, GradRows
 from .protocol import Hyper, Implementation, supports
@@ -193,16 +194,7 @@ def exact_step_bound(beta1: float, beta2: float, t: int) -> float:
 
     attained at :math:`g_i \propto (\beta_2/\beta_1)^i`. Not the paper's approximation.
     """
-    if beta1 == 0:
-        return math.sqrt((1 - beta2**t) / (1 - beta2)) if beta2 > 0 else 1.0
-    rho = beta1 * beta1 / beta2 if beta2 > 0 else math.inf
-    if rho == 1.0:
-        geo = float(t)
-    elif math.isinf(rho):
-        return math.inf
-    else:
-        geo = (1 - rho**t) / (1 - rho)
-    return math.sqrt(((1 - beta1) / (1 - beta1**t)) ** 2 * (1 - beta2**t) / (1 - beta2) * geo)
+    return float(worst_case(beta1, beta2, t))
 
 
 def maximizing_sequence(beta1: float, beta2: float, steps: int, scale: float,

@@ -48,6 +48,8 @@ import numpy as np
 
 from ...config import Adam
 from ...fast import Optimizer
+from ...step_size import worst_case, worst_case_limit
+from ...tolerance import bias_correction_relative_error
 from .. import figures
 from ..report import ProblemReport
 from ..runner import seed_for
@@ -65,20 +67,12 @@ COLUMNS = ["beta1", "beta2", "case", "paper_bound", "S_at_T", "S_limit", "max_me
 
 
 def S(t: int, beta1: float, beta2: float, dps: int = 30) -> float:
-    """The exact supremum S(t) of |m̂_t|/√v̂_t, at the exact binary values of the floats."""
+    """S(t) at ``dps`` digits, at the exact binary values of the floats."""
     with mpmath.workdps(dps):
-        b1, b2 = mpmath.mpf(beta1), mpmath.mpf(beta2)
-        rho = b1 * b1 / b2
-        geo = mpmath.mpf(t) if rho == 1 else (1 - rho**t) / (1 - rho)
-        val = (1 - b1) / (1 - b1**t) * mpmath.sqrt((1 - b2**t) / (1 - b2)) * mpmath.sqrt(geo)
-        return float(val)
+        return float(worst_case(mpmath.mpf(beta1), mpmath.mpf(beta2), t, sqrt=mpmath.sqrt))
 
 
-def S_limit(beta1: float, beta2: float) -> float:
-    """lim S(t) = (1-β1)√β2/(√(1-β2)√(β2-β1²)) when β1² < β2, else inf."""
-    if beta1 * beta1 >= beta2:
-        return math.inf
-    return (1 - beta1) * math.sqrt(beta2) / (math.sqrt(1 - beta2) * math.sqrt(beta2 - beta1**2))
+S_limit = worst_case_limit
 
 
 def paper_bound(beta1: float, beta2: float) -> float:
@@ -93,8 +87,7 @@ def ratio_bound(t: int, beta1: float, beta2: float, u: float = U) -> float:
     e_v = 5 * u * (1 + 1 / beta2) * t
 
     def e_b(beta: float) -> float:
-        bt = beta**t
-        return (t + 2) * u * bt / (1 - bt) + u
+        return bias_correction_relative_error(beta, t, u)
 
     return (S(t, beta1, beta2) * (1 + e_m) * (1 + e_b(beta1)) * (1 + u) ** 6
             / math.sqrt((1 - e_v) * (1 - e_b(beta2))))
