@@ -579,6 +579,7 @@ def test_math_pages_say_what_each_generated_block_is() -> None:
 
 
 def test_figure_links_are_relative_to_the_page() -> None:
+    import docs_build.sources  # noqa: F401  (registers the generators)
     from docs_build.directives import Context, expand
 
     out = expand(

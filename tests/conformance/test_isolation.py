@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -244,6 +245,16 @@ def test_bad_isolation_settings_are_named(field, value, message) -> None:
         Isolation(**{field: value})
 
 
+def _wait_until_busy(pid: int, cpu_ticks: int = 20, limit: int = 2000) -> None:
+    """Poll (bounded) until process ``pid`` has used ``cpu_ticks`` clock ticks of user time."""
+    for _ in range(limit):
+        with open(f"/proc/{pid}/stat") as f:
+            utime = int(f.read().rsplit(")", 1)[1].split()[11])
+        if utime >= cpu_ticks:
+            return
+        time.sleep(0.05)
+
+
 def test_ctrl_c_stops_the_check_and_ends_the_worker() -> None:
     """The caller and its worker get SIGINT (as from a terminal): the worker ignores it,
     the caller stops with KeyboardInterrupt and kills the worker on the way out."""
@@ -267,6 +278,7 @@ def test_ctrl_c_stops_the_check_and_ends_the_worker() -> None:
     )
     assert proc.stdout is not None
     worker_pid = int(proc.stdout.readline())
+    _wait_until_busy(worker_pid)  # the worker is inside the looping step: the caller waits on it
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "KeyboardInterrupt" in err, err
