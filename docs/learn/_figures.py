@@ -55,7 +55,7 @@ def _plt() -> Any:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    plt.rcParams.update({"svg.hashsalt": "adamproofs-learn", "figure.figsize": (9.0, 3.6),
+    plt.rcParams.update({"svg.hashsalt": "adamproofs-learn", "figure.figsize": (6.0, 3.6),
                          "axes.grid": True, "grid.alpha": 0.3, "font.size": 10,
                          "legend.fontsize": 8})
     return plt
@@ -94,7 +94,7 @@ def annealing() -> Any:
     plt = _plt()
     a = E.snr_annealing()
     t = np.arange(1, a.step.size + 1)
-    fig, (left, right) = plt.subplots(1, 2)
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.0, 6.8))
     left.plot(np.arange(a.distance.size), a.distance)
     left.set_xlabel("step $t$")
     left.set_ylabel(r"mean $|\theta_t|$")
@@ -117,7 +117,7 @@ def step_scale() -> Any:
     """Mean |Δ|/α against the gradient scale: Adam flat at ~α above ε, GD proportional."""
     plt = _plt()
     s = E.step_versus_scale()
-    fig, ax = plt.subplots(figsize=(7.0, 3.6))
+    fig, ax = plt.subplots(figsize=(6.0, 3.6))
     ax.loglog(s.scales, s.adam, "o-", ms=3, label=r"Adam, $\epsilon=10^{-8}$")
     ax.loglog(s.scales, s.gd, "s-", ms=3, label=r"gradient descent, same $\alpha$")
     ax.axvline(1e-8, color="k", ls=":", lw=0.9)
@@ -134,7 +134,7 @@ def sign_descent() -> Any:
     """β1 = β2 = 0: Adam is sign descent."""
     plt = _plt()
     runs = E.sign_descent_limit()
-    fig, ax = plt.subplots(figsize=(7.0, 3.8))
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
     _bowl_axes(ax)
     _path(ax, runs["sign"], r"sign descent $\theta_t=\theta_{t-1}-\alpha\,\mathrm{sign}(g_t)$",
           "C3", marker="s", ms=6, mfc="none", lw=0.6)
@@ -149,7 +149,7 @@ def sign_descent() -> Any:
 def invariance() -> Any:
     """Per-coordinate gradient scaling (Adam invariant) and rotation (Adam not)."""
     plt = _plt()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.0, 3.6))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.0, 6.8))
     gd, adam = E.SGD(lr=0.075), E.Adam(lr=0.1, eps=0)
     for ax in (left, right):
         _bowl_axes(ax)
@@ -182,8 +182,8 @@ def _bowl_figure(upto: str) -> Any:
     """Left: the trajectory of ``upto`` (gradient descent faint); right: f(θ_t) of every
     method of the reading path so far, ``upto`` in bold."""
     plt = _plt()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.0, 3.6),
-                                      gridspec_kw={"width_ratios": [1.4, 1]})
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.0, 7.6),
+                                      gridspec_kw={"height_ratios": [1.4, 1]})
     _bowl_axes(left)
     names = list(E.ANCESTORS)
     shown = names[:names.index(upto) + 1]
@@ -222,8 +222,8 @@ for _name in E.ANCESTORS:
 def adam_parts() -> Any:
     """RMSProp, + momentum, + bias correction: on the bowl, and the step on a constant gradient."""
     plt = _plt()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.0, 3.6),
-                                      gridspec_kw={"width_ratios": [1.4, 1]})
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.0, 7.6),
+                                      gridspec_kw={"height_ratios": [1.4, 1]})
     _bowl_axes(left)
     for k, (label, cfg) in enumerate(E.ADAM_PARTS.items()):
         _path(left, E.bowl_run(cfg, steps=60).thetas, label, f"C{k + 3}")
@@ -246,7 +246,7 @@ def eps() -> Any:
     """|Δ|/α = |g|/(|g|+ε) for three ε: ε decides below which scale Adam becomes SGD."""
     plt = _plt()
     scales, by_eps = E.step_versus_eps()
-    fig, ax = plt.subplots(figsize=(7.0, 3.6))
+    fig, ax = plt.subplots(figsize=(6.0, 3.6))
     for k, (value, steps) in enumerate(by_eps.items()):
         ax.loglog(scales, steps, "o", ms=3, color=f"C{k}",
                   label=rf"Adam run, $\epsilon = 10^{{{round(np.log10(value))}}}$")
@@ -264,7 +264,7 @@ def eps() -> Any:
 def beta2_memory() -> Any:
     """The gradient scale jumps up, or drops, by 100 at t = 200, for β2 = 0.99 and 0.999."""
     plt = _plt()
-    fig, (up, down) = plt.subplots(1, 2)
+    fig, (up, down) = plt.subplots(2, 1, figsize=(6.0, 6.8))
     for k, (beta2, steps) in enumerate(E.JUMP_RUNS):
         d = E.gradient_jump(beta2, steps=steps)
         t = np.arange(1, steps + 1)
@@ -286,7 +286,7 @@ def weight_decay() -> Any:
     """Mean θ of pure-noise coordinates under L2 and decoupled decay, three noise scales."""
     plt = _plt()
     runs = E.weight_decay_runs()
-    fig, axes = plt.subplots(1, 2, sharey=True)
+    fig, axes = plt.subplots(2, 1, sharex=True, figsize=(6.0, 6.8))
     titles = {"l2": r'L2: $g \leftarrow g + \lambda\theta$ (decay="l2")',
               "decoupled": r'decoupled: $\theta \leftarrow \theta(1-\alpha\lambda) - \Delta$'}
     for ax, (form, means) in zip(axes, runs.items()):
@@ -307,7 +307,7 @@ def weight_decay() -> Any:
 def warmup() -> Any:
     """Low-SNR gradients: early steps are large and barely better than coin flips."""
     plt = _plt()
-    fig, (size, right) = plt.subplots(1, 2)
+    fig, (size, right) = plt.subplots(2, 1, figsize=(6.0, 6.8))
     for k, (label, cfg, w) in enumerate(E.WARMUP_RUNS):
         e = E.early_steps(cfg, warmup=w)
         t = np.arange(1, e.size.size + 1)
