@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="adamproofs",
         description="Verified Adam: check an implementation against the arbitrary-precision "
-                    "reference, print the derivations, compare optimizers.")
+        "reference, print the derivations, compare optimizers.",
+    )
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"adamproofs {__version__}")

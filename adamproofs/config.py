@@ -52,12 +52,16 @@ _DECIMAL_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
 def _exact_text(value: str, name: str) -> Fraction:
     """A decimal (``"1e-8"``) or rational (``"9/10"``) string, exactly, at bounded cost."""
     if len(value) > MAX_TEXT_LENGTH:
-        raise ConfigError(f"{name}={value[:40]!r}... is {len(value)} characters long; "
-                          f"allowed: at most {MAX_TEXT_LENGTH}")
+        raise ConfigError(
+            f"{name}={value[:40]!r}... is {len(value)} characters long; "
+            f"allowed: at most {MAX_TEXT_LENGTH}"
+        )
     power = _DECIMAL_EXPONENT.search(value)
     if power is not None and abs(int(power.group(1))) > MAX_DECIMAL_EXPONENT:
-        raise ConfigError(f"{name}={value!r} has decimal exponent {int(power.group(1))}; "
-                          f"allowed: |exponent| <= {MAX_DECIMAL_EXPONENT}")
+        raise ConfigError(
+            f"{name}={value!r} has decimal exponent {int(power.group(1))}; "
+            f"allowed: |exponent| <= {MAX_DECIMAL_EXPONENT}"
+        )
     try:
         return Fraction(value.strip())
     except (ValueError, ZeroDivisionError) as err:
@@ -86,22 +90,33 @@ def exact(value: Number, name: str = "value") -> Fraction:
         if man == 0 and exp != 0:
             raise ConfigError(f"{name}={value!r} is not finite; expected a finite real number")
         if abs(exp) > MAX_BINARY_EXPONENT:
-            raise ConfigError(f"{name}={value!r} has binary exponent {exp}; allowed: "
-                              f"|exponent| <= {MAX_BINARY_EXPONENT}")
+            raise ConfigError(
+                f"{name}={value!r} has binary exponent {exp}; allowed: "
+                f"|exponent| <= {MAX_BINARY_EXPONENT}"
+            )
         return (-1) ** sign * Fraction(man) * Fraction(2) ** exp
     # numpy scalars and anything else with an exact float conversion
     try:
         as_float = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError) as err:
-        raise ConfigError(f"{name}={value!r} has type {type(value).__name__}; "
-                          "expected float, int, str or Fraction") from err
+        raise ConfigError(
+            f"{name}={value!r} has type {type(value).__name__}; "
+            "expected float, int, str or Fraction"
+        ) from err
     if not math.isfinite(as_float):
         raise ConfigError(f"{name}={value!r} is not finite; expected a finite real number")
     return Fraction(as_float)
 
 
-def _check_range(name: str, value: Number, *, low: float, high: float | None,
-                 low_open: bool = False, high_open: bool = True) -> None:
+def _check_range(
+    name: str,
+    value: Number,
+    *,
+    low: float,
+    high: float | None,
+    low_open: bool = False,
+    high_open: bool = True,
+) -> None:
     x = exact(value, name)
     bad_low = x <= low if low_open else x < low
     bad_high = high is not None and (x >= high if high_open else x > high)
@@ -109,8 +124,9 @@ def _check_range(name: str, value: Number, *, low: float, high: float | None,
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
         upper = "inf" if high is None else repr(high)
-        raise ConfigError(f"{name}={value!r} is outside the allowed range "
-                          f"{left}{low!r}, {upper}{right}")
+        raise ConfigError(
+            f"{name}={value!r} is outside the allowed range {left}{low!r}, {upper}{right}"
+        )
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -151,10 +167,13 @@ class OptimizerConfig:
 
     def hyperparameters(self) -> dict[str, Number]:
         """The numeric fields (those the reference converts to its arithmetic)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if isinstance(getattr(self, f.name), (int, float, str, Fraction))
-                and not isinstance(getattr(self, f.name), bool)
-                and f.name not in _NON_NUMERIC}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), (int, float, str, Fraction))
+            and not isinstance(getattr(self, f.name), bool)
+            and f.name not in _NON_NUMERIC
+        }
 
 
 _NON_NUMERIC = {"eps_placement", "amsgrad", "decay"}

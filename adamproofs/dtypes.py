@@ -25,7 +25,7 @@ class FloatFormat:
     @property
     def unit_roundoff(self) -> float:
         """u = 2^-p: the relative error bound of one correctly rounded operation."""
-        return 2.0 ** -self.p
+        return 2.0**-self.p
 
     @property
     def smallest_subnormal(self) -> float:
@@ -33,11 +33,11 @@ class FloatFormat:
 
     @property
     def smallest_normal(self) -> float:
-        return 2.0 ** self.emin
+        return 2.0**self.emin
 
     @property
     def max(self) -> float:
-        return (2.0 - 2.0 ** (1 - self.p)) * 2.0 ** self.emax
+        return (2.0 - 2.0 ** (1 - self.p)) * 2.0**self.emax
 
     @property
     def underflow_abs(self) -> float:
@@ -82,11 +82,13 @@ def as_dtype(dtype: object) -> np.dtype:
     try:
         dt = np.dtype(dtype)  # type: ignore[call-overload]
     except TypeError as err:
-        raise TypeError(f"dtype={dtype!r} is not a NumPy dtype; allowed: "
-                        f"{[d.name for d in supported_dtypes()]}") from err
+        raise TypeError(
+            f"dtype={dtype!r} is not a NumPy dtype; allowed: {[d.name for d in supported_dtypes()]}"
+        ) from err
     if dt not in supported_dtypes():
-        raise TypeError(f"dtype={dt.name!r} is not supported; allowed: "
-                        f"{[d.name for d in supported_dtypes()]}")
+        raise TypeError(
+            f"dtype={dt.name!r} is not supported; allowed: {[d.name for d in supported_dtypes()]}"
+        )
     return dt
 
 

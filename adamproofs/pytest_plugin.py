@@ -40,38 +40,82 @@ import pytest
 if TYPE_CHECKING:
     from .conformance.runner import Checker
 
-_ENV = {"target": "ADAMPROOFS_TARGET", "variant": "ADAMPROOFS_VARIANT",
-        "profile": "ADAMPROOFS_PROFILE", "seed": "ADAMPROOFS_SEED",
-        "timeout": "ADAMPROOFS_TIMEOUT", "memory-limit": "ADAMPROOFS_MEMORY_LIMIT"}
+_ENV = {
+    "target": "ADAMPROOFS_TARGET",
+    "variant": "ADAMPROOFS_VARIANT",
+    "profile": "ADAMPROOFS_PROFILE",
+    "seed": "ADAMPROOFS_SEED",
+    "timeout": "ADAMPROOFS_TIMEOUT",
+    "memory-limit": "ADAMPROOFS_MEMORY_LIMIT",
+}
 
 _CHECKER = pytest.StashKey["Checker"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("adamproofs", "Adam conformance (adamproofs)")
-    group.addoption("--adam-target", default=None, metavar="TARGET",
-                    help="check this Adam (built-in name or module.path:attr); "
-                         "env ADAMPROOFS_TARGET")
-    group.addoption("--adam-variant", default=None, metavar="NAME",
-                    help="require a variant (e.g. paper); env ADAMPROOFS_VARIANT")
-    group.addoption("--adam-profile", default=None, metavar="{quick,default,thorough}",
-                    help="examples per property (default: default); env ADAMPROOFS_PROFILE")
-    group.addoption("--adam-seed", default=None, metavar="SEED",
-                    help="hypothesis seed, a non-negative int (default 0); env ADAMPROOFS_SEED")
-    group.addoption("--adam-dtype", action="append", default=[], metavar="DTYPE",
-                    help="add a dtype to float32/float64 (repeatable)")
-    group.addoption("--adam-kind", default=None, metavar="{torch,optax,keras,plain}",
-                    help="force the adapter kind")
-    group.addoption("--adam-timeout", default=None, metavar="SECONDS",
-                    help="deadline for each call of the target (default 60; "
-                         "env ADAMPROOFS_TIMEOUT)")
-    group.addoption("--adam-memory-limit", default=None, metavar="MIB",
-                    help="address space the target's worker may add (env "
-                         "ADAMPROOFS_MEMORY_LIMIT)")
-    group.addoption("--adam-in-process", action="store_true", default=False,
-                    help="run the target in the pytest process (no deadline)")
-    group.addoption("--adam-option", action="append", default=[], metavar="KEY=VALUE",
-                    help="an option for the target, as adamproofs check --option (repeatable)")
+    group.addoption(
+        "--adam-target",
+        default=None,
+        metavar="TARGET",
+        help="check this Adam (built-in name or module.path:attr); env ADAMPROOFS_TARGET",
+    )
+    group.addoption(
+        "--adam-variant",
+        default=None,
+        metavar="NAME",
+        help="require a variant (e.g. paper); env ADAMPROOFS_VARIANT",
+    )
+    group.addoption(
+        "--adam-profile",
+        default=None,
+        metavar="{quick,default,thorough}",
+        help="examples per property (default: default); env ADAMPROOFS_PROFILE",
+    )
+    group.addoption(
+        "--adam-seed",
+        default=None,
+        metavar="SEED",
+        help="hypothesis seed, a non-negative int (default 0); env ADAMPROOFS_SEED",
+    )
+    group.addoption(
+        "--adam-dtype",
+        action="append",
+        default=[],
+        metavar="DTYPE",
+        help="add a dtype to float32/float64 (repeatable)",
+    )
+    group.addoption(
+        "--adam-kind",
+        default=None,
+        metavar="{torch,optax,keras,plain}",
+        help="force the adapter kind",
+    )
+    group.addoption(
+        "--adam-timeout",
+        default=None,
+        metavar="SECONDS",
+        help="deadline for each call of the target (default 60; env ADAMPROOFS_TIMEOUT)",
+    )
+    group.addoption(
+        "--adam-memory-limit",
+        default=None,
+        metavar="MIB",
+        help="address space the target's worker may add (env ADAMPROOFS_MEMORY_LIMIT)",
+    )
+    group.addoption(
+        "--adam-in-process",
+        action="store_true",
+        default=False,
+        help="run the target in the pytest process (no deadline)",
+    )
+    group.addoption(
+        "--adam-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option for the target, as adamproofs check --option (repeatable)",
+    )
 
 
 def _setting(config: pytest.Config, name: str) -> Any:
@@ -87,14 +131,20 @@ def _checker(config: pytest.Config) -> Checker:
     from .conformance.runner import Checker, parse_isolation
 
     dtypes = list(dict.fromkeys(["float32", "float64", *config.getoption("--adam-dtype")]))
-    return Checker(_setting(config, "target"), kind=config.getoption("--adam-kind"),
-                   dtypes=dtypes, variant=_setting(config, "variant"),
-                   profile=_setting(config, "profile") or "default",
-                   seed=_setting(config, "seed") or 0,
-                   options=parse_options(config.getoption("--adam-option")),
-                   isolation=parse_isolation(_setting(config, "timeout"),
-                                             _setting(config, "memory-limit"),
-                                             config.getoption("--adam-in-process")))
+    return Checker(
+        _setting(config, "target"),
+        kind=config.getoption("--adam-kind"),
+        dtypes=dtypes,
+        variant=_setting(config, "variant"),
+        profile=_setting(config, "profile") or "default",
+        seed=_setting(config, "seed") or 0,
+        options=parse_options(config.getoption("--adam-option")),
+        isolation=parse_isolation(
+            _setting(config, "timeout"),
+            _setting(config, "memory-limit"),
+            config.getoption("--adam-in-process"),
+        ),
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,8 +165,7 @@ def pytest_configure(config: pytest.Config) -> None:
 class AdamItem(pytest.Item):
     """One property in one dtype (or the variant fingerprint when ``prop`` is None)."""
 
-    def __init__(self, *, prop: str | None, dtype: str, checker: Checker,
-                 **kwargs: Any) -> None:
+    def __init__(self, *, prop: str | None, dtype: str, checker: Checker, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.prop = prop
         self.dtype = dtype
@@ -130,7 +179,8 @@ class AdamItem(pytest.Item):
             self.checker.implementation()
         except TargetError as err:
             raise AdamConformanceError(
-                f"cannot load target {self.checker.target!r}: {err}") from None
+                f"cannot load target {self.checker.target!r}: {err}"
+            ) from None
         if self.prop is None:
             variant = self.checker.variant_result()
             if variant.verdict != "pass":
@@ -158,14 +208,21 @@ class AdamConformanceError(AssertionError):
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection sees the items
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
-                                  items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     checker = config.stash.get(_CHECKER, None)
     if checker is None:
         return  # inert
-    new: list[pytest.Item] = [AdamItem.from_parent(session, name="adamproofs[variant]",
-                                                   prop=None, dtype="", checker=checker)]
+    new: list[pytest.Item] = [
+        AdamItem.from_parent(
+            session, name="adamproofs[variant]", prop=None, dtype="", checker=checker
+        )
+    ]
     for name, dtype in checker.rows:
-        new.append(AdamItem.from_parent(session, name=f"adamproofs[{name}-{dtype}]",
-                                        prop=name, dtype=dtype, checker=checker))
+        new.append(
+            AdamItem.from_parent(
+                session, name=f"adamproofs[{name}-{dtype}]", prop=name, dtype=dtype, checker=checker
+            )
+        )
     items.extend(new)

@@ -25,8 +25,7 @@ from typing import Any
 __all__ = ["worst_case", "worst_case_limit"]
 
 
-def worst_case(beta1: Any, beta2: Any, t: int, *,
-               sqrt: Callable[[Any], Any] = math.sqrt) -> Any:
+def worst_case(beta1: Any, beta2: Any, t: int, *, sqrt: Callable[[Any], Any] = math.sqrt) -> Any:
     """:math:`S(t)` (see the module docstring); ``inf`` when β2 = 0 < β1."""
     if beta1 == 0:
         return sqrt((1 - beta2**t) / (1 - beta2)) if beta2 != 0 else 1.0

@@ -55,8 +55,9 @@ def learning_rates(*, min_value: float = 1e-5, max_value: float = 1.0) -> st.Sea
         raise ValueError(f"need 0 < min_value <= max_value, got {min_value}, {max_value}")
     lo, hi = math.log10(min_value), math.log10(max_value)
     common = [x for x in (1e-3, 1e-2, 0.1, 0.5) if min_value <= x <= max_value]
-    return st.one_of(st.sampled_from(common or [min_value]),
-                     st.floats(lo, hi).map(lambda e: float(10.0**e)))
+    return st.one_of(
+        st.sampled_from(common or [min_value]), st.floats(lo, hi).map(lambda e: float(10.0**e))
+    )
 
 
 def betas(*, min_value: float = 0.0, max_value: float = 0.9999) -> st.SearchStrategy[float]:
@@ -64,8 +65,7 @@ def betas(*, min_value: float = 0.0, max_value: float = 0.9999) -> st.SearchStra
     if not 0 <= min_value <= max_value < 1:
         raise ValueError(f"need 0 <= min_value <= max_value < 1, got {min_value}, {max_value}")
     common = [b for b in (0.0, 0.5, 0.9, 0.99, 0.999, 0.9999) if min_value <= b <= max_value]
-    return st.one_of(st.sampled_from(common or [min_value]),
-                     st.floats(min_value, max_value))
+    return st.one_of(st.sampled_from(common or [min_value]), st.floats(min_value, max_value))
 
 
 def variants(**fixed: Any) -> st.SearchStrategy[Variant]:
@@ -74,20 +74,30 @@ def variants(**fixed: Any) -> st.SearchStrategy[Variant]:
     unknown = set(fixed) - set(AXES)
     if unknown:
         raise ValueError(f"unknown axes {sorted(unknown)}; allowed: {', '.join(AXES)}")
-    return st.builds(Variant, **{name: st.just(axis.coerce(fixed[name])) if name in fixed
-                                 else st.sampled_from(axis.values)
-                                 for name, axis in AXES.items()})
+    return st.builds(
+        Variant,
+        **{
+            name: st.just(axis.coerce(fixed[name]))
+            if name in fixed
+            else st.sampled_from(axis.values)
+            for name, axis in AXES.items()
+        },
+    )
 
 
-def adam_configs(*, eps_placements: tuple[EpsPlacement, ...] = EPS_PLACEMENTS,
-                 amsgrad_forms: tuple[Amsgrad | None, ...] = AMSGRAD_FORMS,
-                 decay_forms: tuple[Decay, ...] = DECAY_FORMS,
-                 allow_decay: bool = True, allow_maximize: bool = True,
-                 allow_no_bias_correction: bool = True,
-                 eps_values: tuple[float, ...] = (0.0, 1e-8, 1e-12, 1e-6, 1e-3),
-                 lr: st.SearchStrategy[float] | None = None,
-                 beta1: st.SearchStrategy[float] | None = None,
-                 beta2: st.SearchStrategy[float] | None = None) -> st.SearchStrategy[Adam]:
+def adam_configs(
+    *,
+    eps_placements: tuple[EpsPlacement, ...] = EPS_PLACEMENTS,
+    amsgrad_forms: tuple[Amsgrad | None, ...] = AMSGRAD_FORMS,
+    decay_forms: tuple[Decay, ...] = DECAY_FORMS,
+    allow_decay: bool = True,
+    allow_maximize: bool = True,
+    allow_no_bias_correction: bool = True,
+    eps_values: tuple[float, ...] = (0.0, 1e-8, 1e-12, 1e-6, 1e-3),
+    lr: st.SearchStrategy[float] | None = None,
+    beta1: st.SearchStrategy[float] | None = None,
+    beta2: st.SearchStrategy[float] | None = None,
+) -> st.SearchStrategy[Adam]:
     """Adam configurations across every variant axis of :class:`adamproofs.config.Adam`."""
     return st.builds(
         Adam,
@@ -108,15 +118,25 @@ def optimizer_configs() -> st.SearchStrategy[OptimizerConfig]:
     """Any optimizer of :mod:`adamproofs.config` (Adam variants and the comparison methods)."""
     return st.one_of(
         adam_configs(),
-        st.builds(AdaMax, lr=learning_rates(), beta1=betas(max_value=0.99),
-                  beta2=betas(min_value=0.5), eps=st.sampled_from((0.0, 1e-8))),
+        st.builds(
+            AdaMax,
+            lr=learning_rates(),
+            beta1=betas(max_value=0.99),
+            beta2=betas(min_value=0.5),
+            eps=st.sampled_from((0.0, 1e-8)),
+        ),
         st.builds(SGD, lr=learning_rates(), maximize=st.booleans()),
         st.builds(Momentum, lr=learning_rates(), momentum=betas(max_value=0.99)),
         st.builds(Nesterov, lr=learning_rates(), momentum=betas(max_value=0.99)),
-        st.builds(AdaGrad, lr=learning_rates(), eps=st.sampled_from((0.0, 1e-10)),
-                  initial_accumulator=st.sampled_from((0.0, 0.1))),
-        st.builds(RMSProp, lr=learning_rates(), rho=betas(min_value=0.5),
-                  eps=st.sampled_from((0.0, 1e-8))),
+        st.builds(
+            AdaGrad,
+            lr=learning_rates(),
+            eps=st.sampled_from((0.0, 1e-10)),
+            initial_accumulator=st.sampled_from((0.0, 0.1)),
+        ),
+        st.builds(
+            RMSProp, lr=learning_rates(), rho=betas(min_value=0.5), eps=st.sampled_from((0.0, 1e-8))
+        ),
     )
 
 
@@ -139,21 +159,28 @@ def magnitude_range(dtype: Any, *, squares: bool = True) -> tuple[float, float]:
     return fmt.smallest_normal * 4, fmt.max / 4
 
 
-def _elements(min_magnitude: float, max_magnitude: float,
-              zero_probability: float) -> st.SearchStrategy[float]:
+def _elements(
+    min_magnitude: float, max_magnitude: float, zero_probability: float
+) -> st.SearchStrategy[float]:
     lo, hi = math.log10(min_magnitude), math.log10(max_magnitude)
     nonzero = st.tuples(st.floats(lo, hi), st.booleans()).map(
-        lambda es: (-1.0 if es[1] else 1.0) * 10.0**es[0])
+        lambda es: (-1.0 if es[1] else 1.0) * 10.0 ** es[0]
+    )
     if zero_probability <= 0:
         return nonzero
     weight = max(1, round(zero_probability * 10))
     return st.one_of(*([st.just(0.0)] * weight), *([nonzero] * (10 - weight)))
 
 
-def gradient_sequences(*, shape: tuple[int, ...] = (3,), steps: int = 10,
-                       dtype: Any = "float64", min_magnitude: float | None = None,
-                       max_magnitude: float | None = None,
-                       zero_probability: float = 0.1) -> st.SearchStrategy[np.ndarray]:
+def gradient_sequences(
+    *,
+    shape: tuple[int, ...] = (3,),
+    steps: int = 10,
+    dtype: Any = "float64",
+    min_magnitude: float | None = None,
+    max_magnitude: float | None = None,
+    zero_probability: float = 0.1,
+) -> st.SearchStrategy[np.ndarray]:
     """Arrays of shape ``(steps, *shape)`` in ``dtype``: random signs, log-uniform magnitudes.
 
     Each element is 0 with about ``zero_probability``; otherwise its magnitude is
@@ -172,21 +199,22 @@ def gradient_sequences(*, shape: tuple[int, ...] = (3,), steps: int = 10,
     size = steps * math.prod(shape)
     elems = _elements(lo, hi, zero_probability)
     return st.lists(elems, min_size=size, max_size=size).map(
-        lambda xs: np.array(xs, dtype=np.float64).astype(dt).reshape((steps, *shape)))
+        lambda xs: np.array(xs, dtype=np.float64).astype(dt).reshape((steps, *shape))
+    )
 
 
-def sparse_gradient_sequences(*, shape: tuple[int, ...] = (4,), steps: int = 20,
-                              dtype: Any = "float64",
-                              density: float = 0.1) -> st.SearchStrategy[np.ndarray]:
+def sparse_gradient_sequences(
+    *, shape: tuple[int, ...] = (4,), steps: int = 20, dtype: Any = "float64", density: float = 0.1
+) -> st.SearchStrategy[np.ndarray]:
     """Mostly-zero gradients: each coordinate is non-zero with probability ``density``."""
     if not 0 <= density <= 1:
         raise ValueError(f"density={density} must be in [0, 1]")
-    return gradient_sequences(shape=shape, steps=steps, dtype=dtype,
-                              zero_probability=1.0 - density)
+    return gradient_sequences(shape=shape, steps=steps, dtype=dtype, zero_probability=1.0 - density)
 
 
-def scale_factors(*, min_exponent: int = -12, max_exponent: int = 12,
-                  powers_of_two: bool = False) -> st.SearchStrategy[float]:
+def scale_factors(
+    *, min_exponent: int = -12, max_exponent: int = 12, powers_of_two: bool = False
+) -> st.SearchStrategy[float]:
     """Gradient scale factors ±10^k (or ±2^k) across many orders of magnitude."""
     if powers_of_two:
         lo = math.floor(min_exponent * math.log2(10))

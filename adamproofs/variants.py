@@ -194,8 +194,13 @@ def _scope_guarantees(value: StepScope) -> frozenset[Guarantee]:
 
 def _precision_guarantees(value: Precision) -> frozenset[Guarantee]:
     match value:
-        case (Precision.NATIVE | Precision.FLOAT64 | Precision.FLOAT32 | Precision.BFLOAT16
-              | Precision.FLOAT16):
+        case (
+            Precision.NATIVE
+            | Precision.FLOAT64
+            | Precision.FLOAT32
+            | Precision.BFLOAT16
+            | Precision.FLOAT16
+        ):
             return frozenset({Guarantee.STEP_BOUND})
         case _:
             assert_never(value)
@@ -232,8 +237,11 @@ class Variant:
         name = named(self)
         defaults = Variant()
         main = {"eps_placement", "bias_correction", "amsgrad"}
-        rest = [f"{k}={v}" for k, v in self.as_dict().items()
-                if (name is None or k not in main) and v != getattr(defaults, k)]
+        rest = [
+            f"{k}={v}"
+            for k, v in self.as_dict().items()
+            if (name is None or k not in main) and v != getattr(defaults, k)
+        ]
         return ", ".join(([name] if name else []) + rest) or "paper"
 
 
@@ -251,8 +259,9 @@ class Axis:
         for value in self.values:
             if spell(value) == text.strip().lower():
                 return value
-        raise ConfigError(f"{self.name}={text!r} is not one of "
-                          + ", ".join(spell(v) for v in self.values))
+        raise ConfigError(
+            f"{self.name}={text!r} is not one of " + ", ".join(spell(v) for v in self.values)
+        )
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -295,18 +304,37 @@ def _bool_coercer(name: str) -> Callable[[Any], bool]:
 
 
 #: The axes of :class:`Variant`, by field name, in report order.
-AXES: dict[str, Axis] = {a.name: a for a in (
-    Axis("eps_placement", tuple(EpsPlacement), "where ε enters the step",
-         _enum_coercer("eps_placement", EpsPlacement)),
-    Axis("bias_correction", (True, False), "moments divided by 1−β^t",
-         _bool_coercer("bias_correction")),
-    Axis("amsgrad", (None, *Amsgrad), "AMSGrad form", _enum_coercer("amsgrad", Amsgrad, True)),
-    Axis("decay", tuple(Decay), "weight-decay form", _enum_coercer("decay", Decay)),
-    Axis("step_scope", tuple(StepScope), "what the step counter counts",
-         _enum_coercer("step_scope", StepScope)),
-    Axis("precision", tuple(Precision), "effective compute precision",
-         _enum_coercer("precision", Precision)),
-)}
+AXES: dict[str, Axis] = {
+    a.name: a
+    for a in (
+        Axis(
+            "eps_placement",
+            tuple(EpsPlacement),
+            "where ε enters the step",
+            _enum_coercer("eps_placement", EpsPlacement),
+        ),
+        Axis(
+            "bias_correction",
+            (True, False),
+            "moments divided by 1−β^t",
+            _bool_coercer("bias_correction"),
+        ),
+        Axis("amsgrad", (None, *Amsgrad), "AMSGrad form", _enum_coercer("amsgrad", Amsgrad, True)),
+        Axis("decay", tuple(Decay), "weight-decay form", _enum_coercer("decay", Decay)),
+        Axis(
+            "step_scope",
+            tuple(StepScope),
+            "what the step counter counts",
+            _enum_coercer("step_scope", StepScope),
+        ),
+        Axis(
+            "precision",
+            tuple(Precision),
+            "effective compute precision",
+            _enum_coercer("precision", Precision),
+        ),
+    )
+}
 assert tuple(AXES) == tuple(f.name for f in fields(Variant))
 
 #: Axes that also exist on :class:`adamproofs.config.Adam` (the update's own definition).
@@ -339,11 +367,14 @@ def named(variant: Variant) -> str | None:
 def guarantees(variant: Variant) -> frozenset[Guarantee]:
     """The guarantees ``variant`` gives: those every one of its axis values gives."""
     out = frozenset(Guarantee)
-    for part in (_eps_guarantees(variant.eps_placement),
-                 _bias_guarantees(variant.bias_correction),
-                 _amsgrad_guarantees(variant.amsgrad), _decay_guarantees(variant.decay),
-                 _scope_guarantees(variant.step_scope),
-                 _precision_guarantees(variant.precision)):
+    for part in (
+        _eps_guarantees(variant.eps_placement),
+        _bias_guarantees(variant.bias_correction),
+        _amsgrad_guarantees(variant.amsgrad),
+        _decay_guarantees(variant.decay),
+        _scope_guarantees(variant.step_scope),
+        _precision_guarantees(variant.precision),
+    ):
         out &= part
     return out
 
@@ -366,9 +397,10 @@ def parse_variant(spec: str) -> tuple[Variant, set[str]]:
     for item in overrides:
         key, _, value = item.partition("=")
         if key not in AXES:
-            raise ConfigError(f"--variant override {item!r}: expected one of "
-                              + "; ".join(f"{a.name}={'|'.join(a.choices)}"
-                                          for a in AXES.values()))
+            raise ConfigError(
+                f"--variant override {item!r}: expected one of "
+                + "; ".join(f"{a.name}={'|'.join(a.choices)}" for a in AXES.values())
+            )
         try:
             value_of_axis = AXES[key].parse(value)
         except ConfigError as err:

@@ -65,12 +65,14 @@ def _probe_kernel() -> Any:
 
 def _adamproofs_threads(n: int) -> Callable[[], None]:
     """Threads for both of adamproofs' backends (and numba's own setting, for the probe)."""
+
     def setup() -> None:
         set_num_threads(n)
         if compiled.numba_available():
             import numba
 
             numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
     return setup
 
 
@@ -79,6 +81,7 @@ def _torch_threads(n: int) -> Callable[[], None]:
         import torch
 
         torch.set_num_threads(n)
+
     return setup
 
 
@@ -89,19 +92,28 @@ def shared_arrays(n: int, dtype: np.dtype, seed: int = 0) -> dict[str, np.ndarra
     return {"p": p, "g": g, "m": np.zeros(n, dtype), "v": np.zeros(n, dtype)}
 
 
-def fast_contender(name: str, backend: str, params: list[np.ndarray],
-                   grads: list[np.ndarray], states: list[dict[str, np.ndarray]] | None,
-                   threads: int) -> Contender:
+def fast_contender(
+    name: str,
+    backend: str,
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, np.ndarray]] | None,
+    threads: int,
+) -> Contender:
     """:class:`adamproofs.fast.Optimizer` over ``params``; its state replaced by ``states``."""
     opt = Optimizer(CONFIG, params, backend=backend)
     if states is not None:
         opt.state = states  # share the moment arrays with the other contenders
-    return Contender(name, lambda: opt.step(grads), threads,
-                     _adamproofs_threads(threads))
+    return Contender(name, lambda: opt.step(grads), threads, _adamproofs_threads(threads))
 
 
-def many_contender(name: str, params: list[np.ndarray], grads: list[np.ndarray],
-                   states: list[dict[str, np.ndarray]], threads: int) -> Contender:
+def many_contender(
+    name: str,
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, np.ndarray]],
+    threads: int,
+) -> Contender:
     """:func:`adamproofs.fast.compiled.adam_step_many`: one compiled call per array."""
     flat_p = [p.reshape(-1) for p in params]
     flat_g = [g.reshape(-1) for g in grads]
@@ -111,19 +123,29 @@ def many_contender(name: str, params: list[np.ndarray], grads: list[np.ndarray],
     def step() -> None:
         t[0] += 1
         compiled.adam_step_many(plan, plan.scalars(t[0]), flat_p, flat_g, states)
+
     return Contender(name, step, threads, _adamproofs_threads(threads))
 
 
-def torch_contender(name: str, mode: str, params: list[np.ndarray], grads: list[np.ndarray],
-                    states: list[dict[str, np.ndarray]] | None, threads: int) -> Contender:
+def torch_contender(
+    name: str,
+    mode: str,
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    states: list[dict[str, np.ndarray]] | None,
+    threads: int,
+) -> Contender:
     """``torch.optim.Adam`` (``mode``: fused, foreach or single) on views of the arrays."""
     import torch
 
     tp = [torch.nn.Parameter(torch.from_numpy(p)) for p in params]
     for t, g in zip(tp, grads):
         t.grad = torch.from_numpy(g)
-    kwargs = {"fused": dict(fused=True), "foreach": dict(foreach=True),
-              "single": dict(foreach=False, fused=False)}[mode]
+    kwargs = {
+        "fused": dict(fused=True),
+        "foreach": dict(foreach=True),
+        "single": dict(foreach=False, fused=False),
+    }[mode]
     opt = torch.optim.Adam(tp, lr=float(CONFIG.lr), betas=(0.9, 0.999), eps=1e-8, **kwargs)
     opt.step()  # creates the state, then point it at the shared moments
     if states is not None:
@@ -135,6 +157,7 @@ def torch_contender(name: str, mode: str, params: list[np.ndarray], grads: list[
     @torch.no_grad()
     def step() -> None:
         opt.step()
+
     return Contender(name, step, threads, _torch_threads(threads))
 
 
@@ -143,45 +166,53 @@ def probe_contender(arrays: dict[str, np.ndarray], threads: int) -> Contender:
     p, g, m, v = arrays["p"], arrays["g"], arrays["m"], arrays["v"]
     fn = probe if threads > 1 else probe_serial
     one, zero = p.dtype.type(1), p.dtype.type(0)  # run-time values: nothing is elided
-    return Contender(f"probe {threads}T", lambda: fn(p, g, m, v, one, zero), threads,
-                     _adamproofs_threads(threads))
+    return Contender(
+        f"probe {threads}T",
+        lambda: fn(p, g, m, v, one, zero),
+        threads,
+        _adamproofs_threads(threads),
+    )
 
 
-def single_array_contenders(arrays: dict[str, np.ndarray], threads: int,
-                            with_torch: bool) -> list[Contender]:
+def single_array_contenders(
+    arrays: dict[str, np.ndarray], threads: int, with_torch: bool
+) -> list[Contender]:
     """Every contender for one flat array (the same arrays for all)."""
     p, g = arrays["p"], arrays["g"]
     state = [{"m": arrays["m"], "v": arrays["v"]}]
     out = [fast_contender(f"adamproofs numpy {threads}T", "numpy", [p], [g], state, threads)]
     if compiled.numba_available():  # the compiled path and the probe need numba
-        out += [fast_contender(f"adamproofs numba {threads}T", "numba", [p], [g], state,
-                               threads),
-                probe_contender(arrays, threads)]
+        out += [
+            fast_contender(f"adamproofs numba {threads}T", "numba", [p], [g], state, threads),
+            probe_contender(arrays, threads),
+        ]
     if with_torch:
         for mode in ("fused", "foreach", "single"):
-            out.append(torch_contender(f"torch {mode} {threads}T", mode, [p], [g], state,
-                                       threads))
+            out.append(torch_contender(f"torch {mode} {threads}T", mode, [p], [g], state, threads))
     return out
 
 
-def many_array_contenders(shapes: list[tuple[int, ...]], dtype: np.dtype, threads: int,
-                          with_torch: bool, seed: int = 0) -> list[Contender]:
+def many_array_contenders(
+    shapes: list[tuple[int, ...]], dtype: np.dtype, threads: int, with_torch: bool, seed: int = 0
+) -> list[Contender]:
     """Contenders over many parameter arrays of the given shapes (shared arrays)."""
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal(s).astype(dtype) for s in shapes]
     grads = [(rng.standard_normal(s) * 1e-2).astype(dtype) for s in shapes]
     states = [{"m": np.zeros(p.size, dtype), "v": np.zeros(p.size, dtype)} for p in params]
-    out = [fast_contender(f"adamproofs numpy {threads}T", "numpy", params, grads, states,
-                          threads)]
+    out = [fast_contender(f"adamproofs numpy {threads}T", "numpy", params, grads, states, threads)]
     if compiled.numba_available():
-        out += [fast_contender(f"adamproofs numba {threads}T", "numba", params, grads, states,
-                               threads),
-                many_contender(f"adamproofs numba step_many {threads}T", params, grads,
-                               states, threads)]
+        out += [
+            fast_contender(f"adamproofs numba {threads}T", "numba", params, grads, states, threads),
+            many_contender(
+                f"adamproofs numba step_many {threads}T", params, grads, states, threads
+            ),
+        ]
     if with_torch:
         for mode in ("fused", "foreach", "single"):
-            out.append(torch_contender(f"torch {mode} {threads}T", mode, params, grads, states,
-                                       threads))
+            out.append(
+                torch_contender(f"torch {mode} {threads}T", mode, params, grads, states, threads)
+            )
     return out
 
 
@@ -192,8 +223,14 @@ def resnet18_shapes() -> list[tuple[int, ...]]:
     for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
         for block in range(2):
             first = block == 0
-            shapes += [(cout, cin if first else cout, 3, 3), (cout,), (cout,),
-                       (cout, cout, 3, 3), (cout,), (cout,)]
+            shapes += [
+                (cout, cin if first else cout, 3, 3),
+                (cout,),
+                (cout,),
+                (cout, cout, 3, 3),
+                (cout,),
+                (cout,),
+            ]
             if first and (stride != 1 or cin != cout):
                 shapes += [(cout, cin, 1, 1), (cout,), (cout,)]
         cin = cout

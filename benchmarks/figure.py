@@ -20,8 +20,9 @@ def plot(result: dict[str, Any], stem: Path) -> list[Path]:
     threads = sorted({r["threads"] for r in rows})
     # one column of panels: readable at phone width, where the page shows the figure ~6 in wide
     panels = [(dt, t) for dt in dtypes for t in threads]
-    fig, axes = plt.subplots(len(panels), 1, squeeze=False, sharex=True,
-                             figsize=(6.0, 3.2 * len(panels)))
+    fig, axes = plt.subplots(
+        len(panels), 1, squeeze=False, sharex=True, figsize=(6.0, 3.2 * len(panels))
+    )
     for k, (dt, t) in enumerate(panels):
         ax = axes[k][0]
         sel = [r for r in rows if r["dtype"] == dt and r["threads"] == t]
@@ -34,15 +35,19 @@ def plot(result: dict[str, Any], stem: Path) -> list[Path]:
             gbps = probe[-1][1]
             ns = sorted({r["n"] for r in sel})
             item = 4 if dt == "float32" else 8
-            ax.loglog(ns, [7 * n * item / gbps / 1e6 for n in ns], "k--", lw=1,
-                      label=f"bandwidth limit ({gbps:.0f} GB/s)")
+            ax.loglog(
+                ns,
+                [7 * n * item / gbps / 1e6 for n in ns],
+                "k--",
+                lw=1,
+                label=f"bandwidth limit ({gbps:.0f} GB/s)",
+            )
         ax.set_title(f"{dt}, {t} thread{'s' if t > 1 else ''}", fontsize=11)
         ax.set_xlabel("parameters n")
         ax.set_ylabel("ms per step")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle("One Adam step: time against size\n(medians, interleaved, same run)",
-                 fontsize=11)
+    fig.suptitle("One Adam step: time against size\n(medians, interleaved, same run)", fontsize=11)
     return _save(fig, stem)
 
 
@@ -71,8 +76,9 @@ def plot_memory(result: dict[str, Any], stem: Path) -> list[Path]:
     plt = _pyplot()
     rows = result["memory"]
     threads = sorted({r["threads"] for r in rows})
-    fig, axes = plt.subplots(len(threads), 1, squeeze=False, sharex=True,
-                             figsize=(6.0, 3.0 * len(threads)))
+    fig, axes = plt.subplots(
+        len(threads), 1, squeeze=False, sharex=True, figsize=(6.0, 3.0 * len(threads))
+    )
     for ax, t in zip(axes[:, 0], threads):
         sel = [r for r in rows if r["threads"] == t]
         names = [r["contender"].rsplit(" ", 1)[0] for r in sel]
@@ -80,12 +86,18 @@ def plot_memory(result: dict[str, Any], stem: Path) -> list[Path]:
         colors = ["tab:blue" if n.startswith("adamproofs") else "tab:gray" for n in names]
         ax.barh(names, peaks, color=colors)
         param_mib = sel[0]["n"] * (4 if sel[0]["dtype"] == "float32" else 8) / 2**20
-        ax.axvline(param_mib, color="k", ls="--", lw=1,
-                   label=f"one parameter-sized array ({param_mib:.0f} MiB)")
+        ax.axvline(
+            param_mib,
+            color="k",
+            ls="--",
+            lw=1,
+            label=f"one parameter-sized array ({param_mib:.0f} MiB)",
+        )
         for y, v in enumerate(peaks):
             ax.text(v, y, f" {v:.2g}", va="center", fontsize=9)
-        ax.set_title(f"{sel[0]['dtype']}, n={sel[0]['n']:.0e}, {t} thread{'s' * (t > 1)}",
-                     fontsize=11)
+        ax.set_title(
+            f"{sel[0]['dtype']}, n={sel[0]['n']:.0e}, {t} thread{'s' * (t > 1)}", fontsize=11
+        )
         ax.set_xlabel("peak extra memory of one step (MiB)")
         ax.legend(fontsize=8, loc="lower right")
     return _save(fig, stem)

@@ -23,8 +23,14 @@ def memory_allowance_mib(threads: int) -> float:
     return (4 * DEFAULT_CHUNK_BYTES * threads + 2**20) / 2**20
 
 
-def _record(goal: str, where: str, value: float, target: str, met: bool,
-            interval: tuple[float, float] | None = None) -> dict[str, Any]:
+def _record(
+    goal: str,
+    where: str,
+    value: float,
+    target: str,
+    met: bool,
+    interval: tuple[float, float] | None = None,
+) -> dict[str, Any]:
     measured = round(value) if abs(value) >= 1e4 else round(value, 3)
     rec: dict[str, Any] = {"goal": goal, "where": where, "measured": measured}
     if interval is not None:
@@ -36,19 +42,37 @@ def _record(goal: str, where: str, value: float, target: str, met: bool,
 def _step_goals(ratios: list[dict]) -> list[dict]:
     out = []
     specs = [
-        ("compiled step / torch fused", "numba_vs_torch_fused", "<= 1", lambda x: x <= 1.0,
-         lambda r: r["n"] in GOAL_SIZES),
-        ("bandwidth probe / compiled step", "numba_vs_probe", ">= 0.8", lambda x: x >= 0.8,
-         lambda r: r["n"] in GOAL_SIZES),
-        ("NumPy step / torch foreach", "numpy_vs_torch_foreach", "<= 0.5", lambda x: x <= 0.5,
-         lambda r: r["n"] == 10**7 and r["dtype"] == "float32"),
+        (
+            "compiled step / torch fused",
+            "numba_vs_torch_fused",
+            "<= 1",
+            lambda x: x <= 1.0,
+            lambda r: r["n"] in GOAL_SIZES,
+        ),
+        (
+            "bandwidth probe / compiled step",
+            "numba_vs_probe",
+            ">= 0.8",
+            lambda x: x >= 0.8,
+            lambda r: r["n"] in GOAL_SIZES,
+        ),
+        (
+            "NumPy step / torch foreach",
+            "numpy_vs_torch_foreach",
+            "<= 0.5",
+            lambda x: x <= 0.5,
+            lambda r: r["n"] == 10**7 and r["dtype"] == "float32",
+        ),
     ]
     for goal, key, target, ok, applies in specs:
         for r in ratios:
             if key in r and applies(r):
                 where = f"{r['dtype']} n={r['n']:.0e} {r['threads']}T"
-                out.append(_record(goal, where, r[key], target, ok(r[key]),
-                                   (r[key + "_lo"], r[key + "_hi"])))
+                out.append(
+                    _record(
+                        goal, where, r[key], target, ok(r[key]), (r[key + "_lo"], r[key + "_hi"])
+                    )
+                )
     return out
 
 
@@ -60,9 +84,15 @@ def _many_goals(rows: list[dict]) -> list[dict]:
             continue
         if "step_many" in name:  # the raw entry point; the Optimizer rows are the goal
             continue
-        out.append(_record(f"many arrays: {name.rsplit(' ', 1)[0]} / torch foreach",
-                           f"{r['case']} {r['threads']}T", r["vs_torch_foreach"], "<= 1",
-                           r["vs_torch_foreach"] <= 1.0))
+        out.append(
+            _record(
+                f"many arrays: {name.rsplit(' ', 1)[0]} / torch foreach",
+                f"{r['case']} {r['threads']}T",
+                r["vs_torch_foreach"],
+                "<= 1",
+                r["vs_torch_foreach"] <= 1.0,
+            )
+        )
     return out
 
 
@@ -73,9 +103,15 @@ def _memory_goals(rows: list[dict]) -> list[dict]:
             continue
         peak = max(r["rss_peak_mib"], r["traced_peak_mib"])  # the larger of the two views
         limit = memory_allowance_mib(r["threads"])
-        out.append(_record("peak extra memory of a step (MiB)",
-                           f"{r['dtype']} n={r['n']:.0e} {r['contender']}", peak,
-                           f"<= {limit:g}", peak <= limit))
+        out.append(
+            _record(
+                "peak extra memory of a step (MiB)",
+                f"{r['dtype']} n={r['n']:.0e} {r['contender']}",
+                peak,
+                f"<= {limit:g}",
+                peak <= limit,
+            )
+        )
     return out
 
 
@@ -85,15 +121,30 @@ def _oracle_goals(rows: list[dict]) -> list[dict]:
         if r["dps"] != 50:
             continue
         rate = r["gmpy_updates_per_s"]
-        out.append(_record("oracle scalar updates per second at 50 digits", r["what"], rate,
-                           ">= 100000", rate >= 100_000))
+        out.append(
+            _record(
+                "oracle scalar updates per second at 50 digits",
+                r["what"],
+                rate,
+                ">= 100000",
+                rate >= 100_000,
+            )
+        )
     return out
 
 
 def _check_goals(rows: list[dict]) -> list[dict]:
-    return [_record("oracle share of the default adamproofs check", f"oracle on {r['oracle']}",
-                    r["oracle_share"], "< 0.2", r["oracle_share"] < 0.2)
-            for r in rows if r["oracle"] == "MPFR"]
+    return [
+        _record(
+            "oracle share of the default adamproofs check",
+            f"oracle on {r['oracle']}",
+            r["oracle_share"],
+            "< 0.2",
+            r["oracle_share"] < 0.2,
+        )
+        for r in rows
+        if r["oracle"] == "MPFR"
+    ]
 
 
 def goals(result: dict[str, Any]) -> list[dict]:

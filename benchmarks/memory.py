@@ -83,26 +83,47 @@ def measure(n: int, dtype_name: str, threads: int, with_torch: bool) -> list[dic
         c.step()
         rss = max(_rss_peak(c.step) for _ in range(3))
         traced = max(_traced_peak(c.step) for _ in range(3))
-        rows.append({"dtype": dtype_name, "n": n, "threads": threads, "contender": c.name,
-                     "rss_peak_mib": round(rss / 2**20, 2),
-                     "traced_peak_mib": round(traced / 2**20, 2),
-                     "rss_of_parameter_bytes": round(rss / (n * dtype.itemsize), 4)})
+        rows.append(
+            {
+                "dtype": dtype_name,
+                "n": n,
+                "threads": threads,
+                "contender": c.name,
+                "rss_peak_mib": round(rss / 2**20, 2),
+                "traced_peak_mib": round(traced / 2**20, 2),
+                "rss_of_parameter_bytes": round(rss / (n * dtype.itemsize), 4),
+            }
+        )
     return rows
 
 
 def measure_in_subprocess(n: int, dtype_name: str, threads: int, with_torch: bool) -> list[dict]:
     """:func:`measure` in a fresh interpreter with the allocator setting above."""
     root = Path(__file__).resolve().parent.parent
-    cmd = [sys.executable, "-m", "benchmarks.memory", "--child", "--n", str(n), "--dtype",
-           dtype_name, "--threads", str(threads)] + ([] if with_torch else ["--no-torch"])
-    proc = subprocess.run(cmd, cwd=root, env={**os.environ, **_ENV}, capture_output=True,
-                          text=True, check=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.memory",
+        "--child",
+        "--n",
+        str(n),
+        "--dtype",
+        dtype_name,
+        "--threads",
+        str(threads),
+    ] + ([] if with_torch else ["--no-torch"])
+    proc = subprocess.run(
+        cmd, cwd=root, env={**os.environ, **_ENV}, capture_output=True, text=True, check=True
+    )
     return json.loads(proc.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.memory",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--n", type=lambda x: int(float(x)), default=10**7)
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--threads", type=int, default=1)
@@ -113,11 +134,13 @@ def main(argv: list[str] | None = None) -> int:
 
     with_torch = torch_available() and not args.no_torch
     if not args.child:  # the allocator setting must be in place when the process starts
-        print(json.dumps(measure_in_subprocess(args.n, args.dtype, args.threads, with_torch),
-                         indent=1))
+        print(
+            json.dumps(
+                measure_in_subprocess(args.n, args.dtype, args.threads, with_torch), indent=1
+            )
+        )
         return 0
-    print(json.dumps(measure(args.n, args.dtype, args.threads, with_torch)
-                     if available() else []))
+    print(json.dumps(measure(args.n, args.dtype, args.threads, with_torch) if available() else []))
     return 0
 
 

@@ -37,8 +37,9 @@ from adamproofs.reference.rules import adam_step, initial_state
 OracleName = Literal["mpfr", "mpmath"]
 
 
-def updates_per_second(dps: int = 50, n: int = 2000, steps: int = 5,
-                       arithmetic: str = "gmpy") -> float:
+def updates_per_second(
+    dps: int = 50, n: int = 2000, steps: int = 5, arithmetic: str = "gmpy"
+) -> float:
     """Scalar Adam updates per second of the rule loop on ``arithmetic`` ("gmpy" or "mp").
 
     Times :func:`adamproofs.reference.rules.adam_step` directly (no conversions):
@@ -59,8 +60,13 @@ def updates_per_second(dps: int = 50, n: int = 2000, steps: int = 5,
     return n * steps / elapsed
 
 
-def loop_rates(dps_list: tuple[int, ...], rounds: int, n: int = 2000, steps: int = 3,
-               progress: Callable[[str], None] | None = None) -> list[dict]:
+def loop_rates(
+    dps_list: tuple[int, ...],
+    rounds: int,
+    n: int = 2000,
+    steps: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict]:
     samples: dict[tuple[str, int], list[float]] = {}
     rng = random.Random(0)
     for r in range(rounds):
@@ -74,8 +80,15 @@ def loop_rates(dps_list: tuple[int, ...], rounds: int, n: int = 2000, steps: int
     rows = []
     for dps in dps_list:
         mp, gm = (statistics.median(samples[(a, dps)]) for a in ("mp", "gmpy"))
-        rows.append({"what": "rule loop", "dps": dps, "mp_updates_per_s": round(mp),
-                     "gmpy_updates_per_s": round(gm), "speedup": gm / mp})
+        rows.append(
+            {
+                "what": "rule loop",
+                "dps": dps,
+                "mp_updates_per_s": round(mp),
+                "gmpy_updates_per_s": round(gm),
+                "speedup": gm / mp,
+            }
+        )
     return rows
 
 
@@ -96,9 +109,13 @@ def run_rates(dps: int, rounds: int, repeats: int = 20) -> dict:
                 reference.run(cfg, theta0, grads, dps=dps, arithmetic=arithmetic)
             rates[arithmetic].append(repeats * 8 * 20 / (time.perf_counter() - t0))
     mp, fast = statistics.median(rates["mpmath"]), statistics.median(rates["mp"])
-    return {"what": "reference.run, 8 params x 20 steps", "dps": dps,
-            "mp_updates_per_s": round(mp), "gmpy_updates_per_s": round(fast),
-            "speedup": fast / mp}
+    return {
+        "what": "reference.run, 8 params x 20 steps",
+        "dps": dps,
+        "mp_updates_per_s": round(mp),
+        "gmpy_updates_per_s": round(fast),
+        "speedup": fast / mp,
+    }
 
 
 def _oracle_file(filename: str) -> bool:
@@ -165,7 +182,12 @@ def check_share(argv: list[str], oracle: OracleName = "mpfr") -> dict:
     stats = pstats.Stats(prof)
     total = stats.total_tt
     oracle_time = _oracle_seconds(stats)
-    return {"what": "adamproofs check " + " ".join(argv), "oracle": name,
-            "exit_status": status,
-            "wall_s_profiled": wall, "profiled_total_s": total, "oracle_s": oracle_time,
-            "oracle_share": oracle_time / total if total else float("nan")}
+    return {
+        "what": "adamproofs check " + " ".join(argv),
+        "oracle": name,
+        "exit_status": status,
+        "wall_s_profiled": wall,
+        "profiled_total_s": total,
+        "oracle_s": oracle_time,
+        "oracle_share": oracle_time / total if total else float("nan"),
+    }

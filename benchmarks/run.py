@@ -70,8 +70,9 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def bench_adam_step(sizes: list[int], dtypes: list[str], threads: list[int], with_torch: bool,
-                    quick: bool) -> tuple[list[dict], list[dict]]:
+def bench_adam_step(
+    sizes: list[int], dtypes: list[str], threads: list[int], with_torch: bool, quick: bool
+) -> tuple[list[dict], list[dict]]:
     rows, ratios = [], []
     for dtype_name in dtypes:
         dtype = np.dtype(dtype_name)
@@ -83,22 +84,41 @@ def bench_adam_step(sizes: list[int], dtypes: list[str], threads: list[int], wit
                 big = n >= 10**7
                 inner = 1 if big else calibrate(cs, 0.004)
                 rounds = (2 if quick else 8) if big else (3 if quick else 10)
-                interleave(cs, rounds=rounds, samples=3 if big else 5, inner=inner,
-                           progress=lambda m: say(f"  {m}"))
+                interleave(
+                    cs,
+                    rounds=rounds,
+                    samples=3 if big else 5,
+                    inner=inner,
+                    progress=lambda m: say(f"  {m}"),
+                )
                 nbytes = 7 * n * dtype.itemsize
                 by_key = {c.name.rsplit(" ", 1)[0]: c for c in cs}
                 for c in cs:
                     s = c.summary()
-                    rows.append({"dtype": dtype_name, "n": n, "threads": t, "contender": c.name,
-                                 **{k: round(v, 4) for k, v in s.items()},
-                                 "bytes": nbytes, "gbps": round(nbytes / s["median_ms"] / 1e6, 2)})
+                    rows.append(
+                        {
+                            "dtype": dtype_name,
+                            "n": n,
+                            "threads": t,
+                            "contender": c.name,
+                            **{k: round(v, 4) for k, v in s.items()},
+                            "bytes": nbytes,
+                            "gbps": round(nbytes / s["median_ms"] / 1e6, 2),
+                        }
+                    )
                 r: dict[str, Any] = {"dtype": dtype_name, "n": n, "threads": t}
                 for label, a, b in RATIO_PAIRS:
                     if a in by_key and b in by_key:
                         r.update(_ratio(label, by_key[a], by_key[b], cpu=t == 1))
                 ratios.append(r)
-                say("  " + ", ".join(f"{k}={r[k]} [{r[k + '_lo']}, {r[k + '_hi']}]"
-                                     for k, _, _ in RATIO_PAIRS if k in r))
+                say(
+                    "  "
+                    + ", ".join(
+                        f"{k}={r[k]} [{r[k + '_lo']}, {r[k + '_hi']}]"
+                        for k, _, _ in RATIO_PAIRS
+                        if k in r
+                    )
+                )
             del arrays
     return rows, ratios
 
@@ -120,8 +140,12 @@ def _ratio(label: str, a: Any, b: Any, *, cpu: bool) -> dict[str, float]:
     (which leaves out time the OS gave to other processes)."""
     sa, sb = a.summary(), b.summary()
     lo, hi = ratio_interval(a.by_visit(), b.by_visit())
-    out = {label: sa["median_ms"] / sb["median_ms"], label + "_lo": lo, label + "_hi": hi,
-           label + "_best": sa["best_ms"] / sb["best_ms"]}
+    out = {
+        label: sa["median_ms"] / sb["median_ms"],
+        label + "_lo": lo,
+        label + "_hi": hi,
+        label + "_best": sa["best_ms"] / sb["best_ms"],
+    }
     if cpu:
         out[label + "_cpu"] = sa["cpu_median_ms"] / sb["cpu_median_ms"]
     return {k: round(v, 3) for k, v in out.items()}
@@ -135,25 +159,38 @@ def bench_many(threads: list[int], with_torch: bool, quick: bool) -> list[dict]:
             say(f"many arrays: {case}, threads={t}")
             cs = C.many_array_contenders(shapes, np.dtype("float32"), t, with_torch)
             inner = calibrate(cs, 0.01)
-            interleave(cs, rounds=3 if quick else 5, samples=3, inner=inner,
-                       progress=lambda m: say(f"  {m}"))
+            interleave(
+                cs,
+                rounds=3 if quick else 5,
+                samples=3,
+                inner=inner,
+                progress=lambda m: say(f"  {m}"),
+            )
             ref = next((c.summary() for c in cs if c.name.startswith("torch foreach")), None)
             foreach = ref["median_ms"] if ref else None
             for c in cs:
                 s = c.summary()
-                row = {"case": case, "arrays": len(shapes),
-                       "parameters": int(sum(np.prod(s_) for s_ in shapes)), "dtype": "float32",
-                       "threads": t, "contender": c.name,
-                       **{k: round(v, 4) for k, v in s.items()}}
+                row = {
+                    "case": case,
+                    "arrays": len(shapes),
+                    "parameters": int(sum(np.prod(s_) for s_ in shapes)),
+                    "dtype": "float32",
+                    "threads": t,
+                    "contender": c.name,
+                    **{k: round(v, 4) for k, v in s.items()},
+                }
                 if ref:
                     row["vs_torch_foreach"] = round(s["median_ms"] / ref["median_ms"], 3)
                     row["vs_torch_foreach_best"] = round(s["best_ms"] / ref["best_ms"], 3)
                     if t == 1:
                         row["vs_torch_foreach_cpu"] = round(
-                            s["cpu_median_ms"] / ref["cpu_median_ms"], 3)
+                            s["cpu_median_ms"] / ref["cpu_median_ms"], 3
+                        )
                 rows.append(row)
-                say(f"  {c.name}: {s['median_ms']:.3f} ms"
-                    + (f" ({row['vs_torch_foreach']}x torch foreach)" if foreach else ""))
+                say(
+                    f"  {c.name}: {s['median_ms']:.3f} ms"
+                    + (f" ({row['vs_torch_foreach']}x torch foreach)" if foreach else "")
+                )
     return rows
 
 
@@ -179,41 +216,58 @@ def bench_memory(n: int, dtype_name: str, threads: int, with_torch: bool) -> lis
     """Peak extra memory of one step per contender (see :mod:`benchmarks.memory`)."""
     rows = M.measure_in_subprocess(n, dtype_name, threads, with_torch)
     for r in rows:
-        say(f"  {r['contender']}: resident +{r['rss_peak_mib']:.2f} MiB "
-            f"({r['rss_of_parameter_bytes']:.1%} of θ), traced {r['traced_peak_mib']:.2f} MiB")
+        say(
+            f"  {r['contender']}: resident +{r['rss_peak_mib']:.2f} MiB "
+            f"({r['rss_of_parameter_bytes']:.1%} of θ), traced {r['traced_peak_mib']:.2f} MiB"
+        )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke test)")
-    ap.add_argument("--threads", default=None,
-                    help="comma-separated thread counts (default: 1 and all cores)")
+    ap.add_argument(
+        "--threads", default=None, help="comma-separated thread counts (default: 1 and all cores)"
+    )
     ap.add_argument("--sizes", default=None, help="comma-separated sizes, e.g. 1e6,1e7")
     ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
-    ap.add_argument("--skip", default="", help="comma-separated sections to skip: "
-                    "step, many, memory, oracle, check")
+    ap.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated sections to skip: step, many, memory, oracle, check",
+    )
     ap.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = ap.parse_args(argv)
 
     cpus = threads_mod.available_cores()
-    threads = ([int(x) for x in args.threads.split(",")] if args.threads
-               else sorted({1, cpus}))
-    sizes = ([int(float(x)) for x in args.sizes.split(",")] if args.sizes
-             else ([10**5, 10**6] if args.quick else [10**3, 10**5, 10**6, 10**7, 5 * 10**7]))
+    threads = [int(x) for x in args.threads.split(",")] if args.threads else sorted({1, cpus})
+    sizes = (
+        [int(float(x)) for x in args.sizes.split(",")]
+        if args.sizes
+        else ([10**5, 10**6] if args.quick else [10**3, 10**5, 10**6, 10**7, 5 * 10**7])
+    )
     skip = set(filter(None, args.skip.split(",")))
     with_torch = C.torch_available() and not args.no_torch
-    say(f"threads {threads}, sizes {sizes}, torch {'yes' if with_torch else 'no'}, numba "
-        f"{'yes' if compiled.numba_available() else 'no'}; warming up the compiled kernels")
+    say(
+        f"threads {threads}, sizes {sizes}, torch {'yes' if with_torch else 'no'}, numba "
+        f"{'yes' if compiled.numba_available() else 'no'}; warming up the compiled kernels"
+    )
     compiled.warm_up()
     result: dict[str, Any] = {
-        "schema": 2, "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),
+        "schema": 2,
+        "command": "python -m benchmarks.run " + " ".join(argv or sys.argv[1:]),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": _machine(), "cpus": cpus,
-        "load_average_at_start": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg")
-        else "n/a", "quick": args.quick,
+        "machine": _machine(),
+        "cpus": cpus,
+        "load_average_at_start": round(os.getloadavg()[0], 2)
+        if hasattr(os, "getloadavg")
+        else "n/a",
+        "quick": args.quick,
         **{f"version_{k}": v for k, v in _versions().items()},
     }
     out = Path(args.out)
@@ -221,43 +275,72 @@ def main(argv: list[str] | None = None) -> int:
 
     def save() -> None:  # after every section, so an interrupted run keeps its results
         result["goals"] = goals(result)
-        result["load_average_at_end"] = (round(os.getloadavg()[0], 2)
-                                         if hasattr(os, "getloadavg") else "n/a")
+        result["load_average_at_end"] = (
+            round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else "n/a"
+        )
         out.write_text(json.dumps(result, indent=1) + "\n")
 
     if "step" not in skip:
-        rows, ratios = bench_adam_step(sizes, args.dtypes.split(","), threads, with_torch,
-                                       args.quick)
+        rows, ratios = bench_adam_step(
+            sizes, args.dtypes.split(","), threads, with_torch, args.quick
+        )
         result["adam_step"] = rows
         result["adam_ratios"] = ratios
         print("\nAdam step (median ms; bandwidth probe = same 7 passes, no arithmetic)\n")
-        print_table(rows, ["dtype", "n", "threads", "contender", "median_ms", "q1_ms", "q3_ms",
-                           "cpu_median_ms", "gbps"])
-        print_table(ratios, ["dtype", "n", "threads"]
-                    + [k for k, _, _ in RATIO_PAIRS if any(k in r for r in ratios)])
+        print_table(
+            rows,
+            [
+                "dtype",
+                "n",
+                "threads",
+                "contender",
+                "median_ms",
+                "q1_ms",
+                "q3_ms",
+                "cpu_median_ms",
+                "gbps",
+            ],
+        )
+        print_table(
+            ratios,
+            ["dtype", "n", "threads"]
+            + [k for k, _, _ in RATIO_PAIRS if any(k in r for r in ratios)],
+        )
         save()
     if "many" not in skip:
         result["many_arrays"] = bench_many(threads, with_torch, args.quick)
         print("\nMany arrays, float32 (median ms per step)\n")
-        print_table(result["many_arrays"], ["case", "threads", "contender", "median_ms",
-                                            "cpu_median_ms", "vs_torch_foreach",
-                                            "vs_torch_foreach_best", "vs_torch_foreach_cpu"])
+        print_table(
+            result["many_arrays"],
+            [
+                "case",
+                "threads",
+                "contender",
+                "median_ms",
+                "cpu_median_ms",
+                "vs_torch_foreach",
+                "vs_torch_foreach_best",
+                "vs_torch_foreach_cpu",
+            ],
+        )
         save()
     if "memory" not in skip and M.available():  # Linux
         n = 10**6 if args.quick else 10**7
         say(f"memory: peak extra resident memory of one step, float32 n={n:.0e}")
-        result["memory"] = [r for t in threads
-                            for r in bench_memory(n, "float32", t, with_torch)]
+        result["memory"] = [r for t in threads for r in bench_memory(n, "float32", t, with_torch)]
         print("\nPeak extra memory of one step (resident-set high-water mark)\n")
         print_table(result["memory"], list(result["memory"][0]))
         save()
     if "oracle" not in skip and fastpath_available():
         say("oracle: rule loop, mpmath vs MPFR")
-        rows = O.loop_rates((30, 50, 100), rounds=2 if args.quick else 5,
-                            n=500 if args.quick else 2000, progress=say)
+        rows = O.loop_rates(
+            (30, 50, 100),
+            rounds=2 if args.quick else 5,
+            n=500 if args.quick else 2000,
+            progress=say,
+        )
         say("oracle: reference.run end to end")
-        rows.append(O.run_rates(50, rounds=2 if args.quick else 5,
-                                repeats=5 if args.quick else 20))
+        rows.append(O.run_rates(50, rounds=2 if args.quick else 5, repeats=5 if args.quick else 20))
         result["oracle"] = rows
         print("\nOracle (scalar Adam updates per second)\n")
         print_table(rows, list(rows[0]))
@@ -268,8 +351,10 @@ def main(argv: list[str] | None = None) -> int:
         say("warm-up run of adamproofs check (imports, caches; not recorded)")
         O.check_share(["--profile", "quick", "--quiet"])
         for oracle in ("mpfr", "mpmath") if fastpath_available() else ("mpmath",):
-            say(f"oracle share of adamproofs check {' '.join(argv_check)} (cProfile), "
-                f"oracle on {oracle}")
+            say(
+                f"oracle share of adamproofs check {' '.join(argv_check)} (cProfile), "
+                f"oracle on {oracle}"
+            )
             result["check_share"].append(O.check_share(argv_check, oracle=oracle))
         print_table(result["check_share"], list(result["check_share"][0]))
     save()

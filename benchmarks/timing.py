@@ -36,7 +36,7 @@ class Contender:
         """``samples`` grouped by the visit (round) that took them."""
         out, i = [], 0
         for k in self.visit_sizes:
-            out.append(self.samples[i:i + k])
+            out.append(self.samples[i : i + k])
             i += k
         return out
 
@@ -50,10 +50,14 @@ class Contender:
         """
         s = sorted(self.samples)
         q = statistics.quantiles(s, n=4) if len(s) >= 2 else [s[0]] * 3
-        return {"median_ms": statistics.median(s) * 1e3, "q1_ms": q[0] * 1e3,
-                "q3_ms": q[2] * 1e3, "best_ms": s[0] * 1e3,
-                "cpu_median_ms": statistics.median(self.cpu_samples) * 1e3,
-                "samples": len(s)}
+        return {
+            "median_ms": statistics.median(s) * 1e3,
+            "q1_ms": q[0] * 1e3,
+            "q3_ms": q[2] * 1e3,
+            "best_ms": s[0] * 1e3,
+            "cpu_median_ms": statistics.median(self.cpu_samples) * 1e3,
+            "samples": len(s),
+        }
 
 
 def calibrate(contenders: list[Contender], target_s: float) -> int:
@@ -69,9 +73,16 @@ def calibrate(contenders: list[Contender], target_s: float) -> int:
     return max(1, int(target_s / max(worst, 1e-7)))
 
 
-def interleave(contenders: list[Contender], *, rounds: int, samples: int, inner: int,
-               gap_s: float = 0.03, seed: int = 0,
-               progress: Callable[[str], None] | None = None) -> None:
+def interleave(
+    contenders: list[Contender],
+    *,
+    rounds: int,
+    samples: int,
+    inner: int,
+    gap_s: float = 0.03,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> None:
     """Fill each contender's ``samples`` (seconds per step), interleaving contenders."""
     rng = random.Random(seed)
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -81,7 +92,7 @@ def interleave(contenders: list[Contender], *, rounds: int, samples: int, inner:
             rng.shuffle(order)
             for c in order:
                 if cores:  # the calling thread on the first `threads` cores
-                    os.sched_setaffinity(0, cores[:max(1, c.threads)])
+                    os.sched_setaffinity(0, cores[: max(1, c.threads)])
                 _visit(c, samples, inner)
                 time.sleep(gap_s)
             if progress:
@@ -111,8 +122,14 @@ def _visit(c: Contender, samples: int, inner: int) -> None:
         gc.enable()
 
 
-def ratio_interval(a: list[list[float]], b: list[list[float]], *, level: float = 0.95,
-                   resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+def ratio_interval(
+    a: list[list[float]],
+    b: list[list[float]],
+    *,
+    level: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
     """Paired percentile-bootstrap interval of median(a) / median(b).
 
     ``a`` and ``b`` hold the samples of each round (visit), in round order. Samples of

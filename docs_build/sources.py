@@ -176,8 +176,11 @@ _COMPARE_FAILURES: dict[Path, str] = {}
 
 def start_compare(root: Path) -> None:
     """Start ``adamproofs compare --quick`` in the background (the build goes on meanwhile)."""
-    if os.environ.get("ADAMPROOFS_COMPARE_DIR") or root in _COMPARE_RUNS or \
-            committed_compare(root) is not None:
+    if (
+        os.environ.get("ADAMPROOFS_COMPARE_DIR")
+        or root in _COMPARE_RUNS
+        or committed_compare(root) is not None
+    ):
         return
     out = cache_dir(root) / "compare"
     log_path = cache_dir(root) / "compare.log"

@@ -49,13 +49,21 @@ def _ratios(**values: float) -> dict:
     return row
 
 
-@pytest.mark.parametrize(("fused", "probe", "foreach", "met"), [
-    (0.99, 0.81, 0.49, ["yes", "yes", "yes"]),
-    (1.01, 0.79, 0.51, ["NO", "NO", "NO"]),
-])
+@pytest.mark.parametrize(
+    ("fused", "probe", "foreach", "met"),
+    [
+        (0.99, 0.81, 0.49, ["yes", "yes", "yes"]),
+        (1.01, 0.79, 0.51, ["NO", "NO", "NO"]),
+    ],
+)
 def test_step_goals_judge_each_threshold(fused, probe, foreach, met) -> None:
-    result = {"adam_ratios": [_ratios(numba_vs_torch_fused=fused, numba_vs_probe=probe,
-                                      numpy_vs_torch_foreach=foreach)]}
+    result = {
+        "adam_ratios": [
+            _ratios(
+                numba_vs_torch_fused=fused, numba_vs_probe=probe, numpy_vs_torch_foreach=foreach
+            )
+        ]
+    }
     rows = G.goals(result)
     assert [r["met"] for r in rows] == met
     assert rows[0]["interval_95"] == f"[{fused - 0.01:.3f}, {fused + 0.01:.3f}]"
@@ -70,8 +78,14 @@ def test_goals_skip_sizes_and_sections_they_do_not_cover() -> None:
 
 def test_memory_goal_allows_four_chunks_per_thread() -> None:
     limit = G.memory_allowance_mib(2)
-    row = {"dtype": "float64", "n": 10**7, "threads": 2, "contender": "adamproofs numpy 2T",
-           "rss_peak_mib": 0.1, "traced_peak_mib": limit + 0.01}
+    row = {
+        "dtype": "float64",
+        "n": 10**7,
+        "threads": 2,
+        "contender": "adamproofs numpy 2T",
+        "rss_peak_mib": 0.1,
+        "traced_peak_mib": limit + 0.01,
+    }
     assert G.goals({"memory": [row]})[0]["met"] == "NO"  # the larger of the two views counts
     row["traced_peak_mib"] = limit
     assert G.goals({"memory": [row]})[0]["met"] == "yes"
@@ -81,8 +95,22 @@ def test_memory_goal_allows_four_chunks_per_thread() -> None:
 
 def test_a_tiny_run_writes_the_documented_json(tmp_path) -> None:
     out = tmp_path / "r.json"
-    status = R.main(["--quick", "--sizes", "2e3", "--dtypes", "float32", "--threads", "1",
-                     "--no-torch", "--skip", "many,memory,oracle,check", "--out", str(out)])
+    status = R.main(
+        [
+            "--quick",
+            "--sizes",
+            "2e3",
+            "--dtypes",
+            "float32",
+            "--threads",
+            "1",
+            "--no-torch",
+            "--skip",
+            "many,memory,oracle,check",
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     data = json.loads(out.read_text())
     assert data["schema"] == 2 and data["quick"] is True

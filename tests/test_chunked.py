@@ -38,8 +38,11 @@ N = PARALLEL_MIN + 4321  # large enough to be split, not a multiple of any chunk
 CHUNK = PARALLEL_MIN_PER_CALL * 5 // 4  # long enough calls to be split across threads
 
 
-@given(sizes=st.lists(st.integers(0, 3 * PARALLEL_MIN), max_size=12),
-       chunk=st.integers(1, 1 << 16), t=st.integers(1, 8))
+@given(
+    sizes=st.lists(st.integers(0, 3 * PARALLEL_MIN), max_size=12),
+    chunk=st.integers(1, 1 << 16),
+    t=st.integers(1, 8),
+)
 def test_partition_covers_every_element_once_in_balanced_parts(sizes, chunk, t) -> None:
     parts = partition(sizes, chunk, t)
     assert len(parts) <= t and all(parts)
@@ -65,12 +68,20 @@ def test_partition_covers_every_element_once_in_balanced_parts(sizes, chunk, t) 
         assert all(size >= target for size in sizes_of[:-1])  # only the last part is short
 
 
-def _run(cfg, n_threads: int, dtype: str = "float32", state_dtype="auto",
-         chunk: int = CHUNK, steps: int = 3) -> Optimizer:
+def _run(
+    cfg,
+    n_threads: int,
+    dtype: str = "float32",
+    state_dtype="auto",
+    chunk: int = CHUNK,
+    steps: int = 3,
+) -> Optimizer:
     rng = np.random.default_rng(7)
     p = rng.standard_normal(N).astype(dtype)
-    gs = [(rng.standard_normal(N) * 10.0 ** rng.integers(-6, 2, N)).astype(dtype)
-          for _ in range(steps)]
+    gs = [
+        (rng.standard_normal(N) * 10.0 ** rng.integers(-6, 2, N)).astype(dtype)
+        for _ in range(steps)
+    ]
     gs[1][::97] = 0  # exact zeros (0/0 := 0 when ε = 0)
     opt = Optimizer(cfg, [p], backend="numpy", state_dtype=state_dtype, chunk_size=chunk)
     set_num_threads(n_threads)
@@ -91,9 +102,13 @@ CONFIGS = [
     Adam(),
     Adam(eps=0.0, amsgrad="max_corrected", weight_decay=0.1, decay="l2", maximize=True),
     Adam(eps_placement="root", amsgrad="max_raw", weight_decay=0.01, decay="decoupled"),
-    Adam(eps_placement="hat", bias_correction=False, weight_decay=0.01,
-         decay="decoupled_after"),
-    AdaMax(), SGD(lr=0.1), Momentum(lr=0.1), Nesterov(lr=0.1), AdaGrad(), RMSProp(),
+    Adam(eps_placement="hat", bias_correction=False, weight_decay=0.01, decay="decoupled_after"),
+    AdaMax(),
+    SGD(lr=0.1),
+    Momentum(lr=0.1),
+    Nesterov(lr=0.1),
+    AdaGrad(),
+    RMSProp(),
 ]
 
 
@@ -134,8 +149,9 @@ def test_spans_run_on_several_threads() -> None:
 
     p = np.zeros(2 * PARALLEL_MIN, np.float32)
     g = np.ones_like(p)
-    run_chunked(kernel, plan_of(SGD()), plan_of(SGD()).scalars(1), p, g, {}, chunk=1 << 15,
-                threads=2)
+    run_chunked(
+        kernel, plan_of(SGD()), plan_of(SGD()).scalars(1), p, g, {}, chunk=1 << 15, threads=2
+    )
     assert len(seen) == 2
     assert np.all(p == -1)
 
@@ -162,8 +178,16 @@ def test_kernel_exceptions_reach_the_caller() -> None:
 
     p = np.zeros(2 * PARALLEL_MIN, np.float32)
     with pytest.raises(RuntimeError, match="boom in a worker"):
-        run_chunked(kernel, plan_of(SGD()), plan_of(SGD()).scalars(1), p, p.copy(), {},
-                    chunk=PARALLEL_MIN, threads=2)
+        run_chunked(
+            kernel,
+            plan_of(SGD()),
+            plan_of(SGD()).scalars(1),
+            p,
+            p.copy(),
+            {},
+            chunk=PARALLEL_MIN,
+            threads=2,
+        )
 
 
 def test_thread_setting_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,8 +222,9 @@ def test_a_group_of_arrays_split_across_threads_is_bit_identical() -> None:
     results = []
     for t in (1, 2, 3):
         params = [np.linspace(-1, 1, n, dtype=np.float32) for n in sizes]
-        opt = Optimizer(Adam(weight_decay=0.1, decay="decoupled"), params, backend="numpy",
-                        chunk_size=CHUNK)
+        opt = Optimizer(
+            Adam(weight_decay=0.1, decay="decoupled"), params, backend="numpy", chunk_size=CHUNK
+        )
         set_num_threads(t)
         try:
             for gs in grads:
@@ -297,8 +322,7 @@ if pid == 0:
 _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))
 """
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
 
 

@@ -31,8 +31,9 @@ def test_a_broken_sub_command_does_not_take_the_others_down(monkeypatch, capsys)
         return real_import(name)
 
     monkeypatch.setattr(cli.importlib, "import_module", import_module)
-    monkeypatch.setattr(cli, "SUBCOMMANDS", {**cli.SUBCOMMANDS,
-                                             "broken": "adamproofs._broken_for_test"})
+    monkeypatch.setattr(
+        cli, "SUBCOMMANDS", {**cli.SUBCOMMANDS, "broken": "adamproofs._broken_for_test"}
+    )
     parser = cli.build_parser()
     args = parser.parse_args(["broken", "x"])
     assert args.func(args) == 2
@@ -50,8 +51,7 @@ def test_check_keras_module_target_without_keras_says_what_to_install(monkeypatc
     assert "pip install keras jax (or torch)" in err
 
 
-def test_check_user_module_missing_tensorflow_hints_at_keras_backend(tmp_path, monkeypatch,
-                                                                     capsys):
+def test_check_user_module_missing_tensorflow_hints_at_keras_backend(tmp_path, monkeypatch, capsys):
     """A module importing Keras with its default backend fails on tensorflow: say why."""
     (tmp_path / "adamproofs_test_needs_tf.py").write_text("import tensorflow\n")
     monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])

@@ -64,7 +64,7 @@ def test_seeds_as_coordinates_equal_separate_runs() -> None:
     cfg = reddi.stochastic_configs()["AMSGrad"]
     together = reddi.online(cfg, coef)
     for j in range(3):
-        alone = reddi.online(cfg, np.ascontiguousarray(coef[:, j:j + 1]))
+        alone = reddi.online(cfg, np.ascontiguousarray(coef[:, j : j + 1]))
         np.testing.assert_array_equal(together[:, j], alone[:, 0])
 
 
@@ -86,11 +86,18 @@ def test_every_method_converges_on_the_quadratic() -> None:
 # -- step size: measured |Δ|/α against the exact worst case S(t) ----------------------------
 
 
-@pytest.mark.parametrize(("b1", "b2", "t", "expected"), [
-    # values from reference/adam-math.md §4.3 (mpmath, 60 digits)
-    (0.9, 0.999, 2, 1.0013579), (0.9, 0.999, 10, 1.0431077), (0.9, 0.999, 100, 2.2433641),
-    (0.9, 0.999, 1000, 5.7811602), (0.9, 0.99, 100, 1.8673530), (0.99, 0.999, 1000, 1.8282423),
-])
+@pytest.mark.parametrize(
+    ("b1", "b2", "t", "expected"),
+    [
+        # values from reference/adam-math.md §4.3 (mpmath, 60 digits)
+        (0.9, 0.999, 2, 1.0013579),
+        (0.9, 0.999, 10, 1.0431077),
+        (0.9, 0.999, 100, 2.2433641),
+        (0.9, 0.999, 1000, 5.7811602),
+        (0.9, 0.99, 100, 1.8673530),
+        (0.99, 0.999, 1000, 1.8282423),
+    ],
+)
 def test_S_matches_the_reference_table(b1: float, b2: float, t: int, expected: float) -> None:
     assert stepsize.S(t, b1, b2) == pytest.approx(expected, abs=1e-7)
 
@@ -120,8 +127,7 @@ def test_first_step_without_bias_correction_is_larger() -> None:
     for b2 in (0.99, 0.999, 0.9999):
         for on in (True, False):
             theta = np.zeros(4)
-            Optimizer(Adam(lr=1e-3, beta2=b2, bias_correction=on), [theta]).step(
-                [np.full(4, 1.0)])
+            Optimizer(Adam(lr=1e-3, beta2=b2, bias_correction=on), [theta]).step([np.full(4, 1.0)])
             # |Δ1| = α(1-β1)g/((1-β1)... : α·(1-β1)/(√(1-β2)+ε) off, α/(1+ε) on (g = 1)
             from adamproofs.compare.experiments.bias_correction import first_step_over_lr
 
@@ -135,12 +141,21 @@ def test_bias_correction_on_is_stable_where_off_is_not() -> None:
 
     # a tanh autoencoder (NumPy gradients): the first steps without correction are
     # (1-β1)/√(1-β2) = 10 times α at β2 = 0.9999, enough to throw the loss up
-    spec = ProblemSpec.of("adamproofs.compare.models:mlp", hidden=(32,), activation="tanh",
-                          dropout=0.0, task="autoencode", batch=128)
+    spec = ProblemSpec.of(
+        "adamproofs.compare.models:mlp",
+        hidden=(32,),
+        activation="tanh",
+        dropout=0.0,
+        task="autoencode",
+        batch=128,
+    )
     seeds = range(3)
     cells = [(lr, on) for lr in (1e-2, 3e-2) for on in (True, False)]
-    tasks = [Task(spec, "adam", lr, s, 25, config=config(0.9999, lr, on))
-             for lr, on in cells for s in seeds]
+    tasks = [
+        Task(spec, "adam", lr, s, 25, config=config(0.9999, lr, on))
+        for lr, on in cells
+        for s in seeds
+    ]
     results = iter(run_grid(tasks))
     for lr, on in cells:
         for s in seeds:
@@ -165,8 +180,14 @@ def test_newton_converges_in_one_step_on_the_quadratic() -> None:
     h = q_ @ np.diag([1.0, 20.0]) @ q_.T
     opt = np.array([0.7, -1.3])
     theta0 = np.array([-4.0, 1.5])
-    trace = newton(lambda th: 0.5 * (th - opt) @ h @ (th - opt), lambda th: h @ (th - opt),
-                   lambda th: h, theta0, 1)
+    trace = newton(
+        lambda th: 0.5 * (th - opt) @ h @ (th - opt),
+        lambda th: h @ (th - opt),
+        lambda th: h,
+        theta0,
+        1,
+    )
+
     # Error analysis (n = 2, u = 2^-53): g = H(θ0-θ*) has |δg| ≤ γ_3|H||θ0-θ*|; LU with
     # partial pivoting is backward stable with |δH| ≤ γ_{3n}·ρ_n|H|, ρ_2 ≤ 2; so
     # ‖d̃-d‖ ≤ κ(H)(γ_3 + 2γ_6)·‖|H|‖‖θ0-θ*‖/‖H‖ /(1-κ·2γ_6) in the 2-norm (‖|H|‖ ≤ √n‖H‖),
@@ -176,15 +197,23 @@ def test_newton_converges_in_one_step_on_the_quadratic() -> None:
 
     kappa = np.linalg.cond(h)
     e0 = np.linalg.norm(theta0 - opt)
-    tol = (kappa * (gamma(3) + 2 * gamma(6)) * math.sqrt(n) * e0 / (1 - kappa * 2 * gamma(6))
-           + U * np.linalg.norm(trace.thetas[1]) + U * np.linalg.norm(opt))
+    tol = (
+        kappa * (gamma(3) + 2 * gamma(6)) * math.sqrt(n) * e0 / (1 - kappa * 2 * gamma(6))
+        + U * np.linalg.norm(trace.thetas[1])
+        + U * np.linalg.norm(opt)
+    )
     assert np.linalg.norm(trace.thetas[1] - opt) <= tol
     # and the diagonal quadratic of problem 1: g_i = h_i θ0_i and d_i = g_i / h_i are one
     # rounding each, so d_i = θ0_i(1+δ)(1+δ') and θ1_i = θ0_i − d_i (exact, Sterbenz) is
     # at most (2u + u²)|θ0_i|; with ‖θ0‖ = ‖(-4, 1.5)‖ < 4.3 the norm is below 4u·4.3.
     q = Quadratic()
-    t2 = newton(lambda th: q.loss(th, 0), lambda th: q.grad(th, 0, None), lambda th: q.hessian,
-                np.array([-4.0, 1.5]), 1)
+    t2 = newton(
+        lambda th: q.loss(th, 0),
+        lambda th: q.grad(th, 0, None),
+        lambda th: q.hessian,
+        np.array([-4.0, 1.5]),
+        1,
+    )
     assert np.linalg.norm(t2.thetas[1] - q.opt) <= 4 * U * 4.3
 
 
@@ -261,10 +290,12 @@ def test_model_gradients_match_central_differences(which: str) -> None:
 
 
 def test_grid_results_do_not_depend_on_jobs() -> None:
-    spec = ProblemSpec.of("adamproofs.compare.functions:moving_target", kind="jump", dim=4,
-                          horizon=60, period=20)
-    tasks = [Task(spec, o, lr, s, 60) for o in ("adam", "adagrad") for lr in (0.1, 1.0)
-             for s in (0, 1)]
+    spec = ProblemSpec.of(
+        "adamproofs.compare.functions:moving_target", kind="jump", dim=4, horizon=60, period=20
+    )
+    tasks = [
+        Task(spec, o, lr, s, 60) for o in ("adam", "adagrad") for lr in (0.1, 1.0) for s in (0, 1)
+    ]
     one = run_grid(tasks, jobs=1)
     two = run_grid(tasks, jobs=2)
     again = run_grid(tasks, jobs=1)
@@ -312,8 +343,21 @@ def test_cli_writes_the_promised_files(tmp_path, capsys) -> None:
     from adamproofs.compare.cli import expected_files
 
     out = tmp_path / "cmp"
-    assert main(["compare", "quadratic", "reddi", "--quick", "--out", str(out),
-                 "--optimizer", PLAIN_SGD]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "quadratic",
+                "reddi",
+                "--quick",
+                "--out",
+                str(out),
+                "--optimizer",
+                PLAIN_SGD,
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "[1/2] quadratic" in err and "quadratic: " in err  # progress
     manifest = json.loads((out / "manifest.json").read_text())
@@ -336,20 +380,19 @@ def test_cli_writes_the_promised_files(tmp_path, capsys) -> None:
             rows = list(csv.DictReader(fh))
         assert len(rows) == len(data["table"]) > 0
         md = (out / problem / "summary.md").read_text()
-        assert all(f"({stem}.png)" in md for stem in
-                   (f.removesuffix(".png") for f in data["figures"]))
+        assert all(
+            f"({stem}.png)" in md for stem in (f.removesuffix(".png") for f in data["figures"])
+        )
         header = next(line for line in md.splitlines() if line.startswith("| "))
         assert "_" not in header, header  # readable headers, not column keys
     quad = json.loads((out / "quadratic" / "results.json").read_text())
-    assert {r["optimizer"] for r in quad["table"]} >= {"Adam", "AdaGrad", "GD / SGD",
-                                                       "PlainSGD"}
+    assert {r["optimizer"] for r in quad["table"]} >= {"Adam", "AdaGrad", "GD / SGD", "PlainSGD"}
     # the first finding names the optimizers with the lowest and highest final loss
     table = quad["table"]
     lowest = min(table, key=lambda r: float(r["final_mean"]))["optimizer"]
     highest = max(table, key=lambda r: float(r["final_mean"]))["optimizer"]
     assert quad["findings"][0].startswith(f"Lowest loss after {quadratic_steps()} steps")
-    assert f": {lowest} (" in quad["findings"][0] and f"highest: {highest} (" in \
-        quad["findings"][0]
+    assert f": {lowest} (" in quad["findings"][0] and f"highest: {highest} (" in quad["findings"][0]
     # GD's grid holds its optimal step 2/(1+κ)
     assert 2 / 21 in quad["numbers"]["lr_grid"]["sgd"]
     index = (out / "summary.md").read_text()
@@ -388,9 +431,12 @@ def _bowl(optimum: float, diverge_above: float = math.inf):
 
     def evaluate(cells: list[tuple[str, float]]) -> dict[tuple[str, float], float]:
         asked.extend(cells)
-        return {(o, lr): (math.inf if lr > diverge_above
-                          else (math.log10(lr) - math.log10(optimum)) ** 2)
-                for o, lr in cells}
+        return {
+            (o, lr): (
+                math.inf if lr > diverge_above else (math.log10(lr) - math.log10(optimum)) ** 2
+            )
+            for o, lr in cells
+        }
 
     return evaluate, asked
 
@@ -484,12 +530,25 @@ def tiny_family(tmp_path_factory):
     from adamproofs.compare.experiments.common import family, sweep_rows
     from adamproofs.compare.roster import plugin_key
 
-    ctx = Context(out=tmp_path_factory.mktemp("fam"), seeds=5, quick=True,
-                  plugins=(plugin_key(PLAIN_SGD),), max_widenings=0)
+    ctx = Context(
+        out=tmp_path_factory.mktemp("fam"),
+        seeds=5,
+        quick=True,
+        plugins=(plugin_key(PLAIN_SGD),),
+        max_widenings=0,
+    )
     spec = ProblemSpec.of("adamproofs.compare.models:softmax_regression", batch=64)
     grid = (0.3, 1.0, 3.0)
-    sw, figs = family(ctx, "tiny", spec, ("sgd", "adam"), {"sgd": grid, "adam": (0.01, 0.1)},
-                      12, record_every=4, what="tiny")
+    sw, figs = family(
+        ctx,
+        "tiny",
+        spec,
+        ("sgd", "adam"),
+        {"sgd": grid, "adam": (0.01, 0.1)},
+        12,
+        record_every=4,
+        what="tiny",
+    )
     return ctx, sw, sweep_rows(sw), figs
 
 
@@ -549,18 +608,32 @@ def test_plugged_optimizer_runs_every_cell_and_matches_builtin_sgd(tiny_family) 
     # θ ← θ − α g is exactly what the fast SGD computes: identical runs at shared rates
     for lr in sw.grids["sgd"]:
         for s in sw.seeds:
-            np.testing.assert_array_equal(sw.runs[key, lr, s].losses,
-                                          sw.runs["sgd", lr, s].losses)
-            np.testing.assert_array_equal(sw.runs[key, lr, s].heldout,
-                                          sw.runs["sgd", lr, s].heldout)
+            np.testing.assert_array_equal(sw.runs[key, lr, s].losses, sw.runs["sgd", lr, s].losses)
+            np.testing.assert_array_equal(
+                sw.runs[key, lr, s].heldout, sw.runs["sgd", lr, s].heldout
+            )
 
 
 def test_plugin_errors_are_clear(tmp_path, capsys) -> None:
-    assert main(["compare", "quadratic", "--quick", "--optimizer", "nocolon",
-                 "--out", str(tmp_path)]) == 2
+    assert (
+        main(["compare", "quadratic", "--quick", "--optimizer", "nocolon", "--out", str(tmp_path)])
+        == 2
+    )
     assert "--optimizer 'nocolon'" in capsys.readouterr().err
-    assert main(["compare", "quadratic", "--quick", "--optimizer", "no_such_module_x:Opt",
-                 "--out", str(tmp_path)]) == 2
+    assert (
+        main(
+            [
+                "compare",
+                "quadratic",
+                "--quick",
+                "--optimizer",
+                "no_such_module_x:Opt",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
     assert "cannot import module 'no_such_module_x'" in capsys.readouterr().err
 
 
@@ -568,8 +641,17 @@ def test_plugin_errors_are_clear(tmp_path, capsys) -> None:
 
 
 def _rows(values: dict[str, tuple[float, float]]) -> list[dict]:
-    return [{"optimizer": k, "final_mean": m, "final_std": s, "heldout_mean": m + 0.1,
-             "heldout_std": s, "grid_edge": "inside"} for k, (m, s) in values.items()]
+    return [
+        {
+            "optimizer": k,
+            "final_mean": m,
+            "final_std": s,
+            "heldout_mean": m + 0.1,
+            "heldout_std": s,
+            "grid_edge": "inside",
+        }
+        for k, (m, s) in values.items()
+    ]
 
 
 def test_findings_follow_the_numbers() -> None:
@@ -584,8 +666,9 @@ def test_findings_follow_the_numbers() -> None:
     text = findings.ranking(b, "final_mean", "final_std", "loss")
     assert text.startswith("Lowest loss: AdaGrad (0.1 ± 0.01); highest: Adam (0.5")
     # overlapping spreads are named, separated ones are not
-    c = _rows({"Adam": (0.10, 0.05), "AdaGrad": (0.12, 0.05), "GD": (0.90, 0.01),
-               "SGD": (1.0, 0.01)})
+    c = _rows(
+        {"Adam": (0.10, 0.05), "AdaGrad": (0.12, 0.05), "GD": (0.90, 0.01), "SGD": (1.0, 0.01)}
+    )
     text = findings.ranking(c, "final_mean", "final_std", "loss")
     assert "Within one standard deviation of the lowest: AdaGrad." in text
     assert "GD" not in text.split("Within")[1]
@@ -602,8 +685,15 @@ def test_bias_correction_findings_follow_the_numbers() -> None:
         for b2 in BETA2S:
             for on in (True, False):
                 loss = 1.0 if on == on_better else 2.0
-                out.append({"beta2": b2, "bias_correction": on, "final_loss_mean": loss,
-                            "final_loss": f"{loss:g}", "best_lr": 0.01})
+                out.append(
+                    {
+                        "beta2": b2,
+                        "bias_correction": on,
+                        "final_loss_mean": loss,
+                        "final_loss": f"{loss:g}",
+                        "best_lr": 0.01,
+                    }
+                )
         return out
 
     assert all("lower with bias correction" in f for f in correction_findings(rows(True)))
@@ -634,11 +724,13 @@ def test_committed_findings_are_the_numbers_of_their_table(problem: str) -> None
         pytest.skip(data["skipped"])
     rows = [_floats(r) for r in data["table"]]
     assert all(r["seeds"] >= 5 for r in rows)
-    assert all(math.isfinite(r["heldout_mean"]) or r["heldout_mean"] == math.inf
-               for r in rows)  # held-out loss recorded for every optimizer
+    assert all(
+        math.isfinite(r["heldout_mean"]) or r["heldout_mean"] == math.inf for r in rows
+    )  # held-out loss recorded for every optimizer
     assert data["findings"] == family_findings(rows)
-    assert data["findings"][0] == findings.ranking(rows, "final_mean", "final_std",
-                                                   "final training loss")
+    assert data["findings"][0] == findings.ranking(
+        rows, "final_mean", "final_std", "final training loss"
+    )
     edges = data["numbers"]["grid_edges"]
     for r in rows:
         edge = edges[r["key"]]["edge"]

@@ -25,16 +25,28 @@ needs_numba = pytest.mark.skipif(not compiled.numba_available(), reason="numba n
 DTYPES = (np.float32, np.float64)
 DECAYS = (None, "l2", "decoupled", "decoupled_after")
 #: Every Adam variant the config can express (192 combinations).
-VARIANTS = list(itertools.product(AMSGRAD_FORMS, EPS_PLACEMENTS, DECAYS, (False, True),
-                                  (1e-8, 0.0), (True, False)))
+VARIANTS = list(
+    itertools.product(
+        AMSGRAD_FORMS, EPS_PLACEMENTS, DECAYS, (False, True), (1e-8, 0.0), (True, False)
+    )
+)
 SMALL = 1000
 LARGE = compiled.PARALLEL_MIN + compiled.PARALLEL_BLOCK // 2 + 3  # a ragged last block
 
 
 def _config(form, place, decay, maximize, eps, bias) -> Adam:
-    return Adam(lr=0.01, beta1=0.8, beta2=0.99, eps=eps, eps_placement=place,
-                bias_correction=bias, amsgrad=form, weight_decay=0.1 if decay else 0.0,
-                decay=decay or "l2", maximize=maximize)
+    return Adam(
+        lr=0.01,
+        beta1=0.8,
+        beta2=0.99,
+        eps=eps,
+        eps_placement=place,
+        bias_correction=bias,
+        amsgrad=form,
+        weight_decay=0.1 if decay else 0.0,
+        decay=decay or "l2",
+        maximize=maximize,
+    )
 
 
 def _gradients(rng: np.random.Generator, n: int, dtype, steps: int) -> list[np.ndarray]:
@@ -62,8 +74,13 @@ def assert_bit_identical(x: np.ndarray, y: np.ndarray, what: str) -> None:
         raise AssertionError(f"{what}: first difference at {i}: {x[i]!r} vs {y[i]!r}")
 
 
-def _run_both(cfg: Adam, params: list[np.ndarray], grads: list[list[np.ndarray]],
-              threads: int | None, state_dtype="auto") -> tuple[Optimizer, Optimizer]:
+def _run_both(
+    cfg: Adam,
+    params: list[np.ndarray],
+    grads: list[list[np.ndarray]],
+    threads: int | None,
+    state_dtype="auto",
+) -> tuple[Optimizer, Optimizer]:
     opts = []
     for backend in ("numpy", "numba"):
         ps = [p.copy() for p in params]
@@ -133,15 +150,24 @@ def test_random_hyperparameters_and_long_run(dtype) -> None:
     for _ in range(6):
         variant = VARIANTS[rng.integers(len(VARIANTS))]
         form, place, decay, maximize, _, bias = variant
-        cfg = Adam(lr=float(10 ** rng.uniform(-4, 0)), beta1=float(rng.uniform(0, 0.99)),
-                   beta2=float(rng.uniform(0.5, 0.9999)), eps=float(10 ** rng.uniform(-12, -1)),
-                   eps_placement=place, bias_correction=bias, amsgrad=form,
-                   weight_decay=float(rng.uniform(0, 0.5)) if decay else 0.0,
-                   decay=decay or "l2", maximize=maximize)
+        cfg = Adam(
+            lr=float(10 ** rng.uniform(-4, 0)),
+            beta1=float(rng.uniform(0, 0.99)),
+            beta2=float(rng.uniform(0.5, 0.9999)),
+            eps=float(10 ** rng.uniform(-12, -1)),
+            eps_placement=place,
+            bias_correction=bias,
+            amsgrad=form,
+            weight_decay=float(rng.uniform(0, 0.5)) if decay else 0.0,
+            decay=decay or "l2",
+            maximize=maximize,
+        )
         shapes = [(3, 5), (SMALL,), (7,)]
         params = [rng.standard_normal(s).astype(dtype) for s in shapes]
-        grads = [[(rng.standard_normal(s) * 10 ** rng.uniform(-6, 3)).astype(dtype)
-                  for s in shapes] for _ in range(30)]
+        grads = [
+            [(rng.standard_normal(s) * 10 ** rng.uniform(-6, 3)).astype(dtype) for s in shapes]
+            for _ in range(30)
+        ]
         ref, fast = _run_both(cfg, params, grads, threads=1)
         _compare(ref, fast, f"{cfg}")
 
@@ -206,14 +232,19 @@ def test_float16_and_mixed_dtypes_fall_back_to_numpy() -> None:
     """Dtypes numba does not compile run the NumPy kernel inside the compiled backend."""
     rng = np.random.default_rng(13)
     cfg = Adam(lr=0.01)
-    params = [rng.standard_normal(100).astype(np.float16),
-              rng.standard_normal(100).astype(np.float32)]
-    grads = [[rng.standard_normal(100).astype(np.float16),
-              rng.standard_normal(100).astype(np.float32)] for _ in range(3)]
+    params = [
+        rng.standard_normal(100).astype(np.float16),
+        rng.standard_normal(100).astype(np.float32),
+    ]
+    grads = [
+        [rng.standard_normal(100).astype(np.float16), rng.standard_normal(100).astype(np.float32)]
+        for _ in range(3)
+    ]
     ref, fast = _run_both(cfg, params, grads, threads=1)  # float16 params, float32 state
     _compare(ref, fast, "mixed, auto state")
-    ref, fast = _run_both(cfg, params[:1], [gs[:1] for gs in grads], threads=1,
-                          state_dtype=np.float16)  # float16 state: the kernel's fallback
+    ref, fast = _run_both(
+        cfg, params[:1], [gs[:1] for gs in grads], threads=1, state_dtype=np.float16
+    )  # float16 state: the kernel's fallback
     _compare(ref, fast, "float16 state")
     assert not np.array_equal(fast.params[0], params[0])
 
@@ -268,20 +299,21 @@ def test_more_threads_than_numbas_pool_are_capped_for_the_compiled_loop() -> Non
 
 def test_package_works_when_numba_cannot_be_imported() -> None:
     """A fresh interpreter where ``import numba`` fails: NumPy kernels, same API."""
-    code = "\n".join([
-        "import sys",
-        "sys.modules['numba'] = None  # makes 'import numba' raise ImportError",
-        "import numpy as np",
-        "from adamproofs import Adam",
-        "from adamproofs.fast import Optimizer, compiled",
-        "assert not compiled.numba_available()",
-        "w = np.ones(3, np.float32)",
-        "opt = Optimizer(Adam(lr=0.1), [w])",
-        "assert opt.backend is None",
-        "opt.step([np.ones(3, np.float32)])",
-        "assert (w < 1).all()",
-        "print('ok')",
-    ])
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
+    code = "\n".join(
+        [
+            "import sys",
+            "sys.modules['numba'] = None  # makes 'import numba' raise ImportError",
+            "import numpy as np",
+            "from adamproofs import Adam",
+            "from adamproofs.fast import Optimizer, compiled",
+            "assert not compiled.numba_available()",
+            "w = np.ones(3, np.float32)",
+            "opt = Optimizer(Adam(lr=0.1), [w])",
+            "assert opt.backend is None",
+            "opt.step([np.ones(3, np.float32)])",
+            "assert (w < 1).all()",
+            "print('ok')",
+        ]
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -21,21 +21,24 @@ from adamproofs.config import (
 )
 
 
-@pytest.mark.parametrize(("field", "value", "fragment"), [
-    ("lr", -1e-3, "[0.0, inf)"),
-    ("beta1", 1.0, "[0.0, 1.0)"),
-    ("beta1", -0.1, "[0.0, 1.0)"),
-    ("beta2", 1.5, "[0.0, 1.0)"),
-    ("eps", -1e-8, "[0.0, inf)"),
-    ("weight_decay", -0.1, "[0.0, inf)"),
-    ("eps_placement", "inside", "'paper'"),
-    ("amsgrad", "max", "'max_raw'"),
-    ("decay", "adamw", "'decoupled'"),
-    ("bias_correction", 1, "True or False"),
-    ("lr", float("nan"), "not finite"),
-    ("beta1", "zero point nine", "not a decimal"),
-    ("lr", True, "bool"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("lr", -1e-3, "[0.0, inf)"),
+        ("beta1", 1.0, "[0.0, 1.0)"),
+        ("beta1", -0.1, "[0.0, 1.0)"),
+        ("beta2", 1.5, "[0.0, 1.0)"),
+        ("eps", -1e-8, "[0.0, inf)"),
+        ("weight_decay", -0.1, "[0.0, inf)"),
+        ("eps_placement", "inside", "'paper'"),
+        ("amsgrad", "max", "'max_raw'"),
+        ("decay", "adamw", "'decoupled'"),
+        ("bias_correction", 1, "True or False"),
+        ("lr", float("nan"), "not finite"),
+        ("beta1", "zero point nine", "not a decimal"),
+        ("lr", True, "bool"),
+    ],
+)
 def test_bad_adam_values_name_the_value_and_the_allowed_range(field, value, fragment):
     with pytest.raises(ConfigError) as info:
         Adam(**{field: value})
@@ -79,8 +82,15 @@ def test_named_variants_and_helpers():
     assert w.decay == "decoupled" and w.weight_decay == 1e-2
     with pytest.raises(ConfigError, match="variant"):
         variant("nadam")
-    assert set(OPTIMIZERS) == {"adam", "adamax", "sgd", "momentum", "nesterov", "adagrad",
-                               "rmsprop"}
+    assert set(OPTIMIZERS) == {
+        "adam",
+        "adamax",
+        "sgd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+    }
 
 
 def test_as_dict_is_json_ready():
@@ -88,11 +98,14 @@ def test_as_dict_is_json_ready():
     assert d["optimizer"] == "adam" and d["beta1"] == "9/10"
 
 
-@pytest.mark.parametrize(("value", "fragment"), [
-    ("1e-99999999999", "decimal exponent -99999999999"),
-    ("1e+4001", "decimal exponent 4001"),
-    ("1" * 5000, "5000 characters long"),
-])
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("1e-99999999999", "decimal exponent -99999999999"),
+        ("1e+4001", "decimal exponent 4001"),
+        ("1" * 5000, "5000 characters long"),
+    ],
+)
 def test_validation_cost_is_bounded_for_any_string(value, fragment):
     """A huge exponent would build a Fraction with 10^N digits: refused up front instead."""
     with pytest.raises(ConfigError, match=fragment):

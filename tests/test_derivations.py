@@ -29,6 +29,7 @@ x = sp.Symbol("x", positive=True)
 
 # --------------------------------------------------------------------------- every derivation
 
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_step_of_every_derivation_verifies(name: str) -> None:
     d = derive(name)
@@ -48,21 +49,43 @@ def test_statements_are_not_collapsed_to_booleans(name: str) -> None:
 
 
 def test_the_ten_derivations_of_the_issue_are_registered() -> None:
-    assert NAMES == ["unrolled-moments", "geometric-series", "bias-correction", "first-step",
-                     "step-bounds", "scale-invariance", "eps-hat", "adamax", "non-convergence",
-                     "errata"]
+    assert NAMES == [
+        "unrolled-moments",
+        "geometric-series",
+        "bias-correction",
+        "first-step",
+        "step-bounds",
+        "scale-invariance",
+        "eps-hat",
+        "adamax",
+        "non-convergence",
+        "errata",
+    ]
 
 
-@pytest.mark.parametrize("name", ["unrolled-moments", "first-step", "step-bounds",
-                                  "scale-invariance", "eps-hat", "adamax", "non-convergence"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "unrolled-moments",
+        "first-step",
+        "step-bounds",
+        "scale-invariance",
+        "eps-hat",
+        "adamax",
+        "non-convergence",
+    ],
+)
 def test_claims_about_runs_are_cross_checked_by_the_reference(name: str) -> None:
     refs = [s for s in derive(name).steps if s.method == "reference"]
     assert refs and all(s.verified for s in refs)
 
 
 def test_worst_case_cross_check_reports_at_least_40_digits() -> None:
-    step = next(s for s in derive("step-bounds").steps
-                if s.method == "reference" and "(β₂/β₁)^i" in s.evidence)
+    step = next(
+        s
+        for s in derive("step-bounds").steps
+        if s.method == "reference" and "(β₂/β₁)^i" in s.evidence
+    )
     assert step.verified
     assert "t in (1, 2, 10, 100, 1000)" in step.evidence
     digits = float(step.evidence.split("worst agreement ")[1].split(" digits")[0])
@@ -79,8 +102,12 @@ def test_worst_case_sequence_independently() -> None:
     rho = b1**2 / b2
 
     def s_of(n: int):
-        return ((1 - b1) / (1 - b1**n) * ctx.sqrt((1 - b2**n) / (1 - b2))
-                * ctx.sqrt((1 - rho**n) / (1 - rho)))
+        return (
+            (1 - b1)
+            / (1 - b1**n)
+            * ctx.sqrt((1 - b2**n) / (1 - b2))
+            * ctx.sqrt((1 - rho**n) / (1 - rho))
+        )
 
     grads = [[mpmath.libmp.to_str(((b2 / b1) ** n)._mpf_, 65)] for n in range(1, 101)]
     traj = reference.run(Adam(lr=1, beta1="0.9", beta2="0.999", eps=0), [0], grads, dps=50)
@@ -95,6 +122,7 @@ def test_worst_case_sequence_independently() -> None:
 
 # --------------------------------------------------------------------------- the checker can fail
 
+
 def test_prove_rejects_false_statements() -> None:
     assert prove(rel("==", x + 1, x + 1))
     assert not prove(rel("==", x + 1, x))
@@ -107,8 +135,9 @@ def test_false_steps_are_reported_unverified() -> None:
     p = Proof("broken", "Broken")
     p.symbolic("true", rel("==", (x + 1) ** 2, x**2 + 2 * x + 1))
     p.symbolic("false", rel("==", (x + 1) ** 2, x**2 + 1))
-    p.numeric("false numerically", rel("==", sp.sqrt(2), sp.Rational(141421356237, 10**11)),
-              [{}], dps=50)
+    p.numeric(
+        "false numerically", rel("==", sp.sqrt(2), sp.Rational(141421356237, 10**11)), [{}], dps=50
+    )
     p.reference("crashing check", rel("==", x, x), lambda: 1 / 0)
     d = p.build()
     assert [s.verified for s in d.steps] == [True, False, False, False]
@@ -120,8 +149,12 @@ def test_false_steps_are_reported_unverified() -> None:
 
 def test_numeric_check_passes_at_sample_points() -> None:
     p = Proof("n", "N")
-    p.numeric("AM-GM at two points", rel(">=", (x + 1) / 2, sp.sqrt(x)),
-              [{x: sp.Rational(3)}, {x: sp.Rational(1, 7)}], dps=50)
+    p.numeric(
+        "AM-GM at two points",
+        rel(">=", (x + 1) / 2, sp.sqrt(x)),
+        [{x: sp.Rational(3)}, {x: sp.Rational(1, 7)}],
+        dps=50,
+    )
     step = p.build().steps[0]
     assert step.verified
     assert step.label == "numeric at 50 digits"
@@ -140,6 +173,7 @@ def test_wrong_exponent_fails_the_induction_step() -> None:
 
 
 # --------------------------------------------------------------------------- renderers
+
 
 def test_markdown_has_math_blocks_and_a_badge_per_claim() -> None:
     d = derive("first-step")
@@ -169,6 +203,7 @@ def test_latex_and_text_renderers() -> None:
 
 # --------------------------------------------------------------------------- CLI
 
+
 def test_cli_lists_derivations(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["derive"]) == 0
     out = capsys.readouterr().out
@@ -176,10 +211,12 @@ def test_cli_lists_derivations(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out and entry.title in out
 
 
-@pytest.mark.parametrize("fmt, marker", [("text", "[✔ symbolic]"), ("markdown", "$$"),
-                                         ("latex", r"\begin{enumerate}")])
-def test_cli_prints_in_each_format(fmt: str, marker: str,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "fmt, marker", [("text", "[✔ symbolic]"), ("markdown", "$$"), ("latex", r"\begin{enumerate}")]
+)
+def test_cli_prints_in_each_format(
+    fmt: str, marker: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["derive", "first-step", "geometric-series", "--format", fmt]) == 0
     captured = capsys.readouterr()
     assert marker in captured.out
@@ -215,8 +252,9 @@ def test_cli_bad_format_exits_2() -> None:
     assert exc.value.code == 2
 
 
-def test_cli_exits_1_when_a_step_fails(monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exits_1_when_a_step_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def broken(p: Proof) -> None:
         p.symbolic("a false claim", rel("==", x, x + 1))
 

@@ -25,9 +25,11 @@ from adamproofs.derivations.symbols import S_closed, adamax_sup, r_closed
 TOL = mpmath.mpf(10) ** -30
 
 betas = st.floats(min_value=0.0, max_value=0.999, allow_subnormal=False)
-grads = st.lists(st.one_of(st.just(0.0), st.floats(min_value=-1e3, max_value=1e3,
-                                                    allow_subnormal=False)),
-                 min_size=1, max_size=8)
+grads = st.lists(
+    st.one_of(st.just(0.0), st.floats(min_value=-1e3, max_value=1e3, allow_subnormal=False)),
+    min_size=1,
+    max_size=8,
+)
 
 
 def _values(expr, b1: float, b2: float, last: int) -> list:
@@ -41,8 +43,12 @@ def _rel_excess(got, bound) -> mpmath.mpf:
     return ctx.mpf(abs(got)) / ctx.mpf(bound) - 1
 
 
-@given(b1=betas, b2=st.floats(min_value=0.01, max_value=0.999), gs=grads,
-       eps=st.sampled_from([0.0, 1e-8, 0.5]))
+@given(
+    b1=betas,
+    b2=st.floats(min_value=0.01, max_value=0.999),
+    gs=grads,
+    eps=st.sampled_from([0.0, 1e-8, 0.5]),
+)
 def test_no_gradient_sequence_beats_the_exact_worst_case(b1, b2, gs, eps) -> None:
     if b1 * b1 == b2:  # ρ = 1 needs the other branch of the geometric factor
         return
@@ -52,9 +58,11 @@ def test_no_gradient_sequence_beats_the_exact_worst_case(b1, b2, gs, eps) -> Non
         assert _rel_excess(d, s) <= TOL, f"|Δ_{n}| = {d} > S({n}) = {s}"
 
 
-@given(b1=st.floats(min_value=0.05, max_value=0.999), b2=st.floats(min_value=0.01,
-                                                                   max_value=0.999),
-       n=st.integers(min_value=1, max_value=40))
+@given(
+    b1=st.floats(min_value=0.05, max_value=0.999),
+    b2=st.floats(min_value=0.01, max_value=0.999),
+    n=st.integers(min_value=1, max_value=40),
+)
 def test_the_geometric_sequence_attains_the_worst_case(b1, b2, n) -> None:
     if b1 * b1 == b2:
         return
@@ -66,15 +74,22 @@ def test_the_geometric_sequence_attains_the_worst_case(b1, b2, n) -> None:
         assert abs(_rel_excess(d, s)) <= TOL
 
 
-@given(b1=betas, b2=st.floats(min_value=0.01, max_value=0.999),
-       n=st.integers(min_value=1, max_value=60), g=st.floats(min_value=1e-6, max_value=1e6))
+@given(
+    b1=betas,
+    b2=st.floats(min_value=0.01, max_value=0.999),
+    n=st.integers(min_value=1, max_value=60),
+    g=st.floats(min_value=1e-6, max_value=1e6),
+)
 def test_a_single_sparse_gradient_moves_by_r_of_t(b1, b2, n, g) -> None:
     delta = steps_of(Adam(lr=1, beta1=b1, beta2=b2, eps=0), [0.0] * (n - 1) + [g])[-1]
     assert abs(_rel_excess(delta, _values(r_closed(), b1, b2, n)[-1])) <= TOL
 
 
-@given(b1=st.floats(min_value=0.0, max_value=0.99), b2=st.floats(min_value=0.5, max_value=0.999),
-       gs=grads)
+@given(
+    b1=st.floats(min_value=0.0, max_value=0.99),
+    b2=st.floats(min_value=0.5, max_value=0.999),
+    gs=grads,
+)
 def test_adamax_never_beats_its_supremum(b1, b2, gs) -> None:
     if b1 == b2:
         return
@@ -84,10 +99,13 @@ def test_adamax_never_beats_its_supremum(b1, b2, gs) -> None:
         assert _rel_excess(d, s) <= TOL
 
 
-@given(gs=st.lists(st.floats(min_value=-1.0, max_value=1.0, allow_subnormal=False),
-                   min_size=1, max_size=6).filter(lambda xs: any(xs)),
-       c=st.floats(min_value=-1e4, max_value=1e4).filter(lambda x: abs(x) > 1e-6),
-       eps=st.sampled_from([0.0, 1e-8, 1e-3]))
+@given(
+    gs=st.lists(
+        st.floats(min_value=-1.0, max_value=1.0, allow_subnormal=False), min_size=1, max_size=6
+    ).filter(lambda xs: any(xs)),
+    c=st.floats(min_value=-1e4, max_value=1e4).filter(lambda x: abs(x) > 1e-6),
+    eps=st.sampled_from([0.0, 1e-8, 1e-3]),
+)
 def test_scaled_gradients_see_eps_over_abs_c(gs, c, eps) -> None:
     """Δ(c·g) = sign(c)·α m̂/(√v̂ + ε/|c|), with m̂, v̂ of the unscaled run."""
     from fractions import Fraction

@@ -21,8 +21,11 @@ def _grads(rng, shapes, steps, dtype=np.float64):
     return [[rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(steps)]
 
 
-@given(cfg=aps.optimizer_configs(), split=st.integers(0, 8),
-       dtype=st.sampled_from([np.float16, np.float32, np.float64]))
+@given(
+    cfg=aps.optimizer_configs(),
+    split=st.integers(0, 8),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+)
 def test_resume_from_a_checkpoint_is_bit_identical(cfg, split, dtype):
     rng = np.random.default_rng(split)
     shapes = [(5,), (2, 3)]
@@ -223,11 +226,14 @@ def test_bad_inputs_raise_clear_errors():
         Optimizer(Adam(), [np.ones(3, dtype=complex)])
 
 
-@pytest.mark.parametrize("make", [
-    lambda w: [w, w],  # tied weights passed twice
-    lambda w: [w[:6], w[4:]],  # overlapping views
-    lambda w: [np.zeros(2, np.float32), w, w.reshape(2, 5)],  # the same memory, reshaped
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda w: [w, w],  # tied weights passed twice
+        lambda w: [w[:6], w[4:]],  # overlapping views
+        lambda w: [np.zeros(2, np.float32), w, w.reshape(2, 5)],  # the same memory, reshaped
+    ],
+)
 def test_parameters_sharing_memory_are_refused(make) -> None:
     w = np.zeros(10, np.float32)
     with pytest.raises(ValueError, match=r"params\[\d\] and params\[\d\] share memory"):
@@ -241,15 +247,21 @@ def test_adjacent_and_empty_parameters_are_accepted() -> None:
 
 # -- the compiled plan ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("cfg", "dtype", "name", "shown"), [
-    (Adam(beta2=0.9999), "float16", "beta2", "0.9999"),
-    (Adam(beta1="0.99999999999999999"), "float64", "beta1", "'0.99999999999999999'"),
-    (Adam(beta2="0.999999999"), "float32", "beta2", "'0.999999999'"),
-    (RMSProp(rho=0.99999), "float16", "rho", "0.99999"),
-    (AdaMax(beta1=0.9999), "float16", "beta1", "0.9999"),
-], ids=lambda v: str(v) if isinstance(v, str) else None)
-def test_a_beta_that_rounds_to_one_is_refused_when_the_plan_is_compiled(cfg, dtype, name,
-                                                                        shown) -> None:
+
+@pytest.mark.parametrize(
+    ("cfg", "dtype", "name", "shown"),
+    [
+        (Adam(beta2=0.9999), "float16", "beta2", "0.9999"),
+        (Adam(beta1="0.99999999999999999"), "float64", "beta1", "'0.99999999999999999'"),
+        (Adam(beta2="0.999999999"), "float32", "beta2", "'0.999999999'"),
+        (RMSProp(rho=0.99999), "float16", "rho", "0.99999"),
+        (AdaMax(beta1=0.9999), "float16", "beta1", "0.9999"),
+    ],
+    ids=lambda v: str(v) if isinstance(v, str) else None,
+)
+def test_a_beta_that_rounds_to_one_is_refused_when_the_plan_is_compiled(
+    cfg, dtype, name, shown
+) -> None:
     """β < 1 exactly, but 1 in the compute dtype: 1 - β^t would be 0 (NaN or 1/0 later)."""
     from adamproofs.errors import ConfigError
     from adamproofs.fast import compile_plan
@@ -284,6 +296,7 @@ def test_assigning_a_config_recompiles_it_and_keeps_the_kind_and_state() -> None
 
 # -- learning-rate schedules ------------------------------------------------------------
 
+
 def _swapping_configs(cfg, rates, start, grads, backend):
     p = start.copy()
     opt = Optimizer(cfg, [p], backend=backend)
@@ -299,7 +312,7 @@ def test_a_schedule_equals_setting_the_rate_before_each_step(cfg, dtype, backend
     rng = np.random.default_rng(1)
     start = rng.standard_normal(7).astype(dtype)
     grads = [rng.standard_normal(7).astype(dtype) for _ in range(5)]
-    rates = [float(cfg.lr) * 0.5 ** k for k in range(5)]
+    rates = [float(cfg.lr) * 0.5**k for k in range(5)]
     expected, _ = _swapping_configs(cfg, rates, start, grads, backend)
     for lr in (lambda t: rates[t - 1], rates, np.array(rates)):
         p = start.copy()
@@ -346,15 +359,17 @@ def test_a_table_that_runs_out_is_an_error_at_that_step_and_changes_nothing() ->
     _assert_unchanged(opt, before)
 
 
-@pytest.mark.parametrize(("rate", "error", "match"), [
-    (-0.1, ValueError, r"returned -0\.1 for t=2; allowed: a finite real number >= 0"),
-    (float("nan"), ValueError, r"returned nan for t=2"),
-    (True, TypeError, r"returned True for t=2"),
-    ("0.1", TypeError, r"returned '0\.1' for t=2"),
-    (None, TypeError, r"returned None \(NoneType\) for t=2"),
-])
-def test_a_bad_rate_from_a_schedule_names_the_step_and_changes_nothing(rate, error,
-                                                                       match) -> None:
+@pytest.mark.parametrize(
+    ("rate", "error", "match"),
+    [
+        (-0.1, ValueError, r"returned -0\.1 for t=2; allowed: a finite real number >= 0"),
+        (float("nan"), ValueError, r"returned nan for t=2"),
+        (True, TypeError, r"returned True for t=2"),
+        ("0.1", TypeError, r"returned '0\.1' for t=2"),
+        (None, TypeError, r"returned None \(NoneType\) for t=2"),
+    ],
+)
+def test_a_bad_rate_from_a_schedule_names_the_step_and_changes_nothing(rate, error, match) -> None:
     opt = Optimizer(Adam(), [np.ones(2)], lr=lambda t: 0.1 if t == 1 else rate)
     opt.step([np.ones(2)])
     before = _snapshot(opt)
@@ -363,16 +378,19 @@ def test_a_bad_rate_from_a_schedule_names_the_step_and_changes_nothing(rate, err
     _assert_unchanged(opt, before)
 
 
-@pytest.mark.parametrize(("lr", "error", "match"), [
-    (0.1, TypeError, r"lr=0\.1 is a float; allowed: a function .*Adam\(lr=\.\.\.\)"),
-    ("0.1", TypeError, r"lr='0\.1' is a str"),
-    ([[0.1, 0.2]], ValueError, r"shape \(1, 2\); allowed: a non-empty 1-D"),
-    ([], ValueError, r"shape \(0,\)"),
-    ([0.1, -0.2], ValueError, r"lr\[1\] \(the rate of step t=2\) is -0\.2"),
-    ([0.1, float("inf")], ValueError, r"lr\[1\] .* is inf"),
-    ([True, False], TypeError, r"booleans"),
-    (["a"], TypeError, r"not a sequence of real numbers"),
-])
+@pytest.mark.parametrize(
+    ("lr", "error", "match"),
+    [
+        (0.1, TypeError, r"lr=0\.1 is a float; allowed: a function .*Adam\(lr=\.\.\.\)"),
+        ("0.1", TypeError, r"lr='0\.1' is a str"),
+        ([[0.1, 0.2]], ValueError, r"shape \(1, 2\); allowed: a non-empty 1-D"),
+        ([], ValueError, r"shape \(0,\)"),
+        ([0.1, -0.2], ValueError, r"lr\[1\] \(the rate of step t=2\) is -0\.2"),
+        ([0.1, float("inf")], ValueError, r"lr\[1\] .* is inf"),
+        ([True, False], TypeError, r"booleans"),
+        (["a"], TypeError, r"not a sequence of real numbers"),
+    ],
+)
 def test_bad_schedules_are_refused_upfront(lr, error, match) -> None:
     with pytest.raises(error, match=match):
         Optimizer(Adam(), [np.ones(2)], lr=lr)
@@ -411,6 +429,7 @@ def test_functional_update_takes_the_same_schedule() -> None:
 
 # -- atomic steps -----------------------------------------------------------------------
 
+
 def _three(dtype=np.float64, cfg=None, **options):
     params = [np.linspace(-1, 1, n).astype(dtype) for n in (5, 4, 3)]
     opt = Optimizer(cfg or Adam(lr=0.1, amsgrad="max_raw"), params, **options)
@@ -423,9 +442,13 @@ def test_a_step_refused_for_its_third_gradient_changes_nothing(backend) -> None:
     opt = _three(backend=backend)
     before = _snapshot(opt)
     good = [np.ones(5), np.ones(4)]
-    for third, error in [(np.ones(4), ValueError), (np.ones(3, np.float32), TypeError),
-                         ([1.0, 2.0, 3.0], TypeError), (opt.params[2], ValueError),
-                         (np.array([1.0, np.nan, 1.0]), None)]:
+    for third, error in [
+        (np.ones(4), ValueError),
+        (np.ones(3, np.float32), TypeError),
+        ([1.0, 2.0, 3.0], TypeError),
+        (opt.params[2], ValueError),
+        (np.array([1.0, np.nan, 1.0]), None),
+    ]:
         if error is None:  # nonfinite="raise" checks before writing as well
             opt.nonfinite = "raise"
             error = FloatingPointError
@@ -483,8 +506,9 @@ def test_warnings_turned_into_errors_are_raised_after_a_complete_step() -> None:
 def test_the_default_step_keeps_no_copy(monkeypatch) -> None:
     """The copy of :meth:`_run_restoring` is made only under a raising error state."""
     calls = []
-    monkeypatch.setattr(Optimizer, "_run_restoring",
-                        lambda self, *a: calls.append(a) or Optimizer._run(self, *a))
+    monkeypatch.setattr(
+        Optimizer, "_run_restoring", lambda self, *a: calls.append(a) or Optimizer._run(self, *a)
+    )
     opt = _three(backend="numpy")
     opt.step([np.ones(5), np.ones(4), np.ones(3)])
     assert not calls
@@ -495,12 +519,17 @@ def test_the_default_step_keeps_no_copy(monkeypatch) -> None:
 
 # -- gradients that share a parameter's memory -------------------------------------------
 
-@pytest.mark.parametrize("make", [
-    lambda w, b: w,  # the parameter itself
-    lambda w, b: b[3:8],  # a view overlapping it
-    lambda w, b: b.reshape(4, 5)[1],  # a reshaped view of the buffer: exactly the parameter
-    lambda w, b: np.lib.stride_tricks.as_strided(w, (5,), (0,)),  # w[0], five times
-], ids=["itself", "view", "reshaped", "as_strided"])
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda w, b: w,  # the parameter itself
+        lambda w, b: b[3:8],  # a view overlapping it
+        lambda w, b: b.reshape(4, 5)[1],  # a reshaped view of the buffer: exactly the parameter
+        lambda w, b: np.lib.stride_tricks.as_strided(w, (5,), (0,)),  # w[0], five times
+    ],
+    ids=["itself", "view", "reshaped", "as_strided"],
+)
 def test_a_gradient_sharing_a_parameters_memory_is_refused(make) -> None:
     buffer = np.zeros(20)
     w = buffer[5:10]  # params: views of one buffer, as flat-parameter models have
@@ -524,8 +553,11 @@ def test_gradients_next_to_parameters_or_shared_between_them_are_accepted() -> N
 
 
 @pytest.mark.parametrize("backend", ["numpy", "auto"])
-@given(cfg=aps.optimizer_configs(), dtype=st.sampled_from([np.float16, np.float32, np.float64]),
-       strided=st.booleans())
+@given(
+    cfg=aps.optimizer_configs(),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    strided=st.booleans(),
+)
 def test_gradients_are_left_bit_for_bit(cfg, dtype, strided, backend) -> None:
     rng = np.random.default_rng(3)
     p = rng.standard_normal(40).astype(dtype)
@@ -542,6 +574,7 @@ def test_gradients_are_left_bit_for_bit(cfg, dtype, strided, backend) -> None:
 
 # -- checkpoints that do not fit ----------------------------------------------------------
 
+
 def _checkpoint():
     params = [np.ones(2), np.ones(3), np.ones((2, 2))]
     opt = Optimizer(Adam(amsgrad="max_raw"), params)
@@ -557,28 +590,45 @@ def _set(sd, path, value):
     return sd
 
 
-@pytest.mark.parametrize(("path", "value", "match"), [
-    (("steps", 1), 2.5, r"\['steps'\]\[1\] is 2\.5 \(float\); allowed: an int >= 0"),
-    (("steps", 1), "3", r"\['steps'\]\[1\] is '3' \(str\)"),
-    (("steps", 1), True, r"\['steps'\]\[1\] is True \(bool\)"),
-    (("steps", 0), -1, r"\['steps'\]\[0\] is -1"),
-    (("steps", 0), np.float64(1.0), r"\['steps'\]\[0\] is .*float64"),
-    (("steps",), [1, 1], r"'steps'\] has 2 entries; this optimizer has 3"),
-    (("steps",), "111", r"'steps'\] is a str"),
-    (("state", 2, "v"), np.full((2, 2), -1.0), r"\['state'\]\[2\]\['v'\] holds -1\.0 at flat "
-                                                 r"index 0; allowed: finite values >= 0"),
-    (("state", 2, "vmax"), np.array([[1.0, 2.0], [np.inf, 1.0]]),
-     r"\['state'\]\[2\]\['vmax'\] holds inf at flat index 2; allowed: finite values >= 0"),
-    (("state", 1, "m"), np.array([0.0, np.nan, 0.0]),
-     r"\['state'\]\[1\]\['m'\] holds nan at flat index 1; allowed: finite values$"),
-    (("state", 1, "m"), np.zeros(3, np.float32), r"\['state'\]\[1\]\['m'\] has shape \(3,\) "
-                                                 r"dtype float32; allowed: shape \(3,\) dtype "
-                                                 r"float64"),
-    (("state", 1, "m"), np.zeros(4), r"\['state'\]\[1\]\['m'\] has shape \(4,\)"),
-    (("state", 1, "m"), ["a", "b", "c"], r"dtype str"),
-    (("state", 0), {"m": np.zeros(2)}, r"\['state'\]\[0\] has \['m'\], expected"),
-    (("state",), [], r"holds 0 parameters, this optimizer has 3"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "match"),
+    [
+        (("steps", 1), 2.5, r"\['steps'\]\[1\] is 2\.5 \(float\); allowed: an int >= 0"),
+        (("steps", 1), "3", r"\['steps'\]\[1\] is '3' \(str\)"),
+        (("steps", 1), True, r"\['steps'\]\[1\] is True \(bool\)"),
+        (("steps", 0), -1, r"\['steps'\]\[0\] is -1"),
+        (("steps", 0), np.float64(1.0), r"\['steps'\]\[0\] is .*float64"),
+        (("steps",), [1, 1], r"'steps'\] has 2 entries; this optimizer has 3"),
+        (("steps",), "111", r"'steps'\] is a str"),
+        (
+            ("state", 2, "v"),
+            np.full((2, 2), -1.0),
+            r"\['state'\]\[2\]\['v'\] holds -1\.0 at flat "
+            r"index 0; allowed: finite values >= 0",
+        ),
+        (
+            ("state", 2, "vmax"),
+            np.array([[1.0, 2.0], [np.inf, 1.0]]),
+            r"\['state'\]\[2\]\['vmax'\] holds inf at flat index 2; allowed: finite values >= 0",
+        ),
+        (
+            ("state", 1, "m"),
+            np.array([0.0, np.nan, 0.0]),
+            r"\['state'\]\[1\]\['m'\] holds nan at flat index 1; allowed: finite values$",
+        ),
+        (
+            ("state", 1, "m"),
+            np.zeros(3, np.float32),
+            r"\['state'\]\[1\]\['m'\] has shape \(3,\) "
+            r"dtype float32; allowed: shape \(3,\) dtype "
+            r"float64",
+        ),
+        (("state", 1, "m"), np.zeros(4), r"\['state'\]\[1\]\['m'\] has shape \(4,\)"),
+        (("state", 1, "m"), ["a", "b", "c"], r"dtype str"),
+        (("state", 0), {"m": np.zeros(2)}, r"\['state'\]\[0\] has \['m'\], expected"),
+        (("state",), [], r"holds 0 parameters, this optimizer has 3"),
+    ],
+)
 def test_a_bad_checkpoint_names_its_entry_and_changes_nothing(path, value, match) -> None:
     opt, sd = _checkpoint()
     opt.step([np.full(p.shape, 0.25) for p in opt.params])  # differs from the checkpoint

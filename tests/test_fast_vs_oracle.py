@@ -51,19 +51,23 @@ def assert_within_bound(cfg, theta0, grads, dtype, **options):
         target(worst, label="error / bound")
     assert worst <= 1.0, (
         f"{cfg} in {dt.name}: error exceeds the bound by {worst:.3g}x; "
-        f"step, coord = {np.unravel_index(np.argmax(np.where(finite, excess, 0)), excess.shape)}")
+        f"step, coord = {np.unravel_index(np.argmax(np.where(finite, excess, 0)), excess.shape)}"
+    )
     return history, exact, bound
 
 
 # -- every variant and dtype ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(data=st.data())
 def test_every_adam_variant_agrees_with_the_oracle(dtype, data):
     cfg = data.draw(aps.adam_configs(), label="config")
     grads = data.draw(aps.gradient_sequences(shape=(3,), steps=12, dtype=dtype), label="grads")
-    theta0 = data.draw(aps.gradient_sequences(shape=(3,), steps=1, dtype=dtype,
-                                              zero_probability=0.2), label="theta0")[0]
+    theta0 = data.draw(
+        aps.gradient_sequences(shape=(3,), steps=1, dtype=dtype, zero_probability=0.2),
+        label="theta0",
+    )[0]
     assert_within_bound(cfg, theta0, grads, dtype)
 
 
@@ -79,15 +83,30 @@ def test_every_comparison_optimizer_agrees_with_the_oracle(dtype, data):
 #: implement: ε placement × bias correction × AMSGrad × decay form (with λ ≠ 0, plus λ = 0)
 #: × maximize. (The other axes are the optimizer's own: one step counter per parameter,
 #: and the compute precision is the state dtype.)
-EVERY_VARIANT = list(itertools.product(
-    AXES["eps_placement"].values, AXES["bias_correction"].values, AXES["amsgrad"].values,
-    (*AXES["decay"].values, None), (False, True)))
+EVERY_VARIANT = list(
+    itertools.product(
+        AXES["eps_placement"].values,
+        AXES["bias_correction"].values,
+        AXES["amsgrad"].values,
+        (*AXES["decay"].values, None),
+        (False, True),
+    )
+)
 
 
 def _variant_config(place, bias, form, decay, maximize) -> Adam:
-    return Adam(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-8, eps_placement=place,
-                bias_correction=bias, amsgrad=form, weight_decay=0.1 if decay else 0.0,
-                decay=decay or "l2", maximize=maximize)
+    return Adam(
+        lr=0.01,
+        beta1=0.8,
+        beta2=0.99,
+        eps=1e-8,
+        eps_placement=place,
+        bias_correction=bias,
+        amsgrad=form,
+        weight_decay=0.1 if decay else 0.0,
+        decay=decay or "l2",
+        maximize=maximize,
+    )
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
@@ -99,7 +118,7 @@ def test_every_variant_on_each_backend_agrees_with_the_rules(backend):
     assert len(EVERY_VARIANT) == 192
     rng = np.random.default_rng(21)
     theta0 = np.array([0.5, -1.25, 2.0, 0.0, 3.0], dtype=np.float32)
-    grads = (rng.standard_normal((10, 5)) * 10.0 ** rng.integers(-3, 2, (10, 5)))
+    grads = rng.standard_normal((10, 5)) * 10.0 ** rng.integers(-3, 2, (10, 5))
     grads = grads.astype(np.float32)  # exact in both dtypes: one oracle run serves both
     grads[::3, 1] = 0.0
     for variant in EVERY_VARIANT:
@@ -112,16 +131,19 @@ def test_every_variant_on_each_backend_agrees_with_the_rules(backend):
             excess = bound.excess(history, exact["theta"])
             assert np.all(np.isfinite(bound.theta)) and np.max(excess) <= 1.0, (
                 f"{cfg.variant.describe()}, maximize={cfg.maximize}, {np.dtype(dtype).name}: "
-                f"{backend} exceeds the bound by {np.max(excess):.3g}x")
+                f"{backend} exceeds the bound by {np.max(excess):.3g}x"
+            )
 
 
 # -- gradient scaling -------------------------------------------------------------------
 
-@given(cfg=aps.adam_configs(decay_forms=("decoupled", "decoupled_after")),
-       grads=aps.gradient_sequences(shape=(3,), steps=10, min_magnitude=1e-3,
-                                    max_magnitude=1e3),
-       c=aps.scale_factors(min_exponent=-20, max_exponent=20, powers_of_two=True),
-       dtype=aps.dtypes(names=("float32", "float64")))
+
+@given(
+    cfg=aps.adam_configs(decay_forms=("decoupled", "decoupled_after")),
+    grads=aps.gradient_sequences(shape=(3,), steps=10, min_magnitude=1e-3, max_magnitude=1e3),
+    c=aps.scale_factors(min_exponent=-20, max_exponent=20, powers_of_two=True),
+    dtype=aps.dtypes(names=("float32", "float64")),
+)
 def test_power_of_two_scaling_is_exactly_an_eps_rescaling(cfg, grads, c, dtype):
     """Δ(c·g; ε) = sign(c)·Δ(g; ε/|c|) (ε/|c|² inside the root): bit for bit when c = ±2^k."""
     k = abs(c)
@@ -141,10 +163,11 @@ def test_power_of_two_scaling_is_exactly_an_eps_rescaling(cfg, grads, c, dtype):
     np.testing.assert_array_equal(a, b)
 
 
-@given(grads=aps.gradient_sequences(shape=(2,), steps=20, min_magnitude=1e-2,
-                                    max_magnitude=1e2),
-       c=aps.scale_factors(min_exponent=-9, max_exponent=9),
-       dtype=aps.dtypes(names=("float32", "float64")))
+@given(
+    grads=aps.gradient_sequences(shape=(2,), steps=20, min_magnitude=1e-2, max_magnitude=1e2),
+    c=aps.scale_factors(min_exponent=-9, max_exponent=9),
+    dtype=aps.dtypes(names=("float32", "float64")),
+)
 def test_scaled_gradients_follow_the_exact_eps_deviation(grads, c, dtype):
     """With ε > 0 the oracle obeys Δ(c·g) = sign(c)·α·m̂/(√v̂ + ε/|c|); fast follows the oracle."""
     cfg = Adam(lr=0.01, eps=1e-8)
@@ -152,12 +175,14 @@ def test_scaled_gradients_follow_the_exact_eps_deviation(grads, c, dtype):
     _, exact, _ = assert_within_bound(cfg, np.zeros(2), scaled, dtype)
     # the exact identity, in the oracle, on the very same (rounded) scaled gradients
     unscaled = scaled.astype(np.float64) / c  # exact back-scaling is not needed: use ε/|c|
-    twin = reference.run(cfg.replace(eps=f"{1e-8 / abs(c)!r}", maximize=c < 0), np.zeros(2),
-                         unscaled).to_numpy()["theta"]
+    twin = reference.run(
+        cfg.replace(eps=f"{1e-8 / abs(c)!r}", maximize=c < 0), np.zeros(2), unscaled
+    ).to_numpy()["theta"]
     np.testing.assert_allclose(exact["theta"], twin, rtol=1e-12, atol=1e-300)
 
 
 # -- sparsity ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("t", [1, 2, 10, 106, 500])
@@ -172,8 +197,10 @@ def test_severe_sparsity_closed_form(dtype, t):
     assert abs(abs(history[-1, 0]) - 1e-3 * r) <= bound.theta[-1, 0] + 1e-3 * r * 1e-13
 
 
-@given(grads=aps.sparse_gradient_sequences(shape=(6,), steps=25, density=0.1),
-       cfg=aps.adam_configs(allow_decay=False))
+@given(
+    grads=aps.sparse_gradient_sequences(shape=(6,), steps=25, density=0.1),
+    cfg=aps.adam_configs(allow_decay=False),
+)
 def test_mostly_zero_coordinates_agree_and_all_zero_ones_never_move(grads, cfg):
     grads[:, 0] = 0.0  # one coordinate never sees a gradient
     theta0 = np.linspace(-1, 1, 6)
@@ -182,6 +209,7 @@ def test_mostly_zero_coordinates_agree_and_all_zero_ones_never_move(grads, cfg):
 
 
 # -- non-stationary objectives ----------------------------------------------------------
+
 
 def _closed_loop(cfg, minimum, steps, dtype):
     """Drive the fast Adam by ∇ of (θ − c(t))²; return θ history and the gradients it saw."""
@@ -201,11 +229,14 @@ def _closed_loop(cfg, minimum, steps, dtype):
 def test_non_stationary_quadratic(dtype, kind):
     """Gradients come from the current θ; the oracle replays the gradients the fast one saw."""
     if kind == "drift":
+
         def minimum(t):
             return np.array([0.002 * t, -0.001 * t])
     else:
+
         def minimum(t):
             return np.array([1.0, -1.0]) if t <= 150 else np.array([-2.0, 3.0])
+
     cfg = Adam(lr=0.05)
     history, grads = _closed_loop(cfg, minimum, 300, dtype)
     exact = reference.run(cfg, np.zeros(2), grads).to_numpy()
@@ -216,6 +247,7 @@ def test_non_stationary_quadratic(dtype, kind):
 
 
 # -- first step, long horizons, extremes, many arrays -----------------------------------
+
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(g=st.floats(1e-6, 1e3), negative=st.booleans(), eps=st.sampled_from([0.0, 1e-8, 1e-3]))
@@ -237,8 +269,9 @@ def test_long_horizon_where_beta2_matters(dtype):
     grads = rng.standard_normal((3000, 2)) * np.array([1e-2, 10.0])
     cfg = Adam(lr=1e-3)
     _, exact, _ = assert_within_bound(cfg, [1.0, -1.0], grads, dtype)
-    uncorrected = reference.run(cfg.replace(bias_correction=False), [1.0, -1.0],
-                                grads.astype(dtype)).to_numpy()["theta"]
+    uncorrected = reference.run(
+        cfg.replace(bias_correction=False), [1.0, -1.0], grads.astype(dtype)
+    ).to_numpy()["theta"]
     assert np.max(np.abs(uncorrected[-1] - exact["theta"][-1])) > 1e-3
 
 

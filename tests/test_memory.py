@@ -62,8 +62,7 @@ def _backends() -> list[str]:
     return [*out, "numba"]
 
 
-def _setup(backend: str, dtype: np.dtype, config: Adam = CONFIG
-           ) -> tuple[Optimizer, np.ndarray]:
+def _setup(backend: str, dtype: np.dtype, config: Adam = CONFIG) -> tuple[Optimizer, np.ndarray]:
     rng = np.random.default_rng(0)
     p = rng.standard_normal(N).astype(dtype)
     g = rng.standard_normal(N).astype(dtype)
@@ -81,13 +80,13 @@ def test_tracemalloc_probe_sees_a_parameter_sized_temporary() -> None:
 @pytest.mark.parametrize("backend", _backends())
 @pytest.mark.parametrize("dtype", [np.dtype(np.float32), np.dtype(np.float64)], ids=str)
 @pytest.mark.parametrize("eps", [1e-8, 0.0], ids=["eps", "eps0"])
-def test_step_peak_traced_memory_is_a_few_chunks(backend: str, dtype: np.dtype,
-                                                 eps: float) -> None:
+def test_step_peak_traced_memory_is_a_few_chunks(backend: str, dtype: np.dtype, eps: float) -> None:
     opt, g = _setup(backend, dtype, CONFIG.replace(eps=eps))
     peak = _traced_peak(lambda: opt.step([g]))
     assert peak <= _allowance(dtype) < N * dtype.itemsize // 4, (  # far below one temporary
         f"{backend} {dtype}: a step allocated {peak} bytes at its peak; allowed "
-        f"{_allowance(dtype)} (parameters: {N * dtype.itemsize})")
+        f"{_allowance(dtype)} (parameters: {N * dtype.itemsize})"
+    )
 
 
 def _hwm_available() -> bool:
@@ -114,8 +113,9 @@ def _rss_peak(fn: Callable[[], None]) -> int:
     return field("VmHWM") - base
 
 
-needs_hwm = pytest.mark.skipif(not _hwm_available(),
-                               reason="needs Linux /proc/self/clear_refs to reset VmHWM")
+needs_hwm = pytest.mark.skipif(
+    not _hwm_available(), reason="needs Linux /proc/self/clear_refs to reset VmHWM"
+)
 
 
 @needs_hwm
@@ -125,6 +125,7 @@ def test_rss_probe_sees_a_parameter_sized_temporary() -> None:
     def temporary() -> None:
         t = p * 2.0
         t += 1  # touch every page
+
     assert _rss_peak(temporary) >= p.nbytes // 2
 
 

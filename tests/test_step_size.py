@@ -30,8 +30,9 @@ def test_the_oracle_attains_worst_case_on_the_maximising_sequence():
     b1, b2, steps = 0.9, 0.999, 12
     grads = [(b2 / b1) ** i for i in range(1, steps + 1)]
     cfg = Adam(lr=1.0, beta1=b1, beta2=b2, eps=0.0)
-    theta = reference.run(cfg, np.zeros(1), np.array(grads)[:, None], dps=40).to_numpy(
-        "float64")["theta"][:, 0]
+    theta = reference.run(cfg, np.zeros(1), np.array(grads)[:, None], dps=40).to_numpy("float64")[
+        "theta"
+    ][:, 0]
     steps_taken = np.abs(np.diff(theta))
     expected = [worst_case(b1, b2, t) for t in range(1, steps + 1)]
     assert np.allclose(steps_taken, expected, rtol=1e-12)

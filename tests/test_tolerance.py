@@ -59,9 +59,10 @@ def test_the_model_reads_the_state_and_says_what_is_missing():
     assert not np.array_equal(a, b)
 
 
-@pytest.mark.parametrize("cfg", [Adam(lr=0.01), Adam(lr=0.01, weight_decay=0.1,
-                                                     decay="decoupled"),
-                                 Momentum(), AdaGrad()])
+@pytest.mark.parametrize(
+    "cfg",
+    [Adam(lr=0.01), Adam(lr=0.01, weight_decay=0.1, decay="decoupled"), Momentum(), AdaGrad()],
+)
 def test_running_bound_is_the_shrunk_sum_of_local_bounds(cfg):
     rng = np.random.default_rng(4)
     exact = reference.run(cfg, rng.normal(size=3), rng.normal(size=(6, 3))).to_numpy()
@@ -78,6 +79,7 @@ def test_local_bound_starts_each_step_from_the_given_theta():
     cfg = Adam(lr=0.01, weight_decay=0.5)  # L2 decay reads θ_{t-1}
     exact = reference.run(cfg, [1.0], [[0.5], [0.5], [0.5]]).to_numpy("float64")
     base = local_error_bound(cfg, exact, compute_dtype="float32")
-    moved = local_error_bound(cfg, {**exact, "theta_before": exact["theta"][:-1] * 3},
-                              compute_dtype="float32")
+    moved = local_error_bound(
+        cfg, {**exact, "theta_before": exact["theta"][:-1] * 3}, compute_dtype="float32"
+    )
     assert np.all(moved > base)  # larger |θ_{t-1}|, larger rounding of λθ

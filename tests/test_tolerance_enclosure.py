@@ -33,8 +33,11 @@ def _scalar_dtype(dtype: str) -> str:
 
 def _rep(x: float, dt: np.dtype, below_one: bool = False) -> float:
     r = float(np.asarray(x).astype(dt).astype(np.float64))
-    return float(np.nextafter(np.asarray(1.0, dt), np.asarray(0.0, dt))) if (
-        below_one and r >= 1.0) else r
+    return (
+        float(np.nextafter(np.asarray(1.0, dt), np.asarray(0.0, dt)))
+        if (below_one and r >= 1.0)
+        else r
+    )
 
 
 class Orders:
@@ -91,8 +94,9 @@ def _square_term(o: Orders, beta2: float, g) -> np.ndarray:
 
 def numpy_adam_step(o: Orders, cfg: Adam, t: int, theta, g, st_: dict) -> np.ndarray:
     """One Adam step in the dtype's arithmetic, every order drawn from ``o``."""
-    b1, b2, lr, eps, wd = (float(x) for x in (cfg.beta1, cfg.beta2, cfg.lr, cfg.eps,
-                                              cfg.weight_decay))
+    b1, b2, lr, eps, wd = (
+        float(x) for x in (cfg.beta1, cfg.beta2, cfg.lr, cfg.eps, cfg.weight_decay)
+    )
     g = o.c(-g if cfg.maximize else g)
     if cfg.has_decay and cfg.decay == "l2":
         g = o.c(g + o.c(o.c(wd) * theta))
@@ -116,24 +120,35 @@ def numpy_adam_step(o: Orders, cfg: Adam, t: int, theta, g, st_: dict) -> np.nda
         raw, corrected = v, o.op(np.divide, v, o.scalar(bc2))
     e = o.c(eps)
     if cfg.eps_placement == "paper":
-        den = o.pick(lambda: o.c(o.op(np.divide, o.c(np.sqrt(raw)), o.scalar(sqrt_bc2)) + e),
-                     lambda: o.c(o.c(np.sqrt(corrected)) + e))()
+        den = o.pick(
+            lambda: o.c(o.op(np.divide, o.c(np.sqrt(raw)), o.scalar(sqrt_bc2)) + e),
+            lambda: o.c(o.c(np.sqrt(corrected)) + e),
+        )()
     elif cfg.eps_placement == "root":
         den = o.c(np.sqrt(o.c(corrected + e)))
     else:
         den = o.c(o.c(np.sqrt(raw)) + e)
     if cfg.eps_placement == "hat":
-        scale = o.pick(lambda: np.asarray(np.asarray(lr, o.sd) * sqrt_bc2 / bc1, o.sd),
-                       lambda: np.asarray(np.asarray(lr, o.sd) * (sqrt_bc2 / bc1), o.sd))()
+        scale = o.pick(
+            lambda: np.asarray(np.asarray(lr, o.sd) * sqrt_bc2 / bc1, o.sd),
+            lambda: np.asarray(np.asarray(lr, o.sd) * (sqrt_bc2 / bc1), o.sd),
+        )()
     else:
         scale = np.asarray(np.asarray(lr, o.sd) / bc1, o.sd)
     with np.errstate(all="ignore"):
         q = np.where(m == 0, o.c(0.0), o.c(m / den))
-        orders = [lambda: o.op(np.multiply, o.scalar(scale), q),
-                  lambda: o.c(np.where(m == 0, 0.0, o.op(np.multiply, o.scalar(scale), m) / den))]
+        orders = [
+            lambda: o.op(np.multiply, o.scalar(scale), q),
+            lambda: o.c(np.where(m == 0, 0.0, o.op(np.multiply, o.scalar(scale), m) / den)),
+        ]
         if cfg.eps_placement != "hat":
-            orders.append(lambda: o.op(np.multiply, o.c(lr), np.where(
-                m == 0, o.c(0.0), o.c(o.op(np.divide, m, o.scalar(bc1)) / den))))
+            orders.append(
+                lambda: o.op(
+                    np.multiply,
+                    o.c(lr),
+                    np.where(m == 0, o.c(0.0), o.c(o.op(np.divide, m, o.scalar(bc1)) / den)),
+                )
+            )
         delta = o.c(o.pick(*orders)())
     if cfg.has_decay and cfg.decay == "decoupled":
         theta = o.c(theta * o.c(1.0 - lr * wd))
@@ -146,16 +161,18 @@ def numpy_adam_step(o: Orders, cfg: Adam, t: int, theta, g, st_: dict) -> np.nda
 @st.composite
 def configs(draw, dtype: str) -> Adam:
     dt = as_dtype(dtype)
-    return Adam(lr=_rep(draw(st.sampled_from([1e-3, 1e-2, 0.1])), dt),
-                beta1=_rep(draw(st.sampled_from([0.0, 0.5, 0.9])), dt, True),
-                beta2=_rep(draw(st.sampled_from([0.9, 0.99, 0.999])), dt, True),
-                eps=_rep(draw(st.sampled_from([0.0, 1e-8, 1e-3])), dt),
-                eps_placement=draw(st.sampled_from(["paper", "hat", "root"])),
-                bias_correction=draw(st.booleans()),
-                amsgrad=draw(st.sampled_from([None, "max_raw", "max_corrected"])),
-                weight_decay=_rep(draw(st.sampled_from([0.0, 0.1])), dt),
-                decay=draw(st.sampled_from(["l2", "decoupled", "decoupled_after"])),
-                maximize=draw(st.booleans()))
+    return Adam(
+        lr=_rep(draw(st.sampled_from([1e-3, 1e-2, 0.1])), dt),
+        beta1=_rep(draw(st.sampled_from([0.0, 0.5, 0.9])), dt, True),
+        beta2=_rep(draw(st.sampled_from([0.9, 0.99, 0.999])), dt, True),
+        eps=_rep(draw(st.sampled_from([0.0, 1e-8, 1e-3])), dt),
+        eps_placement=draw(st.sampled_from(["paper", "hat", "root"])),
+        bias_correction=draw(st.booleans()),
+        amsgrad=draw(st.sampled_from([None, "max_raw", "max_corrected"])),
+        weight_decay=_rep(draw(st.sampled_from([0.0, 0.1])), dt),
+        decay=draw(st.sampled_from(["l2", "decoupled", "decoupled_after"])),
+        maximize=draw(st.booleans()),
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -179,13 +196,19 @@ def test_enclosure_contains_every_allowed_order(dtype, data):
         with np.errstate(all="ignore"):
             theta = numpy_adam_step(o, cfg, k + 1, theta, grads[k], state)
         after.append(theta.astype(np.float64))
-    lo, hi = enclose_steps(cfg, np.array(before), grads.astype(np.float64),
-                           list(range(1, steps + 1)), compute_dtype=dtype,
-                           scalar_dtype=_scalar_dtype(dtype))
+    lo, hi = enclose_steps(
+        cfg,
+        np.array(before),
+        grads.astype(np.float64),
+        list(range(1, steps + 1)),
+        compute_dtype=dtype,
+        scalar_dtype=_scalar_dtype(dtype),
+    )
     got = np.array(after)
     finite = np.isfinite(got)
     assert np.all((lo <= got) | ~finite) and np.all((got <= hi) | ~finite), (
-        f"{cfg} {dtype}: {got} not in [{lo}, {hi}]")
+        f"{cfg} {dtype}: {got} not in [{lo}, {hi}]"
+    )
     # ±inf only where the enclosure is unbounded on that side; NaN (∞ − ∞ after an
     # overflow) is no value: the replay fails it wherever the exact value is finite
     assert np.all(np.where(got == np.inf, hi == np.inf, True))
@@ -198,14 +221,19 @@ def test_enclosure_contains_the_exact_step_and_is_narrow_where_first_order_appli
 
     dt = as_dtype(dtype)
     rng = np.random.default_rng(7)
-    cfg = Adam(lr=_rep(1e-2, dt), beta1=_rep(0.9, dt, True), beta2=_rep(0.999, dt, True),
-               eps=_rep(1e-3, dt))
+    cfg = Adam(
+        lr=_rep(1e-2, dt),
+        beta1=_rep(0.9, dt, True),
+        beta2=_rep(0.999, dt, True),
+        eps=_rep(1e-3, dt),
+    )
     theta0 = rng.normal(size=4).astype(dt).astype(np.float64)
     grads = rng.normal(size=(12, 4)).astype(dt).astype(np.float64)
     exact = reference.run(cfg, theta0, grads).to_numpy("float64")
     sd = _scalar_dtype(dtype)
-    lo, hi = enclose_steps(cfg, exact["theta"][:-1], grads, list(range(1, 13)),
-                           compute_dtype=dtype, scalar_dtype=sd)
+    lo, hi = enclose_steps(
+        cfg, exact["theta"][:-1], grads, list(range(1, 13)), compute_dtype=dtype, scalar_dtype=sd
+    )
     th = exact["theta"][1:]
     assert np.all((lo <= th) & (th <= hi))
     first = local_error_bound(cfg, exact, compute_dtype=dtype, scalar_dtype=sd)

@@ -29,8 +29,10 @@ from adamproofs.variants import (
     parse_variant,
 )
 
-UPDATE_VARIANTS = [Variant(**dict(zip(UPDATE_AXES, values, strict=True)))
-                   for values in itertools.product(*(AXES[a].values for a in UPDATE_AXES))]
+UPDATE_VARIANTS = [
+    Variant(**dict(zip(UPDATE_AXES, values, strict=True)))
+    for values in itertools.product(*(AXES[a].values for a in UPDATE_AXES))
+]
 
 
 def test_every_axis_value_round_trips_through_its_spelling():
@@ -42,8 +44,13 @@ def test_every_axis_value_round_trips_through_its_spelling():
 
 
 def test_variant_takes_strings_and_rejects_unknown_values_by_name():
-    v = Variant(eps_placement="hat", amsgrad="max_raw", decay="decoupled",
-                step_scope="optimizer", precision="float32")
+    v = Variant(
+        eps_placement="hat",
+        amsgrad="max_raw",
+        decay="decoupled",
+        step_scope="optimizer",
+        precision="float32",
+    )
     assert v.eps_placement is EpsPlacement.HAT and v.amsgrad is Amsgrad.MAX_RAW
     assert v.decay is Decay.DECOUPLED and v.step_scope is StepScope.OPTIMIZER
     assert v.precision is Precision.FLOAT32
@@ -55,8 +62,9 @@ def test_variant_takes_strings_and_rejects_unknown_values_by_name():
 
 def test_adam_config_exposes_its_update_axes_as_a_variant():
     cfg = Adam(eps_placement="root", amsgrad="max_corrected", decay="decoupled_after")
-    assert cfg.variant == Variant(eps_placement="root", amsgrad="max_corrected",
-                                  decay="decoupled_after")
+    assert cfg.variant == Variant(
+        eps_placement="root", amsgrad="max_corrected", decay="decoupled_after"
+    )
     assert cfg.eps_placement is EpsPlacement.ROOT
 
 
@@ -86,10 +94,12 @@ def test_precision_names_the_compute_dtype():
 
 
 def _steps(variant: Variant, grads: np.ndarray, beta1: float, beta2: float) -> np.ndarray:
-    cfg = Adam(lr=1.0, beta1=beta1, beta2=beta2, eps=0.0,
-               **{a: getattr(variant, a) for a in UPDATE_AXES})
-    theta = reference.run(cfg, np.zeros(1), grads.reshape(-1, 1), dps=40).to_numpy(
-        "float64")["theta"][:, 0]
+    cfg = Adam(
+        lr=1.0, beta1=beta1, beta2=beta2, eps=0.0, **{a: getattr(variant, a) for a in UPDATE_AXES}
+    )
+    theta = reference.run(cfg, np.zeros(1), grads.reshape(-1, 1), dps=40).to_numpy("float64")[
+        "theta"
+    ][:, 0]
     return np.abs(np.diff(theta))
 
 

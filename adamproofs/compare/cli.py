@@ -65,8 +65,11 @@ def _positive(name: str, low: int = 1):  # -> argparse type
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name}={text!r} is not an integer") from None
         if value < low and not (name == "--jobs" and value == -1):
-            allowed = ("a positive integer or -1 (all cores)" if name == "--jobs"
-                       else f"an integer >= {low}")
+            allowed = (
+                "a positive integer or -1 (all cores)"
+                if name == "--jobs"
+                else f"an integer >= {low}"
+            )
             raise argparse.ArgumentTypeError(f"{name}={value} is not allowed; expected {allowed}")
         return value
 
@@ -75,31 +78,56 @@ def _positive(name: str, low: int = 1):  # -> argparse type
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "compare", help="compare Adam with the optimizers it came from (figures, tables)",
+        "compare",
+        help="compare Adam with the optimizers it came from (figures, tables)",
         description="Run comparison problems and write PNG/SVG figures, JSON/CSV numbers and "
-                    "Markdown summaries. Problems: " + ", ".join(PROBLEMS) + ".")
-    parser.add_argument("problems", nargs="*", metavar="PROBLEM",
-                        help="problems to run (default: all): " + ", ".join(PROBLEMS))
+        "Markdown summaries. Problems: " + ", ".join(PROBLEMS) + ".",
+    )
+    parser.add_argument(
+        "problems",
+        nargs="*",
+        metavar="PROBLEM",
+        help="problems to run (default: all): " + ", ".join(PROBLEMS),
+    )
     parser.add_argument("--out", required=True, type=Path, help="output directory")
-    parser.add_argument("--seeds", type=_positive("--seeds", 2), default=5,
-                        help="seeds per setting, drawn as bands (default 5, at least 2)")
+    parser.add_argument(
+        "--seeds",
+        type=_positive("--seeds", 2),
+        default=5,
+        help="seeds per setting, drawn as bands (default 5, at least 2)",
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true",
-                      help="small models, short runs, three-point grids that are not widened "
-                           "(CI; a few minutes on 2 cores)")
-    mode.add_argument("--full", action="store_true",
-                      help="the committed results (the default): five-point grids widened "
-                           f"up to {MAX_WIDENINGS} times per optimizer while the best rate "
-                           "sits at an end")
-    parser.add_argument("--optimizer", action="append", default=[], metavar="MODULE:ATTR",
-                        help="add your optimizer to every learning-rate sweep: a class or "
-                             "factory taking (params, *, lr, beta1, beta2, eps, weight_decay) "
-                             "with step(grads) updating params in place (the plain protocol "
-                             "of `adamproofs check`), or anything else `adamproofs check` "
-                             "accepts; repeatable")
-    parser.add_argument("--jobs", type=_positive("--jobs"), default=1,
-                        help="joblib workers for the optimizer × lr × seed grids (-1: all "
-                             "cores); results do not depend on it")
+    mode.add_argument(
+        "--quick",
+        action="store_true",
+        help="small models, short runs, three-point grids that are not widened "
+        "(CI; a few minutes on 2 cores)",
+    )
+    mode.add_argument(
+        "--full",
+        action="store_true",
+        help="the committed results (the default): five-point grids widened "
+        f"up to {MAX_WIDENINGS} times per optimizer while the best rate "
+        "sits at an end",
+    )
+    parser.add_argument(
+        "--optimizer",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="add your optimizer to every learning-rate sweep: a class or "
+        "factory taking (params, *, lr, beta1, beta2, eps, weight_decay) "
+        "with step(grads) updating params in place (the plain protocol "
+        "of `adamproofs check`), or anything else `adamproofs check` "
+        "accepts; repeatable",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_positive("--jobs"),
+        default=1,
+        help="joblib workers for the optimizer × lr × seed grids (-1: all "
+        "cores); results do not depend on it",
+    )
     parser.set_defaults(func=run)
 
 
@@ -138,8 +166,16 @@ def _plugins(targets: list[str]) -> tuple[str, ...] | str:
 
 def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this run (as typed, relative output path kept)."""
-    parts = ["adamproofs", "compare", *args.problems, "--quick" if args.quick else "--full",
-             "--seeds", str(args.seeds), "--jobs", str(args.jobs)]
+    parts = [
+        "adamproofs",
+        "compare",
+        *args.problems,
+        "--quick" if args.quick else "--full",
+        "--seeds",
+        str(args.seeds),
+        "--jobs",
+        str(args.jobs),
+    ]
     for target in args.optimizer:
         parts += ["--optimizer", target]
     return " ".join([*parts, "--out", str(args.out)])
@@ -151,17 +187,25 @@ def run(args: argparse.Namespace) -> int:
 
     unknown = [p for p in args.problems if p not in PROBLEMS]
     if unknown:
-        print(f"adamproofs compare: unknown problem(s) {', '.join(map(repr, unknown))}; "
-              f"allowed: {', '.join(PROBLEMS)}", file=sys.stderr)
+        print(
+            f"adamproofs compare: unknown problem(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(PROBLEMS)}",
+            file=sys.stderr,
+        )
         return 2
     plugins = _plugins(args.optimizer)
     if isinstance(plugins, str):
         print(f"adamproofs compare: {plugins}", file=sys.stderr)
         return 2
     names = list(dict.fromkeys(args.problems)) or list(PROBLEMS)
-    ctx = Context(out=args.out, seeds=args.seeds, quick=args.quick, jobs=args.jobs,
-                  plugins=plugins,
-                  max_widenings=QUICK_MAX_WIDENINGS if args.quick else MAX_WIDENINGS)
+    ctx = Context(
+        out=args.out,
+        seeds=args.seeds,
+        quick=args.quick,
+        jobs=args.jobs,
+        plugins=plugins,
+        max_widenings=QUICK_MAX_WIDENINGS if args.quick else MAX_WIDENINGS,
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     reports = []
     files: dict[str, list[str]] = {}
@@ -177,27 +221,44 @@ def run(args: argparse.Namespace) -> int:
         reports.append(rep)
         seconds[name] = round(time.monotonic() - t0, 1)
         note = f" (skipped: {rep.skipped})" if rep.skipped else ""
-        print(f"[{i}/{len(names)}] {name} done in {seconds[name]:.1f} s{note}",
-              file=sys.stderr, flush=True)
+        print(
+            f"[{i}/{len(names)}] {name} done in {seconds[name]:.1f} s{note}",
+            file=sys.stderr,
+            flush=True,
+        )
     wall = time.monotonic() - start
     mode = "quick" if args.quick else "full"
     when = datetime.datetime.now(datetime.timezone.utc)
     cmd = command_line(args)
-    report.write_index(reports, args.out,
-                       f"Generated by `{cmd}` on {when:%Y-%m-%d} ({mode} mode, {args.seeds} "
-                       f"seeds; wall time {wall / 60:.1f} min on {os.cpu_count()} cores). "
-                       "Each optimizer runs through `adamproofs.fast.Optimizer` at its best "
-                       "learning rate from a sweep whose grid is widened while the best rate "
-                       "sits at an end; numbers are means over seeds with their standard "
-                       "deviation. Versions: "
-                       + ", ".join(f"{k} {v}" for k, v in versions().items()) + ".")
-    (args.out / "manifest.json").write_text(json.dumps(
-        {"mode": mode, "seeds": args.seeds, "command": cmd, "date": when.isoformat(
-            timespec="seconds"), "wall_seconds": round(wall, 1),
-         "cpu_count": os.cpu_count(),
-         "jobs": args.jobs, "versions": versions(), "seconds_per_problem": seconds,
-         "optimizers_added": list(args.optimizer),
-         "skipped": {r.name: r.skipped for r in reports if r.skipped},
-         "problems": files}, indent=1) + "\n")
+    report.write_index(
+        reports,
+        args.out,
+        f"Generated by `{cmd}` on {when:%Y-%m-%d} ({mode} mode, {args.seeds} "
+        f"seeds; wall time {wall / 60:.1f} min on {os.cpu_count()} cores). "
+        "Each optimizer runs through `adamproofs.fast.Optimizer` at its best "
+        "learning rate from a sweep whose grid is widened while the best rate "
+        "sits at an end; numbers are means over seeds with their standard "
+        "deviation. Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()) + ".",
+    )
+    (args.out / "manifest.json").write_text(
+        json.dumps(
+            {
+                "mode": mode,
+                "seeds": args.seeds,
+                "command": cmd,
+                "date": when.isoformat(timespec="seconds"),
+                "wall_seconds": round(wall, 1),
+                "cpu_count": os.cpu_count(),
+                "jobs": args.jobs,
+                "versions": versions(),
+                "seconds_per_problem": seconds,
+                "optimizers_added": list(args.optimizer),
+                "skipped": {r.name: r.skipped for r in reports if r.skipped},
+                "problems": files,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"wrote {len(names)} problem(s) to {args.out} in {wall:.1f} s", file=sys.stderr)
     return 0

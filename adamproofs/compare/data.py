@@ -14,8 +14,9 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     try:
         from sklearn.datasets import load_digits
     except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("the digits problems need scikit-learn "
-                          "(pip install 'adamproofs[compare]')") from err
+        raise ImportError(
+            "the digits problems need scikit-learn (pip install 'adamproofs[compare]')"
+        ) from err
     bunch = load_digits()
     x = np.asarray(bunch.data, dtype=np.float64) / 16.0
     x.setflags(write=False)
@@ -45,8 +46,9 @@ def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=4)
-def zipf_bag_of_words(n_docs: int = 2000, vocab: int = 2000, doc_len: int = 40,
-                      exponent: float = 1.1, seed: int = 0):  # -> (csr_matrix, labels, w*)
+def zipf_bag_of_words(
+    n_docs: int = 2000, vocab: int = 2000, doc_len: int = 40, exponent: float = 1.1, seed: int = 0
+):  # -> (csr_matrix, labels, w*)
     r"""Binary bag-of-words documents whose words follow Zipf's law.
 
     Word j (1-based rank) is drawn with probability ∝ j^(-exponent); each document has

@@ -18,20 +18,22 @@ def plt():  # -> matplotlib.pyplot, with the Agg backend and a fixed style
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as pyplot
 
-    matplotlib.rcParams.update({
-        "svg.hashsalt": "adamproofs",
-        "figure.dpi": 100,
-        "savefig.dpi": 110,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "legend.fontsize": 10,
-        "axes.titlesize": 12,
-        "axes.labelsize": 12,
-        "xtick.labelsize": 11,
-        "ytick.labelsize": 11,
-        "font.size": 12,
-        "mathtext.fontset": "dejavusans",
-    })
+    matplotlib.rcParams.update(
+        {
+            "svg.hashsalt": "adamproofs",
+            "figure.dpi": 100,
+            "savefig.dpi": 110,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "legend.fontsize": 10,
+            "axes.titlesize": 12,
+            "axes.labelsize": 12,
+            "xtick.labelsize": 11,
+            "ytick.labelsize": 11,
+            "font.size": 12,
+            "mathtext.fontset": "dejavusans",
+        }
+    )
     return pyplot
 
 
@@ -64,8 +66,15 @@ def style(key: str) -> dict[str, Any]:
     return {"color": e.color, "label": math_label(e.label)}
 
 
-def band(ax: Any, x: np.ndarray, curves: Sequence[np.ndarray], key: str,
-         label: str | None = None, color_override: str | None = None, **kw: Any) -> None:
+def band(
+    ax: Any,
+    x: np.ndarray,
+    curves: Sequence[np.ndarray],
+    key: str,
+    label: str | None = None,
+    color_override: str | None = None,
+    **kw: Any,
+) -> None:
     """Mean curve over seeds with a shaded min–max band (inf/NaN points are not drawn)."""
     if len(curves) < 2:
         raise ValueError(f"a band needs at least 2 seeds; got {len(curves)}")

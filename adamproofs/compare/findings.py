@@ -28,8 +28,7 @@ def _with_spread(row: Row, mean: str, std: str) -> str:
     return f"{_num(m)} ± {s:.2g}"
 
 
-def ranking(rows: Sequence[Row], mean: str, std: str, what: str, *,
-            name: str = "optimizer") -> str:
+def ranking(rows: Sequence[Row], mean: str, std: str, what: str, *, name: str = "optimizer") -> str:
     """Which row has the lowest ``mean``, which the highest, and which rows are within
     one standard deviation of the lowest, meaning that their intervals mean ± sd (over
     seeds) overlap the lowest's: ``what`` names the quantity."""
@@ -42,8 +41,14 @@ def ranking(rows: Sequence[Row], mean: str, std: str, what: str, *,
     if len(order) > 1:
         text += f"; highest: {worst[name]} ({_with_spread(worst, mean, std)})"
     spread = best.get(std)
-    close = [r[name] for r in order[1:] if spread is not None and math.isfinite(spread)
-             and math.isfinite(r[mean]) and r[mean] - best[mean] <= spread + (r.get(std) or 0)]
+    close = [
+        r[name]
+        for r in order[1:]
+        if spread is not None
+        and math.isfinite(spread)
+        and math.isfinite(r[mean])
+        and r[mean] - best[mean] <= spread + (r.get(std) or 0)
+    ]
     if close:
         text += f". Within one standard deviation of the lowest: {', '.join(close)}"
     return text + "."
@@ -51,17 +56,21 @@ def ranking(rows: Sequence[Row], mean: str, std: str, what: str, *,
 
 def generalisation_gap(rows: Sequence[Row]) -> str:
     """Held-out minus training loss at each best rate: the smallest and the largest gap."""
-    gaps = [(r["heldout_mean"] - r["final_mean"], str(r["optimizer"])) for r in rows
-            if math.isfinite(r.get("heldout_mean", math.nan))
-            and math.isfinite(r["final_mean"])]
+    gaps = [
+        (r["heldout_mean"] - r["final_mean"], str(r["optimizer"]))
+        for r in rows
+        if math.isfinite(r.get("heldout_mean", math.nan)) and math.isfinite(r["final_mean"])
+    ]
     if not gaps:
         return "No held-out loss was recorded (or every run diverged)."
     gaps.sort()
     (lo, lo_name), (hi, hi_name) = gaps[0], gaps[-1]
     if len(gaps) == 1:
         return f"Held-out minus training loss: {_num(hi)} ({hi_name})."
-    return (f"Held-out minus training loss at the chosen rates ranges from {_num(lo)} "
-            f"({lo_name}) to {_num(hi)} ({hi_name}).")
+    return (
+        f"Held-out minus training loss at the chosen rates ranges from {_num(lo)} "
+        f"({lo_name}) to {_num(hi)} ({hi_name})."
+    )
 
 
 def grid_edges(rows: Sequence[Row], key: str = "grid_edge") -> str:
@@ -69,11 +78,12 @@ def grid_edges(rows: Sequence[Row], key: str = "grid_edge") -> str:
     stuck = [f"{r['optimizer']} ({r[key]})" for r in rows if r[key] != "inside"]
     if not stuck:
         return "Every optimizer's best rate is inside its grid (not at either end)."
-    return ("Best rate still at an end of its grid after the allowed widenings (the optimum "
-            f"may lie beyond it): {', '.join(stuck)}.")
+    return (
+        "Best rate still at an end of its grid after the allowed widenings (the optimum "
+        f"may lie beyond it): {', '.join(stuck)}."
+    )
 
 
-def slowest(rows: Sequence[Row], mean: str = "final_mean", *,
-            name: str = "optimizer") -> Row:
+def slowest(rows: Sequence[Row], mean: str = "final_mean", *, name: str = "optimizer") -> Row:
     """The row with the highest ``mean`` (ties: the first by name)."""
     return max(rows, key=lambda r: (r[mean], str(r[name])))

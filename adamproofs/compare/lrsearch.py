@@ -106,8 +106,9 @@ def beyond(rate: float, edge: Edge) -> float:
             assert_never(edge)
 
 
-def widen(grids: Mapping[str, Sequence[float]], evaluate: Evaluate, max_widenings: int
-          ) -> tuple[dict[str, EdgeCheck], dict[tuple[str, float], float]]:
+def widen(
+    grids: Mapping[str, Sequence[float]], evaluate: Evaluate, max_widenings: int
+) -> tuple[dict[str, EdgeCheck], dict[tuple[str, float], float]]:
     """Evaluate every grid, then widen each optimizer's grid past its best rate's end.
 
     Rounds: all pending cells of all optimizers go to ``evaluate`` together (one batch
@@ -118,8 +119,9 @@ def widen(grids: Mapping[str, Sequence[float]], evaluate: Evaluate, max_widening
         raise ValueError(f"max_widenings={max_widenings!r} must be >= 0")
     for opt, grid in grids.items():
         if not grid or any(not (math.isfinite(x) and x > 0) for x in grid):
-            raise ValueError(f"grid of {opt!r} is {tuple(grid)!r}; expected finite positive "
-                             "rates (at least one)")
+            raise ValueError(
+                f"grid of {opt!r} is {tuple(grid)!r}; expected finite positive rates (at least one)"
+            )
     scores: dict[tuple[str, float], float] = {}
     rates = {opt: sorted(set(map(float, grid))) for opt, grid in grids.items()}
     widened = dict.fromkeys(grids, 0)

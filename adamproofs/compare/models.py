@@ -69,7 +69,8 @@ class SoftmaxRegression:
         p = _softmax(xb @ w)
         n = xb.shape[0]
         loss = -np.sum(yb * np.log(np.maximum(p, 1e-300))) / n + 0.5 * self.l2 * np.dot(
-            theta, theta)
+            theta, theta
+        )
         g = xb.T @ (p - yb) / n + self.l2 * w
         return float(loss), g.reshape(-1)
 
@@ -99,8 +100,7 @@ class SoftmaxRegression:
         a[:, np.arange(self.k), np.arange(self.k)] += p
         xx = (self.x[:, :, None] * self.x[:, None, :]).reshape(n, d * d)
         h = (xx.T @ a.reshape(n, self.k * self.k)) / n  # (d*d, k*k)
-        h = h.reshape(d, d, self.k, self.k).transpose(0, 2, 1, 3).reshape(d * self.k,
-                                                                          d * self.k)
+        h = h.reshape(d, d, self.k, self.k).transpose(0, 2, 1, 3).reshape(d * self.k, d * self.k)
         h[np.diag_indices_from(h)] += self.l2
         return h
 
@@ -123,8 +123,8 @@ class SparseLogistic:
 
     def __post_init__(self) -> None:
         x, y, _ = zipf_bag_of_words(self.n_docs + self.n_heldout, self.vocab)
-        self.x, self.y = x[:self.n_docs], y[:self.n_docs]
-        self.x_test, self.y_test = x[self.n_docs:], y[self.n_docs:]
+        self.x, self.y = x[: self.n_docs], y[: self.n_docs]
+        self.x_test, self.y_test = x[self.n_docs :], y[self.n_docs :]
         self.indptr = np.asarray(self.x.indptr, dtype=np.int64)
         self.indices = np.asarray(self.x.indices, dtype=np.int64)
         self.dim = self.vocab + 1
@@ -140,8 +140,9 @@ class SparseLogistic:
         offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         return row, self.indices[np.repeat(starts, lengths) + offsets]
 
-    def _loss_grad_rows(self, theta: np.ndarray, row: np.ndarray, col: np.ndarray,
-                        val: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+    def _loss_grad_rows(
+        self, theta: np.ndarray, row: np.ndarray, col: np.ndarray, val: np.ndarray, yb: np.ndarray
+    ) -> tuple[float, np.ndarray]:
         n = yb.size
         z = np.bincount(row, weights=theta[col] * val, minlength=n) + theta[-1]
         loss = float(np.mean(np.logaddexp(0.0, z) - yb * z))  # log(1+e^z) - y z, stably
@@ -159,8 +160,9 @@ class SparseLogistic:
             val *= (rng.random(row.size) >= self.dropout) / (1.0 - self.dropout)
         return self._loss_grad_rows(theta, row, col, val, self.y[idx])[1]
 
-    def loss_grad_batch(self, theta: np.ndarray, idx: np.ndarray,
-                        val: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    def loss_grad_batch(
+        self, theta: np.ndarray, idx: np.ndarray, val: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
         """Loss and gradient on rows ``idx`` (feature values ``val``, default all ones)."""
         row, col = self._rows(np.asarray(idx))
         v = np.ones(row.size) if val is None else val
@@ -210,7 +212,7 @@ class MLP:
     def layers(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
         for (a, b), o in zip(self.shapes, self.offsets):
-            out.append((theta[o:o + a * b].reshape(a, b), theta[o + a * b:o + a * b + b]))
+            out.append((theta[o : o + a * b].reshape(a, b), theta[o + a * b : o + a * b + b]))
         return out
 
     def init(self, rng: np.random.Generator) -> np.ndarray:
@@ -221,8 +223,9 @@ class MLP:
             w[...] = scale * rng.standard_normal((a, b))
         return theta
 
-    def loss_grad(self, theta: np.ndarray, idx: np.ndarray | slice,
-                  rng: np.random.Generator | None) -> tuple[float, np.ndarray]:
+    def loss_grad(
+        self, theta: np.ndarray, idx: np.ndarray | slice, rng: np.random.Generator | None
+    ) -> tuple[float, np.ndarray]:
         """Loss and gradient on the rows ``idx``; dropout is applied only when rng is given."""
         layers = self.layers(theta)
         h = self.x[idx]

@@ -49,9 +49,18 @@ class NewtonTrace:
     seconds: list[float] = field(default_factory=list)
 
 
-def newton(loss: LossFn, grad: GradFn, hess: HessFn, theta0: np.ndarray, steps: int, *,
-           line_search: bool = False, armijo: float = 1e-4, max_halvings: int = 40,
-           tol: float = 0.0) -> NewtonTrace:
+def newton(
+    loss: LossFn,
+    grad: GradFn,
+    hess: HessFn,
+    theta0: np.ndarray,
+    steps: int,
+    *,
+    line_search: bool = False,
+    armijo: float = 1e-4,
+    max_halvings: int = 40,
+    tol: float = 0.0,
+) -> NewtonTrace:
     """Run ``steps`` Newton iterations from a copy of ``theta0`` (``theta0`` is not modified).
 
     Stops early when the Newton decrement :math:`\\lambda^2 = g^T H^{-1} g` falls to ``tol``

@@ -40,24 +40,54 @@ class ProblemReport:
 
 #: Table headers for the column keys (Markdown only; the CSV and JSON keep the keys).
 HEADERS: dict[str, str] = {
-    "optimizer": "Optimizer", "best_lr": "Best α", "train_loss": "Training loss",
+    "optimizer": "Optimizer",
+    "best_lr": "Best α",
+    "train_loss": "Training loss",
     "loss": "Final loss",
-    "heldout_loss": "Held-out loss", "grid_edge": "Best α in grid",
-    "final_mean": "Final loss", "final_std": "Spread (sd)", "final_min": "Min",
-    "final_max": "Max", "diverged_runs_at_best": "Diverged seeds", "seeds": "Seeds",
-    "target": "Target", "error": "Tracking error", "error_mean": "Tracking error",
-    "error_std": "Spread (sd)", "error_min": "Min", "error_max": "Max",
-    "beta1": "β1", "beta2": "β2", "lr": "α", "bias_correction": "Bias correction",
-    "first_step_over_lr": "First step / α", "early_loss": "Loss early on",
-    "early_loss_mean": "Loss early on", "final_loss": "Final loss",
-    "final_loss_mean": "Final loss", "final_loss_std": "Spread (sd)",
-    "heldout_final": "Held-out loss", "max_loss_over_initial": "Peak / initial loss",
-    "stable": "Stable", "problem": "Problem", "method": "Method", "steps": "Steps",
-    "final_suboptimality": "f − f*", "seconds_total": "Seconds", "setting": "Setting",
-    "x_final_mean": "Final x", "x_final_min": "Min", "x_final_max": "Max",
-    "avg_regret_mean": "Average regret", "case": "Case", "paper_bound": "Paper's bound",
-    "S_at_T": "S(T)", "S_limit": "S(∞)", "max_measured": "Largest |Δ|/α",
-    "max_measured_over_S": "Largest / S(t)", "first_t_S_exceeds_paper": "First t above bound",
+    "heldout_loss": "Held-out loss",
+    "grid_edge": "Best α in grid",
+    "final_mean": "Final loss",
+    "final_std": "Spread (sd)",
+    "final_min": "Min",
+    "final_max": "Max",
+    "diverged_runs_at_best": "Diverged seeds",
+    "seeds": "Seeds",
+    "target": "Target",
+    "error": "Tracking error",
+    "error_mean": "Tracking error",
+    "error_std": "Spread (sd)",
+    "error_min": "Min",
+    "error_max": "Max",
+    "beta1": "β1",
+    "beta2": "β2",
+    "lr": "α",
+    "bias_correction": "Bias correction",
+    "first_step_over_lr": "First step / α",
+    "early_loss": "Loss early on",
+    "early_loss_mean": "Loss early on",
+    "final_loss": "Final loss",
+    "final_loss_mean": "Final loss",
+    "final_loss_std": "Spread (sd)",
+    "heldout_final": "Held-out loss",
+    "max_loss_over_initial": "Peak / initial loss",
+    "stable": "Stable",
+    "problem": "Problem",
+    "method": "Method",
+    "steps": "Steps",
+    "final_suboptimality": "f − f*",
+    "seconds_total": "Seconds",
+    "setting": "Setting",
+    "x_final_mean": "Final x",
+    "x_final_min": "Min",
+    "x_final_max": "Max",
+    "avg_regret_mean": "Average regret",
+    "case": "Case",
+    "paper_bound": "Paper's bound",
+    "S_at_T": "S(T)",
+    "S_limit": "S(∞)",
+    "max_measured": "Largest |Δ|/α",
+    "max_measured_over_S": "Largest / S(t)",
+    "first_t_S_exceeds_paper": "First t above bound",
 }
 
 
@@ -104,8 +134,7 @@ def _cell(text: str) -> str:
 def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
     head = "| " + " | ".join(_cell(header(c)) for c in columns) + " |"
     rule = "|" + "|".join("---" for _ in columns) + "|"
-    body = ["| " + " | ".join(_cell(_fmt(r.get(c, ""))) for c in columns) + " |"
-            for r in rows]
+    body = ["| " + " | ".join(_cell(_fmt(r.get(c, ""))) for c in columns) + " |" for r in rows]
     return "\n".join([head, rule, *body])
 
 
@@ -114,17 +143,24 @@ def write(report: ProblemReport, out: Path) -> list[Path]:
     d = out / report.name
     d.mkdir(parents=True, exist_ok=True)
     written = []
-    data = {"problem": report.name, "title": report.title, "settings": report.settings,
-            "table": report.rows, "numbers": report.numbers, "findings": report.findings,
-            "figures": [f"{stem}.png" for stem, _ in report.figures],
-            "skipped": report.skipped}
+    data = {
+        "problem": report.name,
+        "title": report.title,
+        "settings": report.settings,
+        "table": report.rows,
+        "numbers": report.numbers,
+        "findings": report.findings,
+        "figures": [f"{stem}.png" for stem, _ in report.figures],
+        "skipped": report.skipped,
+    }
     path = d / "results.json"
     path.write_text(json.dumps(_jsonable(data), indent=1, sort_keys=True) + "\n")
     written.append(path)
     path = d / "results.csv"
     with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=report.columns, extrasaction="ignore",
-                           lineterminator="\n")
+        w = csv.DictWriter(
+            fh, fieldnames=report.columns, extrasaction="ignore", lineterminator="\n"
+        )
         w.writeheader()
         for row in report.rows:
             w.writerow({c: _jsonable(row.get(c, "")) for c in report.columns})
@@ -149,13 +185,21 @@ def write(report: ProblemReport, out: Path) -> list[Path]:
 
 def write_index(reports: list[ProblemReport], out: Path, header: str) -> Path:
     """``out/summary.md``: one row per problem with its first finding and links."""
-    lines = ["# Adam and the optimizers it came from", "", header.strip(), "",
-             "| Problem | First finding | Details |", "|---|---|---|"]
+    lines = [
+        "# Adam and the optimizers it came from",
+        "",
+        header.strip(),
+        "",
+        "| Problem | First finding | Details |",
+        "|---|---|---|",
+    ]
     for r in reports:
-        first = (f"Not run here: {r.skipped}" if r.skipped
-                 else r.findings[0] if r.findings else r.title)
-        lines.append(f"| {_cell(r.title)} | {_cell(first)} | "
-                     f"[{r.name}/summary.md]({r.name}/summary.md) |")
+        first = (
+            f"Not run here: {r.skipped}" if r.skipped else r.findings[0] if r.findings else r.title
+        )
+        lines.append(
+            f"| {_cell(r.title)} | {_cell(first)} | [{r.name}/summary.md]({r.name}/summary.md) |"
+        )
     path = out / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -75,16 +75,19 @@ def _amsgrad(lr: float) -> OptimizerConfig:
     return Adam(lr=lr, amsgrad=Amsgrad.MAX_RAW)
 
 
-ROSTER: dict[str, Entry] = {e.key: e for e in (
-    Entry("sgd", "GD / SGD", "#7f7f7f", _sgd),
-    Entry("momentum", "Momentum (μ=0.9)", "#1f77b4", _momentum),
-    Entry("nesterov", "Nesterov (μ=0.9)", "#17becf", _nesterov),
-    Entry("adagrad", "AdaGrad", "#2ca02c", _adagrad),
-    Entry("rmsprop", "RMSProp (ρ=0.99)", "#9467bd", _rmsprop),
-    Entry("adam", "Adam", "#d62728", _adam),
-    Entry("adamax", "AdaMax", "#ff7f0e", _adamax),
-    Entry("amsgrad", "AMSGrad", "#8c564b", _amsgrad),
-)}
+ROSTER: dict[str, Entry] = {
+    e.key: e
+    for e in (
+        Entry("sgd", "GD / SGD", "#7f7f7f", _sgd),
+        Entry("momentum", "Momentum (μ=0.9)", "#1f77b4", _momentum),
+        Entry("nesterov", "Nesterov (μ=0.9)", "#17becf", _nesterov),
+        Entry("adagrad", "AdaGrad", "#2ca02c", _adagrad),
+        Entry("rmsprop", "RMSProp (ρ=0.99)", "#9467bd", _rmsprop),
+        Entry("adam", "Adam", "#d62728", _adam),
+        Entry("adamax", "AdaMax", "#ff7f0e", _adamax),
+        Entry("amsgrad", "AMSGrad", "#8c564b", _amsgrad),
+    )
+}
 
 #: The six drawn on the 2-D contour pictures.
 CLASSIC = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
@@ -107,7 +110,7 @@ def plugin_key(target: str) -> str:
 
 def plugin_target(key: str) -> str | None:
     """``module.path:attr`` for a plugin key, ``None`` for a built-in one."""
-    return key[len(PLUGIN_PREFIX):] if key.startswith(PLUGIN_PREFIX) else None
+    return key[len(PLUGIN_PREFIX) :] if key.startswith(PLUGIN_PREFIX) else None
 
 
 def entry(key: str) -> Entry:
@@ -128,5 +131,3 @@ def half_decades(low_exp: int, high_exp: int) -> tuple[float, ...]:
         if e < high_exp:
             out.append(float(f"3e{e}"))
     return tuple(out)
-
-

@@ -128,16 +128,19 @@ def load_plugin(target: str) -> Any:
 
     impl = load_target(target)
     if "float64" not in impl.features:
-        raise TargetError(f"optimizer {target!r} does not declare float64 in its features "
-                          f"({sorted(impl.features)}); the comparisons run in float64")
+        raise TargetError(
+            f"optimizer {target!r} does not declare float64 in its features "
+            f"({sorted(impl.features)}); the comparisons run in float64"
+        )
     return impl
 
 
 class _Stepper:
     """One update rule behind one call: the fast optimizer, or a plugin's session."""
 
-    def __init__(self, config: OptimizerConfig | Plugin, theta: np.ndarray,
-                 schedule: str = "constant") -> None:
+    def __init__(
+        self, config: OptimizerConfig | Plugin, theta: np.ndarray, schedule: str = "constant"
+    ) -> None:
         self.theta = theta
         self.session: Any = None
         self.opt: Optimizer | None = None
@@ -145,8 +148,11 @@ class _Stepper:
             self.session = config.start(theta)
             return
         base_lr = float(config.lr)
-        self.opt = Optimizer(config, [theta], lr=(lambda t: base_lr / math.sqrt(t))
-                             if schedule == "inv_sqrt" else None)
+        self.opt = Optimizer(
+            config,
+            [theta],
+            lr=(lambda t: base_lr / math.sqrt(t)) if schedule == "inv_sqrt" else None,
+        )
 
     def step(self, g: np.ndarray) -> None:
         if self.opt is not None:
@@ -156,13 +162,16 @@ class _Stepper:
         self.theta[...] = self.session.params()[0]
 
 
-def _check_run(config: OptimizerConfig | Plugin, steps: int, schedule: str,
-               record_every: int) -> None:
+def _check_run(
+    config: OptimizerConfig | Plugin, steps: int, schedule: str, record_every: int
+) -> None:
     if schedule not in ("constant", "inv_sqrt"):
         raise ValueError(f"schedule={schedule!r} is not one of ('constant', 'inv_sqrt')")
     if schedule == "inv_sqrt" and isinstance(config, Plugin):
-        raise ValueError(f"schedule='inv_sqrt' needs a built-in optimizer; {config.target!r} "
-                         "gets its rate once, when it is constructed")
+        raise ValueError(
+            f"schedule='inv_sqrt' needs a built-in optimizer; {config.target!r} "
+            "gets its rate once, when it is constructed"
+        )
     if steps < 1 or record_every < 1:
         raise ValueError(f"steps={steps!r} and record_every={record_every!r} must be >= 1")
 
@@ -175,9 +184,17 @@ def _recorded_steps(steps: int, every: int) -> list[int]:
     return record
 
 
-def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, seed: int, *,
-             schedule: str = "constant", record_every: int = 1, keep_path: bool = False,
-             theta0: np.ndarray | None = None) -> RunResult:
+def optimize(
+    problem: Problem,
+    config: OptimizerConfig | Plugin,
+    steps: int,
+    seed: int,
+    *,
+    schedule: str = "constant",
+    record_every: int = 1,
+    keep_path: bool = False,
+    theta0: np.ndarray | None = None,
+) -> RunResult:
     """Run ``config`` for ``steps`` steps from ``problem.init`` (or a copy of ``theta0``).
 
     ``schedule``: ``"constant"`` (α) or ``"inv_sqrt"`` (α_t = α/√t; not for a
@@ -185,7 +202,7 @@ def optimize(problem: Problem, config: OptimizerConfig | Plugin, steps: int, see
     """
     _check_run(config, steps, schedule, record_every)
     rng = np.random.default_rng(seed)
-    theta = (problem.init(rng) if theta0 is None else np.array(theta0, dtype=np.float64))
+    theta = problem.init(rng) if theta0 is None else np.array(theta0, dtype=np.float64)
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     stepper = _Stepper(config, theta, schedule)
     project = getattr(problem, "project", None)
@@ -287,15 +304,21 @@ def _run_task(task: Task) -> RunResult:
         cfg = entry(task.optimizer).config(task.lr)
     problem = task.problem.build()
     seed = seed_for(task.problem.factory, task.seed)  # same seed -> same data order for all
-    return optimize(problem, cfg, task.steps, seed, schedule=task.schedule,
-                    record_every=task.record_every, keep_path=task.keep_path)
+    return optimize(
+        problem,
+        cfg,
+        task.steps,
+        seed,
+        schedule=task.schedule,
+        record_every=task.record_every,
+        keep_path=task.keep_path,
+    )
 
 
 class Progress:
     """Prints ``label: done/total`` to stderr at most every ``every_s`` seconds and at the end."""
 
-    def __init__(self, label: str, total: int, every_s: float = 2.0,
-                 stream: Any = None) -> None:
+    def __init__(self, label: str, total: int, every_s: float = 2.0, stream: Any = None) -> None:
         self.label, self.total, self.every_s = label, total, every_s
         self.stream = stream if stream is not None else sys.stderr
         self.done = 0
@@ -306,8 +329,11 @@ class Progress:
         now = time.monotonic()
         if self.done == self.total or now - self.last >= self.every_s:
             self.last = now
-            print(f"  {self.label}: {self.done}/{self.total} runs "
-                  f"({now - self.start:.1f} s)", file=self.stream, flush=True)
+            print(
+                f"  {self.label}: {self.done}/{self.total} runs ({now - self.start:.1f} s)",
+                file=self.stream,
+                flush=True,
+            )
 
 
 def run_grid(tasks: Sequence[Task], jobs: int = 1, label: str = "grid") -> list[RunResult]:
@@ -323,7 +349,8 @@ def run_grid(tasks: Sequence[Task], jobs: int = 1, label: str = "grid") -> list[
         return out
     results: list[RunResult] = []
     gen: Iterable[RunResult] = Parallel(n_jobs=jobs, return_as="generator")(
-        delayed(run_task)(task) for task in tasks)
+        delayed(run_task)(task) for task in tasks
+    )
     for res in gen:
         results.append(res)
         progress.update()
@@ -412,8 +439,9 @@ class Sweep:
         if opt in self.edges:
             return self.edges[opt]
         own = {lr: self.selection(opt, lr) for lr in self.grids[opt]}
-        return lrsearch.EdgeCheck(lrsearch.best_rate(own), self.grids[opt], 0,
-                                  lrsearch.edge_of(own))
+        return lrsearch.EdgeCheck(
+            lrsearch.best_rate(own), self.grids[opt], 0, lrsearch.edge_of(own)
+        )
 
     def table(self) -> list[dict[str, Any]]:
         """Rows: optimizer, best lr, final score mean/std/min/max over seeds, diverged runs,
@@ -424,35 +452,53 @@ class Sweep:
             s = self.scores(opt, lr)
             h = np.array([heldout_score(r) for r in self.best_runs(opt)])
             finite = s[np.isfinite(s)]
-            rows.append({
-                "optimizer": opt, "label": self.label(opt), "best_lr": lr,
-                "final_mean": float(np.mean(s)) if finite.size == s.size else math.inf,
-                "final_std": float(np.std(s)) if finite.size == s.size else math.inf,
-                "final_min": float(np.min(s)), "final_max": float(np.max(s)),
-                "heldout_mean": mean_or_inf(h) if not np.all(np.isnan(h)) else math.nan,
-                "heldout_std": (float(np.std(h)) if np.all(np.isfinite(h))
-                                else (math.nan if np.all(np.isnan(h)) else math.inf)),
-                "diverged_runs_at_best": int(s.size - finite.size),
-                "seeds": len(self.seeds),
-                "grid_edge": self.edge(opt).describe(),
-            })
+            rows.append(
+                {
+                    "optimizer": opt,
+                    "label": self.label(opt),
+                    "best_lr": lr,
+                    "final_mean": float(np.mean(s)) if finite.size == s.size else math.inf,
+                    "final_std": float(np.std(s)) if finite.size == s.size else math.inf,
+                    "final_min": float(np.min(s)),
+                    "final_max": float(np.max(s)),
+                    "heldout_mean": mean_or_inf(h) if not np.all(np.isnan(h)) else math.nan,
+                    "heldout_std": (
+                        float(np.std(h))
+                        if np.all(np.isfinite(h))
+                        else (math.nan if np.all(np.isnan(h)) else math.inf)
+                    ),
+                    "diverged_runs_at_best": int(s.size - finite.size),
+                    "seeds": len(self.seeds),
+                    "grid_edge": self.edge(opt).describe(),
+                }
+            )
         return rows
 
     def grid_numbers(self) -> dict[str, dict[str, float]]:
         """Mean score for every (optimizer, lr), for the JSON output."""
-        return {opt: {f"{lr:g}": self.mean_score(opt, lr) for lr in self.grids[opt]}
-                for opt in self.optimizers}
+        return {
+            opt: {f"{lr:g}": self.mean_score(opt, lr) for lr in self.grids[opt]}
+            for opt in self.optimizers
+        }
 
 
-def sweep(problem: ProblemSpec, optimizers: Sequence[str],
-          lrs: Sequence[float] | Mapping[str, Sequence[float]],
-          seeds: Sequence[int], steps: int, *, jobs: int = 1, label: str = "sweep",
-          schedule: str = "constant", record_every: int = 1,
-          score: Callable[[RunResult], float] = final_score,
-          select: Callable[[RunResult], float] = late_score,
-          max_widenings: int = 0,
-          configs: Mapping[str, Callable[[float], OptimizerConfig]] | None = None,
-          labels: Mapping[str, str] | None = None) -> Sweep:
+def sweep(
+    problem: ProblemSpec,
+    optimizers: Sequence[str],
+    lrs: Sequence[float] | Mapping[str, Sequence[float]],
+    seeds: Sequence[int],
+    steps: int,
+    *,
+    jobs: int = 1,
+    label: str = "sweep",
+    schedule: str = "constant",
+    record_every: int = 1,
+    score: Callable[[RunResult], float] = final_score,
+    select: Callable[[RunResult], float] = late_score,
+    max_widenings: int = 0,
+    configs: Mapping[str, Callable[[float], OptimizerConfig]] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Sweep:
     """Run optimizer × lr × seed (``lrs``: one grid for all, or a grid per optimizer),
     widening each optimizer's grid past an end that holds its best rate up to
     ``max_widenings`` times (:func:`.lrsearch.widen`); return a :class:`Sweep`.
@@ -470,17 +516,35 @@ def sweep(problem: ProblemSpec, optimizers: Sequence[str],
 
     def evaluate(cells: list[tuple[str, float]]) -> dict[tuple[str, float], float]:
         keys = [(o, lr, s) for o, lr in cells for s in seeds]
-        tasks = [Task(problem, o, lr, s, steps, schedule=schedule, record_every=record_every,
-                      config=configs[o](lr) if o in configs else None) for o, lr, s in keys]
+        tasks = [
+            Task(
+                problem,
+                o,
+                lr,
+                s,
+                steps,
+                schedule=schedule,
+                record_every=record_every,
+                config=configs[o](lr) if o in configs else None,
+            )
+            for o, lr, s in keys
+        ]
         tag = label if rounds[0] == 0 else f"{label} (wider grid, round {rounds[0]})"
         rounds[0] += 1
         runs.update(zip(keys, run_grid(tasks, jobs=jobs, label=tag)))
-        return {(o, lr): mean_or_inf([select(runs[o, lr, s]) for s in seeds])
-                for o, lr in cells}
+        return {(o, lr): mean_or_inf([select(runs[o, lr, s]) for s in seeds]) for o, lr in cells}
 
     edges, _ = lrsearch.widen(grids, evaluate, max_widenings)
-    return Sweep(tuple(optimizers), {o: edges[o].grid for o in optimizers}, tuple(seeds), runs,
-                 score=score, select=select, edges=edges, labels=dict(labels or {}))
+    return Sweep(
+        tuple(optimizers),
+        {o: edges[o].grid for o in optimizers},
+        tuple(seeds),
+        runs,
+        score=score,
+        select=select,
+        edges=edges,
+        labels=dict(labels or {}),
+    )
 
 
 def band(curves: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -41,8 +41,10 @@ def require_torch() -> Any:
     try:
         import torch
     except ImportError as err:
-        raise TorchMissing("this problem takes its gradients from PyTorch's autograd, which is "
-                           "not installed (pip install 'adamproofs[torch]')") from err
+        raise TorchMissing(
+            "this problem takes its gradients from PyTorch's autograd, which is "
+            "not installed (pip install 'adamproofs[torch]')"
+        ) from err
     if torch.get_num_threads() != 1:
         torch.set_num_threads(1)
     return torch
@@ -66,8 +68,10 @@ class FlatParams:
 
     def views(self, flat: Any) -> dict[str, Any]:
         """Per-name views (reshaped slices) of a flat array or tensor."""
-        return {name: flat[o:o + math.prod(s)].reshape(s)
-                for (name, s), o in zip(self.shapes.items(), self.offsets.values())}
+        return {
+            name: flat[o : o + math.prod(s)].reshape(s)
+            for (name, s), o in zip(self.shapes.items(), self.offsets.values())
+        }
 
 
 class _TorchProblem:
@@ -80,8 +84,7 @@ class _TorchProblem:
         torch = require_torch()
         return torch.tensor(theta, dtype=torch.float32, requires_grad=grad)
 
-    def _loss_tensor(self, params: dict[str, Any], x: Any, y: Any, rng: Any,
-                     train: bool) -> Any:
+    def _loss_tensor(self, params: dict[str, Any], x: Any, y: Any, rng: Any, train: bool) -> Any:
         raise NotImplementedError
 
     def _grad(self, theta: np.ndarray, x: Any, y: Any, rng: Any) -> np.ndarray:
@@ -112,8 +115,16 @@ class CNN(_TorchProblem):
         self.ytr = torch.tensor(ytr)
         self.xte = torch.tensor(xte, dtype=torch.float32).reshape(-1, 1, 8, 8)
         self.yte = torch.tensor(yte)
-        self.layout = FlatParams({"c1w": (8, 1, 3, 3), "c1b": (8,), "c2w": (16, 8, 3, 3),
-                                  "c2b": (16,), "fw": (10, 64), "fb": (10,)})
+        self.layout = FlatParams(
+            {
+                "c1w": (8, 1, 3, 3),
+                "c1b": (8,),
+                "c2w": (16, 8, 3, 3),
+                "c2b": (16,),
+                "fw": (10, 64),
+                "fb": (10,),
+            }
+        )
         self.dim = self.layout.dim
 
     def init(self, rng: np.random.Generator) -> np.ndarray:
@@ -161,15 +172,24 @@ class VAE(_TorchProblem):
         self.xtr = torch.tensor(xtr, dtype=torch.float32)
         self.xte = torch.tensor(xte, dtype=torch.float32)
         h, d = self.hidden, self.latent
-        self.layout = FlatParams({"e1w": (64, h), "e1b": (h,), "muw": (h, d), "mub": (d,),
-                                  "lvw": (h, d), "lvb": (d,), "d1w": (d, h), "d1b": (h,),
-                                  "d2w": (h, 64), "d2b": (64,)})
+        self.layout = FlatParams(
+            {
+                "e1w": (64, h),
+                "e1b": (h,),
+                "muw": (h, d),
+                "mub": (d,),
+                "lvw": (h, d),
+                "lvb": (d,),
+                "d1w": (d, h),
+                "d1b": (h,),
+                "d2w": (h, 64),
+                "d2b": (64,),
+            }
+        )
         self.dim = self.layout.dim
         fixed = np.random.default_rng(20141222)  # the ε of the recorded losses, fixed
-        self.eps_tr = torch.tensor(fixed.standard_normal((xtr.shape[0], d)),
-                                   dtype=torch.float32)
-        self.eps_te = torch.tensor(fixed.standard_normal((xte.shape[0], d)),
-                                   dtype=torch.float32)
+        self.eps_tr = torch.tensor(fixed.standard_normal((xtr.shape[0], d)), dtype=torch.float32)
+        self.eps_te = torch.tensor(fixed.standard_normal((xte.shape[0], d)), dtype=torch.float32)
 
     def init(self, rng: np.random.Generator) -> np.ndarray:
         """Glorot-normal weights, zero biases."""
@@ -185,8 +205,11 @@ class VAE(_TorchProblem):
         f = torch.nn.functional
         h = f.softplus(x @ p["e1w"] + p["e1b"])
         mu, logvar = h @ p["muw"] + p["mub"], h @ p["lvw"] + p["lvb"]
-        eps = (torch.from_numpy(rng.standard_normal(tuple(mu.shape)).astype(np.float32))
-               if train else y)
+        eps = (
+            torch.from_numpy(rng.standard_normal(tuple(mu.shape)).astype(np.float32))
+            if train
+            else y
+        )
         z = mu + torch.exp(0.5 * logvar) * eps
         logits = f.softplus(z @ p["d1w"] + p["d1b"]) @ p["d2w"] + p["d2b"]
         rec = f.binary_cross_entropy_with_logits(logits, x, reduction="sum")

@@ -25,8 +25,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Checker", "Hyper", "Implementation", "Session", "TargetError", "UsageError",
-           "assert_conforms", "check", "load_target"]
+__all__ = [
+    "Checker",
+    "Hyper",
+    "Implementation",
+    "Session",
+    "TargetError",
+    "UsageError",
+    "assert_conforms",
+    "check",
+    "load_target",
+]
 
 
 def assert_conforms(target: Any, **kwargs: Any) -> Any:

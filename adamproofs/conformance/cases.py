@@ -48,18 +48,26 @@ class Context:
         return supports(self.impl, feature)
 
 
-def hypers(ctx: Context, *, lr: st.SearchStrategy[float] | None = None,
-           beta1: st.SearchStrategy[float] | None = None,
-           beta2: st.SearchStrategy[float] | None = None,
-           eps: st.SearchStrategy[float] | None = None,
-           decay: bool = True, maximize: bool = True) -> st.SearchStrategy[Hyper]:
+def hypers(
+    ctx: Context,
+    *,
+    lr: st.SearchStrategy[float] | None = None,
+    beta1: st.SearchStrategy[float] | None = None,
+    beta2: st.SearchStrategy[float] | None = None,
+    eps: st.SearchStrategy[float] | None = None,
+    decay: bool = True,
+    maximize: bool = True,
+) -> st.SearchStrategy[Hyper]:
     """Hyperparameters (dtype-representable) within what ``ctx.impl`` supports."""
     dt = ctx.dtype
     low = dt in ("float16", "bfloat16")
     lr = lr if lr is not None else aps.learning_rates(min_value=1e-6, max_value=1.0)
     beta1 = beta1 if beta1 is not None else aps.betas(max_value=0.99)
-    beta2 = beta2 if beta2 is not None else (
-        st.sampled_from((0.99, 0.999)) if low else aps.betas(min_value=0.5, max_value=0.9999))
+    beta2 = (
+        beta2
+        if beta2 is not None
+        else (st.sampled_from((0.99, 0.999)) if low else aps.betas(min_value=0.5, max_value=0.9999))
+    )
     eps_values = (0.0, 1e-3, 0.1) if low else (0.0, 1e-8, 1e-12, 1e-6, 1e-3)
     eps = eps if eps is not None else st.sampled_from(eps_values)
     wd = st.just(0.0)
@@ -69,16 +77,25 @@ def hypers(ctx: Context, *, lr: st.SearchStrategy[float] | None = None,
 
     def build(args: tuple) -> Hyper:
         a, b1, b2, e, w, m = args
-        return Hyper(lr=representable(a, dt), beta1=representable(b1, dt, below_one=True),
-                     beta2=representable(b2, dt, below_one=True), eps=representable(e, dt),
-                     weight_decay=representable(w, dt), maximize=m)
+        return Hyper(
+            lr=representable(a, dt),
+            beta1=representable(b1, dt, below_one=True),
+            beta2=representable(b2, dt, below_one=True),
+            eps=representable(e, dt),
+            weight_decay=representable(w, dt),
+            maximize=m,
+        )
 
-    return st.tuples(lr, beta1, beta2, eps, wd, mx).map(build).filter(
-        lambda h: h.lr * h.weight_decay < 1.0)
+    return (
+        st.tuples(lr, beta1, beta2, eps, wd, mx)
+        .map(build)
+        .filter(lambda h: h.lr * h.weight_decay < 1.0)
+    )
 
 
-def values(dtype: str, shape: tuple[int, ...], *, lo: float = 1e-3,
-           hi: float = 1e3) -> st.SearchStrategy[np.ndarray]:
+def values(
+    dtype: str, shape: tuple[int, ...], *, lo: float = 1e-3, hi: float = 1e3
+) -> st.SearchStrategy[np.ndarray]:
     """Initial parameter values of ``shape``: random signs, log-uniform magnitudes, some 0."""
     size = math.prod(shape)
     a, b = math.log10(lo), math.log10(hi)
@@ -113,14 +130,18 @@ Plan = tuple[float, float, int, float]
 
 
 def _plans(n: int, a: float, b: float, zero_probability: float) -> st.SearchStrategy:
-    plan = st.tuples(st.floats(a, b), st.sampled_from((0.0, 0.3, 1.0, 3.0, b - a)),
-                     st.sampled_from((2, 0, 1, 3)),
-                     st.sampled_from((zero_probability, 0.0, min(1.0, 3 * zero_probability))))
+    plan = st.tuples(
+        st.floats(a, b),
+        st.sampled_from((0.0, 0.3, 1.0, 3.0, b - a)),
+        st.sampled_from((2, 0, 1, 3)),
+        st.sampled_from((zero_probability, 0.0, min(1.0, 3 * zero_probability))),
+    )
     return st.lists(plan, min_size=n, max_size=n)
 
 
-def _realise(plan: Plan, steps: int, size: int, a: float, b: float,
-             rng: np.random.Generator) -> np.ndarray:
+def _realise(
+    plan: Plan, steps: int, size: int, a: float, b: float, rng: np.random.Generator
+) -> np.ndarray:
     centre, spread, sign, zp = plan
     e = np.clip(centre + spread * rng.uniform(-0.5, 0.5, (steps, size)), a, b)
     mag = 10.0**e
@@ -134,9 +155,15 @@ def _realise(plan: Plan, steps: int, size: int, a: float, b: float,
     return mag
 
 
-def grad_rows(dtype: str, shapes: list[tuple[int, ...]], steps: int, *,
-              lo: float | None = None, hi: float | None = None,
-              zero_probability: float = 0.1) -> st.SearchStrategy[list[list[np.ndarray]]]:
+def grad_rows(
+    dtype: str,
+    shapes: list[tuple[int, ...]],
+    steps: int,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    zero_probability: float = 0.1,
+) -> st.SearchStrategy[list[list[np.ndarray]]]:
     """Gradients ``rows[k][i]`` for ``steps`` steps and parameters of ``shapes``.
 
     Hypothesis draws a plan per parameter (typical magnitude, spread in decades,
@@ -157,20 +184,33 @@ def grad_rows(dtype: str, shapes: list[tuple[int, ...]], steps: int, *,
     def build(args: tuple) -> list[list[np.ndarray]]:
         plans, seed = args
         rng = np.random.default_rng(seed)
-        arrays = [_realise(pl, steps, math.prod(shape), a, b, rng).astype(dt)
-                  for pl, shape in zip(plans, shapes, strict=True)]
-        return [[arr[k].reshape(shape) for arr, shape in zip(arrays, shapes, strict=True)]
-                for k in range(steps)]
+        arrays = [
+            _realise(pl, steps, math.prod(shape), a, b, rng).astype(dt)
+            for pl, shape in zip(plans, shapes, strict=True)
+        ]
+        return [
+            [arr[k].reshape(shape) for arr, shape in zip(arrays, shapes, strict=True)]
+            for k in range(steps)
+        ]
 
-    return st.tuples(_plans(len(shapes), a, b, zero_probability),
-                     st.integers(0, 2**32 - 1)).map(build)
+    return st.tuples(_plans(len(shapes), a, b, zero_probability), st.integers(0, 2**32 - 1)).map(
+        build
+    )
 
 
 @st.composite
-def cases(draw: st.DrawFn, ctx: Context, *, shapes: list[tuple[int, ...]] | None = None,
-          n_params: tuple[int, int] = (1, 2), steps: tuple[int, int] = (1, 12),
-          hyper: st.SearchStrategy[Hyper] | None = None, lo: float | None = None,
-          hi: float | None = None, zero_probability: float = 0.1) -> Case:
+def cases(
+    draw: st.DrawFn,
+    ctx: Context,
+    *,
+    shapes: list[tuple[int, ...]] | None = None,
+    n_params: tuple[int, int] = (1, 2),
+    steps: tuple[int, int] = (1, 12),
+    hyper: st.SearchStrategy[Hyper] | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
+    zero_probability: float = 0.1,
+) -> Case:
     """A general case: a few small parameter arrays, a few steps."""
     if shapes is None:
         k = draw(st.integers(*n_params))
@@ -178,8 +218,7 @@ def cases(draw: st.DrawFn, ctx: Context, *, shapes: list[tuple[int, ...]] | None
     t = draw(st.integers(*steps))
     h = draw(hyper if hyper is not None else hypers(ctx))
     params = [draw(values(ctx.dtype, s)) for s in shapes]
-    rows = draw(grad_rows(ctx.dtype, shapes, t, lo=lo, hi=hi,
-                          zero_probability=zero_probability))
+    rows = draw(grad_rows(ctx.dtype, shapes, t, lo=lo, hi=hi, zero_probability=zero_probability))
     grads: GradRows = [[g for g in row] for row in rows]  # typed: list[ndarray | None]
     return Case(ctx.dtype, h, params, grads)
 
@@ -197,8 +236,9 @@ def exact_step_bound(beta1: float, beta2: float, t: int) -> float:
     return float(worst_case(beta1, beta2, t))
 
 
-def maximizing_sequence(beta1: float, beta2: float, steps: int, scale: float,
-                        dtype: str) -> np.ndarray:
+def maximizing_sequence(
+    beta1: float, beta2: float, steps: int, scale: float, dtype: str
+) -> np.ndarray:
     """g_i ∝ (β2/β1)^i, normalised so that the largest is ``scale`` (no overflow)."""
     i = np.arange(1, steps + 1, dtype=np.float64)
     logs = i * math.log(beta2 / beta1)

@@ -24,12 +24,12 @@ from .targets import BUILTINS, KINDS
 _AXIS_HELP = "\n".join(f"  {a.name}={'|'.join(a.choices)}  ({a.doc})" for a in AXES.values())
 
 EPILOG = f"""\
-TARGET is a built-in ({', '.join(BUILTINS)}; default numpy) or module.path:attr, where
+TARGET is a built-in ({", ".join(BUILTINS)}; default numpy) or module.path:attr, where
 attr is a torch.optim.Optimizer subclass, an optax GradientTransformation factory, a Keras
 optimizer class, or a plain class/factory taking (params, *, lr, beta1, beta2, eps,
 weight_decay) with a step(grads) method (see adamproofs.conformance.protocol).
 
---variant NAME[,axis=value...] requires a variant; NAME is one of {', '.join(NAMED)}
+--variant NAME[,axis=value...] requires a variant; NAME is one of {", ".join(NAMED)}
 (a name also requires decay=l2 and step_scope=param unless overridden, e.g.
 paper,decay=decoupled). Without it, any known variant passes. Axes:
 {_AXIS_HELP}
@@ -40,7 +40,7 @@ does not take, is a usage error. An option naming a variant axis (amsgrad=True,
 decay=decoupled, decoupled_weight_decay=True, eps_root=...) is a claim: the fingerprint must
 detect it.
 
-Properties: {', '.join(PROPERTIES)}.
+Properties: {", ".join(PROPERTIES)}.
 Exit status: 0 every selected row judged and passed (and --json written), 1 does not
 conform, 2 usage error or target cannot be loaded or report not written, 130 interrupted.
 """
@@ -49,9 +49,12 @@ conform, 2 usage error or target cannot be loaded or report not written, 130 int
 def register(subparsers: Any) -> None:
     """Add the ``check`` sub-command."""
     p = subparsers.add_parser(
-        "check", help="check an Adam implementation against the reference",
+        "check",
+        help="check an Adam implementation against the reference",
         description="Check an Adam implementation against the arbitrary-precision reference.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_arguments(p)
     p.set_defaults(func=run)
 
@@ -59,33 +62,68 @@ def register(subparsers: Any) -> None:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The ``check`` options (shared by ``adamproofs check`` and ``python -m``)."""
     p.add_argument("target", nargs="?", default="numpy", metavar="TARGET")
-    p.add_argument("--kind", metavar="{" + ",".join(KINDS) + "}",
-                   help="force the adapter for module.path:attr")
+    p.add_argument(
+        "--kind", metavar="{" + ",".join(KINDS) + "}", help="force the adapter for module.path:attr"
+    )
     p.add_argument("--variant", help="require a variant, e.g. paper or eps_hat,decay=decoupled")
-    p.add_argument("--dtype", action="append", default=[], metavar="DTYPE",
-                   help="add a dtype to float32 and float64 (float16, bfloat16); repeatable")
-    p.add_argument("--only-dtype", action="append", default=[], metavar="DTYPE",
-                   help="check only these dtypes (repeatable)")
-    p.add_argument("--profile", default="default", metavar="{quick,default,thorough}",
-                   help="examples per property (default: default)")
+    p.add_argument(
+        "--dtype",
+        action="append",
+        default=[],
+        metavar="DTYPE",
+        help="add a dtype to float32 and float64 (float16, bfloat16); repeatable",
+    )
+    p.add_argument(
+        "--only-dtype",
+        action="append",
+        default=[],
+        metavar="DTYPE",
+        help="check only these dtypes (repeatable)",
+    )
+    p.add_argument(
+        "--profile",
+        default="default",
+        metavar="{quick,default,thorough}",
+        help="examples per property (default: default)",
+    )
     p.add_argument("--seed", default="0", help="hypothesis seed, a non-negative int (default 0)")
-    p.add_argument("--property", action="append", default=[], dest="properties",
-                   metavar="NAME", help="run only these properties (repeatable)")
+    p.add_argument(
+        "--property",
+        action="append",
+        default=[],
+        dest="properties",
+        metavar="NAME",
+        help="run only these properties (repeatable)",
+    )
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
-    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra constructor option for the target, e.g. amsgrad=True or "
-                        "decoupled_weight_decay=True (torch), eps_placement='hat' (numpy); "
-                        "repeatable")
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra constructor option for the target, e.g. amsgrad=True or "
+        "decoupled_weight_decay=True (torch), eps_placement='hat' (numpy); "
+        "repeatable",
+    )
     p.add_argument("--json", metavar="PATH", help="write the JSON report (schema version 1)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
-    p.add_argument("--timeout", metavar="SECONDS",
-                   help="deadline for each call of the target: import, construction, one step, "
-                        "a checkpoint (default 60); past it the call fails and the worker "
-                        "process is restarted")
-    p.add_argument("--memory-limit", metavar="MIB",
-                   help="address space the target's worker may add, in MiB (default: none)")
-    p.add_argument("--in-process", action="store_true",
-                   help="run the target in this process (no deadline, no crash protection)")
+    p.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        help="deadline for each call of the target: import, construction, one step, "
+        "a checkpoint (default 60); past it the call fails and the worker "
+        "process is restarted",
+    )
+    p.add_argument(
+        "--memory-limit",
+        metavar="MIB",
+        help="address space the target's worker may add, in MiB (default: none)",
+    )
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the target in this process (no deadline, no crash protection)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -121,12 +159,19 @@ def _checker(args: argparse.Namespace) -> tuple[Checker, str | None]:
         if problem is not None:
             raise UsageError(f"--json {args.json!r}: cannot write the report there: {problem}")
     dtypes = args.only_dtype or ["float32", "float64", *args.dtype]
-    checker = Checker(args.target, kind=args.kind, dtypes=list(dict.fromkeys(dtypes)),
-                      variant=args.variant, profile=args.profile, seed=args.seed,
-                      properties=args.properties or None, fail_fast=args.fail_fast,
-                      device=args.device, options=parse_options(args.option),
-                      isolation=parse_isolation(args.timeout, args.memory_limit,
-                                                args.in_process))
+    checker = Checker(
+        args.target,
+        kind=args.kind,
+        dtypes=list(dict.fromkeys(dtypes)),
+        variant=args.variant,
+        profile=args.profile,
+        seed=args.seed,
+        properties=args.properties or None,
+        fail_fast=args.fail_fast,
+        device=args.device,
+        options=parse_options(args.option),
+        isolation=parse_isolation(args.timeout, args.memory_limit, args.in_process),
+    )
     return checker, args.json
 
 
@@ -156,8 +201,9 @@ def _progress(msg: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m adamproofs.conformance.cli``."""
-    parser = argparse.ArgumentParser(prog="adamproofs check", epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="adamproofs check", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

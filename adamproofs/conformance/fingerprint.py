@@ -101,42 +101,56 @@ def _arr(values: list[float], dtype: str) -> np.ndarray:
 def _eps_case(dtype: str) -> Case:
     low = dtype in ("float16", "bfloat16")
     eps = representable(1e-3 if low else 1e-6, dtype)
-    h = Hyper(lr=1.0, beta1=representable(0.9, dtype), beta2=representable(0.999, dtype,
-                                                                           below_one=True),
-              eps=eps)
+    h = Hyper(
+        lr=1.0,
+        beta1=representable(0.9, dtype),
+        beta2=representable(0.999, dtype, below_one=True),
+        eps=eps,
+    )
     # |g| non-decreasing per coordinate: v and v̂ never decrease, so the AMSGrad forms
     # max_raw and max_corrected coincide with plain Adam here
     near = [0.5, 1.0, -2.0, 2.0, 3.0]
     big = [0.25, 0.5, -1.0, 1.0, 2.0]
     tiny = [0.01, 0.02, -0.03, 0.03, 0.05]
     rows: list[list[np.ndarray | None]] = [
-        [_arr([near[k] * eps, big[k], tiny[k] * eps], dtype)] for k in range(5)]
+        [_arr([near[k] * eps, big[k], tiny[k] * eps], dtype)] for k in range(5)
+    ]
     return Case(dtype, h, [_arr([0.0, 1.0, -1.0], dtype)], rows)
 
 
 def _amsgrad_case(dtype: str) -> Case:
-    h = Hyper(lr=0.1, beta1=representable(0.9, dtype),
-              beta2=representable(0.999, dtype, below_one=True),
-              eps=representable(1e-8 if dtype in ("float32", "float64") else 1e-3, dtype))
+    h = Hyper(
+        lr=0.1,
+        beta1=representable(0.9, dtype),
+        beta2=representable(0.999, dtype, below_one=True),
+        eps=representable(1e-8 if dtype in ("float32", "float64") else 1e-3, dtype),
+    )
     seq = [1.0, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]
     rows: list[list[np.ndarray | None]] = [[_arr([seq[k], -seq[k] * 2], dtype)] for k in range(6)]
     return Case(dtype, h, [_arr([0.0, 0.5], dtype)], rows)
 
 
 def _decay_case(dtype: str, maximize: bool = False) -> Case:
-    h = Hyper(lr=0.1, beta1=representable(0.9, dtype),
-              beta2=representable(0.999, dtype, below_one=True),
-              eps=representable(1e-8 if dtype in ("float32", "float64") else 1e-3, dtype),
-              weight_decay=0.5, maximize=maximize)
+    h = Hyper(
+        lr=0.1,
+        beta1=representable(0.9, dtype),
+        beta2=representable(0.999, dtype, below_one=True),
+        eps=representable(1e-8 if dtype in ("float32", "float64") else 1e-3, dtype),
+        weight_decay=0.5,
+        maximize=maximize,
+    )
     seq = [[0.3, -1.0, 2.0], [0.5, 0.2, -1.0], [-0.1, 0.7, 1.5], [0.2, -0.4, 0.0]]
     rows: list[list[np.ndarray | None]] = [[_arr(seq[k], dtype)] for k in range(4)]
     return Case(dtype, h, [_arr([2.0, -3.0, 0.5], dtype)], rows)
 
 
 def _scope_case(dtype: str) -> Case:
-    h = Hyper(lr=0.1, beta1=representable(0.9, dtype),
-              beta2=representable(0.999, dtype, below_one=True),
-              eps=representable(1e-8 if dtype in ("float32", "float64") else 1e-3, dtype))
+    h = Hyper(
+        lr=0.1,
+        beta1=representable(0.9, dtype),
+        beta2=representable(0.999, dtype, below_one=True),
+        eps=representable(1e-8 if dtype in ("float32", "float64") else 1e-3, dtype),
+    )
     rows = []
     for k in range(6):
         late = None if k < 3 else _arr([0.5 + 0.1 * k, -2.0], dtype)
@@ -144,8 +158,13 @@ def _scope_case(dtype: str) -> Case:
     return Case(dtype, h, [_arr([1.0, -1.0], dtype), _arr([0.5, 2.0], dtype)], rows)
 
 
-def _try(impl: Any, case: Case, candidates: list[tuple[Any, Variant]],
-         result: AxisResult, fp: Fingerprint) -> None:
+def _try(
+    impl: Any,
+    case: Case,
+    candidates: list[tuple[Any, Variant]],
+    result: AxisResult,
+    fp: Fingerprint,
+) -> None:
     run = drive(impl, case)
     if run.error is not None or run.mutated is not None:
         j = judge(run, case, candidates[0][1])
@@ -217,15 +236,19 @@ def _reorder(result: AxisResult, first: Any) -> Any:
     return first
 
 
-def _probe_eps_and_precision(impl: Any, fp: Fingerprint, base: Variant,
-                             claims: dict[str, Any], prefer: Variant) -> Variant:
+def _probe_eps_and_precision(
+    impl: Any, fp: Fingerprint, base: Variant, claims: dict[str, Any], prefer: Variant
+) -> Variant:
     """ε placement × bias correction (AMSGrad off or uncorrected) × compute precision."""
     r = AxisResult("eps_placement", [], [])
     precisions = precision_candidates(fp.dtype)
-    cands = [((e, bc, pr), base.replace(eps_placement=e, bias_correction=bc, amsgrad=a,
-                                        precision=pr))
-             for pr in precisions for a in (None, Amsgrad.MAX_UNCORRECTED)
-             for bc in (True, False) for e in EPS_PLACEMENTS]
+    cands = [
+        ((e, bc, pr), base.replace(eps_placement=e, bias_correction=bc, amsgrad=a, precision=pr))
+        for pr in precisions
+        for a in (None, Amsgrad.MAX_UNCORRECTED)
+        for bc in (True, False)
+        for e in EPS_PLACEMENTS
+    ]
     _try(impl, _eps_case(fp.dtype), cands, r, fp)
     found = list(dict.fromkeys(r.matches))
     rp = AxisResult("precision", [], list(precisions), detail=r.detail)
@@ -240,8 +263,10 @@ def _probe_eps_and_precision(impl: Any, fp: Fingerprint, base: Variant,
     r.matches = sorted({e for e, _ in pairs}, key=EPS_PLACEMENTS.index)
     rb.matches = sorted({bc for _, bc in pairs}, reverse=True)
     rp.matches = [p for p in precisions if any(m[2] == p for m in found)]
-    want = (claims.get("eps_placement", prefer.eps_placement),
-            claims.get("bias_correction", prefer.bias_correction))
+    want = (
+        claims.get("eps_placement", prefer.eps_placement),
+        claims.get("bias_correction", prefer.bias_correction),
+    )
     e, bc = want if want in pairs else pairs[0]
     _reorder(rb, bc)
     _reorder(r, e)
@@ -249,8 +274,15 @@ def _probe_eps_and_precision(impl: Any, fp: Fingerprint, base: Variant,
     return base.replace(eps_placement=e, bias_correction=bc, precision=pr)
 
 
-def _probe_choice(impl: Any, fp: Fingerprint, base: Variant, axis: str, case: Case,
-                  values: tuple[Any, ...], preferred: tuple[Any, ...]) -> Variant:
+def _probe_choice(
+    impl: Any,
+    fp: Fingerprint,
+    base: Variant,
+    axis: str,
+    case: Case,
+    values: tuple[Any, ...],
+    preferred: tuple[Any, ...],
+) -> Variant:
     """Probe one axis over ``values``; keep the first preferred match."""
     r = AxisResult(axis, [], list(values))
     _try(impl, case, [(v, base.replace(**{axis: v})) for v in values], r, fp)
@@ -273,8 +305,9 @@ def _probe_maximize(impl: Any, fp: Fingerprint, base: Variant) -> None:
     _try(impl, case, [("negate_before_decay", base)], r, fp)
 
 
-def fingerprint(impl: Any, *, prefer: Variant | None = None,
-                dtype: str | None = None) -> Fingerprint:
+def fingerprint(
+    impl: Any, *, prefer: Variant | None = None, dtype: str | None = None
+) -> Fingerprint:
     """Detect the variant of ``impl`` for parameters of ``dtype`` on every axis it supports.
 
     ``dtype`` defaults to the most precise one the implementation supports. The compute
@@ -285,21 +318,43 @@ def fingerprint(impl: Any, *, prefer: Variant | None = None,
     prefer = prefer or Variant()
     claims = getattr(impl, "claims", {}) or {}
     base = _probe_eps_and_precision(impl, fp, Variant(), claims, prefer)
-    base = _probe_choice(impl, fp, base, "amsgrad", _amsgrad_case(fp.dtype), AMSGRAD_FORMS,
-                         (claims.get("amsgrad", prefer.amsgrad), None))
+    base = _probe_choice(
+        impl,
+        fp,
+        base,
+        "amsgrad",
+        _amsgrad_case(fp.dtype),
+        AMSGRAD_FORMS,
+        (claims.get("amsgrad", prefer.amsgrad), None),
+    )
     if supports(impl, "weight_decay"):
-        base = _probe_choice(impl, fp, base, "decay", _decay_case(fp.dtype), DECAY_FORMS,
-                             (claims.get("decay", prefer.decay), Decay.L2))
+        base = _probe_choice(
+            impl,
+            fp,
+            base,
+            "decay",
+            _decay_case(fp.dtype),
+            DECAY_FORMS,
+            (claims.get("decay", prefer.decay), Decay.L2),
+        )
     else:
-        fp.axes["decay"] = AxisResult("decay", [], list(DECAY_FORMS),
-                                      skipped="weight_decay not supported")
+        fp.axes["decay"] = AxisResult(
+            "decay", [], list(DECAY_FORMS), skipped="weight_decay not supported"
+        )
     if supports(impl, "skip"):
-        base = _probe_choice(impl, fp, base, "step_scope", _scope_case(fp.dtype),
-                             tuple(StepScope),
-                             (claims.get("step_scope", prefer.step_scope), StepScope.PARAM))
+        base = _probe_choice(
+            impl,
+            fp,
+            base,
+            "step_scope",
+            _scope_case(fp.dtype),
+            tuple(StepScope),
+            (claims.get("step_scope", prefer.step_scope), StepScope.PARAM),
+        )
     else:
-        fp.axes["step_scope"] = AxisResult("step_scope", [], list(StepScope),
-                                           skipped="None gradients not supported")
+        fp.axes["step_scope"] = AxisResult(
+            "step_scope", [], list(StepScope), skipped="None gradients not supported"
+        )
         base = base.replace(step_scope=claims.get("step_scope", StepScope.OPTIMIZER))
     _probe_maximize(impl, fp, base)
     fp.variant = base

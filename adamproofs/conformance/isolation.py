@@ -627,5 +627,5 @@ def isolate(
         refused = f"raised {UsageError.__name__}: "
         if err.stage == "import" and err.cause.startswith(refused):
             # the loader refused an option: a usage error, worded as in-process
-            raise UsageError(err.cause[len(refused):].split("\n")[0]) from None
+            raise UsageError(err.cause[len(refused) :].split("\n")[0]) from None
         raise TargetError(f"{err.stage}: {err.cause}") from None

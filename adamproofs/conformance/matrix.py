@@ -78,33 +78,53 @@ ROWS: dict[str, Row] = {
     "torch": Row("torch", ("torch",), note="torch.optim.Adam, foreach=False (CPU default)"),
     "torch-foreach": Row("torch-foreach", ("torch",), note="torch.optim.Adam, foreach=True"),
     "torch-fused": Row("torch-fused", ("torch",), note="torch.optim.Adam, fused=True"),
-    "torch AdamW": Row("torch", ("torch",), {"decoupled_weight_decay": True},
-                       note="torch.optim.Adam(decoupled_weight_decay=True) = AdamW"),
-    "torch amsgrad": Row("torch", ("torch",), {"amsgrad": True},
-                         note="torch.optim.Adam(amsgrad=True)"),
+    "torch AdamW": Row(
+        "torch",
+        ("torch",),
+        {"decoupled_weight_decay": True},
+        note="torch.optim.Adam(decoupled_weight_decay=True) = AdamW",
+    ),
+    "torch amsgrad": Row(
+        "torch", ("torch",), {"amsgrad": True}, note="torch.optim.Adam(amsgrad=True)"
+    ),
     "optax": Row("optax", ("jax", "optax"), note="optax.adam, eager"),
     "optax jit": Row("optax", ("jax", "optax"), {"jit": True}, note="optax.adam under jax.jit"),
     "optax adamw": Row("optax", ("jax", "optax"), {"alias": "adamw"}, note="optax.adamw"),
-    "optax amsgrad": Row("optax", ("jax", "optax"), {"alias": "amsgrad"},
-                         note="optax.amsgrad"),
+    "optax amsgrad": Row("optax", ("jax", "optax"), {"alias": "amsgrad"}, note="optax.amsgrad"),
     "keras": Row("keras", ("keras",), note="keras.optimizers.Adam (JAX backend if installed)"),
-    "keras AdamW": Row("keras", ("keras",), {"optimizer": "AdamW"},
-                       note="keras.optimizers.AdamW"),
-    "keras amsgrad": Row("keras", ("keras",), {"amsgrad": True},
-                         note="keras.optimizers.Adam(amsgrad=True)"),
-    "keras torch-backend": Row("keras", ("keras", "torch"), {"backend": "torch"},
-                               note="keras.optimizers.Adam on the torch backend (foreach ops)"),
-    "keras floatx=float32": Row("keras", ("keras",), {"floatx": "keep"},
-                                note="keras.optimizers.Adam, float64 variables but the "
-                                     "default floatx (α held in float32)"),
+    "keras AdamW": Row("keras", ("keras",), {"optimizer": "AdamW"}, note="keras.optimizers.AdamW"),
+    "keras amsgrad": Row(
+        "keras", ("keras",), {"amsgrad": True}, note="keras.optimizers.Adam(amsgrad=True)"
+    ),
+    "keras torch-backend": Row(
+        "keras",
+        ("keras", "torch"),
+        {"backend": "torch"},
+        note="keras.optimizers.Adam on the torch backend (foreach ops)",
+    ),
+    "keras floatx=float32": Row(
+        "keras",
+        ("keras",),
+        {"floatx": "keep"},
+        note="keras.optimizers.Adam, float64 variables but the default floatx (α held in float32)",
+    ),
 }
 
 #: Variant axes shown as columns, in order.
 #: (every axis of the variant model except the compute precision, which is per dtype)
 AXES: tuple[str, ...] = tuple(a for a in VARIANT_AXES if a != "precision")
 
-VERSION_MODULES: tuple[str, ...] = ("numpy", "mpmath", "hypothesis", "torch", "jax", "jaxlib",
-                                    "optax", "keras", "ml_dtypes")
+VERSION_MODULES: tuple[str, ...] = (
+    "numpy",
+    "mpmath",
+    "hypothesis",
+    "torch",
+    "jax",
+    "jaxlib",
+    "optax",
+    "keras",
+    "ml_dtypes",
+)
 
 
 def log(message: str) -> None:
@@ -134,8 +154,10 @@ def environment() -> dict[str, str | None]:
 # Hazards at the framework's usual hyperparameters (low precision)
 # ---------------------------------------------------------------------------------------
 
-def _final(impl: Implementation, hyper: Hyper, theta0: np.ndarray, grads: list[np.ndarray],
-           dtype: np.dtype) -> np.ndarray:
+
+def _final(
+    impl: Implementation, hyper: Hyper, theta0: np.ndarray, grads: list[np.ndarray], dtype: np.dtype
+) -> np.ndarray:
     session = impl.create(hyper, [theta0.astype(dtype)], dtype)
     for g in grads:
         session.step([g.astype(dtype)])
@@ -165,14 +187,15 @@ def hazards(impl: Implementation, dtypes: Sequence[str]) -> list[str]:
         try:
             if name == "float32":
                 hyper = Hyper(lr=1.0, beta1=0.5, beta2=0.9999, eps=0.0)
-                before, after = (_final(impl, hyper, np.zeros(2), [one] * k, dtype)
-                                 for k in (1, 2))
+                before, after = (_final(impl, hyper, np.zeros(2), [one] * k, dtype) for k in (1, 2))
                 rel = abs(float(before[0] - after[0]) - 1.0)
                 if rel > 1e-5:
-                    found.append(f"float32: the bias corrections 1 − β^t are computed in "
-                                 f"float32 (step 2 of a constant gradient is off by {rel:.1e} "
-                                 "relative; exact: 0); legitimate, but 1 − β2^t loses digits "
-                                 "for β2 near 1")
+                    found.append(
+                        f"float32: the bias corrections 1 − β^t are computed in "
+                        f"float32 (step 2 of a constant gradient is off by {rel:.1e} "
+                        "relative; exact: 0); legitimate, but 1 − β2^t loses digits "
+                        "for β2 near 1"
+                    )
                 continue
             if name == "float64":
                 continue
@@ -182,17 +205,22 @@ def hazards(impl: Implementation, dtypes: Sequence[str]) -> list[str]:
             found.append(f"{name}: raised {type(err).__name__}: {err}")
             continue
         if not np.all(np.isfinite(zero)):
-            found.append(f"{name}: a zero first gradient with eps=1e-8 gives θ = {zero[0]} "
-                         "(ε rounds to 0 in this dtype, and 0/0 = NaN)")
+            found.append(
+                f"{name}: a zero first gradient with eps=1e-8 gives θ = {zero[0]} "
+                "(ε rounds to 0 in this dtype, and 0/0 = NaN)"
+            )
         if np.all(moved == 1.0):
-            found.append(f"{name}: with beta2=0.999 and g=1, θ never moves in 3 steps "
-                         "(β2 rounds to 1 in this dtype, so 1 − β2^t is 0)")
+            found.append(
+                f"{name}: with beta2=0.999 and g=1, θ never moves in 3 steps "
+                "(β2 rounds to 1 in this dtype, so 1 − β2^t is 0)"
+            )
     return found
 
 
 # ---------------------------------------------------------------------------------------
 # One row (runs in the child process)
 # ---------------------------------------------------------------------------------------
+
 
 def _summarise(report: dict[str, Any]) -> dict[str, Any]:
     """Per-dtype worst errors, verdicts and failure messages from a check report."""
@@ -201,13 +229,21 @@ def _summarise(report: dict[str, Any]) -> dict[str, Any]:
     for res in report.get("results", []):
         if res["property"] == "variant":
             if res["verdict"] in ("fail", "error"):
-                failures.append({"property": "variant", "dtype": res["dtype"],
-                                 "message": _message(res)})
+                failures.append(
+                    {"property": "variant", "dtype": res["dtype"], "message": _message(res)}
+                )
             continue
-        entry = per_dtype.setdefault(res["dtype"], {"verdict": "skip", "worst_ulps": None,
-                                                     "worst_error_over_bound": None,
-                                                     "checked_steps": 0, "unchecked_steps": 0,
-                                                     "failed": []})
+        entry = per_dtype.setdefault(
+            res["dtype"],
+            {
+                "verdict": "skip",
+                "worst_ulps": None,
+                "worst_error_over_bound": None,
+                "checked_steps": 0,
+                "unchecked_steps": 0,
+                "failed": [],
+            },
+        )
         if res["verdict"] == "skip":
             continue
         entry["checked_steps"] += int(res.get("checked_steps") or 0)
@@ -218,8 +254,9 @@ def _summarise(report: dict[str, Any]) -> dict[str, Any]:
         if res["verdict"] in ("fail", "error"):
             entry["verdict"] = "fail"
             entry["failed"].append(res["property"])
-            failures.append({"property": res["property"], "dtype": res["dtype"],
-                             "message": _message(res)})
+            failures.append(
+                {"property": res["property"], "dtype": res["dtype"], "message": _message(res)}
+            )
         elif entry["verdict"] == "skip":
             entry["verdict"] = "pass"
     return {"dtypes": per_dtype, "failures": failures}
@@ -230,36 +267,58 @@ def _message(res: dict[str, Any]) -> str:
     return str(finding.get("message") or res.get("note") or res["verdict"])
 
 
-def run_row(name: str, *, dtypes: Sequence[str], profile: str, seed: int,
-            properties: Sequence[str] | None = None) -> dict[str, Any]:
+def run_row(
+    name: str,
+    *,
+    dtypes: Sequence[str],
+    profile: str,
+    seed: int,
+    properties: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Check one row in this process and return its matrix entry (plus the full report)."""
     from .runner import check
     from .targets import load_target
 
     row = ROWS[name]
     started = time.perf_counter()
-    report = check(row.target, dtypes=list(dtypes), profile=profile, seed=seed,
-                   properties=properties, options=dict(row.options),
-                   progress=lambda m: log(f"  [{name}] {m}"))
+    report = check(
+        row.target,
+        dtypes=list(dtypes),
+        profile=profile,
+        seed=seed,
+        properties=properties,
+        options=dict(row.options),
+        progress=lambda m: log(f"  [{name}] {m}"),
+    )
     data = report.as_dict()
     impl = load_target(row.target, **row.options)
     log(f"  [{name}] low-precision hazards")
     notes = hazards(impl, list(dict.fromkeys(["float32", *dtypes])))
     summary = _summarise(data)
-    return {"row": name, "target": row.target, "options": dict(row.options), "note": row.note,
-            "status": "checked", "implementation": impl.name,
-            "verdict": "conforms" if data.get("conforms") else "does not conform",
-            "variant": {axis: data.get("variant_axes", {}).get(axis) for axis in AXES},
-            "detected_variant": data.get("detected_variant"),
-            "claims": dict(getattr(impl, "claims", {})), **summary, "hazards": notes,
-            "seconds": round(time.perf_counter() - started, 1), "error": None,
-            "report": data}
+    return {
+        "row": name,
+        "target": row.target,
+        "options": dict(row.options),
+        "note": row.note,
+        "status": "checked",
+        "implementation": impl.name,
+        "verdict": "conforms" if data.get("conforms") else "does not conform",
+        "variant": {axis: data.get("variant_axes", {}).get(axis) for axis in AXES},
+        "detected_variant": data.get("detected_variant"),
+        "claims": dict(getattr(impl, "claims", {})),
+        **summary,
+        "hazards": notes,
+        "seconds": round(time.perf_counter() - started, 1),
+        "error": None,
+        "report": data,
+    }
 
 
 def _child(args: argparse.Namespace) -> int:
     try:
-        entry = run_row(args.one, dtypes=args.dtypes.split(","), profile=args.profile,
-                        seed=args.seed)
+        entry = run_row(
+            args.one, dtypes=args.dtypes.split(","), profile=args.profile, seed=args.seed
+        )
     except Exception as err:  # reported as the row's error by the parent
         entry = {"row": args.one, "status": "error", "error": f"{type(err).__name__}: {err}"}
     Path(args.json).write_text(json.dumps(entry, indent=1, default=_jsonable))
@@ -278,16 +337,31 @@ def _jsonable(x: Any) -> Any:
 # The matrix (parent process)
 # ---------------------------------------------------------------------------------------
 
+
 def _placeholder(name: str, status: str, error: str | None = None) -> dict[str, Any]:
     row = ROWS[name]
-    return {"row": name, "target": row.target, "options": dict(row.options), "note": row.note,
-            "status": status, "implementation": None, "verdict": None,
-            "variant": dict.fromkeys(AXES), "detected_variant": None, "claims": {},
-            "dtypes": {}, "failures": [], "hazards": [], "seconds": 0.0, "error": error}
+    return {
+        "row": name,
+        "target": row.target,
+        "options": dict(row.options),
+        "note": row.note,
+        "status": status,
+        "implementation": None,
+        "verdict": None,
+        "variant": dict.fromkeys(AXES),
+        "detected_variant": None,
+        "claims": {},
+        "dtypes": {},
+        "failures": [],
+        "hazards": [],
+        "seconds": 0.0,
+        "error": error,
+    }
 
 
-def check_row(name: str, out: Path, *, dtypes: Sequence[str], profile: str, seed: int,
-              timeout: float) -> dict[str, Any]:
+def check_row(
+    name: str, out: Path, *, dtypes: Sequence[str], profile: str, seed: int, timeout: float
+) -> dict[str, Any]:
     """Run one row in a subprocess; write its full report under ``out/reports``."""
     missing = [m for m in ROWS[name].requires if not installed(m)]
     if missing:
@@ -296,25 +370,47 @@ def check_row(name: str, out: Path, *, dtypes: Sequence[str], profile: str, seed
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / (re.sub(r"[^A-Za-z0-9_.-]+", "-", name) + ".json")
     path.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "adamproofs.conformance.matrix", "--one", name,
-           "--json", str(path), "--dtypes", ",".join(dtypes), "--profile", profile,
-           "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "adamproofs.conformance.matrix",
+        "--one",
+        name,
+        "--json",
+        str(path),
+        "--dtypes",
+        ",".join(dtypes),
+        "--profile",
+        profile,
+        "--seed",
+        str(seed),
+    ]
     env = dict(os.environ)
     try:
         proc = subprocess.run(cmd, timeout=timeout, env=env, stdout=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return _placeholder(name, "error", f"timed out after {timeout:.0f} s")
     if not path.exists():
-        return _placeholder(name, "error", f"the check process exited with status "
-                                            f"{proc.returncode} and wrote no report")
+        return _placeholder(
+            name,
+            "error",
+            f"the check process exited with status {proc.returncode} and wrote no report",
+        )
     entry = json.loads(path.read_text())
     if entry.get("status") != "checked":
         return _placeholder(name, "error", entry.get("error"))
     return entry
 
 
-def build_matrix(rows: Sequence[str], out: Path, *, dtypes: Sequence[str], profile: str,
-                 seed: int, timeout: float) -> dict[str, Any]:
+def build_matrix(
+    rows: Sequence[str],
+    out: Path,
+    *,
+    dtypes: Sequence[str],
+    profile: str,
+    seed: int,
+    timeout: float,
+) -> dict[str, Any]:
     """Check every row and return the matrix document (without the full reports)."""
     entries = []
     for k, name in enumerate(rows, 1):
@@ -322,14 +418,23 @@ def build_matrix(rows: Sequence[str], out: Path, *, dtypes: Sequence[str], profi
         started = time.perf_counter()
         entry = check_row(name, out, dtypes=dtypes, profile=profile, seed=seed, timeout=timeout)
         entry.pop("report", None)
-        log(f"[{k}/{len(rows)}] {name}: {entry['verdict'] or entry['status']} "
-            f"({time.perf_counter() - started:.0f} s)")
+        log(
+            f"[{k}/{len(rows)}] {name}: {entry['verdict'] or entry['status']} "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
         entries.append(entry)
     from .. import __version__
 
-    return {"schema": "adamproofs-conformance-matrix", "schema_version": SCHEMA_VERSION,
-            "adamproofs_version": __version__, "profile": profile, "seed": seed,
-            "dtypes": list(dtypes), "environment": environment(), "rows": entries}
+    return {
+        "schema": "adamproofs-conformance-matrix",
+        "schema_version": SCHEMA_VERSION,
+        "adamproofs_version": __version__,
+        "profile": profile,
+        "seed": seed,
+        "dtypes": list(dtypes),
+        "environment": environment(),
+        "rows": entries,
+    }
 
 
 def _fmt(x: Any) -> str:
@@ -365,8 +470,9 @@ def _dtype_cell(e: dict[str, Any] | None) -> str:
     judged = f"{checked} of {checked + unchecked} steps judged"
     if checked == 0:
         return f"unjudged ({judged}: the error bound is void)"
-    return (f"{_fmt(e['worst_ulps'])} / {_fmt(e['worst_error_over_bound'])} "
-            f"({e['verdict']}; {judged})")
+    return (
+        f"{_fmt(e['worst_ulps'])} / {_fmt(e['worst_error_over_bound'])} ({e['verdict']}; {judged})"
+    )
 
 
 def to_markdown(matrix: dict[str, Any]) -> str:
@@ -374,30 +480,43 @@ def to_markdown(matrix: dict[str, Any]) -> str:
     dtypes = matrix["dtypes"]
     env = matrix["environment"]
     versions = ", ".join(f"{k} {v}" for k, v in env.items() if v is not None)
-    lines = ["# Conformance matrix", "",
-             f"`adamproofs check` (profile `{matrix['profile']}`, seed {matrix['seed']}) on "
-             f"every installed framework, CPU. Versions: {versions}.", "",
-             "A row *conforms* when it follows a known variant on every axis and every "
-             "property stays within the error bound of the written floating-point error "
-             "analysis. Worst errors are over all properties: ulps of the dtype at the "
-             "exact value, and error divided by the bound (≤ 1 conforms).", "",
-             "## Variants", "",
-             "| row | implementation | ε placement | bias correction | AMSGrad | decay "
-             "| step counter | verdict |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Conformance matrix",
+        "",
+        f"`adamproofs check` (profile `{matrix['profile']}`, seed {matrix['seed']}) on "
+        f"every installed framework, CPU. Versions: {versions}.",
+        "",
+        "A row *conforms* when it follows a known variant on every axis and every "
+        "property stays within the error bound of the written floating-point error "
+        "analysis. Worst errors are over all properties: ulps of the dtype at the "
+        "exact value, and error divided by the bound (≤ 1 conforms).",
+        "",
+        "## Variants",
+        "",
+        "| row | implementation | ε placement | bias correction | AMSGrad | decay "
+        "| step counter | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in matrix["rows"]:
         v = r["variant"]
         verdict = r["verdict"] or r["status"]
         if r["status"] == "error":
             verdict = f"error: {r['error']}"
-        lines.append(f"| {r['row']} | {r['implementation'] or r['note']} | "
-                     + " | ".join(_cell(a, v.get(a)) if r["status"] == "checked" else "–"
-                                  for a in AXES) + f" | **{verdict}** |")
-    lines += ["", "## Worst error per dtype", "",
-              "Each cell: worst ulps / worst error÷bound (verdict; steps where the error "
-              "model gives a finite bound, out of all steps run).", "",
-              "| row | " + " | ".join(dtypes) + " |",
-              "|---|" + "---|" * len(dtypes)]
+        lines.append(
+            f"| {r['row']} | {r['implementation'] or r['note']} | "
+            + " | ".join(_cell(a, v.get(a)) if r["status"] == "checked" else "–" for a in AXES)
+            + f" | **{verdict}** |"
+        )
+    lines += [
+        "",
+        "## Worst error per dtype",
+        "",
+        "Each cell: worst ulps / worst error÷bound (verdict; steps where the error "
+        "model gives a finite bound, out of all steps run).",
+        "",
+        "| row | " + " | ".join(dtypes) + " |",
+        "|---|" + "---|" * len(dtypes),
+    ]
     for r in matrix["rows"]:
         if r["status"] != "checked":
             lines.append(f"| {r['row']} | " + " | ".join(r["status"] for _ in dtypes) + " |")
@@ -433,13 +552,20 @@ def write_matrix(matrix: dict[str, Any], out: Path) -> tuple[Path, Path]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m adamproofs.conformance.matrix",
-                                description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m adamproofs.conformance.matrix", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--out", help="output directory (required unless --one)")
-    p.add_argument("--rows", default=",".join(ROWS),
-                   help=f"comma-separated rows (default: all): {', '.join(ROWS)}")
-    p.add_argument("--dtypes", default="float32,float64,float16,bfloat16",
-                   help="comma-separated dtypes to check (default: all four)")
+    p.add_argument(
+        "--rows",
+        default=",".join(ROWS),
+        help=f"comma-separated rows (default: all): {', '.join(ROWS)}",
+    )
+    p.add_argument(
+        "--dtypes",
+        default="float32,float64,float16,bfloat16",
+        help="comma-separated dtypes to check (default: all four)",
+    )
     p.add_argument("--profile", choices=("quick", "default", "thorough"), default="default")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per row")
@@ -470,8 +596,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"matrix: --seed={args.seed} must be >= 0", file=sys.stderr)
         return 2
     out = Path(args.out)
-    matrix = build_matrix(rows, out, dtypes=dtypes, profile=args.profile, seed=args.seed,
-                          timeout=args.timeout)
+    matrix = build_matrix(
+        rows, out, dtypes=dtypes, profile=args.profile, seed=args.seed, timeout=args.timeout
+    )
     json_path, md_path = write_matrix(matrix, out)
     log(f"wrote {json_path} and {md_path}")
     return 0

@@ -53,8 +53,9 @@ class Case:
     def setup_as(self, kind: type[S]) -> S:
         """:attr:`setup`, which must be a ``kind`` (the property's own parameters)."""
         if not isinstance(self.setup, kind):
-            raise TypeError(f"this case has setup {self.setup!r}; the property needs a "
-                            f"{kind.__name__}")
+            raise TypeError(
+                f"this case has setup {self.setup!r}; the property needs a {kind.__name__}"
+            )
         return self.setup
 
     def hyper_of(self, i: int) -> Hyper:
@@ -103,8 +104,10 @@ class Finding:
     ulps: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) and k == "bound"
-                    else v) for k, v in self.__dict__.items()}
+        return {
+            k: (None if isinstance(v, float) and not math.isfinite(v) and k == "bound" else v)
+            for k, v in self.__dict__.items()
+        }
 
 
 @dataclass

@@ -26,13 +26,32 @@ from .protocol import UsageError
 
 #: Keywords the checker sets on every construction (each case's hyperparameters and
 #: parameters), in every framework's spelling.
-CHECKER_KEYWORDS: frozenset[str] = frozenset({
-    "params", "lr", "learning_rate", "beta1", "beta2", "betas", "b1", "b2", "beta_1",
-    "beta_2", "eps", "epsilon", "weight_decay", "maximize"})
+CHECKER_KEYWORDS: frozenset[str] = frozenset(
+    {
+        "params",
+        "lr",
+        "learning_rate",
+        "beta1",
+        "beta2",
+        "betas",
+        "b1",
+        "b2",
+        "beta_1",
+        "beta_2",
+        "eps",
+        "epsilon",
+        "weight_decay",
+        "maximize",
+    }
+)
 
 #: Keywords of the loader itself, with the command-line flag that sets them.
-LOADER_KEYWORDS: dict[str, str] = {"target": "TARGET", "kind": "--kind", "device": "--device",
-                                   "path": "TARGET (torch, torch-foreach, torch-fused)"}
+LOADER_KEYWORDS: dict[str, str] = {
+    "target": "TARGET",
+    "kind": "--kind",
+    "device": "--device",
+    "path": "TARGET (torch, torch-foreach, torch-fused)",
+}
 
 #: Options each adapter takes itself (besides the constructor's keywords).
 ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
@@ -52,11 +71,14 @@ def refuse_reserved(options: Mapping[str, Any]) -> None:
     """Raise :class:`UsageError` for a key the checker or the loader sets itself."""
     for key in options:
         if key in CHECKER_KEYWORDS:
-            raise UsageError(f"{_shown(options, key)}: {key} is set by the checker for every "
-                             "case (the case's hyperparameters); it cannot be an option")
+            raise UsageError(
+                f"{_shown(options, key)}: {key} is set by the checker for every "
+                "case (the case's hyperparameters); it cannot be an option"
+            )
         if key in LOADER_KEYWORDS:
-            raise UsageError(f"{_shown(options, key)}: {key} is not an option; use "
-                             f"{LOADER_KEYWORDS[key]}")
+            raise UsageError(
+                f"{_shown(options, key)}: {key} is not an option; use {LOADER_KEYWORDS[key]}"
+            )
 
 
 def keywords(factory: Callable[..., Any]) -> frozenset[str] | None:
@@ -67,8 +89,11 @@ def keywords(factory: Callable[..., Any]) -> frozenset[str] | None:
         return None
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return None
-    return frozenset(p.name for p in params if p.kind in (
-        inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY))
+    return frozenset(
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    )
 
 
 def numpy_options() -> frozenset[str]:
@@ -77,9 +102,13 @@ def numpy_options() -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(Adam)) - CHECKER_KEYWORDS
 
 
-def refuse_inapplicable(options: Mapping[str, Any], target: str, kind: str,
-                        factory: Callable[..., Any] | None, extra: frozenset[str] = frozenset()
-                        ) -> None:
+def refuse_inapplicable(
+    options: Mapping[str, Any],
+    target: str,
+    kind: str,
+    factory: Callable[..., Any] | None,
+    extra: frozenset[str] = frozenset(),
+) -> None:
     """Raise :class:`UsageError` for an option neither the adapter of ``kind`` nor
     ``factory`` (the constructor it calls, if any) takes."""
     taken = keywords(factory) if factory is not None and kind != "plain" else frozenset()
@@ -88,8 +117,10 @@ def refuse_inapplicable(options: Mapping[str, Any], target: str, kind: str,
     allowed = (ADAPTER_OPTIONS[kind] | extra | taken) - CHECKER_KEYWORDS
     for key in options:
         if key not in allowed:
-            raise UsageError(f"{_shown(options, key)} does not apply to the target {target!r}; "
-                             "allowed: " + (", ".join(sorted(allowed)) or "no options"))
+            raise UsageError(
+                f"{_shown(options, key)} does not apply to the target {target!r}; "
+                "allowed: " + (", ".join(sorted(allowed)) or "no options")
+            )
 
 
 @dataclass(frozen=True)
@@ -104,8 +135,10 @@ class Claim:
         """Why the fingerprint contradicts the claim (None: it agrees)."""
         want = ", ".join(sorted(spell(v) for v in self.allowed))
         if skipped:
-            return (f"{self.axis}: {self.option} claims {want}, but the axis could not be "
-                    f"probed ({skipped})")
+            return (
+                f"{self.axis}: {self.option} claims {want}, but the axis could not be "
+                f"probed ({skipped})"
+            )
         if detected and not self.allowed & set(detected):
             return f"{self.axis}: {self.option} claims {want}, detected {spell(detected[0])}"
         return None
@@ -127,6 +160,7 @@ def _amsgrad(value: Any) -> frozenset[Any]:
 def _flag(true: Any, false: Any) -> Callable[[Any], frozenset[Any]]:
     def parse(value: Any) -> frozenset[Any]:
         return frozenset({true if value else false})
+
     return parse
 
 

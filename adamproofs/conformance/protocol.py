@@ -114,11 +114,19 @@ from typing import Any, Protocol, TypeGuard, runtime_checkable
 import numpy as np
 
 #: The feature names an implementation may declare.
-FEATURES: frozenset[str] = frozenset({
-    "float16", "bfloat16", "float32", "float64",
-    "weight_decay", "maximize", "skip", "groups", "checkpoint",
-})
-
+FEATURES: frozenset[str] = frozenset(
+    {
+        "float16",
+        "bfloat16",
+        "float32",
+        "float64",
+        "weight_decay",
+        "maximize",
+        "skip",
+        "groups",
+        "checkpoint",
+    }
+)
 
 
 class UsageError(ValueError):
@@ -170,8 +178,13 @@ class Hyper:
 
     def as_dict(self) -> dict[str, float]:
         """The five numeric hyperparameters (``maximize`` is not included)."""
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
-                "weight_decay": self.weight_decay}
+        return {
+            "lr": self.lr,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+        }
 
 
 @runtime_checkable
@@ -207,8 +220,9 @@ class Implementation(Protocol):
 class GroupedImplementation(Implementation, Protocol):
     """An :class:`Implementation` that also takes parameter groups (feature ``"groups"``)."""
 
-    def create_groups(self, groups: list[tuple[Hyper, list[np.ndarray]]],
-                      dtype: np.dtype) -> Session:
+    def create_groups(
+        self, groups: list[tuple[Hyper, list[np.ndarray]]], dtype: np.dtype
+    ) -> Session:
         """A new session over the concatenation of the groups' parameters, in order."""
 
 
@@ -240,11 +254,11 @@ def takes_groups(impl: Implementation) -> TypeGuard[GroupedImplementation]:
 # The plain Python/NumPy adapter (the "ten lines to adopt" protocol above).
 # ---------------------------------------------------------------------------------------
 
+
 class PlainSession:
     """A :class:`Session` over a user object with ``step(grads)`` updating arrays in place."""
 
-    def __init__(self, factory: Callable[..., Any], hyper: Hyper,
-                 params: list[np.ndarray]) -> None:
+    def __init__(self, factory: Callable[..., Any], hyper: Hyper, params: list[np.ndarray]) -> None:
         self._params = [np.array(p, copy=True, order="C") for p in params]
         self._factory = factory
         self._hyper = hyper
@@ -277,8 +291,10 @@ def _plain_features(factory: Callable[..., Any]) -> set[str]:
     if declared is not None:
         unknown = set(declared) - FEATURES
         if unknown:
-            raise TargetError(f"adamproofs_features has unknown names {sorted(unknown)}; "
-                              f"allowed: {sorted(FEATURES)}")
+            raise TargetError(
+                f"adamproofs_features has unknown names {sorted(unknown)}; "
+                f"allowed: {sorted(FEATURES)}"
+            )
         return set(declared)
     features = {"float16", "float32", "float64", "weight_decay", "skip"}
     try:
@@ -287,8 +303,11 @@ def _plain_features(factory: Callable[..., Any]) -> set[str]:
         features.add("bfloat16")
     except ImportError:
         pass
-    if isinstance(factory, type) and callable(getattr(factory, "state_dict", None)) \
-            and callable(getattr(factory, "load_state_dict", None)):
+    if (
+        isinstance(factory, type)
+        and callable(getattr(factory, "state_dict", None))
+        and callable(getattr(factory, "load_state_dict", None))
+    ):
         features.add("checkpoint")
     return features
 
@@ -298,12 +317,19 @@ class PlainImplementation:
     weight_decay)`` returning an object with ``step(grads)`` (in place) and, optionally,
     ``state_dict()``/``load_state_dict()``."""
 
-    def __init__(self, factory: Callable[..., Any], name: str | None = None, *,
-                 features: Sequence[str] | None = None,
-                 claims: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        factory: Callable[..., Any],
+        name: str | None = None,
+        *,
+        features: Sequence[str] | None = None,
+        claims: dict[str, Any] | None = None,
+    ) -> None:
         if not callable(factory):
-            raise TargetError(f"plain target {factory!r} is not callable; expected a class or "
-                              "factory taking (params, *, lr, beta1, beta2, eps, weight_decay)")
+            raise TargetError(
+                f"plain target {factory!r} is not callable; expected a class or "
+                "factory taking (params, *, lr, beta1, beta2, eps, weight_decay)"
+            )
         self.factory = factory
         self.name: str = name or str(getattr(factory, "__qualname__", repr(factory)))
         self.features = frozenset(_plain_features(factory) if features is None else features)

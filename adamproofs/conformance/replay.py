@@ -62,23 +62,42 @@ from .protocol import Hyper
 DPS = 40
 
 
-
 def oracle_config(variant: Variant, hyper: Hyper) -> Adam:
     """The oracle's :class:`~adamproofs.config.Adam` for ``hyper`` under ``variant``."""
-    return Adam(lr=hyper.lr, beta1=hyper.beta1, beta2=hyper.beta2, eps=hyper.eps,
-                weight_decay=hyper.weight_decay, maximize=hyper.maximize,
-                **{axis: getattr(variant, axis) for axis in UPDATE_AXES})
+    return Adam(
+        lr=hyper.lr,
+        beta1=hyper.beta1,
+        beta2=hyper.beta2,
+        eps=hyper.eps,
+        weight_decay=hyper.weight_decay,
+        maximize=hyper.maximize,
+        **{axis: getattr(variant, axis) for axis in UPDATE_AXES},
+    )
 
 
 def judge(run: Run, case: Case, variant: Variant) -> Judgement:
     """Compare every step of ``run`` with the oracle under ``variant`` (see module doc)."""
     if run.error is not None:
-        return Judgement(False, math.inf, math.inf, recorded_grads=run.grads, finding=Finding(
-            f"the implementation raised at step {run.error_step}:\n{run.error}",
-            step=run.error_step))
+        return Judgement(
+            False,
+            math.inf,
+            math.inf,
+            recorded_grads=run.grads,
+            finding=Finding(
+                f"the implementation raised at step {run.error_step}:\n{run.error}",
+                step=run.error_step,
+            ),
+        )
     if run.mutated is not None:
-        return Judgement(False, math.inf, math.inf, recorded_grads=run.grads, finding=Finding(
-            f"inputs mutated: {run.mutated} (step {run.error_step})", step=run.error_step))
+        return Judgement(
+            False,
+            math.inf,
+            math.inf,
+            recorded_grads=run.grads,
+            finding=Finding(
+                f"inputs mutated: {run.mutated} (step {run.error_step})", step=run.error_step
+            ),
+        )
     verdict = Judgement(True, recorded_grads=run.grads)
     exact_all: list[list[np.ndarray]] = []
     for i in range(len(case.params)):
@@ -96,8 +115,9 @@ def oracle_arithmetic() -> Arithmetic:
     return get_arithmetic("mp", DPS)
 
 
-def _judge_param(run: Run, case: Case, variant: Variant, i: int,
-                 verdict: Judgement) -> list[np.ndarray]:
+def _judge_param(
+    run: Run, case: Case, variant: Variant, i: int, verdict: Judgement
+) -> list[np.ndarray]:
     A = oracle_arithmetic()
     with A.scope():
         return _judge_param_in(A, run, case, variant, i, verdict)
@@ -124,15 +144,19 @@ class _Replayed:
         """The replayed steps as the error model reads a trajectory (float64)."""
         exact = np.array([[float(x) for x in row] for row in self.exact])
         out: dict[str, Any] = {
-            "theta": np.vstack([self.before[0][None], exact]), "theta_before":
-            np.array(self.before), "grad": np.array(self.grads), "t": np.array(self.ts)}
+            "theta": np.vstack([self.before[0][None], exact]),
+            "theta_before": np.array(self.before),
+            "grad": np.array(self.grads),
+            "t": np.array(self.ts),
+        }
         for name in self.states[0]:
             out[name] = np.array([st[name] for st in self.states])
         return out
 
 
-def _replay(A: Any, cfg: Adam, run: Run, case: Case, variant: Variant, i: int,
-            verdict: Judgement) -> _Replayed | None:
+def _replay(
+    A: Any, cfg: Adam, run: Run, case: Case, variant: Variant, i: int, verdict: Judgement
+) -> _Replayed | None:
     """One exact oracle step from each of the implementation's θ_{t-1} (None: a skipped
     parameter moved, recorded in ``verdict``)."""
     h = SimpleNamespace(**{k: A.number(v) for k, v in cfg.hyperparameters().items()})
@@ -169,14 +193,19 @@ def _floats(state: dict[str, list]) -> dict[str, np.ndarray]:
     return {name: np.array([float(x) for x in xs]) for name, xs in state.items()}
 
 
-def _moved_without_gradient(verdict: Judgement, i: int, k: int, before: np.ndarray,
-                            after: np.ndarray) -> None:
+def _moved_without_gradient(
+    verdict: Judgement, i: int, k: int, before: np.ndarray, after: np.ndarray
+) -> None:
     j = int(np.argmax(~((before == after) | np.isnan(before))))
     verdict.passed = False
     verdict.finding = Finding(
-        f"params[{i}] changed at step {k + 1} although its gradient was None "
-        "(it must be skipped)", param=i, step=k + 1, index=j,
-        impl=float(after.ravel()[j]), exact=float(before.ravel()[j]))
+        f"params[{i}] changed at step {k + 1} although its gradient was None (it must be skipped)",
+        param=i,
+        step=k + 1,
+        index=j,
+        impl=float(after.ravel()[j]),
+        exact=float(before.ravel()[j]),
+    )
 
 
 @dataclass
@@ -194,24 +223,34 @@ class _Bounds:
     def of(cls, cfg: Adam, replayed: _Replayed, case: Case, variant: Variant) -> _Bounds:
         compute = variant.precision.compute_dtype(case.dtype)
         with np.errstate(all="ignore"):
-            local = local_error_bound(cfg, replayed.trajectory(), compute_dtype=compute,
-                                      param_dtype=case.dtype,
-                                      scalar_dtype=scalar_dtype(compute))
+            local = local_error_bound(
+                cfg,
+                replayed.trajectory(),
+                compute_dtype=compute,
+                param_dtype=case.dtype,
+                scalar_dtype=scalar_dtype(compute),
+            )
         return cls(cfg, replayed, compute, case.dtype, local.reshape(len(replayed.steps), -1))
 
     def enclosure(self) -> Enclosure | None:
         """The enclosure of every step, computed on demand (None without gmpy2)."""
         if self._enclosure is None and intervals.available():
             r = self.replayed
-            self._enclosure = Enclosure(self.cfg, np.array(r.before), np.array(r.grads), r.ts,
-                                        compute_dtype=self.compute,
-                                        scalar_dtype=scalar_dtype(self.compute),
-                                        param_dtype=self.param)
+            self._enclosure = Enclosure(
+                self.cfg,
+                np.array(r.before),
+                np.array(r.grads),
+                r.ts,
+                compute_dtype=self.compute,
+                scalar_dtype=scalar_dtype(self.compute),
+                param_dtype=self.param,
+            )
         return self._enclosure
 
 
-def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
-                    verdict: Judgement) -> list[np.ndarray]:
+def _judge_param_in(
+    A: Any, run: Run, case: Case, variant: Variant, i: int, verdict: Judgement
+) -> list[np.ndarray]:
     cfg = oracle_config(variant, case.hyper_of(i))
     replayed = _replay(A, cfg, run, case, variant, i, verdict)
     if replayed is None or not replayed.steps:
@@ -224,8 +263,9 @@ def _judge_param_in(A: Any, run: Run, case: Case, variant: Variant, i: int,
     return replayed.exact_rows()
 
 
-def _judge_value(A: Any, bounds: _Bounds, case: Case, i: int, j: int, idx: int,
-                 verdict: Judgement) -> bool:
+def _judge_value(
+    A: Any, bounds: _Bounds, case: Case, i: int, j: int, idx: int, verdict: Judgement
+) -> bool:
     """Judge one coordinate of one step; False once the verdict has failed."""
     r = bounds.replayed
     x = float(r.after[j][idx])
@@ -258,13 +298,21 @@ def _judge_value(A: Any, bounds: _Bounds, case: Case, i: int, j: int, idx: int,
         f"params[{i}][{_index(r.shape, idx)}] after step {r.steps[j] + 1}: the implementation "
         f"gives {x!r}, the oracle {ex!r} (from the same θ before the step); error "
         f"{err:.3g} = {ulps:.3g} ulps exceeds the bound {side:.3g} (every correct result "
-        f"lies in [{lo!r}, {hi!r}])", param=i, step=r.steps[j] + 1, index=idx, impl=x,
-        exact=ex, bound=side, ulps=ulps)
+        f"lies in [{lo!r}, {hi!r}])",
+        param=i,
+        step=r.steps[j] + 1,
+        index=idx,
+        impl=x,
+        exact=ex,
+        bound=side,
+        ulps=ulps,
+    )
     return False
 
 
-def _record(verdict: Judgement, excess: float, err: float, case: Case, r: _Replayed, j: int,
-            idx: int) -> float:
+def _record(
+    verdict: Judgement, excess: float, err: float, case: Case, r: _Replayed, j: int, idx: int
+) -> float:
     """Update the worst excess and ulps; the error in ulps of the larger operand."""
     scale = max(abs(float(r.exact[j][idx])), abs(float(r.before[j][idx])))
     ulps = 0.0 if err == 0 else float(err / ulp(np.array(scale), case.dtype))
@@ -273,8 +321,17 @@ def _record(verdict: Judgement, excess: float, err: float, case: Case, r: _Repla
     return ulps
 
 
-def _judge_nonfinite(A: Arithmetic, x: float, exact: Any, bounds: _Bounds, case: Case, i: int,
-                     j: int, idx: int, verdict: Judgement) -> bool:
+def _judge_nonfinite(
+    A: Arithmetic,
+    x: float,
+    exact: Any,
+    bounds: _Bounds,
+    case: Case,
+    i: int,
+    j: int,
+    idx: int,
+    verdict: Judgement,
+) -> bool:
     """A non-finite θ passes only as NaN under 0/0 := 0 or as the exact value's overflow."""
     r = bounds.replayed
     verdict.checked += 1
@@ -288,8 +345,14 @@ def _judge_nonfinite(A: Arithmetic, x: float, exact: Any, bounds: _Bounds, case:
         f"params[{i}][{_index(r.shape, idx)}] after step {r.steps[j] + 1}: θ became {x!r} "
         f"from the finite {float(r.before[j][idx])!r} with the finite gradient "
         f"{float(r.grads[j][idx])!r}; the oracle gives the finite {ex!r}",
-        param=i, step=r.steps[j] + 1, index=idx, impl=x, exact=ex, bound=math.inf,
-        ulps=math.inf)
+        param=i,
+        step=r.steps[j] + 1,
+        index=idx,
+        impl=x,
+        exact=ex,
+        bound=math.inf,
+        ulps=math.inf,
+    )
     verdict.worst_excess = verdict.worst_ulps = math.inf
     return False
 

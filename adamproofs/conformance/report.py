@@ -63,8 +63,18 @@ SCHEMA_VERSION = 1
 
 _RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["property", "dtype", "verdict", "examples", "worst_ulps",
-                 "worst_error_over_bound", "seconds", "note", "finding", "reproducer"],
+    "required": [
+        "property",
+        "dtype",
+        "verdict",
+        "examples",
+        "worst_ulps",
+        "worst_error_over_bound",
+        "seconds",
+        "note",
+        "finding",
+        "reproducer",
+    ],
     "properties": {
         "property": {"type": "string"},
         "dtype": {"type": "string"},
@@ -87,9 +97,22 @@ SCHEMA: dict[str, Any] = {
     "$id": "https://adamproofs.invalid/schemas/conformance-report-1.json",
     "title": "adamproofs conformance report",
     "type": "object",
-    "required": ["schema", "schema_version", "adamproofs_version", "target", "profile", "seed",
-                 "dtypes", "required_variant", "detected_variant", "variant_axes",
-                 "variant_used", "conforms", "seconds", "results"],
+    "required": [
+        "schema",
+        "schema_version",
+        "adamproofs_version",
+        "target",
+        "profile",
+        "seed",
+        "dtypes",
+        "required_variant",
+        "detected_variant",
+        "variant_axes",
+        "variant_used",
+        "conforms",
+        "seconds",
+        "results",
+    ],
     "properties": {
         "schema": {"const": "adamproofs-conformance-report"},
         "schema_version": {"const": SCHEMA_VERSION},
@@ -113,8 +136,18 @@ SCHEMA: dict[str, Any] = {
 
 
 #: Modules whose versions a report records when the check imported them.
-_ENV_MODULES = ("numpy", "mpmath", "gmpy2", "numba", "torch", "jax", "jaxlib", "optax",
-                "keras", "ml_dtypes")
+_ENV_MODULES = (
+    "numpy",
+    "mpmath",
+    "gmpy2",
+    "numba",
+    "torch",
+    "jax",
+    "jaxlib",
+    "optax",
+    "keras",
+    "ml_dtypes",
+)
 
 
 def environment() -> dict[str, str]:
@@ -163,14 +196,24 @@ class PropertyResult:
     def as_dict(self) -> dict[str, Any]:
         finding = None
         if self.finding is not None:
-            finding = {k: (_num(v) if isinstance(v, float) else v)
-                       for k, v in self.finding.__dict__.items()}
-        return {"property": self.name, "dtype": self.dtype, "verdict": self.verdict,
-                "examples": self.examples, "worst_ulps": _num(self.worst_ulps),
-                "worst_error_over_bound": _num(self.worst_excess),
-                "checked_steps": self.checked, "unchecked_steps": self.unchecked,
-                "seconds": round(self.seconds, 3), "note": self.note, "finding": finding,
-                "reproducer": self.reproducer}
+            finding = {
+                k: (_num(v) if isinstance(v, float) else v)
+                for k, v in self.finding.__dict__.items()
+            }
+        return {
+            "property": self.name,
+            "dtype": self.dtype,
+            "verdict": self.verdict,
+            "examples": self.examples,
+            "worst_ulps": _num(self.worst_ulps),
+            "worst_error_over_bound": _num(self.worst_excess),
+            "checked_steps": self.checked,
+            "unchecked_steps": self.unchecked,
+            "seconds": round(self.seconds, 3),
+            "note": self.note,
+            "finding": finding,
+            "reproducer": self.reproducer,
+        }
 
 
 @dataclass
@@ -209,15 +252,25 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         axes = self.fingerprint.describe() if self.fingerprint is not None else {}
-        return {"schema": "adamproofs-conformance-report", "schema_version": SCHEMA_VERSION,
-                "adamproofs_version": __version__, "target": self.target, "kind": self.kind,
-                "profile": self.profile, "seed": self.seed, "dtypes": self.dtypes,
-                "features": self.features, "required_variant": self.required_variant,
-                "detected_variant": self.detected_variant, "variant_axes": axes,
-                "variant_used": self.variant_used, "conforms": self.conforms,
-                "seconds": round(self.seconds, 3),
-                "results": [r.as_dict() for r in self.results],
-                "environment": dict(self.environment)}
+        return {
+            "schema": "adamproofs-conformance-report",
+            "schema_version": SCHEMA_VERSION,
+            "adamproofs_version": __version__,
+            "target": self.target,
+            "kind": self.kind,
+            "profile": self.profile,
+            "seed": self.seed,
+            "dtypes": self.dtypes,
+            "features": self.features,
+            "required_variant": self.required_variant,
+            "detected_variant": self.detected_variant,
+            "variant_axes": axes,
+            "variant_used": self.variant_used,
+            "conforms": self.conforms,
+            "seconds": round(self.seconds, 3),
+            "results": [r.as_dict() for r in self.results],
+            "environment": dict(self.environment),
+        }
 
     def write_json(self, path: str | Path) -> None:
         """Write :meth:`as_dict` to ``path`` atomically (a temporary file beside it, then
@@ -228,23 +281,31 @@ class Report:
         """The human-readable summary (what the CLI prints)."""
         lines = [f"target: {self.target}    profile: {self.profile}    seed: {self.seed}"]
         if self.environment:
-            lines.append("environment: " + ", ".join(f"{k} {v}"
-                                                     for k, v in self.environment.items()))
+            lines.append(
+                "environment: " + ", ".join(f"{k} {v}" for k, v in self.environment.items())
+            )
         if self.fingerprint is not None:
             axes = ", ".join(f"{k}={v}" for k, v in self.fingerprint.describe().items())
             lines.append(f"detected variant: {self.detected_variant or 'none known'} ({axes})")
         if self.required_variant:
             lines.append(f"required variant: {self.required_variant}")
-        head = f"{'property':<20} {'dtype':<9} {'verdict':<7} {'worst ulps':>11} " \
-               f"{'err/bound':>9} {'examples':>8} {'time':>7}"
+        head = (
+            f"{'property':<20} {'dtype':<9} {'verdict':<7} {'worst ulps':>11} "
+            f"{'err/bound':>9} {'examples':>8} {'time':>7}"
+        )
         lines += ["", head, "-" * len(head)]
         for r in self.results:
             ulps = "-" if r.verdict == "skip" else f"{r.worst_ulps:.3g}"
-            exc = "-" if r.verdict == "skip" else (
-                "inf" if not math.isfinite(r.worst_excess) else f"{r.worst_excess:.2g}")
-            lines.append(f"{r.name:<20} {r.dtype:<9} {r.verdict.upper():<7} {ulps:>11} "
-                         f"{exc:>9} {r.examples:>8} {r.seconds:6.1f}s"
-                         + (f"  {r.note}" if r.note and r.verdict in ("skip", "pass") else ""))
+            exc = (
+                "-"
+                if r.verdict == "skip"
+                else ("inf" if not math.isfinite(r.worst_excess) else f"{r.worst_excess:.2g}")
+            )
+            lines.append(
+                f"{r.name:<20} {r.dtype:<9} {r.verdict.upper():<7} {ulps:>11} "
+                f"{exc:>9} {r.examples:>8} {r.seconds:6.1f}s"
+                + (f"  {r.note}" if r.note and r.verdict in ("skip", "pass") else "")
+            )
         for r in self.failures:
             lines += ["", f"== {r.name} ({r.dtype}): {r.verdict.upper()} =="]
             if r.finding is not None:
@@ -253,8 +314,10 @@ class Report:
                 lines.append(r.note)
             if r.reproducer:
                 lines += ["", "reproducer:", r.reproducer]
-        lines += ["", f"RESULT: {'CONFORMS' if self.conforms else 'DOES NOT CONFORM'} "
-                      f"({self.seconds:.1f} s)"]
+        lines += [
+            "",
+            f"RESULT: {'CONFORMS' if self.conforms else 'DOES NOT CONFORM'} ({self.seconds:.1f} s)",
+        ]
         return "\n".join(lines)
 
 
@@ -289,6 +352,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 # --- reproducers ----------------------------------------------------------------------------
 
+
 def _float(x: float) -> str:
     if math.isnan(x):
         return "nan"
@@ -304,12 +368,19 @@ def _array(a: np.ndarray) -> str:
 
 
 def _hyper(h: Hyper) -> str:
-    return (f"Hyper(lr={h.lr!r}, beta1={h.beta1!r}, beta2={h.beta2!r}, eps={h.eps!r}, "
-            f"weight_decay={h.weight_decay!r}, maximize={h.maximize!r})")
+    return (
+        f"Hyper(lr={h.lr!r}, beta1={h.beta1!r}, beta2={h.beta2!r}, eps={h.eps!r}, "
+        f"weight_decay={h.weight_decay!r}, maximize={h.maximize!r})"
+    )
 
 
-def reproducer(report: Report, result: PropertyResult, variant: Variant, kind: str | None,
-               options: dict[str, Any] | None) -> str | None:
+def reproducer(
+    report: Report,
+    result: PropertyResult,
+    variant: Variant,
+    kind: str | None,
+    options: dict[str, Any] | None,
+) -> str | None:
     """Python source that re-runs the shrunk failing case and prints both numbers."""
     case = result.reproducer_case
     if case is None:
@@ -320,41 +391,50 @@ def reproducer(report: Report, result: PropertyResult, variant: Variant, kind: s
     rows = []
     for row in grads:
         rows.append("    [" + ", ".join("None" if g is None else _array(g) for g in row) + "],")
-    groups = "None" if not case.groups else "[" + ", ".join(
-        f"({_hyper(h)}, {n})" for h, n in case.groups) + "]"
-    setup_import = [] if case.setup is None else [
-        f"from {type(case.setup).__module__} import {type(case.setup).__name__}"]
+    groups = (
+        "None"
+        if not case.groups
+        else "[" + ", ".join(f"({_hyper(h)}, {n})" for h, n in case.groups) + "]"
+    )
+    setup_import = (
+        []
+        if case.setup is None
+        else [f"from {type(case.setup).__module__} import {type(case.setup).__name__}"]
+    )
     load_args = [repr(report.target)]
     if kind:
         load_args.append(f"kind={kind!r}")
     for k, v in (options or {}).items():
         load_args.append(f"{k}={v!r}")
     params = ", ".join(_array(p) for p in case.params)
-    return "\n".join([
-        f"# adamproofs {__version__}: property {result.name!r}, dtype {case.dtype}",
-        "import numpy as np",
-        "from numpy import inf, nan",
-        "from adamproofs.conformance import load_target",
-        "from adamproofs.conformance.properties import check_property",
-        "from adamproofs.conformance.protocol import Hyper",
-        "from adamproofs.conformance.model import Case",
-        "from adamproofs.variants import Variant",
-        "from adamproofs.dtypes import as_dtype",
-        *setup_import,
-        "",
-        f"dt = as_dtype({case.dtype!r})",
-        "arr = lambda values, shape: np.array(values, dtype=np.float64).astype(dt).reshape(shape)",
-        f"impl = load_target({', '.join(load_args)})",
-        f"case = Case({case.dtype!r}, {_hyper(case.hyper)},",
-        f"            params=[{params}],",
-        "            grads=[",
-        *rows,
-        f"            ], groups={groups}, setup={case.setup!r})",
-        f"variant = Variant(**{variant.as_dict()!r})",
-        f"verdict = check_property({result.name!r}, impl, case, variant)",
-        "f = verdict.finding",
-        "print('passes' if verdict.passed else f.message)",
-        "if f is not None and f.impl is not None:",
-        "    print('implementation:', repr(f.impl))",
-        "    print('oracle:        ', repr(f.exact))",
-    ])
+    return "\n".join(
+        [
+            f"# adamproofs {__version__}: property {result.name!r}, dtype {case.dtype}",
+            "import numpy as np",
+            "from numpy import inf, nan",
+            "from adamproofs.conformance import load_target",
+            "from adamproofs.conformance.properties import check_property",
+            "from adamproofs.conformance.protocol import Hyper",
+            "from adamproofs.conformance.model import Case",
+            "from adamproofs.variants import Variant",
+            "from adamproofs.dtypes import as_dtype",
+            *setup_import,
+            "",
+            f"dt = as_dtype({case.dtype!r})",
+            "arr = lambda values, shape: (\n"
+            "    np.array(values, dtype=np.float64).astype(dt).reshape(shape)\n)",
+            f"impl = load_target({', '.join(load_args)})",
+            f"case = Case({case.dtype!r}, {_hyper(case.hyper)},",
+            f"            params=[{params}],",
+            "            grads=[",
+            *rows,
+            f"            ], groups={groups}, setup={case.setup!r})",
+            f"variant = Variant(**{variant.as_dict()!r})",
+            f"verdict = check_property({result.name!r}, impl, case, variant)",
+            "f = verdict.finding",
+            "print('passes' if verdict.passed else f.message)",
+            "if f is not None and f.impl is not None:",
+            "    print('implementation:', repr(f.impl))",
+            "    print('oracle:        ', repr(f.exact))",
+        ]
+    )

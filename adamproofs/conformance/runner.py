@@ -84,13 +84,21 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_property(prop: Property, impl: Implementation, variant: Variant, dtype: str, *,
-                 examples: int, long_steps: int, seed: int, shrink: bool = True,
-                 shrink_seconds: float = 8.0) -> PropertyResult:
+def run_property(
+    prop: Property,
+    impl: Implementation,
+    variant: Variant,
+    dtype: str,
+    *,
+    examples: int,
+    long_steps: int,
+    seed: int,
+    shrink: bool = True,
+    shrink_seconds: float = 8.0,
+) -> PropertyResult:
     """One property in one dtype as a seeded hypothesis run (shrinking a failure for at
     most ``shrink_seconds``)."""
-    ctx = Context(impl=impl, dtype=dtype, variant=variant, examples=examples,
-                  long_steps=long_steps)
+    ctx = Context(impl=impl, dtype=dtype, variant=variant, examples=examples, long_steps=long_steps)
     stats = _Stats()
     start = time.perf_counter()
     latest: list[_Failed] = []
@@ -99,14 +107,21 @@ def run_property(prop: Property, impl: Implementation, variant: Variant, dtype: 
     if missing:
         return PropertyResult(prop.name, dtype, "skip", note="needs " + ", ".join(missing))
     if not prop.applies(variant):
-        return PropertyResult(prop.name, dtype, "skip",
-                              note="does not apply to the variant " + str(variant.as_dict()))
+        return PropertyResult(
+            prop.name, dtype, "skip", note="does not apply to the variant " + str(variant.as_dict())
+        )
     phases = [Phase.explicit, Phase.generate, Phase.target] + ([Phase.shrink] if shrink else [])
 
-    @hypothesis.settings(max_examples=examples, deadline=None, database=None,
-                         suppress_health_check=list(HealthCheck), phases=phases,
-                         report_multiple_bugs=False, print_blob=False,
-                         verbosity=Verbosity.quiet)
+    @hypothesis.settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=phases,
+        report_multiple_bugs=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+    )
     @hypothesis.seed(seed ^ zlib.crc32(f"{prop.name}/{dtype}".encode()))
     @hypothesis.given(case=prop.strategy(ctx))
     def body(case: Case) -> None:
@@ -167,8 +182,7 @@ def run_property(prop: Property, impl: Implementation, variant: Variant, dtype: 
     return result
 
 
-def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, Any]
-                   ) -> list[str]:
+def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, Any]) -> list[str]:
     problems = []
     reported: dict[str, str] = {}  # detail -> the axis that reported it (shared probes)
     wanted = required.as_dict() if required is not None else {}
@@ -177,8 +191,9 @@ def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, 
             continue
         if not r.matches:
             if r.detail in reported:
-                problems.append(f"{axis}: follows no known variant (the {reported[r.detail]} "
-                                "probe above)")
+                problems.append(
+                    f"{axis}: follows no known variant (the {reported[r.detail]} probe above)"
+                )
             else:
                 reported[r.detail] = axis
                 problems.append(f"{axis}: follows no known variant ({r.detail})")
@@ -194,8 +209,12 @@ def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, 
     return problems
 
 
-def variant_verdict(fp: Fingerprint, required: Variant | None, claims: dict[str, Any],
-                    option_claims: tuple[Claim, ...] = ()) -> tuple[str, str]:
+def variant_verdict(
+    fp: Fingerprint,
+    required: Variant | None,
+    claims: dict[str, Any],
+    option_claims: tuple[Claim, ...] = (),
+) -> tuple[str, str]:
     """``("pass" | "fail", why)``: every probed axis follows a known variant, the required
     one where ``--variant`` fixes it, the implementation's own ``claims`` and the claims
     of its options (:mod:`.options`)."""
@@ -254,14 +273,17 @@ def parse_seed(value: Any) -> int:
     return value
 
 
-def parse_isolation(timeout: Any = None, memory_limit_mib: Any = None,
-                    in_process: bool = False) -> Isolation | None:
+def parse_isolation(
+    timeout: Any = None, memory_limit_mib: Any = None, in_process: bool = False
+) -> Isolation | None:
     """The isolation the front ends ask for: ``--timeout`` seconds per call of the target
     (default 60), ``--memory-limit`` MiB (default none), or ``--in-process`` (``None``)."""
     if in_process:
         if timeout is not None or memory_limit_mib is not None:
-            raise UsageError("--in-process runs the target without a worker process, so "
-                             "--timeout and --memory-limit cannot apply; give one or the other")
+            raise UsageError(
+                "--in-process runs the target without a worker process, so "
+                "--timeout and --memory-limit cannot apply; give one or the other"
+            )
         return None
     seconds = DEFAULT_ISOLATION.timeout
     if timeout is not None:
@@ -278,8 +300,9 @@ def parse_isolation(timeout: Any = None, memory_limit_mib: Any = None,
         except ValueError:
             mib = 0
         if mib <= 0:
-            raise UsageError(f"--memory-limit={memory_limit_mib!r} must be a positive whole "
-                             "number of MiB")
+            raise UsageError(
+                f"--memory-limit={memory_limit_mib!r} must be a positive whole number of MiB"
+            )
         limit = mib * 2**20
     return Isolation(timeout=seconds, memory_limit=limit)
 
@@ -305,13 +328,22 @@ class Checker:
     take. The implementation's own failures never raise.
     """
 
-    def __init__(self, target: Any = "numpy", *, kind: str | None = None,
-                 dtypes: Sequence[str] = ("float32", "float64"), variant: str | None = None,
-                 profile: str = "default", seed: int = 0,
-                 properties: Sequence[str] | None = None, fail_fast: bool = False,
-                 shrink: bool = True, device: str = "cpu",
-                 options: dict[str, Any] | None = None,
-                 isolation: Isolation | None = DEFAULT_ISOLATION) -> None:
+    def __init__(
+        self,
+        target: Any = "numpy",
+        *,
+        kind: str | None = None,
+        dtypes: Sequence[str] = ("float32", "float64"),
+        variant: str | None = None,
+        profile: str = "default",
+        seed: int = 0,
+        properties: Sequence[str] | None = None,
+        fail_fast: bool = False,
+        shrink: bool = True,
+        device: str = "cpu",
+        options: dict[str, Any] | None = None,
+        isolation: Isolation | None = DEFAULT_ISOLATION,
+    ) -> None:
         if kind is not None and kind not in KINDS:
             raise UsageError(f"--kind={kind!r} is not one of {', '.join(KINDS)}")
         self.target = target
@@ -323,8 +355,7 @@ class Checker:
         self.variant_spec = variant
         self.required, self.fixed_axes = _required_variant(variant)
         if isolation is not None and not isinstance(isolation, Isolation):
-            raise UsageError(f"isolation={isolation!r} must be an Isolation or None "
-                             "(in-process)")
+            raise UsageError(f"isolation={isolation!r} must be an Isolation or None (in-process)")
         self.isolation = isolation
         self.fail_fast = fail_fast
         self.shrink = shrink
@@ -348,23 +379,32 @@ class Checker:
         """How reports name the target."""
         if isinstance(self.target, str):
             return self.target
-        return _spec(self.target) or str(getattr(self.implementation(), "name",
-                                                 repr(self.target)))
+        return _spec(self.target) or str(getattr(self.implementation(), "name", repr(self.target)))
 
     def implementation(self) -> Implementation:
         """The implementation under test, loaded on first use (see :func:`load_implementation`)."""
         if self._impl is None:
-            self._impl = load_implementation(self.target, kind=self.kind, device=self.device,
-                                             options=self.options, isolation=self.isolation)
+            self._impl = load_implementation(
+                self.target,
+                kind=self.kind,
+                device=self.device,
+                options=self.options,
+                isolation=self.isolation,
+            )
         return self._impl
 
     def new_report(self, dtypes: Sequence[str] | None = None) -> Report:
         """An empty report for this check (``dtypes``: those of the rows it will hold)."""
         impl = self.implementation()
-        return Report(target=str(self.name), kind=self.kind, profile=self.profile,
-                      seed=self.seed, dtypes=list(self.dtypes if dtypes is None else dtypes),
-                      required_variant=self.variant_spec,
-                      features=sorted(getattr(impl, "features", ())))
+        return Report(
+            target=str(self.name),
+            kind=self.kind,
+            profile=self.profile,
+            seed=self.seed,
+            dtypes=list(self.dtypes if dtypes is None else dtypes),
+            required_variant=self.variant_spec,
+            features=sorted(getattr(impl, "features", ())),
+        )
 
     # --- the variant ---------------------------------------------------------------------
 
@@ -386,19 +426,29 @@ class Checker:
             try:
                 fp = fingerprint(impl, prefer=self.required, dtype=dtype)
             except Exception as err:  # pragma: no cover - fingerprint catches the impl's errors
-                fp = Fingerprint(dtype=dtype, errors=[f"checker error: {type(err).__name__}: "
-                                                      f"{err}"])
-            verdict, note = variant_verdict(fp, self.required,
-                                            getattr(impl, "claims", {}) or {}, self.claims)
+                fp = Fingerprint(
+                    dtype=dtype, errors=[f"checker error: {type(err).__name__}: {err}"]
+                )
+            verdict, note = variant_verdict(
+                fp, self.required, getattr(impl, "claims", {}) or {}, self.claims
+            )
             precision = fp.variant.precision
-            if precision is not Precision.NATIVE and fp.axes.get("precision", None) and \
-                    fp.axes["precision"].matches:
-                fact = (f"{dtype} parameters are updated in {precision} arithmetic")
+            if (
+                precision is not Precision.NATIVE
+                and fp.axes.get("precision", None)
+                and fp.axes["precision"].matches
+            ):
+                fact = f"{dtype} parameters are updated in {precision} arithmetic"
                 note = f"{fact}; {note}" if note else fact
             self._fingerprints[dtype] = fp
             self._variant_results[dtype] = PropertyResult(
-                "variant", fp.dtype, verdict, note=note, seconds=time.perf_counter() - t0,
-                examples=len(fp.axes))
+                "variant",
+                fp.dtype,
+                verdict,
+                note=note,
+                seconds=time.perf_counter() - t0,
+                examples=len(fp.axes),
+            )
         return self._variant_results[dtype]
 
     @property
@@ -434,12 +484,21 @@ class Checker:
         """One property in one dtype, with a reproducer when it fails."""
         examples, long_steps = PROFILES[self.profile]
         variant = self.variant_in(dtype)
-        result = run_property(PROPERTIES[name], self.implementation(), variant, dtype,
-                              examples=examples, long_steps=long_steps, seed=self.seed,
-                              shrink=self.shrink, shrink_seconds=SHRINK_SECONDS[self.profile])
+        result = run_property(
+            PROPERTIES[name],
+            self.implementation(),
+            variant,
+            dtype,
+            examples=examples,
+            long_steps=long_steps,
+            seed=self.seed,
+            shrink=self.shrink,
+            shrink_seconds=SHRINK_SECONDS[self.profile],
+        )
         if result.verdict == "fail":
-            result.reproducer = reproducer(self.new_report([dtype]), result, variant,
-                                           self.kind, self.options)
+            result.reproducer = reproducer(
+                self.new_report([dtype]), result, variant, self.kind, self.options
+            )
         return result
 
     # --- the whole check -----------------------------------------------------------------
@@ -465,8 +524,10 @@ class Checker:
             variant = self.variant_result(dtype)
             fp = self._fingerprints[dtype]
             report.results.append(variant)
-            say(f"  variant ({dtype}): {fp.describe()} -> {variant.verdict}"
-                + (f" ({variant.note})" if variant.note else ""))
+            say(
+                f"  variant ({dtype}): {fp.describe()} -> {variant.verdict}"
+                + (f" ({variant.note})" if variant.note else "")
+            )
             stop = stop or (self.fail_fast and variant.verdict != "pass")
         report.fingerprint = self.fingerprint
         report.detected_variant = self.fingerprint.named()
@@ -476,31 +537,41 @@ class Checker:
                 break
             res = self.run_row(name, dtype)
             report.results.append(res)
-            say(f"  [{count}/{len(self.rows)}] {name:<20} {dtype:<8} {res.verdict:<5} "
+            say(
+                f"  [{count}/{len(self.rows)}] {name:<20} {dtype:<8} {res.verdict:<5} "
                 f"{res.examples:>4} ex  {res.worst_ulps:10.3g} ulps  {res.seconds:6.2f} s"
-                + (f"  {res.note}" if res.note else ""))
+                + (f"  {res.note}" if res.note else "")
+            )
             stop = self.fail_fast and res.verdict in ("fail", "error")
         report.seconds = time.perf_counter() - started
         report.environment = environment()
-        say(f"adamproofs check {report.target}: "
-            f"{'CONFORMS' if report.conforms else 'DOES NOT CONFORM'} ({report.seconds:.1f} s)")
+        say(
+            f"adamproofs check {report.target}: "
+            f"{'CONFORMS' if report.conforms else 'DOES NOT CONFORM'} ({report.seconds:.1f} s)"
+        )
         return report
 
 
-def load_implementation(target: Any, *, kind: str | None, device: str,
-                        options: dict[str, Any],
-                        isolation: Isolation | None = DEFAULT_ISOLATION) -> Implementation:
+def load_implementation(
+    target: Any,
+    *,
+    kind: str | None,
+    device: str,
+    options: dict[str, Any],
+    isolation: Isolation | None = DEFAULT_ISOLATION,
+) -> Implementation:
     """The one place the checker loads the implementation under test: in a worker process
     (:func:`~.isolation.isolate`) unless ``isolation`` is ``None``."""
     if isolation is None:
         return load_target(target, kind=kind, device=device, **options)
     # the worker proxies answer the protocol's calls; their sessions are proxies too
-    return cast(Implementation, isolate(target, kind=kind, device=device, options=options,
-                                        isolation=isolation))
+    return cast(
+        Implementation,
+        isolate(target, kind=kind, device=device, options=options, isolation=isolation),
+    )
 
 
-def check(target: Any = "numpy", *, progress: Progress | None = _stderr,
-          **settings: Any) -> Report:
+def check(target: Any = "numpy", *, progress: Progress | None = _stderr, **settings: Any) -> Report:
     """``Checker(target, **settings).run(progress)``: check ``target`` (a built-in name,
     ``module.path:attr``, a class, or an :class:`~.protocol.Implementation`) and return a
     :class:`~.report.Report`. See :class:`Checker` for the settings and what raises."""

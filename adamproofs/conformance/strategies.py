@@ -116,6 +116,7 @@ def many_params(ctx: Context) -> st.SearchStrategy[Case]:
         else:
             shapes = [draw(st.sampled_from((*SHAPES, (0,), (1, 3)))) for _ in range(k)]
         return draw(cases(ctx, shapes=shapes, steps=(1, 6)))
+
     return build()
 
 
@@ -136,14 +137,22 @@ def long_horizon(ctx: Context) -> st.SearchStrategy[Case]:
         g = (mags * signs).astype(as_dtype(ctx.dtype))
         rows: GradRows = [[g[k]] for k in range(steps)]
         return Case(ctx.dtype, h, [p0], rows)
+
     return build()
 
 
 def sparsity(ctx: Context) -> st.SearchStrategy[Case]:
     @st.composite
     def build(draw: st.DrawFn) -> Case:
-        h = draw(hypers(ctx, eps=st.sampled_from((1e-8, 1e-3) if ctx.dtype in (
-            "float32", "float64") else (1e-3, 0.1)), decay=False))
+        h = draw(
+            hypers(
+                ctx,
+                eps=st.sampled_from(
+                    (1e-8, 1e-3) if ctx.dtype in ("float32", "float64") else (1e-3, 0.1)
+                ),
+                decay=False,
+            )
+        )
         steps = draw(st.integers(3, 20))
         density = draw(st.sampled_from((0.05, 0.2, 0.5)))
         shape = (draw(st.integers(3, 5)),)
@@ -155,6 +164,7 @@ def sparsity(ctx: Context) -> st.SearchStrategy[Case]:
         p0 = draw(values(ctx.dtype, shape))
         grads: GradRows = [list(row) for row in rows]
         return Case(ctx.dtype, h, [p0], grads, setup=SparsitySetup(zero_col))
+
     return build()
 
 
@@ -163,8 +173,9 @@ def nonstationary(ctx: Context) -> st.SearchStrategy[Case]:
     def build(draw: st.DrawFn) -> Case:
         shape = draw(st.sampled_from(((2,), (3,))))
         h = draw(hypers(ctx, lr=st.sampled_from((1e-2, 0.1))))
-        curvature = np.array(draw(st.lists(st.floats(0.1, 10), min_size=shape[0],
-                                           max_size=shape[0])))
+        curvature = np.array(
+            draw(st.lists(st.floats(0.1, 10), min_size=shape[0], max_size=shape[0]))
+        )
         omega = draw(st.floats(0.05, 1.0))
         amp = draw(st.floats(0.1, 5.0))
         steps = draw(st.integers(5, 30))
@@ -177,8 +188,10 @@ def nonstationary(ctx: Context) -> st.SearchStrategy[Case]:
 
         p0 = draw(values(ctx.dtype, shape, lo=0.1, hi=10))
         objective = f"{curvature.tolist()}*(θ - {amp}*sin({omega}*t + i))"
-        return Case(ctx.dtype, h, [p0], grad_fn=grad_fn, steps=steps,
-                    setup=NonstationarySetup(objective))
+        return Case(
+            ctx.dtype, h, [p0], grad_fn=grad_fn, steps=steps, setup=NonstationarySetup(objective)
+        )
+
     return build()
 
 
@@ -187,15 +200,23 @@ def step_bound(ctx: Context) -> st.SearchStrategy[Case]:
 
     @st.composite
     def build(draw: st.DrawFn) -> Case:
-        h = draw(hypers(ctx, eps=st.sampled_from((0.0,)), decay=False, maximize=False,
-                        beta1=st.sampled_from((0.5, 0.8, 0.9, 0.95)),
-                        beta2=st.sampled_from((0.99, 0.999) if low else (0.99, 0.999, 0.9999))))
+        h = draw(
+            hypers(
+                ctx,
+                eps=st.sampled_from((0.0,)),
+                decay=False,
+                maximize=False,
+                beta1=st.sampled_from((0.5, 0.8, 0.9, 0.95)),
+                beta2=st.sampled_from((0.99, 0.999) if low else (0.99, 0.999, 0.9999)),
+            )
+        )
         steps = draw(st.integers(2, 40))
         scale = draw(st.sampled_from((1.0, 1e-3, 1e3))) if not low else 1.0
         g = maximizing_sequence(h.beta1, h.beta2, steps, scale, ctx.dtype)
         p0 = draw(values(ctx.dtype, (2,)))
         rows: GradRows = [[np.array([g[k], -g[k]])] for k in range(steps)]
         return Case(ctx.dtype, h, [p0], rows)
+
     return build()
 
 
@@ -206,10 +227,19 @@ def scale_invariance(ctx: Context) -> st.SearchStrategy[Case]:
     def build(draw: st.DrawFn) -> Case:
         kmax = 3 if low else 30
         k = draw(st.integers(-kmax, kmax).filter(lambda x: x != 0))
-        case = draw(cases(ctx, steps=(2, 10), hyper=hypers(ctx, eps=st.just(0.0), decay=False),
-                          lo=0.1 if low else 1e-4, hi=10 if low else 1e4, zero_probability=0))
+        case = draw(
+            cases(
+                ctx,
+                steps=(2, 10),
+                hyper=hypers(ctx, eps=st.just(0.0), decay=False),
+                lo=0.1 if low else 1e-4,
+                hi=10 if low else 1e4,
+                zero_probability=0,
+            )
+        )
         case.setup = ScaleSetup(k)
         return case
+
     return build()
 
 
@@ -226,6 +256,7 @@ def late_first_gradient(ctx: Context) -> st.SearchStrategy[Case]:
             k = draw(st.integers(first, steps - 1))
             case.grads[k][0] = None
         return case
+
     return build()
 
 
@@ -239,6 +270,7 @@ def groups(ctx: Context) -> st.SearchStrategy[Case]:
         case.hyper = h1
         case.groups = [(h1, split), (h2.replace(maximize=False), len(case.params) - split)]
         return case
+
     return build()
 
 
@@ -248,6 +280,7 @@ def checkpoint(ctx: Context) -> st.SearchStrategy[Case]:
         case = draw(cases(ctx, steps=(2, 12)))
         case.setup = CheckpointSetup(draw(st.integers(1, len(case.grads) - 1)))
         return case
+
     return build()
 
 
@@ -259,14 +292,25 @@ def hyperparameters(ctx: Context) -> st.SearchStrategy[Case]:
         names = [n for n in CHANGEABLE if n != "weight_decay" or ctx.has("weight_decay")]
         which = draw(st.sampled_from(names))
         eps = 1e-3 if low else draw(st.sampled_from((1e-6, 1e-4)))
-        h = draw(hypers(ctx, eps=st.just(eps), lr=st.sampled_from((1e-2, 0.1)),
-                        beta1=st.just(0.9), beta2=st.sampled_from((0.99, 0.999)),
-                        maximize=False))
+        h = draw(
+            hypers(
+                ctx,
+                eps=st.just(eps),
+                lr=st.sampled_from((1e-2, 0.1)),
+                beta1=st.just(0.9),
+                beta2=st.sampled_from((0.99, 0.999)),
+                maximize=False,
+            )
+        )
         # gradients around ε so that ε matters, varying so that the betas matter
-        case = draw(cases(ctx, steps=(3, 8), hyper=st.just(h), lo=eps / 10, hi=eps * 1e3,
-                          zero_probability=0.0))
+        case = draw(
+            cases(
+                ctx, steps=(3, 8), hyper=st.just(h), lo=eps / 10, hi=eps * 1e3, zero_probability=0.0
+            )
+        )
         case.setup = HyperparameterSetup(which)
         return case
+
     return build()
 
 
@@ -279,4 +323,5 @@ def nonfinite(ctx: Context) -> st.SearchStrategy[Case]:
         bad = draw(st.sampled_from((math.nan, math.inf, -math.inf)))
         case.setup = NonfiniteSetup(k, idx, bad)
         return case
+
     return build()

@@ -46,8 +46,10 @@ def _uses_keras(module_name: str, kind: str | None) -> bool:
 def _import_error_hint(err: ImportError) -> str:
     """What to do about ``err``; a missing TensorFlow is most likely Keras's default backend."""
     if err.name == "tensorflow" and not os.environ.get("KERAS_BACKEND"):
-        return ("if the module imports Keras, whose default backend is tensorflow, set "
-                "KERAS_BACKEND=jax (or torch) or pass --kind keras")
+        return (
+            "if the module imports Keras, whose default backend is tensorflow, set "
+            "KERAS_BACKEND=jax (or torch) or pass --kind keras"
+        )
     return "it must be importable from the current directory or PYTHONPATH"
 
 
@@ -55,8 +57,10 @@ def _import_attr(spec: str, *, kind: str | None = None, backend: str | None = No
     """``module.path:attr`` imported; Keras first (with ``backend``) when it will be used."""
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
-        raise TargetError(f"target {spec!r} is neither a built-in ({', '.join(BUILTINS)}) "
-                          "nor of the form module.path:attr")
+        raise TargetError(
+            f"target {spec!r} is neither a built-in ({', '.join(BUILTINS)}) "
+            "nor of the form module.path:attr"
+        )
     if _uses_keras(module_name, kind):
         adapter("keras").import_keras(backend)
     cwd = os.getcwd()
@@ -65,11 +69,12 @@ def _import_attr(spec: str, *, kind: str | None = None, backend: str | None = No
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
-        raise TargetError(f"cannot import module {module_name!r} for target {spec!r}: {err} "
-                          f"({_import_error_hint(err)})") from err
+        raise TargetError(
+            f"cannot import module {module_name!r} for target {spec!r}: {err} "
+            f"({_import_error_hint(err)})"
+        ) from err
     except Exception as err:
-        raise TargetError(f"importing {module_name!r} raised {type(err).__name__}: {err}"
-                          ) from err
+        raise TargetError(f"importing {module_name!r} raised {type(err).__name__}: {err}") from err
     obj: Any = module
     for part in attr.split("."):
         try:
@@ -93,18 +98,23 @@ def detect_kind(obj: Any) -> str:
                 return kind
         except Exception:  # a buggy accepts() must not hide the other adapters
             continue
-    raise TargetError(f"cannot tell what kind of optimizer {obj!r} is; pass --kind "
-                      f"{'|'.join(KINDS)} (a plain class needs the signature "
-                      "(params, *, lr, beta1, beta2, eps, weight_decay))")
+    raise TargetError(
+        f"cannot tell what kind of optimizer {obj!r} is; pass --kind "
+        f"{'|'.join(KINDS)} (a plain class needs the signature "
+        "(params, *, lr, beta1, beta2, eps, weight_decay))"
+    )
 
 
 #: Options a built-in target's adapter takes besides its constructor's keywords.
-_BUILTIN_EXTRA: dict[str, frozenset[str]] = {"optax": frozenset({"alias"}),
-                                             "keras": frozenset({"optimizer"})}
+_BUILTIN_EXTRA: dict[str, frozenset[str]] = {
+    "optax": frozenset({"alias"}),
+    "keras": frozenset({"optimizer"}),
+}
 
 
-def load_target(target: Any = "numpy", *, kind: str | None = None, device: str = "cpu",
-                **options: Any) -> Implementation:
+def load_target(
+    target: Any = "numpy", *, kind: str | None = None, device: str = "cpu", **options: Any
+) -> Implementation:
     """An :class:`Implementation` for ``target`` (see the module docstring).
 
     Raises :class:`~.protocol.UsageError` for an option the checker sets itself or the
@@ -134,8 +144,10 @@ def load_target(target: Any = "numpy", *, kind: str | None = None, device: str =
 def _no_options(impl: Implementation, label: str, options: dict[str, Any]) -> Implementation:
     if options:
         key = next(iter(options))
-        raise UsageError(f"--option {key}={options[key]!r} does not apply to the target "
-                         f"{label!r} (an Implementation object takes no options)")
+        raise UsageError(
+            f"--option {key}={options[key]!r} does not apply to the target "
+            f"{label!r} (an Implementation object takes no options)"
+        )
     return impl
 
 
@@ -149,13 +161,19 @@ def _builtin(target: str, device: str, options: dict[str, Any]) -> Implementatio
         refuse_inapplicable(options, target, "torch", getattr(impl, "factory", None))
         return impl
     impl = adapter(target).make_implementation(**options)
-    refuse_inapplicable(options, target, target, getattr(impl, "factory", None),
-                        _BUILTIN_EXTRA.get(target, frozenset()))
+    refuse_inapplicable(
+        options,
+        target,
+        target,
+        getattr(impl, "factory", None),
+        _BUILTIN_EXTRA.get(target, frozenset()),
+    )
     return impl
 
 
-def _wrap(obj: Any, chosen: str, label: str, device: str, options: dict[str, Any]
-          ) -> Implementation:
+def _wrap(
+    obj: Any, chosen: str, label: str, device: str, options: dict[str, Any]
+) -> Implementation:
     """``obj`` behind the ``chosen`` adapter, its options checked against what it takes."""
     if chosen == "plain":
         refuse_inapplicable(options, label, chosen, None)
@@ -165,8 +183,9 @@ def _wrap(obj: Any, chosen: str, label: str, device: str, options: dict[str, Any
     except TargetError:
         raise
     except Exception as err:
-        raise TargetError(f"the {chosen} adapter cannot use {label!r}: "
-                          f"{type(err).__name__}: {err}") from err
+        raise TargetError(
+            f"the {chosen} adapter cannot use {label!r}: {type(err).__name__}: {err}"
+        ) from err
     refuse_inapplicable(options, label, chosen, getattr(impl, "factory", None))
     return impl
 

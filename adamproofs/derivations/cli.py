@@ -16,14 +16,17 @@ from .render import RENDERERS, render
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "derive", help="print Adam's derivations, every step checked",
+        "derive",
+        help="print Adam's derivations, every step checked",
         description="Without NAME: list the derivations. With NAMEs (or --all): build them, "
-                    "checking every step with sympy, mpmath or the reference optimizer, and "
-                    "print them. Exit 1 if any step fails to verify.")
+        "checking every step with sympy, mpmath or the reference optimizer, and "
+        "print them. Exit 1 if any step fails to verify.",
+    )
     parser.add_argument("names", nargs="*", metavar="NAME", help="derivation names")
     parser.add_argument("--all", action="store_true", help="every derivation, in order")
-    parser.add_argument("--format", choices=tuple(RENDERERS), default="text",
-                        help="output format (default: text)")
+    parser.add_argument(
+        "--format", choices=tuple(RENDERERS), default="text", help="output format (default: text)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
@@ -37,8 +40,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     unknown = [name for name in names if name not in DERIVATIONS]
     if unknown:
-        print(f"adamproofs derive: unknown derivation(s) {', '.join(map(repr, unknown))}; "
-              f"known: {', '.join(DERIVATIONS)}", file=sys.stderr)
+        print(
+            f"adamproofs derive: unknown derivation(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(DERIVATIONS)}",
+            file=sys.stderr,
+        )
         return 2
     failed = []
     for k, name in enumerate(names, start=1):
@@ -55,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
         if k < len(names):
             sys.stdout.write("\n")
     if failed:
-        print(f"adamproofs derive: steps failed to verify in {', '.join(failed)}",
-              file=sys.stderr)
+        print(f"adamproofs derive: steps failed to verify in {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0

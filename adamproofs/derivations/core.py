@@ -93,6 +93,7 @@ class Derivation:
 
 # --------------------------------------------------------------------------- symbolic checks
 
+
 def is_zero(expr: Any) -> bool:
     """True only when sympy *proves* ``expr == 0`` (no numeric guessing)."""
     expr = sp.sympify(expr)
@@ -172,21 +173,25 @@ def prove(statement: Any) -> bool:
 
 # --------------------------------------------------------------------------- numeric checks
 
+
 def evaluate(expr: Any, point: Mapping[Any, Any], ctx: mpmath.MPContext) -> Any:
     """``expr`` at ``point`` as an mpf of the private context ``ctx`` (sympy's evalf, with
     10 guard digits beyond ``ctx.dps``)."""
     value = sp.sympify(expr).subs(dict(point)).doit()
     num = sp.N(value, ctx.dps + 10)
     if not num.is_number:
-        raise ValueError(f"{expr} still has free symbols {sorted(map(str, num.free_symbols))} "
-                         f"at the point {_fmt_point(point)}")
+        raise ValueError(
+            f"{expr} still has free symbols {sorted(map(str, num.free_symbols))} "
+            f"at the point {_fmt_point(point)}"
+        )
     if num.is_real is False:
         raise ValueError(f"{expr} is not real at {_fmt_point(point)}: {num}")
     return ctx.mpf(str(num))
 
 
-def holds_numerically(statement: Any, points: Iterable[Mapping[Any, Any]],
-                      dps: int = 50) -> tuple[bool, str]:
+def holds_numerically(
+    statement: Any, points: Iterable[Mapping[Any, Any]], dps: int = 50
+) -> tuple[bool, str]:
     """Check a relation at every point to ``dps - 5`` digits; returns (verdict, reason)."""
     lhs, rhs, rel = _sides(statement)
     ctx = private_context(dps + 10)
@@ -196,12 +201,18 @@ def holds_numerically(statement: Any, points: Iterable[Mapping[Any, Any]],
         scale = max(abs(a), abs(b), ctx.mpf(1))
         tol = scale * ctx.mpf(10) ** (-tol_digits)
         diff = a - b
-        ok = {"==": abs(diff) <= tol, "!=": abs(diff) > tol,
-              ">=": diff >= -tol, ">": diff > tol,
-              "<=": diff <= tol, "<": diff < -tol}[rel]
+        ok = {
+            "==": abs(diff) <= tol,
+            "!=": abs(diff) > tol,
+            ">=": diff >= -tol,
+            ">": diff > tol,
+            "<=": diff <= tol,
+            "<": diff < -tol,
+        }[rel]
         if not ok:
-            return False, (f"fails at {_fmt_point(point)}: lhs = {ctx.nstr(a, 20)}, "
-                           f"rhs = {ctx.nstr(b, 20)}")
+            return False, (
+                f"fails at {_fmt_point(point)}: lhs = {ctx.nstr(a, 20)}, rhs = {ctx.nstr(b, 20)}"
+            )
     return True, ""
 
 
@@ -220,11 +231,15 @@ def _fmt_point(point: Mapping[Any, Any]) -> str:
             return f"{float(v):.15g}"
         return str(v)
 
-    return "(" + ", ".join(f"{sp.pretty(k, use_unicode=True)}={value(v)}"
-                           for k, v in point.items()) + ")"
+    return (
+        "("
+        + ", ".join(f"{sp.pretty(k, use_unicode=True)}={value(v)}" for k, v in point.items())
+        + ")"
+    )
 
 
 # --------------------------------------------------------------------------- building
+
 
 @dataclass
 class Proof:
@@ -241,15 +256,20 @@ class Proof:
 
     def source(self, text: str, statement: Statement, citation: str, detail: str = "") -> None:
         """A fact quoted from the literature (not checkable by computation); not a claim."""
-        self.steps.append(Step(text, statement, "source", True, f"source: {citation}", "",
-                               detail))
+        self.steps.append(Step(text, statement, "source", True, f"source: {citation}", "", detail))
 
     def remark(self, text: str, detail: str = "") -> None:
         """Plain text (no formula: every formula shown is a definition or a checked claim)."""
         self.steps.append(Step(text, None, "remark", True, "", "", detail))
 
-    def symbolic(self, text: str, statement: Statement | tuple[Statement, ...], *,
-                 check: Callable[[], bool] | None = None, detail: str = "") -> bool:
+    def symbolic(
+        self,
+        text: str,
+        statement: Statement | tuple[Statement, ...],
+        *,
+        check: Callable[[], bool] | None = None,
+        detail: str = "",
+    ) -> bool:
         """A claim closed by sympy: ``check()`` if given (a sympy computation), else
         :func:`prove` on every statement."""
         statements = statement if isinstance(statement, tuple) else (statement,)
@@ -260,8 +280,15 @@ class Proof:
 
         return self._checked(text, statement, "symbolic", "symbolic", run, detail)
 
-    def numeric(self, text: str, statement: Statement, points: Sequence[Mapping[Any, Any]], *,
-                dps: int = 50, detail: str = "") -> bool:
+    def numeric(
+        self,
+        text: str,
+        statement: Statement,
+        points: Sequence[Mapping[Any, Any]],
+        *,
+        dps: int = 50,
+        detail: str = "",
+    ) -> bool:
         """A claim checked with mpmath at ``dps`` digits at each of ``points``."""
         where = "; ".join(_fmt_point(p) for p in points)
 
@@ -271,31 +298,60 @@ class Proof:
 
         return self._checked(text, statement, "numeric", f"numeric at {dps} digits", run, detail)
 
-    def computed(self, text: str, statement: Statement | tuple[Statement, ...],
-                 check: Callable[[], tuple[bool, str]], *, dps: int, detail: str = "") -> bool:
+    def computed(
+        self,
+        text: str,
+        statement: Statement | tuple[Statement, ...],
+        check: Callable[[], tuple[bool, str]],
+        *,
+        dps: int,
+        detail: str = "",
+    ) -> bool:
         """A numeric claim over many points (e.g. every t up to 5000) computed directly with
         mpmath at ``dps`` digits; ``check`` returns ``(verdict, what was evaluated)``."""
 
-        return self._checked(text, statement, "numeric", f"numeric at {dps} digits", check,
-                             detail)
+        return self._checked(text, statement, "numeric", f"numeric at {dps} digits", check, detail)
 
-    def reference(self, text: str, statement: Statement | tuple[Statement, ...],
-                  check: Callable[[], tuple[bool, str]], *, detail: str = "") -> bool:
+    def reference(
+        self,
+        text: str,
+        statement: Statement | tuple[Statement, ...],
+        check: Callable[[], tuple[bool, str]],
+        *,
+        detail: str = "",
+    ) -> bool:
         """A claim cross-checked by running the reference optimizer; ``check`` returns
         ``(verdict, what was run and how close it came)``."""
 
         return self._checked(text, statement, "reference", "reference run", check, detail)
 
-    def _checked(self, text: str, statement: Any, method: str, label: str,
-                 run: Callable[[], tuple[bool, str]], detail: str) -> bool:
+    def _checked(
+        self,
+        text: str,
+        statement: Any,
+        method: str,
+        label: str,
+        run: Callable[[], tuple[bool, str]],
+        detail: str,
+    ) -> bool:
         start = time.process_time()
         try:
             ok, evidence = run()
             ok = bool(ok)
         except Exception as err:  # a checker that crashes has not verified anything
             ok, evidence = False, f"the check raised {type(err).__name__}: {err}"
-        self.steps.append(Step(text, statement, method, ok, label, evidence, detail,
-                               seconds=time.process_time() - start))
+        self.steps.append(
+            Step(
+                text,
+                statement,
+                method,
+                ok,
+                label,
+                evidence,
+                detail,
+                seconds=time.process_time() - start,
+            )
+        )
         return ok
 
     def build(self) -> Derivation:
@@ -303,6 +359,7 @@ class Proof:
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def rel(kind: str, lhs: Any, rhs: Any) -> Any:
     """An *unevaluated* relation (so ``x + 1 > x`` is shown, not collapsed to ``True``)."""

@@ -23,19 +23,32 @@ DPS = 50
 REQUIRED_DIGITS = 40
 
 
-def steps_of(config: OptimizerConfig, grads: Sequence[Any] | Callable[[int], Any], *,
-             steps: int | None = None, dps: int = DPS, hyper: dict | None = None) -> list:
+def steps_of(
+    config: OptimizerConfig,
+    grads: Sequence[Any] | Callable[[int], Any],
+    *,
+    steps: int | None = None,
+    dps: int = DPS,
+    hyper: dict | None = None,
+) -> list:
     """Δ_1, …, Δ_T of the reference run on a scalar parameter starting at 0.
 
     ``grads`` is a list of scalars or a function of the 1-based step ``t``.
     """
     if callable(grads):
         fn = grads
-        traj = reference.run(config, [0], lambda theta, t: [_exact_input(fn(t), dps)],
-                             steps=steps, dps=dps, hyper=hyper)
+        traj = reference.run(
+            config,
+            [0],
+            lambda theta, t: [_exact_input(fn(t), dps)],
+            steps=steps,
+            dps=dps,
+            hyper=hyper,
+        )
     else:
-        traj = reference.run(config, [0], [[_exact_input(x, dps)] for x in grads],
-                             steps=steps, dps=dps, hyper=hyper)
+        traj = reference.run(
+            config, [0], [[_exact_input(x, dps)] for x in grads], steps=steps, dps=dps, hyper=hyper
+        )
     th = [row[0] for row in traj.thetas]
     return [th[n - 1] - th[n] for n in range(1, len(th))]
 
@@ -44,8 +57,13 @@ def sympy_run(grads: list, steps: int) -> reference.Trajectory:
     """The reference optimizer on sympy symbols (Adam, θ₀ = 0): α, β₁, β₂, ε symbolic."""
     from .symbols import alpha, beta1, beta2, eps
 
-    return reference.run(Adam(), [0], [[x] for x in grads[:steps]], arithmetic="sympy",
-                         hyper=dict(beta1=beta1, beta2=beta2, lr=alpha, eps=eps))
+    return reference.run(
+        Adam(),
+        [0],
+        [[x] for x in grads[:steps]],
+        arithmetic="sympy",
+        hyper=dict(beta1=beta1, beta2=beta2, lr=alpha, eps=eps),
+    )
 
 
 def _exact_input(x: Any, dps: int) -> Any:
@@ -60,8 +78,10 @@ def _exact_input(x: Any, dps: int) -> Any:
     return x
 
 
-def compare(pairs: list[tuple[str, Any, Any]], required: int = REQUIRED_DIGITS,
-            ) -> tuple[bool, str]:
+def compare(
+    pairs: list[tuple[str, Any, Any]],
+    required: int = REQUIRED_DIGITS,
+) -> tuple[bool, str]:
     """Verdict and report for (label, oracle value, closed form value) pairs."""
     worst_label, worst = "", float("inf")
     for label, got, want in pairs:
@@ -71,4 +91,3 @@ def compare(pairs: list[tuple[str, Any, Any]], required: int = REQUIRED_DIGITS,
     ok = worst >= required
     shown = "all digits" if worst == float("inf") else f"{worst:.1f} digits"
     return ok, f"worst agreement {shown} ({worst_label}); required {required}"
-

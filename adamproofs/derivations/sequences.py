@@ -20,8 +20,11 @@ _X, _Y, _Z, _W = sp.symbols("X Y Z W", nonnegative=True)
 
 def powers_as_symbols(expr: Any) -> Any:
     """``expr`` with β1^t, β2^t, (β1²/β2)^t, (β1/β2)^t replaced by the symbols X, Y, Z, W."""
-    return (sp.sympify(expr).subs({rho_of() ** t: _Z, (beta1 / beta2) ** t: _W})
-            .subs({beta1**t: _X, beta2**t: _Y}))
+    return (
+        sp.sympify(expr)
+        .subs({rho_of() ** t: _Z, (beta1 / beta2) ** t: _W})
+        .subs({beta1**t: _X, beta2**t: _Y})
+    )
 
 
 def along_t(expr: Any, b1: str, b2: str, last: int, ctx: Any) -> Iterator[tuple[int, Any]]:
@@ -39,8 +42,9 @@ def along_t(expr: Any, b1: str, b2: str, last: int, ctx: Any) -> Iterator[tuple[
         X, Y, Z, W = X * x1, Y * x2, Z * rho, W * ratio
 
 
-def first_exceeding(expr: Any, bound: Any, b1: str, b2: str, last: int,
-                    dps: int = 40) -> int | None:
+def first_exceeding(
+    expr: Any, bound: Any, b1: str, b2: str, last: int, dps: int = 40
+) -> int | None:
     """The first t <= last with expr(t) > bound (``bound`` a sympy number), else None."""
     ctx = private_context(dps)
     level = ctx.mpf(str(sp.N(bound, dps + 5)))

@@ -36,13 +36,18 @@ def peel_last(total: sp.Sum) -> tuple[Any, bool]:
     (idx, low, high), body = total.limits[0], total.function
     head = sp.Sum(body, (idx, low, high - 1))
     last = sp.Sum(body, (idx, high, high))
-    confirmed = sum_simplify(head + last - total) == 0 and \
-        is_zero(last.doit() - body.subs(idx, high))
+    confirmed = sum_simplify(head + last - total) == 0 and is_zero(
+        last.doit() - body.subs(idx, high)
+    )
     return head + body.subs(idx, high), confirmed
 
 
-def induction_step_holds(closed: Any, recursion_rhs: Any, n: sp.Symbol, index: sp.Symbol,
-                         ) -> bool:
+def induction_step_holds(
+    closed: Any,
+    recursion_rhs: Any,
+    n: sp.Symbol,
+    index: sp.Symbol,
+) -> bool:
     r"""Given a closed form ``closed(n)`` that is a constant times one ``Sum`` over
     ``index`` up to ``n``, check ``closed(n+1) == recursion_rhs(closed(n))``.
 

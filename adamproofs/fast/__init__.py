@@ -13,5 +13,14 @@ from .optimizer import DEFAULT_CHUNK_BYTES, Optimizer, resolve_state_dtype
 from .plan import Plan, compile_plan
 from .threads import get_num_threads, set_num_threads
 
-__all__ = ["DEFAULT_CHUNK_BYTES", "Optimizer", "Plan", "compile_plan", "default_chunk",
-           "functional", "get_num_threads", "resolve_state_dtype", "set_num_threads"]
+__all__ = [
+    "DEFAULT_CHUNK_BYTES",
+    "Optimizer",
+    "Plan",
+    "compile_plan",
+    "default_chunk",
+    "functional",
+    "get_num_threads",
+    "resolve_state_dtype",
+    "set_num_threads",
+]

@@ -100,10 +100,16 @@ def partition(sizes: Sequence[int], chunk: int, threads: int) -> list[list[Piece
     return [p for p in parts if p] or whole
 
 
-def run_chunked_many(kernel: ChunkKernel, plan: Plan, s: Scalars,
-                     items: Sequence[Item], *, chunk: int | None = None,
-                     compute_dtype: np.dtype | None = None,
-                     threads: int | None = None) -> None:
+def run_chunked_many(
+    kernel: ChunkKernel,
+    plan: Plan,
+    s: Scalars,
+    items: Sequence[Item],
+    *,
+    chunk: int | None = None,
+    compute_dtype: np.dtype | None = None,
+    threads: int | None = None,
+) -> None:
     """Apply ``kernel`` to every item, chunk by chunk, in place (see the module docstring).
 
     ``chunk`` defaults to :func:`default_chunk` of the compute dtype. ``compute_dtype``
@@ -143,16 +149,33 @@ def run_chunked_many(kernel: ChunkKernel, plan: Plan, s: Scalars,
         f.result()  # re-raise a worker's exception in the caller
 
 
-def run_chunked(kernel: ChunkKernel, plan: Plan, s: Scalars, p: np.ndarray,
-                g: np.ndarray, state: dict[str, np.ndarray], *, chunk: int | None = None,
-                compute_dtype: np.dtype | None = None, threads: int | None = None) -> None:
+def run_chunked(
+    kernel: ChunkKernel,
+    plan: Plan,
+    s: Scalars,
+    p: np.ndarray,
+    g: np.ndarray,
+    state: dict[str, np.ndarray],
+    *,
+    chunk: int | None = None,
+    compute_dtype: np.dtype | None = None,
+    threads: int | None = None,
+) -> None:
     """:func:`run_chunked_many` for one array."""
-    run_chunked_many(kernel, plan, s, [(p, g, state)], chunk=chunk,
-                     compute_dtype=compute_dtype, threads=threads)
+    run_chunked_many(
+        kernel, plan, s, [(p, g, state)], chunk=chunk, compute_dtype=compute_dtype, threads=threads
+    )
 
 
-def _run_part(kernel: ChunkKernel, plan: Plan, s: Scalars, items: Sequence[Item],
-              part: list[Piece], chunk: int, dt: np.dtype) -> None:
+def _run_part(
+    kernel: ChunkKernel,
+    plan: Plan,
+    s: Scalars,
+    items: Sequence[Item],
+    part: list[Piece],
+    chunk: int,
+    dt: np.dtype,
+) -> None:
     c = max(1, min(chunk, max(hi - lo for _, lo, hi in part)))
     w1 = np.empty(c, dtype=dt)
     w2 = np.empty(c, dtype=dt)

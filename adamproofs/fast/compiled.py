@@ -100,8 +100,7 @@ def get_num_threads() -> int:
 _K_LEN = 15
 
 if _numba is not None:
-    _opts: dict[str, Any] = dict(cache=True, error_model="numpy", nogil=True,
-                                 boundscheck=False)
+    _opts: dict[str, Any] = dict(cache=True, error_model="numpy", nogil=True, boundscheck=False)
 
     @_numba.njit(inline="always", **_opts)
     def _elem(pi, gi, mi, vi, ai, k, l2, root, ez, ams):  # pragma: no cover - compiled
@@ -143,8 +142,23 @@ if _numba is not None:
 
     @_numba.njit(**_opts)
     def _adam_serial(p, g, m, v, k, l2, root, ez):  # pragma: no cover - compiled
-        kk = (k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], k[10], k[11],
-              k[12], k[13], k[14])
+        kk = (
+            k[0],
+            k[1],
+            k[2],
+            k[3],
+            k[4],
+            k[5],
+            k[6],
+            k[7],
+            k[8],
+            k[9],
+            k[10],
+            k[11],
+            k[12],
+            k[13],
+            k[14],
+        )
         if root:  # one loop per ε placement family, each with constant `root`
             for i in range(p.shape[0]):
                 pi, mi, vi, _ = _elem(p[i], g[i], m[i], v[i], kk[14], kk, l2, True, ez, False)
@@ -160,8 +174,23 @@ if _numba is not None:
 
     @_numba.njit(**_opts)
     def _adam_serial_ams(p, g, m, v, a, k, l2, root, ez):  # pragma: no cover - compiled
-        kk = (k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], k[10], k[11],
-              k[12], k[13], k[14])
+        kk = (
+            k[0],
+            k[1],
+            k[2],
+            k[3],
+            k[4],
+            k[5],
+            k[6],
+            k[7],
+            k[8],
+            k[9],
+            k[10],
+            k[11],
+            k[12],
+            k[13],
+            k[14],
+        )
         if root:
             for i in range(p.shape[0]):
                 pi, mi, vi, ai = _elem(p[i], g[i], m[i], v[i], a[i], kk, l2, True, ez, True)
@@ -191,8 +220,7 @@ if _numba is not None:
         for b in _numba.prange((n + block - 1) // block):
             lo = b * block
             hi = min(lo + block, n)
-            _adam_serial_ams(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], a[lo:hi], k, l2, root,
-                             ez)
+            _adam_serial_ams(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], a[lo:hi], k, l2, root, ez)
 
 
 #: The loop's selectors: (l2, neg_g, neg_c1, s4_bc2, s1_sqrt, s2_bc2, s3_bc2, shrink_before,
@@ -201,8 +229,9 @@ Flags = tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
 
 
 @cache
-def loop_flags(place: EpsPlacement, form: Amsgrad | None, decay: Decay | None,
-               maximize: bool) -> Flags:
+def loop_flags(
+    place: EpsPlacement, form: Amsgrad | None, decay: Decay | None, maximize: bool
+) -> Flags:
     """Which scalar each slot of ``k`` takes for a variant (cached: four enums or bools)."""
     match form:
         case None | Amsgrad.MAX_RAW:
@@ -247,19 +276,34 @@ def adam_constants(plan: AdamPlan, s: Scalars) -> tuple[np.ndarray, bool, bool, 
     negation, or exactly 1 or 0, so the compiled loop rounds where the NumPy one does.
     """
     l2, neg_g, neg_c1, s4_bc2, s1_sq, s2_bc2, s3_bc2, before, after, root, ams = loop_flags(
-        plan.eps_placement, plan.amsgrad, plan.decay, plan.maximize)
+        plan.eps_placement, plan.amsgrad, plan.decay, plan.maximize
+    )
     dt = plan.dtype
     one = dt.type(1)
     k = np.empty(_K_LEN, dtype=dt)  # filled from a sequence: fast for 0-d arrays too
-    k[:] = (s.b1, -s.c1 if neg_c1 else s.c1, s.b2, s.c2, s.wd, dt.type(-1) if neg_g else one,
-            s.sqrt_bc2 if s1_sq else one, s.bc2 if s2_bc2 else one,
-            s.bc2 if s3_bc2 else one, s.bc2 if s4_bc2 else one, s.eps, s.step_size,
-            s.shrink if before else one, s.shrink if after else one, dt.type(0))
+    k[:] = (
+        s.b1,
+        -s.c1 if neg_c1 else s.c1,
+        s.b2,
+        s.c2,
+        s.wd,
+        dt.type(-1) if neg_g else one,
+        s.sqrt_bc2 if s1_sq else one,
+        s.bc2 if s2_bc2 else one,
+        s.bc2 if s3_bc2 else one,
+        s.bc2 if s4_bc2 else one,
+        s.eps,
+        s.step_size,
+        s.shrink if before else one,
+        s.shrink if after else one,
+        dt.type(0),
+    )
     return k, l2, root, bool(s.eps == 0), ams
 
 
-def adam_kernel(plan: AdamPlan, s: Scalars, p: np.ndarray, g: np.ndarray,
-                state: dict[str, np.ndarray]) -> None:
+def adam_kernel(
+    plan: AdamPlan, s: Scalars, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]
+) -> None:
     """One Adam step on whole flat arrays, in place (the optimizer's kernel signature).
 
     ``p``, ``g`` and the state arrays are 1-D, C-contiguous, of the compute dtype.
@@ -272,8 +316,16 @@ def adam_kernel(plan: AdamPlan, s: Scalars, p: np.ndarray, g: np.ndarray,
     _run(p, g, state, k, l2, root, ez, ams)
 
 
-def _run(p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], k: np.ndarray,
-         l2: bool, root: bool, ez: bool, ams: bool) -> None:
+def _run(
+    p: np.ndarray,
+    g: np.ndarray,
+    state: dict[str, np.ndarray],
+    k: np.ndarray,
+    l2: bool,
+    root: bool,
+    ez: bool,
+    ams: bool,
+) -> None:
     m, v = state["m"], state["v"]
     threads = get_num_threads() if p.shape[0] >= PARALLEL_MIN else 1
     if threads > 1:
@@ -294,8 +346,13 @@ def _run(p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], k: np.ndarr
         _adam_serial(p, g, m, v, k, l2, root, ez)
 
 
-def adam_step_many(plan: AdamPlan, s: Scalars, params: Sequence[np.ndarray],
-                   grads: Sequence[np.ndarray], states: Sequence[dict[str, np.ndarray]]) -> None:
+def adam_step_many(
+    plan: AdamPlan,
+    s: Scalars,
+    params: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+    states: Sequence[dict[str, np.ndarray]],
+) -> None:
     """:func:`adam_kernel` over many flat arrays sharing one step's scalars (same dtype, t).
 
     The constants are built once, so the per-array cost is one compiled call.

@@ -33,28 +33,37 @@ from .validation import check_param
 OptState = dict[str, Any]
 
 
-def init(config: OptimizerConfig, params: Sequence[np.ndarray], *,
-         state_dtype: Any = "auto") -> OptState:
+def init(
+    config: OptimizerConfig, params: Sequence[np.ndarray], *, state_dtype: Any = "auto"
+) -> OptState:
     """The state before the first step (zeros; step counters at 0)."""
-    copies = [np.array(check_param(i, p, writeable=False), copy=True, order="C")
-              for i, p in enumerate(params)]
+    copies = [
+        np.array(check_param(i, p, writeable=False), copy=True, order="C")
+        for i, p in enumerate(params)
+    ]
     opt = Optimizer(config, copies, state_dtype=state_dtype, backend="numpy")
     return opt.state_dict()
 
 
-def update(config: OptimizerConfig, params: Sequence[np.ndarray],
-           grads: Sequence[np.ndarray | None], state: OptState, *,
-           lr: LearningRate | None = None,
-           backend: str = "numpy") -> tuple[list[np.ndarray], OptState]:
+def update(
+    config: OptimizerConfig,
+    params: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray | None],
+    state: OptState,
+    *,
+    lr: LearningRate | None = None,
+    backend: str = "numpy",
+) -> tuple[list[np.ndarray], OptState]:
     """One step: returns ``(new_params, new_state)``; the inputs are left untouched.
 
     ``lr``: a schedule (a function ``t -> α_t`` or a sequence ``[α_1, α_2, ...]``);
     ``None``: the config's ``lr``.
     """
-    copies = [np.array(check_param(i, p, writeable=False), copy=True, order="C")
-              for i, p in enumerate(params)]
-    opt = Optimizer(config, copies, lr=lr, state_dtype=list_dtypes(state, copies),
-                    backend=backend)
+    copies = [
+        np.array(check_param(i, p, writeable=False), copy=True, order="C")
+        for i, p in enumerate(params)
+    ]
+    opt = Optimizer(config, copies, lr=lr, state_dtype=list_dtypes(state, copies), backend=backend)
     opt.load_state_dict(state)
     opt.step(grads)
     return opt.params, opt.state_dict()
@@ -66,5 +75,7 @@ def list_dtypes(state: OptState, params: list[np.ndarray]) -> Any:
         return "auto"
     if len(set(names)) == 1:
         return names[0]
-    raise ValueError("functional.update needs one state dtype for all parameters; "
-                     "use adamproofs.fast.Optimizer for mixed state dtypes")
+    raise ValueError(
+        "functional.update needs one state dtype for all parameters; "
+        "use adamproofs.fast.Optimizer for mixed state dtypes"
+    )

@@ -44,14 +44,21 @@ def _safe_divide(num: np.ndarray, den_out: np.ndarray, eps: float, free: np.ndar
     if eps == 0:
         with np.errstate(invalid="ignore", divide="ignore"):
             np.divide(num, den_out, den_out)
-        zero = np.equal(num, 0, out=free.view(np.bool_)[:num.shape[0]])
+        zero = np.equal(num, 0, out=free.view(np.bool_)[: num.shape[0]])
         np.copyto(den_out, 0, where=zero)
     else:
         np.divide(num, den_out, den_out)
 
 
-def _moments(plan: AdamPlan, s: Scalars, p: np.ndarray, g: np.ndarray, st: State,
-             w1: np.ndarray, w2: np.ndarray) -> None:
+def _moments(
+    plan: AdamPlan,
+    s: Scalars,
+    p: np.ndarray,
+    g: np.ndarray,
+    st: State,
+    w1: np.ndarray,
+    w2: np.ndarray,
+) -> None:
     """m = β1 m + (1-β1) e, v = β2 v + (1-β2) e², e = ±g (+ λθ for L2 decay)."""
     m, v = st["m"], st["v"]
     sub = plan.maximize
@@ -74,8 +81,9 @@ def _moments(plan: AdamPlan, s: Scalars, p: np.ndarray, g: np.ndarray, st: State
     np.add(v, w2, v)
 
 
-def _second_moment(plan: AdamPlan, s: Scalars, st: State,
-                   w2: np.ndarray) -> tuple[np.ndarray, bool]:
+def _second_moment(
+    plan: AdamPlan, s: Scalars, st: State, w2: np.ndarray
+) -> tuple[np.ndarray, bool]:
     """The v the denominator uses (v or AMSGrad's running max) and whether it is already
     in corrected space (divided by 1-β2^t, or never to be)."""
     v = st["v"]
@@ -94,8 +102,9 @@ def _second_moment(plan: AdamPlan, s: Scalars, st: State,
             assert_never(form)
 
 
-def _denominator(plan: AdamPlan, s: Scalars, vr: np.ndarray, corrected: bool,
-                 w2: np.ndarray) -> None:
+def _denominator(
+    plan: AdamPlan, s: Scalars, vr: np.ndarray, corrected: bool, w2: np.ndarray
+) -> None:
     """w2 = the denominator of the ε placement: √v̂ + ε, √(v̂ + ε) or √v + ε̂."""
     place = plan.eps_placement
     match place:
@@ -138,8 +147,15 @@ def _apply(plan: AdamPlan, s: Scalars, p: np.ndarray, w2: np.ndarray) -> None:
             assert_never(decay)
 
 
-def adam_kernel(plan: AdamPlan, s: Scalars, p: np.ndarray, g: np.ndarray, st: State,
-                w1: np.ndarray, w2: np.ndarray) -> None:
+def adam_kernel(
+    plan: AdamPlan,
+    s: Scalars,
+    p: np.ndarray,
+    g: np.ndarray,
+    st: State,
+    w1: np.ndarray,
+    w2: np.ndarray,
+) -> None:
     """One Adam step on a chunk (all variants), in place.
 
     Thirteen ufunc calls for the default variant, each with a positional ``out`` (the
@@ -153,8 +169,15 @@ def adam_kernel(plan: AdamPlan, s: Scalars, p: np.ndarray, g: np.ndarray, st: St
     _apply(plan, s, p, w2)
 
 
-def adamax_kernel(plan: AdaMaxPlan, s: Scalars, p: np.ndarray, g: np.ndarray, st: State,
-                  w1: np.ndarray, w2: np.ndarray) -> None:
+def adamax_kernel(
+    plan: AdaMaxPlan,
+    s: Scalars,
+    p: np.ndarray,
+    g: np.ndarray,
+    st: State,
+    w1: np.ndarray,
+    w2: np.ndarray,
+) -> None:
     """AdaMax on a chunk: u = max(β2 u, |g|), θ -= (α/(1-β1^t)) m/(u+ε)."""
     m, u = st["m"], st["u"]
     np.multiply(m, s.b1, m)
@@ -169,15 +192,23 @@ def adamax_kernel(plan: AdaMaxPlan, s: Scalars, p: np.ndarray, g: np.ndarray, st
     np.subtract(p, w2, p)
 
 
-def sgd_kernel(plan: Plan, s: Scalars, p: np.ndarray, g: np.ndarray, st: State,
-               w1: np.ndarray, w2: np.ndarray) -> None:
+def sgd_kernel(
+    plan: Plan, s: Scalars, p: np.ndarray, g: np.ndarray, st: State, w1: np.ndarray, w2: np.ndarray
+) -> None:
     """θ -= α g."""
     np.multiply(g, s.lr, w2)
     (np.add if plan.maximize else np.subtract)(p, w2, p)
 
 
-def momentum_kernel(plan: MomentumPlan, s: Scalars, p: np.ndarray, g: np.ndarray,
-                    st: State, w1: np.ndarray, w2: np.ndarray) -> None:
+def momentum_kernel(
+    plan: MomentumPlan,
+    s: Scalars,
+    p: np.ndarray,
+    g: np.ndarray,
+    st: State,
+    w1: np.ndarray,
+    w2: np.ndarray,
+) -> None:
     """b = μ b + g; θ -= α b (Nesterov: θ -= α (g + μ b))."""
     b = st["b"]
     if plan.maximize:
@@ -194,8 +225,15 @@ def momentum_kernel(plan: MomentumPlan, s: Scalars, p: np.ndarray, g: np.ndarray
     np.subtract(p, w2, p)
 
 
-def adagrad_kernel(plan: AdaGradPlan, s: Scalars, p: np.ndarray, g: np.ndarray, st: State,
-                   w1: np.ndarray, w2: np.ndarray) -> None:
+def adagrad_kernel(
+    plan: AdaGradPlan,
+    s: Scalars,
+    p: np.ndarray,
+    g: np.ndarray,
+    st: State,
+    w1: np.ndarray,
+    w2: np.ndarray,
+) -> None:
     """s += g²; θ -= α g/(√s + ε)."""
     acc = st["s"]
     np.multiply(g, g, w2)
@@ -203,8 +241,15 @@ def adagrad_kernel(plan: AdaGradPlan, s: Scalars, p: np.ndarray, g: np.ndarray, 
     _scaled_step(plan, s, p, g, acc, w1, w2)
 
 
-def rmsprop_kernel(plan: RMSPropPlan, s: Scalars, p: np.ndarray, g: np.ndarray, st: State,
-                   w1: np.ndarray, w2: np.ndarray) -> None:
+def rmsprop_kernel(
+    plan: RMSPropPlan,
+    s: Scalars,
+    p: np.ndarray,
+    g: np.ndarray,
+    st: State,
+    w1: np.ndarray,
+    w2: np.ndarray,
+) -> None:
     """s = ρ s + (1-ρ) g²; θ -= α g/(√s + ε)."""
     acc = st["s"]
     np.multiply(acc, s.b2, acc)
@@ -214,8 +259,15 @@ def rmsprop_kernel(plan: RMSPropPlan, s: Scalars, p: np.ndarray, g: np.ndarray, 
     _scaled_step(plan, s, p, g, acc, w1, w2)
 
 
-def _scaled_step(plan: Plan, s: Scalars, p: np.ndarray, g: np.ndarray,
-                 acc: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> None:
+def _scaled_step(
+    plan: Plan,
+    s: Scalars,
+    p: np.ndarray,
+    g: np.ndarray,
+    acc: np.ndarray,
+    w1: np.ndarray,
+    w2: np.ndarray,
+) -> None:
     np.sqrt(acc, w2)
     np.add(w2, s.eps, w2)
     _safe_divide(g, w2, s.eps, w1)

@@ -97,8 +97,10 @@ def resolve_state_dtype(param_dtype: np.dtype, state_dtype: Any) -> np.dtype:
         return param_dtype
     dt = as_dtype(state_dtype)
     if FORMATS[dt.name].p < FORMATS[param_dtype.name].p:
-        raise TypeError(f"state_dtype={dt.name!r} is less precise than the parameters' "
-                        f"{param_dtype.name!r}; allowed: a dtype at least as precise")
+        raise TypeError(
+            f"state_dtype={dt.name!r} is less precise than the parameters' "
+            f"{param_dtype.name!r}; allowed: a dtype at least as precise"
+        )
     return dt
 
 
@@ -109,10 +111,10 @@ def _flat(g: np.ndarray) -> np.ndarray:
 
 def _check_options(nonfinite: Any, chunk_size: Any, params: Any) -> None:
     if nonfinite not in ("propagate", "raise", "skip"):
-        raise ValueError(f"nonfinite={nonfinite!r} is not one of "
-                         "('propagate', 'raise', 'skip')")
-    if chunk_size is not None and (not isinstance(chunk_size, int)
-                                   or isinstance(chunk_size, bool) or chunk_size < 1):
+        raise ValueError(f"nonfinite={nonfinite!r} is not one of ('propagate', 'raise', 'skip')")
+    if chunk_size is not None and (
+        not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1
+    ):
         raise ValueError(f"chunk_size={chunk_size!r} must be a positive int or None")
     if isinstance(params, np.ndarray):
         raise TypeError("params must be a list of arrays, not a single array")
@@ -120,8 +122,10 @@ def _check_options(nonfinite: Any, chunk_size: Any, params: Any) -> None:
 
 def _check_config(config: Any) -> OptimizerConfig:
     if not isinstance(config, OptimizerConfig):
-        raise TypeError(f"config is a {type(config).__name__}; expected an "
-                        "adamproofs.config optimizer such as Adam(...)")
+        raise TypeError(
+            f"config is a {type(config).__name__}; expected an "
+            "adamproofs.config optimizer such as Adam(...)"
+        )
     return config
 
 
@@ -139,8 +143,7 @@ def _issue(seen: list[str], name: str) -> None:
     """One ``RuntimeWarning`` per kind of floating-point error a step's arithmetic met."""
     for kind in _ERROR_KINDS:
         if kind in seen:
-            warnings.warn(f"{kind} encountered in the {name} step", RuntimeWarning,
-                          stacklevel=3)
+            warnings.warn(f"{kind} encountered in the {name} step", RuntimeWarning, stacklevel=3)
 
 
 class Optimizer:
@@ -162,10 +165,17 @@ class Optimizer:
     Raises :class:`~adamproofs.errors.ConfigError` when a β rounds to 1 in a compute dtype.
     """
 
-    def __init__(self, config: OptimizerConfig, params: Sequence[np.ndarray], *,
-                 lr: LearningRate | None = None, state_dtype: Any = "auto",
-                 nonfinite: NonFinite = "propagate", chunk_size: int | None = None,
-                 backend: str = "auto") -> None:
+    def __init__(
+        self,
+        config: OptimizerConfig,
+        params: Sequence[np.ndarray],
+        *,
+        lr: LearningRate | None = None,
+        state_dtype: Any = "auto",
+        nonfinite: NonFinite = "propagate",
+        chunk_size: int | None = None,
+        backend: str = "auto",
+    ) -> None:
         config = _check_config(config)
         _check_options(nonfinite, chunk_size, params)
         self.params = [check_param(i, p) for i, p in enumerate(params)]
@@ -177,15 +187,17 @@ class Optimizer:
         self._plans = self._compile(config)
         self._schedule = as_schedule(lr)
         self.steps = [0] * len(self.params)
-        self.state: list[dict[str, np.ndarray]] = [self._initial_state(p, dt)
-                                                   for p, dt in zip(self.params,
-                                                                    self.state_dtypes)]
+        self.state: list[dict[str, np.ndarray]] = [
+            self._initial_state(p, dt) for p, dt in zip(self.params, self.state_dtypes)
+        ]
         self.backend = select_backend(backend, config)
         self._many = select_many(self.backend)
         #: State dtypes whose groups the compiled loop runs (when θ has that dtype too).
-        self._compiled = frozenset(dt for dt, plan in self._plans.items()
-                                   if self._many is not None and isinstance(plan, AdamPlan)
-                                   and dt in COMPILED_DTYPES)
+        self._compiled = frozenset(
+            dt
+            for dt, plan in self._plans.items()
+            if self._many is not None and isinstance(plan, AdamPlan) and dt in COMPILED_DTYPES
+        )
 
     # -- configuration ------------------------------------------------------------------
     def _compile(self, config: OptimizerConfig) -> dict[np.dtype, Plan]:
@@ -200,10 +212,13 @@ class Optimizer:
     def config(self, config: OptimizerConfig) -> None:
         config = _check_config(config)
         if type(config) is not type(self._config) or (
-                _state_names(config) != _state_names(self._config)):
-            raise ValueError(f"config {config!r} does not keep this optimizer's kind and "
-                             f"state {_state_names(self._config)}; allowed: a "
-                             f"{type(self._config).__name__} with the same state")
+            _state_names(config) != _state_names(self._config)
+        ):
+            raise ValueError(
+                f"config {config!r} does not keep this optimizer's kind and "
+                f"state {_state_names(self._config)}; allowed: a "
+                f"{type(self._config).__name__} with the same state"
+            )
         plans = self._compile(config)  # may raise: then nothing changes
         self._config, self._plans = config, plans
 
@@ -250,8 +265,10 @@ class Optimizer:
     def _checked(self, grads: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
         if len(grads) != len(self.params):
             raise ValueError(f"got {len(grads)} gradients for {len(self.params)} parameters")
-        checked = [None if g is None else check_grad(i, g, p)
-                   for i, (g, p) in enumerate(zip(grads, self.params))]
+        checked = [
+            None if g is None else check_grad(i, g, p)
+            for i, (g, p) in enumerate(zip(grads, self.params))
+        ]
         self._memory.check_grads(checked)
         return checked
 
@@ -261,8 +278,9 @@ class Optimizer:
         if bad is None:
             return False
         if self.nonfinite == "raise":
-            raise FloatingPointError(f"grads[{bad[0]}] has a non-finite value "
-                                     f"{bad[2]!r} at flat index {bad[1]}")
+            raise FloatingPointError(
+                f"grads[{bad[0]}] has a non-finite value {bad[2]!r} at flat index {bad[1]}"
+            )
         return True
 
     def _groups(self, checked: list[np.ndarray | None]) -> tuple[list[int], list[Group], bool]:
@@ -274,8 +292,9 @@ class Optimizer:
         for i, g in enumerate(checked):
             if g is not None:
                 steps[i] += 1
-                keys.setdefault((steps[i], self.state_dtypes[i], self.params[i].dtype),
-                                []).append(i)
+                keys.setdefault((steps[i], self.state_dtypes[i], self.params[i].dtype), []).append(
+                    i
+                )
         rates: dict[int, float | None] = {}
         groups = []
         compiled_only = True
@@ -316,13 +335,23 @@ class Optimizer:
             if compiled and self._many is not None:
                 self._many(plan, sc, params, grads, states)
             else:
-                run_chunked_many(kernel_for(plan), plan, sc, list(zip(params, grads, states)),
-                                 chunk=self.chunk_size, compute_dtype=plan.dtype)
+                run_chunked_many(
+                    kernel_for(plan),
+                    plan,
+                    sc,
+                    list(zip(params, grads, states)),
+                    chunk=self.chunk_size,
+                    compute_dtype=plan.dtype,
+                )
 
     def _run_restoring(self, groups: list[Group], checked: list[np.ndarray | None]) -> None:
         """:meth:`_run` with a copy of every array it writes, put back if it raises."""
-        touched = [a for _, _, members, _ in groups for i in members
-                   for a in (self.params[i], *self.state[i].values())]
+        touched = [
+            a
+            for _, _, members, _ in groups
+            for i in members
+            for a in (self.params[i], *self.state[i].values())
+        ]
         saved = [a.copy() for a in touched]
         try:
             self._run(groups, checked)
@@ -338,7 +367,7 @@ class Optimizer:
             c = self.chunk_size or default_chunk(g.dtype)
             flat = _flat(g)
             for start in range(0, flat.size, c):
-                part = flat[start:start + c]
+                part = flat[start : start + c]
                 ok = np.isfinite(part)
                 if not ok.all():
                     j = int(np.argmin(ok))
@@ -352,8 +381,10 @@ class Optimizer:
             "config": self.config.as_dict(),
             "steps": list(self.steps),
             "state_dtypes": [dt.name for dt in self.state_dtypes],
-            "state": [{name: arr.reshape(p.shape).copy() for name, arr in st.items()}
-                      for st, p in zip(self.state, self.params)],
+            "state": [
+                {name: arr.reshape(p.shape).copy() for name, arr in st.items()}
+                for st, p in zip(self.state, self.params)
+            ],
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -363,20 +394,26 @@ class Optimizer:
         dtype, finite, second moments >= 0); a refused checkpoint changes nothing.
         """
         if not isinstance(state_dict, dict):
-            raise TypeError(f"state_dict is a {type(state_dict).__name__}; expected the dict "
-                            "of Optimizer.state_dict()")
+            raise TypeError(
+                f"state_dict is a {type(state_dict).__name__}; expected the dict "
+                "of Optimizer.state_dict()"
+            )
         missing = [k for k in ("config", "steps", "state") if k not in state_dict]
         if missing:
-            raise ValueError(f"state_dict lacks {missing}; expected the keys of "
-                             "Optimizer.state_dict()")
+            raise ValueError(
+                f"state_dict lacks {missing}; expected the keys of Optimizer.state_dict()"
+            )
         if state_dict["config"] != self.config.as_dict():
-            raise ValueError(f"state_dict was saved for {state_dict['config']!r}, "
-                             f"this optimizer is {self.config.as_dict()!r}")
+            raise ValueError(
+                f"state_dict was saved for {state_dict['config']!r}, "
+                f"this optimizer is {self.config.as_dict()!r}"
+            )
         states = state_dict["state"]
         if not isinstance(states, (list, tuple)) or len(states) != len(self.params):
             n = len(states) if isinstance(states, (list, tuple)) else type(states).__name__
-            raise ValueError(f"state_dict['state'] holds {n} parameters, this optimizer "
-                             f"has {len(self.params)}")
+            raise ValueError(
+                f"state_dict['state'] holds {n} parameters, this optimizer has {len(self.params)}"
+            )
         steps = check_steps(state_dict["steps"], len(self.params))
         new_state = [self._loaded_state(i, st) for i, st in enumerate(states)]
         self.steps = steps
@@ -386,11 +423,14 @@ class Optimizer:
         expected = _state_names(self.config)
         if not isinstance(st, dict) or set(st) != set(expected):
             shown = sorted(st) if isinstance(st, dict) else type(st).__name__
-            raise ValueError(f"state_dict['state'][{i}] has {shown}, expected "
-                             f"{sorted(expected)}")
+            raise ValueError(f"state_dict['state'][{i}] has {shown}, expected {sorted(expected)}")
         p, dt = self.params[i], self.state_dtypes[i]
-        return {name: check_state_array(f"state_dict['state'][{i}][{name!r}]", name,
-                                        st[name], p.shape, dt) for name in expected}
+        return {
+            name: check_state_array(
+                f"state_dict['state'][{i}][{name!r}]", name, st[name], p.shape, dt
+            )
+            for name in expected
+        }
 
     def __deepcopy__(self, memo: dict) -> Optimizer:
         new = copy.copy(self)

@@ -72,9 +72,11 @@ def _below_one(name: str, value: Any, dtype: np.dtype) -> float:
     if as_float >= 1.0 or rounded >= 1.0:
         largest = 1.0 - 2.0 ** -float_format(dtype).p
         wider = " (or a more precise state_dtype)" if dtype.itemsize < 8 else ""
-        raise ConfigError(f"{name}={value!r} rounds to {rounded!r} in {dtype.name} (the "
-                          f"compute dtype); allowed: a {name} whose {dtype.name} rounding is "
-                          f"below 1, at most {largest!r}{wider}")
+        raise ConfigError(
+            f"{name}={value!r} rounds to {rounded!r} in {dtype.name} (the "
+            f"compute dtype); allowed: a {name} whose {dtype.name} rounding is "
+            f"below 1, at most {largest!r}{wider}"
+        )
     return as_float
 
 
@@ -148,13 +150,17 @@ class AdamPlan(Plan):
                 step_size = a / bc1
             case _:
                 assert_never(self.eps_placement)
-        return self._scalars(lr=a, shrink=1.0 - a * self.weight_decay, bc2=bc2,
-                             sqrt_bc2=sqrt_bc2, step_size=step_size)
+        return self._scalars(
+            lr=a,
+            shrink=1.0 - a * self.weight_decay,
+            bc2=bc2,
+            sqrt_bc2=sqrt_bc2,
+            step_size=step_size,
+        )
 
     def constants(self) -> dict[str, float]:
         b1, b2 = self.beta1, self.beta2
-        return dict(b1=b1, c1=1.0 - b1, b2=b2, c2=1.0 - b2, eps=self.eps,
-                    wd=self.weight_decay)
+        return dict(b1=b1, c1=1.0 - b1, b2=b2, c2=1.0 - b2, eps=self.eps, wd=self.weight_decay)
 
 
 @dataclass(frozen=True)
@@ -202,12 +208,20 @@ class RMSPropPlan(Plan):
 
 
 def _adam_plan(cfg: Adam, dt: np.dtype) -> AdamPlan:
-    return AdamPlan(cfg, dt, float(cfg.lr), cfg.maximize,
-                    beta1=_below_one("beta1", cfg.beta1, dt),
-                    beta2=_below_one("beta2", cfg.beta2, dt), eps=float(cfg.eps),
-                    weight_decay=float(cfg.weight_decay), eps_placement=cfg.eps_placement,
-                    bias_correction=cfg.bias_correction, amsgrad=cfg.amsgrad,
-                    decay=cfg.decay if cfg.has_decay else None)
+    return AdamPlan(
+        cfg,
+        dt,
+        float(cfg.lr),
+        cfg.maximize,
+        beta1=_below_one("beta1", cfg.beta1, dt),
+        beta2=_below_one("beta2", cfg.beta2, dt),
+        eps=float(cfg.eps),
+        weight_decay=float(cfg.weight_decay),
+        eps_placement=cfg.eps_placement,
+        bias_correction=cfg.bias_correction,
+        amsgrad=cfg.amsgrad,
+        decay=cfg.decay if cfg.has_decay else None,
+    )
 
 
 def compile_plan(config: OptimizerConfig, dtype: Any) -> Plan:
@@ -217,21 +231,38 @@ def compile_plan(config: OptimizerConfig, dtype: Any) -> Plan:
         case Adam():
             return _adam_plan(config, dt)
         case AdaMax():
-            return AdaMaxPlan(config, dt, float(config.lr), config.maximize,
-                              beta1=_below_one("beta1", config.beta1, dt),
-                              beta2=_below_one("beta2", config.beta2, dt),
-                              eps=float(config.eps))
+            return AdaMaxPlan(
+                config,
+                dt,
+                float(config.lr),
+                config.maximize,
+                beta1=_below_one("beta1", config.beta1, dt),
+                beta2=_below_one("beta2", config.beta2, dt),
+                eps=float(config.eps),
+            )
         case Momentum() | Nesterov():
-            return MomentumPlan(config, dt, float(config.lr), config.maximize,
-                                momentum=_below_one("momentum", config.momentum, dt),
-                                nesterov=isinstance(config, Nesterov))
+            return MomentumPlan(
+                config,
+                dt,
+                float(config.lr),
+                config.maximize,
+                momentum=_below_one("momentum", config.momentum, dt),
+                nesterov=isinstance(config, Nesterov),
+            )
         case AdaGrad():
-            return AdaGradPlan(config, dt, float(config.lr), config.maximize,
-                               eps=float(config.eps))
+            return AdaGradPlan(config, dt, float(config.lr), config.maximize, eps=float(config.eps))
         case RMSProp():
-            return RMSPropPlan(config, dt, float(config.lr), config.maximize,
-                               rho=_below_one("rho", config.rho, dt), eps=float(config.eps))
+            return RMSPropPlan(
+                config,
+                dt,
+                float(config.lr),
+                config.maximize,
+                rho=_below_one("rho", config.rho, dt),
+                eps=float(config.eps),
+            )
         case SGD():
             return Plan(config, dt, float(config.lr), config.maximize)
-    raise TypeError(f"no fast kernel for {type(config).__name__}; allowed: Adam, AdaMax, "
-                    "SGD, Momentum, Nesterov, AdaGrad, RMSProp")
+    raise TypeError(
+        f"no fast kernel for {type(config).__name__}; allowed: Adam, AdaMax, "
+        "SGD, Momentum, Nesterov, AdaGrad, RMSProp"
+    )

@@ -43,16 +43,20 @@ class FunctionSchedule:
     def rate(self, t: int) -> float:
         value = self.fn(t)
         if isinstance(value, (bool, str, bytes)):
-            raise TypeError(f"lr schedule returned {value!r} for t={t}; allowed: a real "
-                            "number >= 0")
+            raise TypeError(
+                f"lr schedule returned {value!r} for t={t}; allowed: a real number >= 0"
+            )
         try:
             as_float = float(value)
         except (TypeError, ValueError):
-            raise TypeError(f"lr schedule returned {value!r} ({type(value).__name__}) for "
-                            f"t={t}; allowed: a real number >= 0") from None
+            raise TypeError(
+                f"lr schedule returned {value!r} ({type(value).__name__}) for "
+                f"t={t}; allowed: a real number >= 0"
+            ) from None
         if not (math.isfinite(as_float) and as_float >= 0):
-            raise ValueError(f"lr schedule returned {value!r} for t={t}; allowed: a finite "
-                             "real number >= 0")
+            raise ValueError(
+                f"lr schedule returned {value!r} for t={t}; allowed: a finite real number >= 0"
+            )
         return as_float
 
     def __repr__(self) -> str:
@@ -66,25 +70,32 @@ class TableSchedule:
         try:
             table = np.array(rates, dtype=np.float64, copy=True)
         except (TypeError, ValueError) as err:
-            raise TypeError(f"lr={_short(rates)} is not a sequence of real numbers: {err}") \
-                from None
+            raise TypeError(
+                f"lr={_short(rates)} is not a sequence of real numbers: {err}"
+            ) from None
         if np.asarray(rates).dtype == np.bool_:
             raise TypeError(f"lr={_short(rates)} holds booleans; allowed: real rates >= 0")
         if table.ndim != 1 or table.size == 0:
-            raise ValueError(f"lr has shape {table.shape}; allowed: a non-empty 1-D sequence "
-                             "of per-step rates [α_1, α_2, ...]")
+            raise ValueError(
+                f"lr has shape {table.shape}; allowed: a non-empty 1-D sequence "
+                "of per-step rates [α_1, α_2, ...]"
+            )
         bad = np.flatnonzero(~(np.isfinite(table) & (table >= 0)))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"lr[{i}] (the rate of step t={i + 1}) is {float(table[i])!r}; "
-                             "allowed: finite rates >= 0")
+            raise ValueError(
+                f"lr[{i}] (the rate of step t={i + 1}) is {float(table[i])!r}; "
+                "allowed: finite rates >= 0"
+            )
         table.flags.writeable = False
         self.rates = table
 
     def rate(self, t: int) -> float:
         if t > self.rates.size:
-            raise ValueError(f"the lr schedule has {self.rates.size} rates (steps 1.."
-                             f"{self.rates.size}); step t={t} needs one more")
+            raise ValueError(
+                f"the lr schedule has {self.rates.size} rates (steps 1.."
+                f"{self.rates.size}); step t={t} needs one more"
+            )
         return float(self.rates[t - 1])
 
     def __len__(self) -> int:
@@ -106,7 +117,9 @@ def as_schedule(lr: LearningRate | Schedule | None) -> Schedule | None:
     if callable(lr):
         return FunctionSchedule(lr)
     if isinstance(lr, (str, bytes)) or not isinstance(lr, (Sequence, np.ndarray)):
-        raise TypeError(f"lr={_short(lr)} is a {type(lr).__name__}; allowed: a function "
-                        "t -> α_t, a 1-D sequence of per-step rates, or None (the config's "
-                        "lr; a constant rate belongs there: Adam(lr=...))")
+        raise TypeError(
+            f"lr={_short(lr)} is a {type(lr).__name__}; allowed: a function "
+            "t -> α_t, a 1-D sequence of per-step rates, or None (the config's "
+            "lr; a constant rate belongs there: Adam(lr=...))"
+        )
     return TableSchedule(lr)

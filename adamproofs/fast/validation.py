@@ -29,11 +29,14 @@ def check_param(i: int, p: Any, *, writeable: bool = True) -> np.ndarray:
     if not isinstance(p, np.ndarray):
         raise TypeError(f"params[{i}] is a {type(p).__name__}; expected a numpy.ndarray")
     if p.dtype not in supported_dtypes():
-        raise TypeError(f"params[{i}] has dtype {p.dtype.name!r}; allowed: "
-                        f"{[d.name for d in supported_dtypes()]}")
+        raise TypeError(
+            f"params[{i}] has dtype {p.dtype.name!r}; allowed: "
+            f"{[d.name for d in supported_dtypes()]}"
+        )
     if writeable and not p.flags.c_contiguous:
-        raise ValueError(f"params[{i}] is not C-contiguous; in-place updates need "
-                         "np.ascontiguousarray(...)")
+        raise ValueError(
+            f"params[{i}] is not C-contiguous; in-place updates need np.ascontiguousarray(...)"
+        )
     if writeable and not p.flags.writeable:
         raise ValueError(f"params[{i}] is read-only; the optimizer updates it in place")
     return p
@@ -42,13 +45,17 @@ def check_param(i: int, p: Any, *, writeable: bool = True) -> np.ndarray:
 def check_grad(i: int, g: Any, p: np.ndarray) -> np.ndarray:
     """Validate a gradient against its parameter: same shape and same dtype."""
     if not isinstance(g, np.ndarray):
-        raise TypeError(f"grads[{i}] is a {type(g).__name__}; expected a numpy.ndarray "
-                        f"of dtype {p.dtype.name} (or None to skip the parameter)")
+        raise TypeError(
+            f"grads[{i}] is a {type(g).__name__}; expected a numpy.ndarray "
+            f"of dtype {p.dtype.name} (or None to skip the parameter)"
+        )
     if g.shape != p.shape:
         raise ValueError(f"grads[{i}] has shape {g.shape}; params[{i}] has shape {p.shape}")
     if g.dtype != p.dtype:
-        raise TypeError(f"grads[{i}] has dtype {g.dtype.name!r}; params[{i}] has dtype "
-                        f"{p.dtype.name!r} (they must match)")
+        raise TypeError(
+            f"grads[{i}] has dtype {g.dtype.name!r}; params[{i}] has dtype "
+            f"{p.dtype.name!r} (they must match)"
+        )
     return g
 
 
@@ -73,13 +80,18 @@ class ParamMemory:
     """
 
     def __init__(self, params: Sequence[np.ndarray]) -> None:
-        spans = sorted((p.__array_interface__["data"][0], p.nbytes, i)
-                       for i, p in enumerate(params) if p.nbytes)
+        spans = sorted(
+            (p.__array_interface__["data"][0], p.nbytes, i)
+            for i, p in enumerate(params)
+            if p.nbytes
+        )
         for (start, size, i), (next_start, _, j) in itertools.pairwise(spans):
             if next_start < start + size:
                 a, b = sorted((i, j))
-                raise ValueError(f"params[{a}] and params[{b}] share memory (the same array "
-                                 "twice, or views of one array); pass each parameter once")
+                raise ValueError(
+                    f"params[{a}] and params[{b}] share memory (the same array "
+                    "twice, or views of one array); pass each parameter once"
+                )
         self._params = list(params)
         self._starts = [start for start, _, _ in spans]
         self._spans = spans
@@ -95,10 +107,12 @@ class ParamMemory:
             if id(g if base is None else _owner(base)) in owners and g.nbytes:
                 j = self._overlapping(g)
                 if j is not None:
-                    raise ValueError(f"grads[{i}] shares memory with params[{j}] (it is the "
-                                     "parameter or a view of it); the step writes the "
-                                     "parameters in place: pass the gradient in its own "
-                                     "memory, e.g. g.copy()")
+                    raise ValueError(
+                        f"grads[{i}] shares memory with params[{j}] (it is the "
+                        "parameter or a view of it); the step writes the "
+                        "parameters in place: pass the gradient in its own "
+                        "memory, e.g. g.copy()"
+                    )
 
     def _overlapping(self, g: np.ndarray) -> int | None:
         lo, hi = _byte_bounds(g)
@@ -115,28 +129,34 @@ class ParamMemory:
 def check_steps(steps: Any, n: int) -> list[int]:
     """``state_dict['steps']``: ``n`` step counts, each an int >= 0."""
     if isinstance(steps, (str, bytes)) or not isinstance(steps, (Sequence, np.ndarray)):
-        raise TypeError(f"state_dict['steps'] is a {type(steps).__name__}; allowed: a list "
-                        f"of {n} ints >= 0")
+        raise TypeError(
+            f"state_dict['steps'] is a {type(steps).__name__}; allowed: a list of {n} ints >= 0"
+        )
     if len(steps) != n:
-        raise ValueError(f"state_dict['steps'] has {len(steps)} entries; this optimizer has "
-                         f"{n} parameters")
+        raise ValueError(
+            f"state_dict['steps'] has {len(steps)} entries; this optimizer has {n} parameters"
+        )
     out = []
     for i, s in enumerate(steps):
         if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"state_dict['steps'][{i}] is {s!r} ({type(s).__name__}); "
-                             "allowed: an int >= 0")
+            raise ValueError(
+                f"state_dict['steps'][{i}] is {s!r} ({type(s).__name__}); allowed: an int >= 0"
+            )
         out.append(int(s))
     return out
 
 
-def check_state_array(where: str, name: str, arr: Any, shape: tuple[int, ...],
-                      dtype: np.dtype) -> np.ndarray:
+def check_state_array(
+    where: str, name: str, arr: Any, shape: tuple[int, ...], dtype: np.dtype
+) -> np.ndarray:
     """One state array of a checkpoint: ``shape``, ``dtype``, finite, and >= 0 for the
     second moments (:data:`NONNEGATIVE_STATE`). Returns a flat copy."""
     a = np.asarray(arr)
     if a.shape != shape or a.dtype != dtype:
-        raise ValueError(f"{where} has shape {a.shape} dtype {a.dtype.name}; allowed: shape "
-                         f"{shape} dtype {dtype.name}")
+        raise ValueError(
+            f"{where} has shape {a.shape} dtype {a.dtype.name}; allowed: shape "
+            f"{shape} dtype {dtype.name}"
+        )
     flat = a.reshape(-1)
     if flat.size == 0:
         return flat.copy()

@@ -51,30 +51,36 @@ def state_names(config: OptimizerConfig) -> tuple[str, ...]:
     return config.active_state if isinstance(config, Adam) else config.state_names
 
 
-def _flat_trajectory(config: OptimizerConfig, exact: dict[str, np.ndarray]
-                     ) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
+def _flat_trajectory(
+    config: OptimizerConfig, exact: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
     """The trajectory's arrays as float64 ``(rows, n)``; checks every key is there."""
     needed = ("theta", "grad", *state_names(config))
     missing = [k for k in needed if k not in exact]
     if missing:
-        raise ValueError(f"the exact trajectory lacks {missing} (has {sorted(exact)}); pass "
-                         "reference.run(...).to_numpy('float64'), which has θ, the gradients "
-                         f"and the state of {type(config).__name__}")
+        raise ValueError(
+            f"the exact trajectory lacks {missing} (has {sorted(exact)}); pass "
+            "reference.run(...).to_numpy('float64'), which has θ, the gradients "
+            f"and the state of {type(config).__name__}"
+        )
     theta = np.asarray(exact["theta"], dtype=np.float64)
     steps = np.asarray(exact["grad"]).shape[0]
     shape = theta.shape[1:]
-    flat = {k: np.asarray(exact[k], dtype=np.float64).reshape(len(exact[k]), -1)
-            for k in needed}
+    flat = {k: np.asarray(exact[k], dtype=np.float64).reshape(len(exact[k]), -1) for k in needed}
     before = exact.get("theta_before")
-    flat["theta_before"] = (flat["theta"][:-1] if before is None else
-                            np.asarray(before, dtype=np.float64).reshape(steps, -1))
+    flat["theta_before"] = (
+        flat["theta"][:-1]
+        if before is None
+        else np.asarray(before, dtype=np.float64).reshape(steps, -1)
+    )
     ts = exact.get("t")
     flat["t"] = np.arange(1, steps + 1) if ts is None else np.asarray(ts, dtype=np.int64)
     return flat, shape
 
 
-def _walk(config: OptimizerConfig, exact: dict[str, np.ndarray], prec: Precisions,
-          running: bool) -> tuple[list[Local], tuple[int, ...]]:
+def _walk(
+    config: OptimizerConfig, exact: dict[str, np.ndarray], prec: Precisions, running: bool
+) -> tuple[list[Local], tuple[int, ...]]:
     """The model's :class:`Local` of every step; ``running`` feeds θ's bound back (L2 decay)."""
     flat, shape = _flat_trajectory(config, exact)
     names = state_names(config)
@@ -84,10 +90,15 @@ def _walk(config: OptimizerConfig, exact: dict[str, np.ndarray], prec: Precision
     e_theta = np.zeros(n)
     out: list[Local] = []
     for k in range(flat["grad"].shape[0]):
-        step = Step(t=int(flat["t"][k]), theta_prev=flat["theta_before"][k],
-                    theta=flat["theta"][k + 1], grad=flat["grad"][k],
-                    prev={s: flat[s][k] for s in names},
-                    now={s: flat[s][k + 1] for s in names}, e_theta=e_theta)
+        step = Step(
+            t=int(flat["t"][k]),
+            theta_prev=flat["theta_before"][k],
+            theta=flat["theta"][k + 1],
+            grad=flat["grad"][k],
+            prev={s: flat[s][k] for s in names},
+            now={s: flat[s][k + 1] for s in names},
+            e_theta=e_theta,
+        )
         with np.errstate(over="ignore", invalid="ignore"):
             local = model(config, prec, step, carried)
             local.theta = np.where(local.valid & ~np.isnan(local.theta), local.theta, np.inf)
@@ -98,9 +109,14 @@ def _walk(config: OptimizerConfig, exact: dict[str, np.ndarray], prec: Precision
     return out, shape
 
 
-def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
-                compute_dtype: Any = "float64", param_dtype: Any = None,
-                scalar_dtype: Any = None) -> ErrorBound:
+def error_bound(
+    config: OptimizerConfig,
+    exact: dict[str, np.ndarray],
+    *,
+    compute_dtype: Any = "float64",
+    param_dtype: Any = None,
+    scalar_dtype: Any = None,
+) -> ErrorBound:
     """Running bounds on ``|θ_impl − θ_exact|`` for arithmetic in ``compute_dtype``.
 
     Args:
@@ -127,14 +143,21 @@ def error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
     def shaped(arr: np.ndarray) -> np.ndarray:
         return (SAFETY * arr).reshape((len(locals_) + 1, *shape))
 
-    return ErrorBound(theta=shaped(theta),
-                      state={name: shaped(arr) for name, arr in states.items()},
-                      unit_roundoff=prec.u)
+    return ErrorBound(
+        theta=shaped(theta),
+        state={name: shaped(arr) for name, arr in states.items()},
+        unit_roundoff=prec.u,
+    )
 
 
-def local_error_bound(config: OptimizerConfig, exact: dict[str, np.ndarray], *,
-                      compute_dtype: Any = "float64", param_dtype: Any = None,
-                      scalar_dtype: Any = None) -> np.ndarray:
+def local_error_bound(
+    config: OptimizerConfig,
+    exact: dict[str, np.ndarray],
+    *,
+    compute_dtype: Any = "float64",
+    param_dtype: Any = None,
+    scalar_dtype: Any = None,
+) -> np.ndarray:
     """The first-order bound on the error committed in each step alone, shape ``(T, *shape)``.
 
     ``exact`` is as for :func:`error_bound`, plus optionally ``theta_before`` (T, ...): the

@@ -85,10 +85,17 @@ def coefficients(cfg: Adam, F: Outward) -> Coefficients:
     """Each hyperparameter rounded to the format (the interval also holds the exact value);
     1 − β and 1 − αλ from the exact values or from the rounded ones."""
     one = F.point(1.0)
-    b1, b2, lr, wd = (F.point(float(x)) for x in (cfg.beta1, cfg.beta2, cfg.lr,
-                                                  cfg.weight_decay))
-    return Coefficients(b1=b1, c1=F.sub(one, b1), b2=b2, c2=F.sub(one, b2), lr=lr,
-                        eps=F.point(float(cfg.eps)), wd=wd, shrink=F.sub(one, F.mul(lr, wd)))
+    b1, b2, lr, wd = (F.point(float(x)) for x in (cfg.beta1, cfg.beta2, cfg.lr, cfg.weight_decay))
+    return Coefficients(
+        b1=b1,
+        c1=F.sub(one, b1),
+        b2=b2,
+        c2=F.sub(one, b2),
+        lr=lr,
+        eps=F.point(float(cfg.eps)),
+        wd=wd,
+        shrink=F.sub(one, F.mul(lr, wd)),
+    )
 
 
 def powers(S: Outward, beta: float, t_max: int) -> list[Iv]:
@@ -101,8 +108,7 @@ def powers(S: Outward, beta: float, t_max: int) -> list[Iv]:
     return out
 
 
-def scalars(cfg: Adam, t: int, F: Outward, S: Outward,
-            pw: tuple[list[Iv], list[Iv]]) -> Scalars:
+def scalars(cfg: Adam, t: int, F: Outward, S: Outward, pw: tuple[list[Iv], list[Iv]]) -> Scalars:
     """1 − β^t, √(1 − β2^t) and the step scale in the scalar format, widened to the format
     (``pw``: the powers of β1 and β2 from :func:`powers`)."""
     one = S.point(1.0)
@@ -121,8 +127,9 @@ def scalars(cfg: Adam, t: int, F: Outward, S: Outward,
             scale = hull(S.div(S.mul(lr, sqrt_bc2), bc1), S.mul(lr, S.div(sqrt_bc2, bc1)))
         case _:
             assert_never(placement)
-    return Scalars(bc1=F.widen(bc1), bc2=F.widen(bc2), sqrt_bc2=F.widen(sqrt_bc2),
-                   scale=F.widen(scale))
+    return Scalars(
+        bc1=F.widen(bc1), bc2=F.widen(bc2), sqrt_bc2=F.widen(sqrt_bc2), scale=F.widen(scale)
+    )
 
 
 def _lerp(F: Outward, W: Outward, x: Iv, c: Iv, target: Iv) -> Iv:
@@ -168,8 +175,9 @@ def _second_moment(F: Outward, W: Outward, k: Coefficients, v: Iv, g: Iv) -> Iv:
     return hull(plain, _both_lerps(F, W, v, k.c2, k.b2, square))
 
 
-def _moments_in_denominator(cfg: Adam, F: Outward, v: Iv, vmax: Iv, s: Scalars
-                            ) -> tuple[Iv, Iv, Iv]:
+def _moments_in_denominator(
+    cfg: Adam, F: Outward, v: Iv, vmax: Iv, s: Scalars
+) -> tuple[Iv, Iv, Iv]:
     """(raw v, corrected v̂, new state max) for the AMSGrad form (max unused without it)."""
     form = cfg.amsgrad
     match form:
@@ -188,13 +196,13 @@ def _moments_in_denominator(cfg: Adam, F: Outward, v: Iv, vmax: Iv, s: Scalars
             assert_never(form)
 
 
-def _denominator(cfg: Adam, F: Outward, k: Coefficients, raw: Iv, corrected: Iv,
-                 s: Scalars) -> Iv:
+def _denominator(cfg: Adam, F: Outward, k: Coefficients, raw: Iv, corrected: Iv, s: Scalars) -> Iv:
     placement = cfg.eps_placement
     match placement:
         case EpsPlacement.PAPER:
-            return hull(F.add(F.div(F.sqrt(raw), s.sqrt_bc2), k.eps),
-                        F.add(F.sqrt(corrected), k.eps))
+            return hull(
+                F.add(F.div(F.sqrt(raw), s.sqrt_bc2), k.eps), F.add(F.sqrt(corrected), k.eps)
+            )
         case EpsPlacement.ROOT:
             return F.sqrt(F.add(corrected, k.eps))
         case EpsPlacement.HAT:
@@ -251,9 +259,17 @@ class Enclosure:
     denominator may round to 0).
     """
 
-    def __init__(self, cfg: Adam, theta_before: np.ndarray, grads: np.ndarray, ts: list[int],
-                 *, compute_dtype: str, scalar_dtype: str | None = None,
-                 param_dtype: str | None = None) -> None:
+    def __init__(
+        self,
+        cfg: Adam,
+        theta_before: np.ndarray,
+        grads: np.ndarray,
+        ts: list[int],
+        *,
+        compute_dtype: str,
+        scalar_dtype: str | None = None,
+        param_dtype: str | None = None,
+    ) -> None:
         self.cfg = cfg
         self.theta_before = np.asarray(theta_before, dtype=np.float64)
         self.grads = np.asarray(grads, dtype=np.float64)
@@ -264,8 +280,10 @@ class Enclosure:
         self.W = _wide()
         self.k = coefficients(cfg, self.F)
         t_max = max(self.ts, default=0)
-        self._pw = (powers(self.S, float(cfg.beta1), t_max),
-                    powers(self.S, float(cfg.beta2), t_max))
+        self._pw = (
+            powers(self.S, float(cfg.beta1), t_max),
+            powers(self.S, float(cfg.beta2), t_max),
+        )
         self._scalars: dict[int, Scalars] = {}
         self._runs: dict[int, tuple[State, list[tuple[float, float]]]] = {}
 
@@ -280,18 +298,43 @@ class Enclosure:
         state, boxes = self._runs.setdefault(i, (State([zero], [zero], [zero]), []))
         while len(boxes) <= j:
             k = len(boxes)
-            box = self.P.widen(_one(self.cfg, self.F, self.W, self.k, self.scalars_at(k), state,
-                                    0, float(self.theta_before[k, i]), float(self.grads[k, i])))
+            box = self.P.widen(
+                _one(
+                    self.cfg,
+                    self.F,
+                    self.W,
+                    self.k,
+                    self.scalars_at(k),
+                    state,
+                    0,
+                    float(self.theta_before[k, i]),
+                    float(self.grads[k, i]),
+                )
+            )
             boxes.append((float(box[0]), float(box[1])))
         return boxes[j]
 
 
-def enclose_steps(cfg: Adam, theta_before: np.ndarray, grads: np.ndarray, ts: list[int], *,
-                  compute_dtype: str, scalar_dtype: str | None = None,
-                  param_dtype: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def enclose_steps(
+    cfg: Adam,
+    theta_before: np.ndarray,
+    grads: np.ndarray,
+    ts: list[int],
+    *,
+    compute_dtype: str,
+    scalar_dtype: str | None = None,
+    param_dtype: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Every step's enclosure ``(lo, hi)``, shape ``(S, n)`` (see :class:`Enclosure`)."""
-    enc = Enclosure(cfg, theta_before, grads, ts, compute_dtype=compute_dtype,
-                    scalar_dtype=scalar_dtype, param_dtype=param_dtype)
+    enc = Enclosure(
+        cfg,
+        theta_before,
+        grads,
+        ts,
+        compute_dtype=compute_dtype,
+        scalar_dtype=scalar_dtype,
+        param_dtype=param_dtype,
+    )
     shape = enc.theta_before.shape
     lo, hi = np.zeros(shape), np.zeros(shape)
     for i in range(shape[1] if len(shape) == 2 else 0):
@@ -300,8 +343,17 @@ def enclose_steps(cfg: Adam, theta_before: np.ndarray, grads: np.ndarray, ts: li
     return lo, hi
 
 
-def _one(cfg: Adam, F: Outward, W: Outward, k: Coefficients, s: Scalars, state: State,
-         i: int, theta: float, g: float) -> Iv:
+def _one(
+    cfg: Adam,
+    F: Outward,
+    W: Outward,
+    k: Coefficients,
+    s: Scalars,
+    state: State,
+    i: int,
+    theta: float,
+    g: float,
+) -> Iv:
     """One coordinate's step: updates ``state`` in place, returns θ_t's enclosure."""
     th = F.point(theta)
     grad = _gradient(cfg, F, k, th, g)
@@ -316,5 +368,8 @@ def _one(cfg: Adam, F: Outward, W: Outward, k: Coefficients, s: Scalars, state: 
 def _wide() -> Outward:
     """A wide auxiliary arithmetic (WIDE_BITS bits, unbounded exponents) for exact lerps."""
     common = {"precision": WIDE_BITS, "allow_complex": False}
-    return Outward("wide", gmpy2.context(round=gmpy2.RoundDown, **common),
-                   gmpy2.context(round=gmpy2.RoundUp, **common))
+    return Outward(
+        "wide",
+        gmpy2.context(round=gmpy2.RoundDown, **common),
+        gmpy2.context(round=gmpy2.RoundUp, **common),
+    )

@@ -50,18 +50,21 @@ class Precisions:
     max: float  # largest finite value of the compute dtype
 
     @classmethod
-    def of(cls, compute_dtype: Any, param_dtype: Any = None,
-           scalar_dtype: Any = None) -> Precisions:
+    def of(
+        cls, compute_dtype: Any, param_dtype: Any = None, scalar_dtype: Any = None
+    ) -> Precisions:
         fmt = float_format(compute_dtype)
         up = eta_p = 0.0
         if param_dtype is not None and float_format(param_dtype).p < fmt.p:
             up = float_format(param_dtype).unit_roundoff
             eta_p = float_format(param_dtype).underflow_abs
-        us = float_format(scalar_dtype).unit_roundoff if scalar_dtype is not None else (
-            fmt.unit_roundoff)
+        us = (
+            float_format(scalar_dtype).unit_roundoff
+            if scalar_dtype is not None
+            else (fmt.unit_roundoff)
+        )
         eta = fmt.underflow_abs * UNDERFLOW_OPS
-        return cls(u=fmt.unit_roundoff, us=us, up=up, eta=eta, eta_theta=eta + eta_p,
-                   max=fmt.max)
+        return cls(u=fmt.unit_roundoff, us=us, up=up, eta=eta, eta_theta=eta + eta_p, max=fmt.max)
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,9 @@ def sqrt_error(x: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.minimum(lin, np.sqrt(e))
 
 
-def quotient_error(num: np.ndarray, e_num: np.ndarray, den: np.ndarray,
-                   e_den: np.ndarray) -> np.ndarray:
+def quotient_error(
+    num: np.ndarray, e_num: np.ndarray, den: np.ndarray, e_den: np.ndarray
+) -> np.ndarray:
     """Bound on |n'/d' − n/d| given |n'−n| ≤ e_num, |d'−d| ≤ e_den.
 
     Zero when the numerator is exactly zero with no error (0/d = 0, and 0/0 := 0);
@@ -121,8 +125,15 @@ def quotient_error(num: np.ndarray, e_num: np.ndarray, den: np.ndarray,
     return np.where((num == 0) & (e_num == 0), 0.0, out)
 
 
-def _step_of(scale: float, num: np.ndarray, e_num: np.ndarray, den: np.ndarray,
-             e_den: np.ndarray, rho: float, P: Precisions) -> tuple[np.ndarray, np.ndarray]:
+def _step_of(
+    scale: float,
+    num: np.ndarray,
+    e_num: np.ndarray,
+    den: np.ndarray,
+    e_den: np.ndarray,
+    rho: float,
+    P: Precisions,
+) -> tuple[np.ndarray, np.ndarray]:
     """|Δ| = scale·|num|/den and its bound (the step's relative error ``rho`` + 2u)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         step = scale * np.where(num == 0, 0.0, np.abs(num) / np.where(den > 0, den, 1.0))
@@ -137,6 +148,7 @@ def _theta_rounding(step: Step, P: Precisions) -> np.ndarray:
 
 
 # --- Adam -------------------------------------------------------------------------------
+
 
 def _l2_gradient(cfg: Adam, step: Step, u: float) -> tuple[np.ndarray, np.ndarray]:
     """The effective gradient (maximize, then L2 decay) and its error bound."""
@@ -153,13 +165,23 @@ def _bias(cfg: Adam, t: int, us: float) -> tuple[float, float, float, float]:
     if not cfg.bias_correction:
         return 1.0, 1.0, 0.0, 0.0
     b1, b2 = float(cfg.beta1), float(cfg.beta2)
-    return (1.0 - b1**t, 1.0 - b2**t, bias_correction_relative_error(b1, t, us),
-            bias_correction_relative_error(b2, t, us))
+    return (
+        1.0 - b1**t,
+        1.0 - b2**t,
+        bias_correction_relative_error(b1, t, us),
+        bias_correction_relative_error(b2, t, us),
+    )
 
 
-def _second_moment(cfg: Adam, step: Step, e_v: np.ndarray, carried: dict[str, np.ndarray],
-                   bc2: float, r2: float, u: float) -> tuple[np.ndarray, np.ndarray,
-                                                             np.ndarray | None]:
+def _second_moment(
+    cfg: Adam,
+    step: Step,
+    e_v: np.ndarray,
+    carried: dict[str, np.ndarray],
+    bc2: float,
+    r2: float,
+    u: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The corrected second moment in the denominator, its bound, the new bound of v̂max."""
     form = cfg.amsgrad
     match form:
@@ -181,9 +203,16 @@ def _second_moment(cfg: Adam, step: Step, e_v: np.ndarray, carried: dict[str, np
             assert_never(form)
 
 
-def _denominator(cfg: Adam, vc: np.ndarray, e_vc: np.ndarray, bc1: float, bc2: float,
-                 r1: float, r2: float, u: float
-                 ) -> tuple[np.ndarray, np.ndarray, float, float]:
+def _denominator(
+    cfg: Adam,
+    vc: np.ndarray,
+    e_vc: np.ndarray,
+    bc1: float,
+    bc2: float,
+    r1: float,
+    r2: float,
+    u: float,
+) -> tuple[np.ndarray, np.ndarray, float, float]:
     """The denominator D, its bound, the scale s of Δ = s·m/D and s's relative error."""
     eps, lr = float(cfg.eps), float(cfg.lr)
     placement = cfg.eps_placement
@@ -231,8 +260,13 @@ def adam_local(cfg: Adam, P: Precisions, step: Step, carried: dict[str, np.ndarr
     g, e_g = _l2_gradient(cfg, step, u)
     m_prev, v_prev = step.prev["m"], step.prev["v"]
     e_m = 4 * u * (np.abs(m_prev) + c1 * np.abs(g)) + b1 * carried["m"] + c1 * e_g + P.eta
-    e_v = (5 * u * (v_prev + c2 * g * g) + b2 * carried["v"] + 2 * c2 * np.abs(g) * e_g
-           + c2 * e_g * e_g + P.eta)
+    e_v = (
+        5 * u * (v_prev + c2 * g * g)
+        + b2 * carried["v"]
+        + 2 * c2 * np.abs(g) * e_g
+        + c2 * e_g * e_g
+        + P.eta
+    )
     bc1, bc2, r1, r2 = _bias(cfg, step.t, P.us)
     vc, e_vc, e_vmax = _second_moment(cfg, step, e_v, carried, bc2, r2, u)
     den, e_den, scale, rho = _denominator(cfg, vc, e_vc, bc1, bc2, r1, r2, u)
@@ -247,8 +281,8 @@ def adam_local(cfg: Adam, P: Precisions, step: Step, carried: dict[str, np.ndarr
 
 # --- the comparison optimizers ----------------------------------------------------------
 
-def adamax_local(cfg: AdaMax, P: Precisions, step: Step,
-                 carried: dict[str, np.ndarray]) -> Local:
+
+def adamax_local(cfg: AdaMax, P: Precisions, step: Step, carried: dict[str, np.ndarray]) -> Local:
     """AdaMax: m as Adam's, u = max(β2 u, |g|) exact up to the rounding of β2·u."""
     u = P.u
     b1, b2 = float(cfg.beta1), float(cfg.beta2)
@@ -258,14 +292,15 @@ def adamax_local(cfg: AdaMax, P: Precisions, step: Step,
     den = step.now["u"] + float(cfg.eps)
     e_den = e_u + u * den + u * float(cfg.eps)
     r1 = bias_correction_relative_error(b1, step.t, P.us)
-    _, e_step = _step_of(float(cfg.lr) / (1.0 - b1**step.t), step.now["m"], e_m, den, e_den,
-                         r1 + 3 * u, P)
-    return Local(e_step + _theta_rounding(step, P), 1.0, {"m": e_m, "u": e_u},
-                 r1 <= MAX_RELATIVE)
+    _, e_step = _step_of(
+        float(cfg.lr) / (1.0 - b1**step.t), step.now["m"], e_m, den, e_den, r1 + 3 * u, P
+    )
+    return Local(e_step + _theta_rounding(step, P), 1.0, {"m": e_m, "u": e_u}, r1 <= MAX_RELATIVE)
 
 
-def sgd_local(cfg: SGD | Momentum | Nesterov, P: Precisions, step: Step,
-              carried: dict[str, np.ndarray]) -> Local:
+def sgd_local(
+    cfg: SGD | Momentum | Nesterov, P: Precisions, step: Step, carried: dict[str, np.ndarray]
+) -> Local:
     """Gradient descent, heavy ball and Nesterov (b = μb + g; direction g, b or g + μb)."""
     u = P.u
     g = -step.grad if cfg.maximize else step.grad
@@ -284,8 +319,9 @@ def sgd_local(cfg: SGD | Momentum | Nesterov, P: Precisions, step: Step,
     return Local(lr * e_dir + 2 * u * lr * direction + _theta_rounding(step, P), 1.0, carry)
 
 
-def adagrad_local(cfg: AdaGrad | RMSProp, P: Precisions, step: Step,
-                  carried: dict[str, np.ndarray]) -> Local:
+def adagrad_local(
+    cfg: AdaGrad | RMSProp, P: Precisions, step: Step, carried: dict[str, np.ndarray]
+) -> Local:
     """AdaGrad (s += g²) and RMSProp (s = ρs + (1−ρ)g²); Δ = α g/(√s + ε)."""
     u = P.u
     rho, c = (1.0, 1.0) if isinstance(cfg, AdaGrad) else (float(cfg.rho), 1.0 - float(cfg.rho))
@@ -315,5 +351,6 @@ def model_for(cfg: OptimizerConfig) -> Model:
     try:
         return MODELS[type(cfg)]
     except KeyError:
-        raise TypeError(f"no error model for {type(cfg).__name__}; "
-                        f"known: {[c.__name__ for c in MODELS]}") from None
+        raise TypeError(
+            f"no error model for {type(cfg).__name__}; known: {[c.__name__ for c in MODELS]}"
+        ) from None

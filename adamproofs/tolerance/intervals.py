@@ -65,8 +65,10 @@ class Outward:
         if _is_zero(a) or _is_zero(b):
             return a if _is_zero(a) else b
         corners = [(x, y) for x in a for y in b]
-        return (lowest(self.down.mul(x, y) for x, y in corners),
-                highest(self.up.mul(x, y) for x, y in corners))
+        return (
+            lowest(self.down.mul(x, y) for x, y in corners),
+            highest(self.up.mul(x, y) for x, y in corners),
+        )
 
     def div(self, a: Iv, b: Iv) -> Iv:
         """``a / b`` with 0/0 := 0 (a numerator that is exactly 0 gives 0)."""
@@ -75,8 +77,10 @@ class Outward:
         if b[0] <= 0 <= b[1]:
             return -self.inf, self.inf
         corners = [(x, y) for x in a for y in b]
-        return (lowest(self.down.div(x, y) for x, y in corners),
-                highest(self.up.div(x, y) for x, y in corners))
+        return (
+            lowest(self.down.div(x, y) for x, y in corners),
+            highest(self.up.div(x, y) for x, y in corners),
+        )
 
     def sqrt(self, a: Iv) -> Iv:
         lo = a[0] if a[0] > 0 else gmpy2.mpfr(0)
@@ -143,11 +147,19 @@ def outward(dtype: str) -> Outward:
     fmt = float_format(dtype)
     # MPFR writes x = 0.1b…b × 2^e: the largest exponent is emax + 1 and the smallest
     # subnormal 2^(emin − p + 1) has MPFR exponent emin − p + 2.
-    common = {"precision": fmt.p, "emin": fmt.emin - fmt.p + 2, "emax": fmt.emax + 1,
-              "subnormalize": True, "allow_complex": False}
+    common = {
+        "precision": fmt.p,
+        "emin": fmt.emin - fmt.p + 2,
+        "emax": fmt.emax + 1,
+        "subnormalize": True,
+        "allow_complex": False,
+    }
     u = gmpy2.mpfr(fmt.unit_roundoff, 64)  # a power of two: exact
     exact = gmpy2.context(precision=256)
-    return Outward(fmt.name, gmpy2.context(round=gmpy2.RoundDown, **common),
-                   gmpy2.context(round=gmpy2.RoundUp, **common),
-                   lerp_rounding=exact.add(exact.mul(2, u), exact.mul(u, u)),
-                   eta=gmpy2.mpfr(fmt.underflow_abs, 64))
+    return Outward(
+        fmt.name,
+        gmpy2.context(round=gmpy2.RoundDown, **common),
+        gmpy2.context(round=gmpy2.RoundUp, **common),
+        lerp_rounding=exact.add(exact.mul(2, u), exact.mul(u, u)),
+        eta=gmpy2.mpfr(fmt.underflow_abs, 64),
+    )

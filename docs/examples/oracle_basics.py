@@ -16,6 +16,7 @@ print("θ_100 =", traj.theta(100)[0])
 print("correct digits (estimated):", round(traj.correct_digits()))
 
 # The same run on mpmath intervals: a guaranteed enclosure of the exact real result.
-enclosure = reference.run(cfg, [1.0], lambda theta, t: [2 * theta[0]], steps=100, dps=30,
-                          arithmetic="iv")
+enclosure = reference.run(
+    cfg, [1.0], lambda theta, t: [2 * theta[0]], steps=100, dps=30, arithmetic="iv"
+)
 print("θ_100 ∈", enclosure.theta(100)[0])

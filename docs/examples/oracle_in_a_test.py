@@ -30,6 +30,5 @@ bound = tolerance.error_bound(cfg, exact, compute_dtype="float32")
 excess = bound.excess(actual, exact["theta"])
 ulps = tolerance.error_in_ulps(actual, exact["theta"], "float32")
 
-print(f"worst error: {ulps.max():.1f} ulps of float32; "
-      f"{excess.max():.3f} of the allowed bound")
+print(f"worst error: {ulps.max():.1f} ulps of float32; {excess.max():.3f} of the allowed bound")
 assert (excess <= 1).all(), "the implementation left the error bound"

@@ -66,8 +66,14 @@ class Run:
         return -np.diff(self.thetas, axis=0)
 
 
-def run(config: OptimizerConfig, theta0: Sequence[float] | Array, grad: GradFn, steps: int,
-        *, lr: Callable[[int], float] | None = None) -> Run:
+def run(
+    config: OptimizerConfig,
+    theta0: Sequence[float] | Array,
+    grad: GradFn,
+    steps: int,
+    *,
+    lr: Callable[[int], float] | None = None,
+) -> Run:
     """Run ``config`` with the fast NumPy optimizer from ``theta0`` for ``steps`` steps.
 
     ``grad(theta, t)`` gives the gradient at step ``t`` (1-based) from the current θ.
@@ -90,8 +96,9 @@ def run(config: OptimizerConfig, theta0: Sequence[float] | Array, grad: GradFn, 
             c2 = 1 - float(config.beta2) ** t if config.bias_correction else 1.0
             m_hat.append(opt.state[0]["m"] / c1)
             v_hat.append(opt.state[0]["v"] / c2)
-    return Run(np.array(thetas), np.array(m_hat) if is_adam else None,
-               np.array(v_hat) if is_adam else None)
+    return Run(
+        np.array(thetas), np.array(m_hat) if is_adam else None, np.array(v_hat) if is_adam else None
+    )
 
 
 # --- from gradient descent to Adam --------------------------------------------------------------
@@ -108,10 +115,10 @@ ANCESTORS: dict[str, OptimizerConfig] = {
 
 #: The three pieces of Adam, added one at a time (same α and β2 as Adam above).
 ADAM_PARTS: dict[str, Adam] = {
-    r"RMSProp ($\beta_1 = 0$, no bias correction)": Adam(lr=0.1, beta1=0, beta2=0.999,
-                                                 bias_correction=False),
-    "+ momentum (no bias correction)": Adam(lr=0.1, beta1=0.9, beta2=0.999,
-                                            bias_correction=False),
+    r"RMSProp ($\beta_1 = 0$, no bias correction)": Adam(
+        lr=0.1, beta1=0, beta2=0.999, bias_correction=False
+    ),
+    "+ momentum (no bias correction)": Adam(lr=0.1, beta1=0.9, beta2=0.999, bias_correction=False),
     "+ bias correction = Adam": Adam(lr=0.1, beta1=0.9, beta2=0.999),
 }
 
@@ -122,8 +129,7 @@ def constant_gradient_steps(config: Adam, steps: int = 3000) -> Array:
     return np.abs(r.steps[:, 0]) / float(config.lr)
 
 
-def bowl_run(config: OptimizerConfig, steps: int = BOWL_STEPS,
-             theta0: Array = THETA0) -> Run:
+def bowl_run(config: OptimizerConfig, steps: int = BOWL_STEPS, theta0: Array = THETA0) -> Run:
     """``config`` on the bowl from θ_0."""
     return run(config, theta0, bowl_grad, steps)
 
@@ -141,9 +147,11 @@ def sign_descent(lr: float, theta0: Array, grad: GradFn, steps: int) -> Array:
 
 def sign_descent_limit(steps: int = 40, lr: float = 0.12) -> dict[str, Array]:
     """Adam with β1 = β2 = 0 against sign descent and default-β Adam on the bowl."""
-    return {"adam_b0": bowl_run(Adam(lr=lr, beta1=0, beta2=0), steps).thetas,
-            "sign": sign_descent(lr, THETA0, bowl_grad, steps),
-            "adam": bowl_run(Adam(lr=lr), steps).thetas}
+    return {
+        "adam_b0": bowl_run(Adam(lr=lr, beta1=0, beta2=0), steps).thetas,
+        "sign": sign_descent(lr, THETA0, bowl_grad, steps),
+        "adam": bowl_run(Adam(lr=lr), steps).thetas,
+    }
 
 
 # --- scale invariance: per coordinate yes, rotation no -----------------------------------------
@@ -167,8 +175,9 @@ def scaled_gradient_run(config: OptimizerConfig, steps: int = 60) -> tuple[Array
     return plain, scaled
 
 
-def rotated_run(config: OptimizerConfig, steps: int = 60,
-                degrees: float = ROTATION_DEG) -> tuple[Array, Array]:
+def rotated_run(
+    config: OptimizerConfig, steps: int = 60, degrees: float = ROTATION_DEG
+) -> tuple[Array, Array]:
     r"""θ on the bowl, and the run on the rotated bowl :math:`f(R^\top\phi)` from
     :math:`R\theta_0`, mapped back by :math:`R^\top` (equal iff the optimizer is
     rotation-equivariant)."""
@@ -180,6 +189,7 @@ def rotated_run(config: OptimizerConfig, steps: int = 60,
 
 # --- signal-to-noise annealing -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Annealing:
     """Noisy quadratic, many independent coordinates: per-step averages over coordinates."""
@@ -189,17 +199,25 @@ class Annealing:
     step: Array  # mean |Δ_t|/α
 
 
-def snr_annealing(steps: int = 1500, n: int = 400, lr: float = 0.01, sigma: float = 1.0,
-                  theta0: float = 2.0, seed: int = 0) -> Annealing:
+def snr_annealing(
+    steps: int = 1500,
+    n: int = 400,
+    lr: float = 0.01,
+    sigma: float = 1.0,
+    theta0: float = 2.0,
+    seed: int = 0,
+) -> Annealing:
     r"""Adam (defaults, α = ``lr``) on :math:`f(\theta)=\tfrac12\theta^2` per coordinate with
     gradient :math:`g_t = \theta_{t-1} + \sigma\xi_t`, :math:`\xi_t \sim N(0,1)`."""
     rng = np.random.default_rng(seed)
     cfg = Adam(lr=lr)
     out = run(cfg, np.full(n, theta0), lambda th, t: th + sigma * rng.standard_normal(n), steps)
     assert out.m_hat is not None and out.v_hat is not None
-    return Annealing(distance=np.abs(out.thetas).mean(axis=1),
-                     snr=(np.abs(out.m_hat) / np.sqrt(out.v_hat)).mean(axis=1),
-                     step=np.abs(out.steps).mean(axis=1) / lr)
+    return Annealing(
+        distance=np.abs(out.thetas).mean(axis=1),
+        snr=(np.abs(out.m_hat) / np.sqrt(out.v_hat)).mean(axis=1),
+        step=np.abs(out.steps).mean(axis=1) / lr,
+    )
 
 
 def pure_noise_step(beta1: float = 0.9) -> float:
@@ -219,8 +237,9 @@ class StepScale:
     gd: Array
 
 
-def step_versus_scale(steps: int = 200, eps: float = 1e-8, lr: float = 1e-3,
-                      seed: int = 1) -> StepScale:
+def step_versus_scale(
+    steps: int = 200, eps: float = 1e-8, lr: float = 1e-3, seed: int = 1
+) -> StepScale:
     r"""Coordinates whose gradients are :math:`s_i(1 + \tfrac12\xi_t)` for scales
     :math:`s_i` from 1e-12 to 1e4: Adam's steps against gradient descent's (same α)."""
     scales = np.geomspace(1e-12, 1e4, 33)
@@ -228,14 +247,17 @@ def step_versus_scale(steps: int = 200, eps: float = 1e-8, lr: float = 1e-3,
     grads = scales * (1 + 0.5 * noise)
     adam = run(Adam(lr=lr, eps=eps), np.zeros(scales.size), lambda th, t: grads[t - 1], steps)
     gd = run(SGD(lr=lr), np.zeros(scales.size), lambda th, t: grads[t - 1], steps)
-    return StepScale(scales, np.abs(adam.steps).mean(axis=0) / lr,
-                     np.abs(gd.steps).mean(axis=0) / lr)
+    return StepScale(
+        scales, np.abs(adam.steps).mean(axis=0) / lr, np.abs(gd.steps).mean(axis=0) / lr
+    )
 
 
 # --- practical Adam ------------------------------------------------------------------------------
 
-def step_versus_eps(eps_values: Sequence[float] = (1e-8, 1e-4, 1e-1), steps: int = 20,
-                    lr: float = 1e-3) -> tuple[Array, dict[float, Array]]:
+
+def step_versus_eps(
+    eps_values: Sequence[float] = (1e-8, 1e-4, 1e-1), steps: int = 20, lr: float = 1e-3
+) -> tuple[Array, dict[float, Array]]:
     r"""|Δ_T|/α for a constant gradient of scale :math:`s` (from 1e-12 to 1e2), per ε.
 
     With a constant gradient :math:`\hat m_t = g` and :math:`\hat v_t = g^2` exactly, so the
@@ -248,12 +270,15 @@ def step_versus_eps(eps_values: Sequence[float] = (1e-8, 1e-4, 1e-1), steps: int
     return scales, out
 
 
-def gradient_jump(beta2: float, *, scale: float = 0.01, at: int = 200, steps: int = 3000,
-                  lr: float = 1e-3) -> Array:
+def gradient_jump(
+    beta2: float, *, scale: float = 0.01, at: int = 200, steps: int = 3000, lr: float = 1e-3
+) -> Array:
     """|Δ_t|/α of Adam (β1 = 0.9, ``beta2``) on two coordinates: column 0 is fed g = ``scale``
     up to step ``at`` and g = 1 after (a jump up), column 1 the reverse (a drop)."""
+
     def grad(theta: Array, t: int) -> Array:
         return np.array([scale, 1.0]) if t <= at else np.array([1.0, scale])
+
     return np.abs(run(Adam(lr=lr, beta2=beta2), [0.0, 0.0], grad, steps).steps) / lr
 
 
@@ -266,7 +291,7 @@ def recovery_after_drop(beta2: float, scale: float = 0.01) -> float:
     forgotten the old scale enough for :math:`|\Delta| = lpha/\sqrt2`:
     :math:`eta_2^k = s^2`, so :math:`k = \ln(s^{-2})/\ln(1/eta_2)` (ignoring the few steps
     :math:`\hat m` needs and :math:`1-eta_2^t`, which is ≈ 1 long after the start)."""
-    return float(np.log(scale ** -2) / np.log(1 / beta2))
+    return float(np.log(scale**-2) / np.log(1 / beta2))
 
 
 def back_to(steps_over_alpha: Array, at: int, level: float) -> int | None:
@@ -276,7 +301,7 @@ def back_to(steps_over_alpha: Array, at: int, level: float) -> int | None:
     below = np.flatnonzero(after < level)
     if below.size == 0:
         return None
-    back = np.flatnonzero(after[below[0]:] >= level)
+    back = np.flatnonzero(after[below[0] :] >= level)
     return int(below[0] + back[0]) + 1 if back.size else None
 
 
@@ -294,8 +319,13 @@ def recovery_steps(steps_over_alpha: Array, at: int, within: float = 0.1) -> int
 DECAY_SIGMAS = (0.01, 1.0, 100.0)
 
 
-def weight_decay_runs(steps: int = 3000, per_group: int = 200, lr: float = 0.01,
-                      weight_decay: float = 0.1, seed: int = 2) -> dict[str, Array]:
+def weight_decay_runs(
+    steps: int = 3000,
+    per_group: int = 200,
+    lr: float = 0.01,
+    weight_decay: float = 0.1,
+    seed: int = 2,
+) -> dict[str, Array]:
     r"""Mean θ_t per noise group for ``decay="l2"`` and ``decay="decoupled"``.
 
     Every coordinate starts at θ = 1 and its loss gradient is pure noise
@@ -309,6 +339,7 @@ def weight_decay_runs(steps: int = 3000, per_group: int = 200, lr: float = 0.01,
 
         def grad(theta: Array, t: int, noise: Callable[..., Array] = noise) -> Array:
             return sigma * noise(sigma.size)
+
         cfg = Adam(lr=lr, weight_decay=weight_decay, decay=form)
         r = run(cfg, np.ones(sigma.size), grad, steps)
         out[form.value] = r.thetas.reshape(steps + 1, len(DECAY_SIGMAS), per_group).mean(axis=2)
@@ -329,17 +360,27 @@ class EarlySteps:
     right_way: Array  # fraction of coordinates with sign(Δ_t) = sign(μ)
 
 
-def early_steps(config: Adam, steps: int = 300, n: int = 4000, mu: float = 0.1,
-                sigma: float = 1.0, warmup: int = 0, seed: int = 3) -> EarlySteps:
+def early_steps(
+    config: Adam,
+    steps: int = 300,
+    n: int = 4000,
+    mu: float = 0.1,
+    sigma: float = 1.0,
+    warmup: int = 0,
+    seed: int = 3,
+) -> EarlySteps:
     r"""``config`` fed :math:`g_t = \mu + \sigma\xi_t` in ``n`` independent coordinates,
     optionally with a linear warm-up :math:`\alpha_t = \alpha\min(1, t/\text{warmup})`."""
     rng = np.random.default_rng(seed)
     alpha = float(config.lr)
     schedule = (lambda t: alpha * min(1.0, t / warmup)) if warmup else None
-    r = run(config, np.zeros(n), lambda th, t: mu + sigma * rng.standard_normal(n), steps,
-            lr=schedule)
-    return EarlySteps(size=np.abs(r.steps).mean(axis=1) / alpha,
-                      right_way=(np.sign(r.steps) == np.sign(mu)).mean(axis=1))
+    r = run(
+        config, np.zeros(n), lambda th, t: mu + sigma * rng.standard_normal(n), steps, lr=schedule
+    )
+    return EarlySteps(
+        size=np.abs(r.steps).mean(axis=1) / alpha,
+        right_way=(np.sign(r.steps) == np.sign(mu)).mean(axis=1),
+    )
 
 
 #: The three early-step runs of the warm-up figure: (label, config, warm-up length).

@@ -45,26 +45,43 @@ FIGURES: dict[str, Callable[[], Any]] = {}
 
 def figure(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Register a function that draws a new matplotlib figure and returns it."""
+
     def register(fn: Callable[[], Any]) -> Callable[[], Any]:
         FIGURES[name] = fn
         return fn
+
     return register
 
 
 def _plt() -> Any:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    plt.rcParams.update({"svg.hashsalt": "adamproofs-learn", "figure.figsize": (6.0, 3.6),
-                         "axes.grid": True, "grid.alpha": 0.3, "font.size": 10,
-                         "legend.fontsize": 8})
+
+    plt.rcParams.update(
+        {
+            "svg.hashsalt": "adamproofs-learn",
+            "figure.figsize": (6.0, 3.6),
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "font.size": 10,
+            "legend.fontsize": 8,
+        }
+    )
     return plt
 
 
 GREY = "0.6"
 #: Display names (mathtext) and colours of the ancestors, shared by all bowl figures.
-LABELS = {"gradient-descent": "gradient descent", "momentum": "momentum",
-          "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
+LABELS = {
+    "gradient-descent": "gradient descent",
+    "momentum": "momentum",
+    "nesterov": "Nesterov",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+}
 COLOURS = {name: f"C{k}" for k, name in enumerate(LABELS)}
 
 
@@ -82,11 +99,21 @@ def _bowl_axes(ax: Any) -> None:
 
 
 def _path(ax: Any, thetas: np.ndarray, label: str, colour: str, **kw: Any) -> None:
-    ax.plot(thetas[:, 0], thetas[:, 1], ls=kw.pop("ls", "-"), marker=kw.pop("marker", "o"),
-            ms=kw.pop("ms", 2.5), lw=kw.pop("lw", 1.0), color=colour, label=label, **kw)
+    ax.plot(
+        thetas[:, 0],
+        thetas[:, 1],
+        ls=kw.pop("ls", "-"),
+        marker=kw.pop("marker", "o"),
+        ms=kw.pop("ms", 2.5),
+        lw=kw.pop("lw", 1.0),
+        color=colour,
+        label=label,
+        **kw,
+    )
 
 
 # --- why Adam works -----------------------------------------------------------------------------
+
 
 @figure("annealing")
 def annealing() -> Any:
@@ -100,10 +127,21 @@ def annealing() -> Any:
     left.set_ylabel(r"mean $|\theta_t|$")
     left.set_title(r"$f(\theta)=\theta^2/2$, gradient $\theta + \xi$, $\xi\sim N(0,1)$")
     right.plot(t, a.step, label=r"step $|\Delta_t|/\alpha$")
-    right.plot(t[::60], a.snr[::60], "o", ms=4, mfc="none",
-               label=r"signal-to-noise $|\hat m_t|/\sqrt{\hat v_t}$")
-    right.axhline(E.pure_noise_step(), color="k", ls=":", lw=0.9,
-                  label=r"pure noise: $\sqrt{2/\pi}\,\sqrt{(1-\beta_1)/(1+\beta_1)}$")
+    right.plot(
+        t[::60],
+        a.snr[::60],
+        "o",
+        ms=4,
+        mfc="none",
+        label=r"signal-to-noise $|\hat m_t|/\sqrt{\hat v_t}$",
+    )
+    right.axhline(
+        E.pure_noise_step(),
+        color="k",
+        ls=":",
+        lw=0.9,
+        label=r"pure noise: $\sqrt{2/\pi}\,\sqrt{(1-\beta_1)/(1+\beta_1)}$",
+    )
     right.set_ylim(0, 1.05)
     right.set_xlabel("step $t$")
     right.set_title("the step anneals as the signal fades")
@@ -136,8 +174,16 @@ def sign_descent() -> Any:
     runs = E.sign_descent_limit()
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
     _bowl_axes(ax)
-    _path(ax, runs["sign"], r"sign descent $\theta_t=\theta_{t-1}-\alpha\,\mathrm{sign}(g_t)$",
-          "C3", marker="s", ms=6, mfc="none", lw=0.6)
+    _path(
+        ax,
+        runs["sign"],
+        r"sign descent $\theta_t=\theta_{t-1}-\alpha\,\mathrm{sign}(g_t)$",
+        "C3",
+        marker="s",
+        ms=6,
+        mfc="none",
+        lw=0.6,
+    )
     _path(ax, runs["adam_b0"], r"Adam, $\beta_1=\beta_2=0$", "C0")
     _path(ax, runs["adam"], r"Adam, $\beta_1=0.9$, $\beta_2=0.999$", GREY)
     ax.set_title(r"$\alpha = 0.12$, 40 steps from $(-4, 1.5)$")
@@ -156,12 +202,26 @@ def invariance() -> Any:
     for cfg, name, colour in ((gd, "gradient descent", "C0"), (adam, r"Adam, $\epsilon=0$", "C1")):
         plain, scaled = E.scaled_gradient_run(cfg)
         _path(left, plain, name, colour)
-        _path(left, scaled, name + r", gradient $\times\,$diag(1, 0.02)", colour, ls="--",
-              marker="x", ms=4)
+        _path(
+            left,
+            scaled,
+            name + r", gradient $\times\,$diag(1, 0.02)",
+            colour,
+            ls="--",
+            marker="x",
+            ms=4,
+        )
         plain, rotated = E.rotated_run(cfg)
         _path(right, plain, name, colour)
-        _path(right, rotated, name + ", rotated problem, mapped back", colour, ls="--",
-              marker="x", ms=4)
+        _path(
+            right,
+            rotated,
+            name + ", rotated problem, mapped back",
+            colour,
+            ls="--",
+            marker="x",
+            ms=4,
+        )
     left.set_title("each coordinate's gradient rescaled")
     right.set_title(r"the whole problem rotated by 45$^\circ$")
     for ax in (left, right):
@@ -171,6 +231,7 @@ def invariance() -> Any:
 
 
 # --- from gradient descent to Adam --------------------------------------------------------------
+
 
 @cache
 def _bowl(name: str) -> Any:
@@ -182,23 +243,30 @@ def _bowl_figure(upto: str) -> Any:
     """Left: the trajectory of ``upto`` (gradient descent faint); right: f(θ_t) of every
     method of the reading path so far, ``upto`` in bold."""
     plt = _plt()
-    fig, (left, right) = plt.subplots(2, 1, figsize=(6.0, 7.6),
-                                      gridspec_kw={"height_ratios": [1.4, 1]})
+    fig, (left, right) = plt.subplots(
+        2, 1, figsize=(6.0, 7.6), gridspec_kw={"height_ratios": [1.4, 1]}
+    )
     _bowl_axes(left)
     names = list(E.ANCESTORS)
-    shown = names[:names.index(upto) + 1]
+    shown = names[: names.index(upto) + 1]
     runs = {name: _bowl(name) for name in shown}
     if upto != "gradient-descent":
-        _path(left, runs["gradient-descent"].thetas, LABELS["gradient-descent"], GREY, ms=1.5,
-              lw=0.6)
+        _path(
+            left, runs["gradient-descent"].thetas, LABELS["gradient-descent"], GREY, ms=1.5, lw=0.6
+        )
     _path(left, runs[upto].thetas, LABELS[upto], COLOURS[upto])
     left.set_title(f"{LABELS[upto]}: {E.BOWL_STEPS} steps")
     left.legend(loc="lower right")
     for name in shown:
         loss = E.bowl_loss(runs[name].thetas)
-        right.semilogy(np.arange(loss.size), np.maximum(loss, 1e-30), color=COLOURS[name],
-                       lw=2.0 if name == upto else 0.9, alpha=1.0 if name == upto else 0.6,
-                       label=LABELS[name])
+        right.semilogy(
+            np.arange(loss.size),
+            np.maximum(loss, 1e-30),
+            color=COLOURS[name],
+            lw=2.0 if name == upto else 0.9,
+            alpha=1.0 if name == upto else 0.6,
+            label=LABELS[name],
+        )
     right.set_ylim(1e-12, 100)
     right.set_xlabel("step $t$")
     right.set_ylabel(r"$f(\theta_t)$")
@@ -211,6 +279,7 @@ def _bowl_figure(upto: str) -> Any:
 def _register_bowl(name: str) -> None:
     def draw() -> Any:
         return _bowl_figure(name)
+
     figure(f"bowl-{name}")(draw)
 
 
@@ -222,8 +291,9 @@ for _name in E.ANCESTORS:
 def adam_parts() -> Any:
     """RMSProp, + momentum, + bias correction: on the bowl, and the step on a constant gradient."""
     plt = _plt()
-    fig, (left, right) = plt.subplots(2, 1, figsize=(6.0, 7.6),
-                                      gridspec_kw={"height_ratios": [1.4, 1]})
+    fig, (left, right) = plt.subplots(
+        2, 1, figsize=(6.0, 7.6), gridspec_kw={"height_ratios": [1.4, 1]}
+    )
     _bowl_axes(left)
     for k, (label, cfg) in enumerate(E.ADAM_PARTS.items()):
         _path(left, E.bowl_run(cfg, steps=60).thetas, label, f"C{k + 3}")
@@ -241,6 +311,7 @@ def adam_parts() -> Any:
 
 # --- practical Adam ------------------------------------------------------------------------------
 
+
 @figure("eps")
 def eps() -> Any:
     """|Δ|/α = |g|/(|g|+ε) for three ε: ε decides below which scale Adam becomes SGD."""
@@ -248,8 +319,14 @@ def eps() -> Any:
     scales, by_eps = E.step_versus_eps()
     fig, ax = plt.subplots(figsize=(6.0, 3.6))
     for k, (value, steps) in enumerate(by_eps.items()):
-        ax.loglog(scales, steps, "o", ms=3, color=f"C{k}",
-                  label=rf"Adam run, $\epsilon = 10^{{{round(np.log10(value))}}}$")
+        ax.loglog(
+            scales,
+            steps,
+            "o",
+            ms=3,
+            color=f"C{k}",
+            label=rf"Adam run, $\epsilon = 10^{{{round(np.log10(value))}}}$",
+        )
         ax.loglog(scales, np.minimum(scales / value, 3), ":", color=f"C{k}", lw=0.9)
     ax.plot([], [], "k:", lw=0.9, label=r"SGD with learning rate $\alpha/\epsilon$")
     ax.set_ylim(1e-5, 3)
@@ -272,7 +349,7 @@ def beta2_memory() -> Any:
         down.loglog(t, d[:, 1], color=f"C{k}", label=rf"$\beta_2={beta2}$")
     up.set_title(r"$|g|$ jumps from 0.01 to 1 at $t=200$")
     down.set_title(r"$|g|$ drops from 1 to 0.01 at $t=200$")
-    down.axhline(2 ** -0.5, color="k", ls=":", lw=0.9)
+    down.axhline(2**-0.5, color="k", ls=":", lw=0.9)
     for ax in (up, down):
         ax.set_xlabel("step $t$")
         ax.set_ylabel(r"$|\Delta_t|/\alpha$")
@@ -287,14 +364,25 @@ def weight_decay() -> Any:
     plt = _plt()
     runs = E.weight_decay_runs()
     fig, axes = plt.subplots(2, 1, sharex=True, figsize=(6.0, 6.8))
-    titles = {"l2": r'L2: $g \leftarrow g + \lambda\theta$ (decay="l2")',
-              "decoupled": r'decoupled: $\theta \leftarrow \theta(1-\alpha\lambda) - \Delta$'}
+    titles = {
+        "l2": r'L2: $g \leftarrow g + \lambda\theta$ (decay="l2")',
+        "decoupled": r"decoupled: $\theta \leftarrow \theta(1-\alpha\lambda) - \Delta$",
+    }
     for ax, (form, means) in zip(axes, runs.items()):
         for k, sigma in enumerate(E.DECAY_SIGMAS):
-            ax.plot(np.arange(means.shape[0]), means[:, k], color=f"C{k}",
-                    label=rf"gradient noise $\sigma={sigma:g}$")
-        ax.plot(np.arange(means.shape[0]), (1 - 0.01 * 0.1) ** np.arange(means.shape[0]),
-                "k:", lw=0.9, label=r"$(1-\alpha\lambda)^t$")
+            ax.plot(
+                np.arange(means.shape[0]),
+                means[:, k],
+                color=f"C{k}",
+                label=rf"gradient noise $\sigma={sigma:g}$",
+            )
+        ax.plot(
+            np.arange(means.shape[0]),
+            (1 - 0.01 * 0.1) ** np.arange(means.shape[0]),
+            "k:",
+            lw=0.9,
+            label=r"$(1-\alpha\lambda)^t$",
+        )
         ax.set_title(titles[form])
         ax.set_xlabel("step $t$")
         ax.legend()
@@ -329,6 +417,7 @@ def warmup() -> Any:
 
 # --- the hook -----------------------------------------------------------------------------------
 
+
 def render(name: str) -> bytes:
     """One figure as deterministic SVG bytes."""
     plt = _plt()
@@ -348,6 +437,7 @@ def build_all() -> dict[str, bytes]:
 def on_files(files: Any, config: Any) -> Any:
     """Add the Learn figures to the site as generated files."""
     from mkdocs.structure.files import File
+
     for src_uri, content in build_all().items():
         files.append(File.generated(config, src_uri, content=content))
     return files

@@ -77,11 +77,23 @@ def _bias(beta: float, t: int, flags: frozenset[str]) -> float:
     return 1.0 - beta**t
 
 
-def _np_step(flags: frozenset[str], p: np.ndarray, g: np.ndarray, st: dict[str, Any],
-             hyper: dict[str, float], t: int, maximize: bool = False) -> None:
+def _np_step(
+    flags: frozenset[str],
+    p: np.ndarray,
+    g: np.ndarray,
+    st: dict[str, Any],
+    hyper: dict[str, float],
+    t: int,
+    maximize: bool = False,
+) -> None:
     """One Adam step on NumPy arrays with the given mistakes (p, state in place)."""
-    lr, b1, b2, eps, wd = (hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"],
-                           hyper["weight_decay"])
+    lr, b1, b2, eps, wd = (
+        hyper["lr"],
+        hyper["beta1"],
+        hyper["beta2"],
+        hyper["eps"],
+        hyper["weight_decay"],
+    )
     if "hardcoded_beta2" in flags:
         b2 = 0.999
     if "hardcoded_eps" in flags:
@@ -99,8 +111,7 @@ def _np_step(flags: frozenset[str], p: np.ndarray, g: np.ndarray, st: dict[str, 
     if maximize and "maximize_ignored" not in flags:
         g = -g
     th = p.astype(work)
-    if wd and not ({"decay_after", "decoupled", "decoupled_no_lr", "l2_after_moments"}
-                   & flags):
+    if wd and not ({"decay_after", "decoupled", "decoupled_no_lr", "l2_after_moments"} & flags):
         g = g + wd * th
     if wd and "decoupled" in flags:
         th = th * (1 - lr * wd)
@@ -165,8 +176,16 @@ class NumpyAdam:
 
     FLAGS: frozenset[str] = frozenset()
 
-    def __init__(self, params: list[np.ndarray], *, lr: float, beta1: float, beta2: float,
-                 eps: float, weight_decay: float) -> None:
+    def __init__(
+        self,
+        params: list[np.ndarray],
+        *,
+        lr: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+        weight_decay: float,
+    ) -> None:
         self.params = params
         self.hyper = dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
         self.state: list[dict[str, Any]] = [{} for _ in params]
@@ -188,8 +207,9 @@ class NumpyAdam:
             st = self.state[i] or self._init_state(p)
             self.state[i] = st
             t = self._t(st)
-            _np_step(self.FLAGS, p, g if "mutates_grad" in self.FLAGS else g.copy(), st,
-                     self.hyper, t)
+            _np_step(
+                self.FLAGS, p, g if "mutates_grad" in self.FLAGS else g.copy(), st, self.hyper, t
+            )
 
     def _t(self, st: dict[str, Any]) -> int:
         flags = self.FLAGS
@@ -209,10 +229,14 @@ class NumpyAdam:
 
     def state_dict(self) -> dict[str, Any]:
         if "state_not_saved" in self.FLAGS:
-            return {"state": [{} for _ in self.state], "global_t": self.global_t,
-                    "shared": self.shared}
-        return copy.deepcopy({"state": self.state, "global_t": self.global_t,
-                              "shared": self.shared})
+            return {
+                "state": [{} for _ in self.state],
+                "global_t": self.global_t,
+                "shared": self.shared,
+            }
+        return copy.deepcopy(
+            {"state": self.state, "global_t": self.global_t, "shared": self.shared}
+        )
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         sd = copy.deepcopy(sd)
@@ -226,10 +250,11 @@ def _numpy_class(name: str, flags: frozenset[str]) -> type:
 NUMPY_CORRECT = _numpy_class("CORRECT", frozenset())
 NUMPY_CORRECT_AMSGRAD = _numpy_class("CORRECT_AMSGRAD", frozenset({"amsgrad"}))
 NUMPY_MUTANTS: dict[str, type] = {
-    name: _numpy_class(name, frozenset({name})) for name in MUTANTS
-    if name not in NUMPY_ONLY_SKIP}
-NUMPY_MUTANTS.update({name: _numpy_class(name, frozenset({name, "amsgrad"}))
-                      for name in AMSGRAD_MUTANTS})
+    name: _numpy_class(name, frozenset({name})) for name in MUTANTS if name not in NUMPY_ONLY_SKIP
+}
+NUMPY_MUTANTS.update(
+    {name: _numpy_class(name, frozenset({name, "amsgrad"})) for name in AMSGRAD_MUTANTS}
+)
 globals().update({f"NUMPY_{k}": v for k, v in NUMPY_MUTANTS.items()})
 
 try:
@@ -246,11 +271,19 @@ if torch is not None:
 
         FLAGS: frozenset[str] = frozenset()
 
-        def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9,
-                     0.999), eps: float = 1e-8, weight_decay: float = 0.0,
-                     maximize: bool = False) -> None:
-            super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
-                                          weight_decay=weight_decay, maximize=maximize))
+        def __init__(
+            self,
+            params: Any,
+            lr: float = 1e-3,
+            betas: tuple[float, float] = (0.9, 0.999),
+            eps: float = 1e-8,
+            weight_decay: float = 0.0,
+            maximize: bool = False,
+        ) -> None:
+            super().__init__(
+                params,
+                dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize),
+            )
             self._global_t = 0
             self._shared = 0
 
@@ -259,15 +292,23 @@ if torch is not None:
             flags = self.FLAGS
             self._global_t += 1
             for group in self.param_groups:
-                hyper = dict(lr=group["lr"], beta1=group["betas"][0], beta2=group["betas"][1],
-                             eps=group["eps"], weight_decay=group["weight_decay"])
+                hyper = dict(
+                    lr=group["lr"],
+                    beta1=group["betas"][0],
+                    beta2=group["betas"][1],
+                    eps=group["eps"],
+                    weight_decay=group["weight_decay"],
+                )
                 for p in group["params"]:
                     if p.grad is None:
                         continue
                     st = self.state[p]
                     if not st:
-                        work = (torch.float32 if "fp32_state" in flags
-                                and p.dtype == torch.float64 else p.dtype)
+                        work = (
+                            torch.float32
+                            if "fp32_state" in flags and p.dtype == torch.float64
+                            else p.dtype
+                        )
                         st["step"] = 0
                         st["m"] = torch.zeros_like(p, dtype=work)
                         st["v"] = torch.zeros_like(p, dtype=work)
@@ -292,12 +333,18 @@ if torch is not None:
             st["step"] += 1
             return st["step"]
 
-        def _update(self, p: Any, hyper: dict[str, float], st: dict[str, Any], t: int,
-                    maximize: bool) -> None:
+        def _update(
+            self, p: Any, hyper: dict[str, float], st: dict[str, Any], t: int, maximize: bool
+        ) -> None:
             # the same arithmetic as the NumPy version, on tensors
             flags = self.FLAGS
-            lr, b1, b2, eps, wd = (hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"],
-                                   hyper["weight_decay"])
+            lr, b1, b2, eps, wd = (
+                hyper["lr"],
+                hyper["beta1"],
+                hyper["beta2"],
+                hyper["eps"],
+                hyper["weight_decay"],
+            )
             if "hardcoded_beta2" in flags:
                 b2 = 0.999
             if "hardcoded_eps" in flags:
@@ -317,8 +364,9 @@ if torch is not None:
             if maximize and "maximize_ignored" not in flags:
                 g = -g
             th = p.detach().to(work)
-            if wd and not ({"decay_after", "decoupled", "decoupled_no_lr",
-                            "l2_after_moments"} & flags):
+            if wd and not (
+                {"decay_after", "decoupled", "decoupled_no_lr", "l2_after_moments"} & flags
+            ):
                 g = g + wd * th
             if wd and "decoupled" in flags:
                 th = th * (1 - lr * wd)
@@ -364,8 +412,7 @@ if torch is not None:
             if "clamp_update" in flags:
                 update = update.clamp(-lr, lr)
             if "skip_tiny" in flags:
-                update = torch.where((g.abs() < 1e-12) & (g != 0), torch.zeros_like(update),
-                                     update)
+                update = torch.where((g.abs() < 1e-12) & (g != 0), torch.zeros_like(update), update)
             if "first_step_plain_sgd" in flags and t == 1:
                 update = lr * g
             th = th + update if "wrong_sign" in flags else th - update
@@ -387,6 +434,7 @@ if torch is not None:
     TORCH_CORRECT = _torch_class("CORRECT", frozenset())
     TORCH_CORRECT_AMSGRAD = _torch_class("CORRECT_AMSGRAD", frozenset({"amsgrad"}))
     TORCH_MUTANTS = {name: _torch_class(name, frozenset({name})) for name in MUTANTS}
-    TORCH_MUTANTS.update({name: _torch_class(name, frozenset({name, "amsgrad"}))
-                          for name in AMSGRAD_MUTANTS})
+    TORCH_MUTANTS.update(
+        {name: _torch_class(name, frozenset({name, "amsgrad"})) for name in AMSGRAD_MUTANTS}
+    )
     globals().update({f"TORCH_{k}": v for k, v in TORCH_MUTANTS.items()})

@@ -11,19 +11,30 @@ from adamproofs.conformance.protocol import PlainImplementation
 from adamproofs.variants import Precision, Variant, parse_variant
 
 
-@pytest.mark.parametrize("options, expected, name", [
-    ({}, {"eps_placement": "paper", "bias_correction": True, "amsgrad": None,
-          "decay": "l2", "step_scope": "param"}, "paper"),
-    ({"eps_placement": "hat"}, {"eps_placement": "hat"}, "eps_hat"),
-    ({"eps_placement": "root"}, {"eps_placement": "root"}, "eps_root"),
-    ({"bias_correction": False}, {"bias_correction": False}, "no_bias_correction"),
-    ({"amsgrad": "max_raw"}, {"amsgrad": "max_raw"}, "amsgrad_max_raw"),
-    ({"amsgrad": "max_corrected"}, {"amsgrad": "max_corrected"}, "amsgrad_max_corrected"),
-    ({"amsgrad": "max_uncorrected"}, {"amsgrad": "max_uncorrected"},
-     "amsgrad_max_uncorrected"),
-    ({"decay": "decoupled"}, {"decay": "decoupled"}, "paper"),
-    ({"decay": "decoupled_after"}, {"decay": "decoupled_after"}, "paper"),
-])
+@pytest.mark.parametrize(
+    "options, expected, name",
+    [
+        (
+            {},
+            {
+                "eps_placement": "paper",
+                "bias_correction": True,
+                "amsgrad": None,
+                "decay": "l2",
+                "step_scope": "param",
+            },
+            "paper",
+        ),
+        ({"eps_placement": "hat"}, {"eps_placement": "hat"}, "eps_hat"),
+        ({"eps_placement": "root"}, {"eps_placement": "root"}, "eps_root"),
+        ({"bias_correction": False}, {"bias_correction": False}, "no_bias_correction"),
+        ({"amsgrad": "max_raw"}, {"amsgrad": "max_raw"}, "amsgrad_max_raw"),
+        ({"amsgrad": "max_corrected"}, {"amsgrad": "max_corrected"}, "amsgrad_max_corrected"),
+        ({"amsgrad": "max_uncorrected"}, {"amsgrad": "max_uncorrected"}, "amsgrad_max_uncorrected"),
+        ({"decay": "decoupled"}, {"decay": "decoupled"}, "paper"),
+        ({"decay": "decoupled_after"}, {"decay": "decoupled_after"}, "paper"),
+    ],
+)
 def test_each_variant_is_recognised(options, expected, name):
     fp = fingerprint(make_implementation(backend="numpy", **options))
     got = fp.describe()
@@ -85,10 +96,13 @@ def test_a_native_adam_is_native(dtype):
     assert fp.axes["precision"].matches[0] is Precision.NATIVE
 
 
-@pytest.mark.parametrize(("dtype", "expected"), [
-    ("float64", ("native", "float32", "float16", "bfloat16")),
-    ("float32", ("native", "float16", "bfloat16", "float64")),
-    ("float16", ("native", "bfloat16", "float64", "float32")),
-])
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [
+        ("float64", ("native", "float32", "float16", "bfloat16")),
+        ("float32", ("native", "float16", "bfloat16", "float64")),
+        ("float16", ("native", "bfloat16", "float64", "float32")),
+    ],
+)
 def test_precision_candidates_try_native_first_then_narrower_then_wider(dtype, expected):
     assert tuple(str(p) for p in precision_candidates(dtype)) == expected

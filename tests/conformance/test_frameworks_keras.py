@@ -43,8 +43,9 @@ def adam() -> Implementation:
     return ADAM
 
 
-def _run(impl: Implementation, hyper: Hyper, theta0: np.ndarray, grads: list, dtype: str
-         ) -> list[np.ndarray]:
+def _run(
+    impl: Implementation, hyper: Hyper, theta0: np.ndarray, grads: list, dtype: str
+) -> list[np.ndarray]:
     dt = np.dtype(dtype)
     session = impl.create(hyper, [np.asarray(p, dtype=dt) for p in theta0], dt)
     rows = [session.params()]
@@ -54,8 +55,14 @@ def _run(impl: Implementation, hyper: Hyper, theta0: np.ndarray, grads: list, dt
     return [np.stack([r[i] for r in rows]).astype(np.float64) for i in range(len(theta0))]
 
 
-def _excess(cfg: Adam, theta0: np.ndarray, grads: list[np.ndarray], actual: np.ndarray,
-            dtype: str, t0: int = 0) -> float:
+def _excess(
+    cfg: Adam,
+    theta0: np.ndarray,
+    grads: list[np.ndarray],
+    actual: np.ndarray,
+    dtype: str,
+    t0: int = 0,
+) -> float:
     state0 = {"m": np.zeros(theta0.size), "v": np.zeros(theta0.size)} if t0 else None
     exact = reference.run(cfg, theta0, grads, dps=40, state0=state0, t0=t0).to_numpy("float64")
     bound = error_bound(cfg, exact, compute_dtype=dtype)
@@ -66,8 +73,13 @@ def test_adapter_loads_with_a_backend_and_declares_its_features(adam):
     assert isinstance(adam, Implementation)
     assert adam.backend in ("jax", "torch")
     assert {"float32", "float64", "weight_decay", "skip", "checkpoint"} <= adam.features
-    assert adam.claims == {"eps_placement": "hat", "bias_correction": True, "amsgrad": None,
-                           "decay": "decoupled", "step_scope": "optimizer"}
+    assert adam.claims == {
+        "eps_placement": "hat",
+        "bias_correction": True,
+        "amsgrad": None,
+        "decay": "decoupled",
+        "step_scope": "optimizer",
+    }
     import keras
 
     assert keras_adapter.accepts(keras.optimizers.Adam) and not keras_adapter.accepts(len)
@@ -90,15 +102,22 @@ def test_fingerprint_keras_amsgrad_keeps_the_max_of_the_raw_v():
 
 def test_variant_paper_fails_for_the_documented_reason():
     """Keras uses ε̂ (Kingma & Ba, end of §2), not Algorithm 1: a finding, not our bug."""
-    report = check("keras", variant="paper", dtypes=["float64"], profile="quick",
-                   properties=[], progress=None)
+    report = check(
+        "keras", variant="paper", dtypes=["float64"], profile="quick", properties=[], progress=None
+    )
     assert not report.conforms
     variant = next(r for r in report.as_dict()["results"] if r["property"] == "variant")
     assert variant["verdict"] == "fail"
     message = (variant["finding"] or {}).get("message", variant["note"])
     assert "eps_placement: required 'paper', detected 'hat'" in message
-    own = check("keras", variant="eps_hat,decay=decoupled,step_scope=optimizer",
-                dtypes=["float64"], profile="quick", properties=[], progress=None)
+    own = check(
+        "keras",
+        variant="eps_hat,decay=decoupled,step_scope=optimizer",
+        dtypes=["float64"],
+        profile="quick",
+        properties=[],
+        progress=None,
+    )
     assert own.conforms, own.table()
 
 
@@ -139,10 +158,26 @@ def test_float64_learning_rate_precision_depends_on_floatx():
     cfg = Adam(lr=h.lr, beta1=h.beta1, beta2=h.beta2, eps=h.eps, eps_placement="hat")
     keep = keras_adapter.make_implementation(floatx="keep")
     match = keras_adapter.make_implementation()
-    assert _excess(cfg, theta0, grads, _run(match, h, [theta0], [[g] for g in grads],
-                                            "float64")[0], "float64") <= 1.0
-    assert _excess(cfg, theta0, grads, _run(keep, h, [theta0], [[g] for g in grads],
-                                            "float64")[0], "float64") > 10.0
+    assert (
+        _excess(
+            cfg,
+            theta0,
+            grads,
+            _run(match, h, [theta0], [[g] for g in grads], "float64")[0],
+            "float64",
+        )
+        <= 1.0
+    )
+    assert (
+        _excess(
+            cfg,
+            theta0,
+            grads,
+            _run(keep, h, [theta0], [[g] for g in grads], "float64")[0],
+            "float64",
+        )
+        > 10.0
+    )
     assert keras.config.floatx() == floatx  # restored
 
 
@@ -195,14 +230,21 @@ def _fresh_python(code: str, tmp_path: Path, **env: str) -> subprocess.Completed
     without the caller's KERAS_BACKEND and with a fresh ``keras.json`` (backend tensorflow)."""
     full = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     full.update(KERAS_HOME=str(tmp_path), PYTHONPATH=str(ROOT), **env)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=tmp_path,
-                          capture_output=True, text=True, env=full, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=120,
+    )
 
 
 @pytest.mark.keras
 def test_check_keras_module_target_chooses_the_backend_before_importing_it(tmp_path):
     """``keras.optimizers:AdamW`` gets the built-in target's backend, not tensorflow."""
-    out = _fresh_python("""
+    out = _fresh_python(
+        """
         import sys
         from adamproofs.cli import main
         rc = main(["check", "keras.optimizers:AdamW", "--profile", "quick", "--quiet",
@@ -210,7 +252,9 @@ def test_check_keras_module_target_chooses_the_backend_before_importing_it(tmp_p
         import keras
         print("backend:", keras.backend.backend())
         sys.exit(rc)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "RESULT: CONFORMS" in out.stdout
     assert f"backend: {DEFAULT_BACKEND}" in out.stdout
@@ -219,26 +263,35 @@ def test_check_keras_module_target_chooses_the_backend_before_importing_it(tmp_p
 @pytest.mark.keras
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
 def test_keras_module_target_respects_the_users_keras_backend(tmp_path):
-    out = _fresh_python("""
+    out = _fresh_python(
+        """
         from adamproofs.conformance.targets import load_target
         impl = load_target("keras.optimizers:AdamW")
         import keras
         print("backend:", impl.backend, keras.backend.backend())
-    """, tmp_path, KERAS_BACKEND="torch")
+    """,
+        tmp_path,
+        KERAS_BACKEND="torch",
+    )
     assert out.returncode == 0, out.stderr
     assert "backend: torch torch" in out.stdout
 
 
 @pytest.mark.keras
-@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is not None,
-                    reason="tensorflow is installed: Keras's default backend works")
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is not None,
+    reason="tensorflow is installed: Keras's default backend works",
+)
 def test_keras_module_target_without_a_backend_says_what_to_install(tmp_path):
-    out = _fresh_python("""
+    out = _fresh_python(
+        """
         import sys
         sys.modules["jax"] = sys.modules["torch"] = None  # neither backend installed
         from adamproofs.cli import main
         sys.exit(main(["check", "keras.optimizers:AdamW", "--quiet", "--in-process"]))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert out.returncode == 2, out.stdout + out.stderr
     assert "pip install keras jax (or torch)" in out.stderr
 
@@ -246,11 +299,15 @@ def test_keras_module_target_without_a_backend_says_what_to_install(tmp_path):
 @pytest.mark.keras
 def test_kind_keras_chooses_the_backend_before_importing_a_user_module(tmp_path):
     (tmp_path / "my_keras_adam.py").write_text(
-        "import keras\n\n\nclass MyAdam(keras.optimizers.Adam):\n    pass\n")
-    out = _fresh_python("""
+        "import keras\n\n\nclass MyAdam(keras.optimizers.Adam):\n    pass\n"
+    )
+    out = _fresh_python(
+        """
         from adamproofs.conformance.targets import load_target
         impl = load_target("my_keras_adam:MyAdam", kind="keras")
         print("backend:", impl.backend)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert f"backend: {DEFAULT_BACKEND}" in out.stdout

@@ -26,8 +26,9 @@ AMS_GRADS = [np.array([1.0, -1.0])] + [np.array([1e-3, -1e-3])] * 5
 AMS_HYPER = Hyper(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8)
 
 
-def _run(impl: Implementation, hyper: Hyper, theta0: np.ndarray, grads: list[np.ndarray],
-         dtype: str) -> np.ndarray:
+def _run(
+    impl: Implementation, hyper: Hyper, theta0: np.ndarray, grads: list[np.ndarray], dtype: str
+) -> np.ndarray:
     """θ after every step, shape (T+1, n), as float64."""
     dt = np.dtype(dtype)
     session = impl.create(hyper, [theta0.astype(dt)], dt)
@@ -38,19 +39,22 @@ def _run(impl: Implementation, hyper: Hyper, theta0: np.ndarray, grads: list[np.
     return np.stack(rows).astype(np.float64)
 
 
-def _excess(cfg: Adam, theta0: np.ndarray, grads: list[np.ndarray], actual: np.ndarray,
-            dtype: str) -> float:
+def _excess(
+    cfg: Adam, theta0: np.ndarray, grads: list[np.ndarray], actual: np.ndarray, dtype: str
+) -> float:
     """max |θ_impl − θ_exact| / bound, with 1 − β^t allowed to be float32 (optax's)."""
     dt = np.dtype(dtype)
-    exact = reference.run(cfg, theta0.astype(dt), [g.astype(dt) for g in grads],
-                          dps=40).to_numpy("float64")
+    exact = reference.run(cfg, theta0.astype(dt), [g.astype(dt) for g in grads], dps=40).to_numpy(
+        "float64"
+    )
     bound = error_bound(cfg, exact, compute_dtype=dtype, scalar_dtype="float32")
     return float(bound.excess(actual, exact["theta"]).max())
 
 
 def _cfg(h: Hyper, **axes) -> Adam:
-    return Adam(lr=h.lr, beta1=h.beta1, beta2=h.beta2, eps=h.eps, weight_decay=h.weight_decay,
-                **axes)
+    return Adam(
+        lr=h.lr, beta1=h.beta1, beta2=h.beta2, eps=h.eps, weight_decay=h.weight_decay, **axes
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +96,10 @@ def test_optax_amsgrad_keeps_the_max_of_the_corrected_v(dtype):
     """optax.amsgrad matches max_corrected within the error bound and no other definition."""
     impl = optax_adapter.make_implementation(alias="amsgrad")
     actual = _run(impl, AMS_HYPER, AMS_THETA0, AMS_GRADS, dtype)
-    ratios = {form: _excess(_cfg(AMS_HYPER, amsgrad=form), AMS_THETA0, AMS_GRADS, actual, dtype)
-              for form in ("max_raw", "max_corrected", "max_uncorrected")}
+    ratios = {
+        form: _excess(_cfg(AMS_HYPER, amsgrad=form), AMS_THETA0, AMS_GRADS, actual, dtype)
+        for form in ("max_raw", "max_corrected", "max_uncorrected")
+    }
     assert ratios["max_corrected"] <= 1.0
     assert ratios["max_raw"] > 1e3 and ratios["max_uncorrected"] > 1e3
 
@@ -170,17 +176,24 @@ def test_float16_zero_gradient_hazard_is_reported(adam):
 
 def test_matrix_row_and_markdown_for_optax(tmp_path, monkeypatch):
     """One matrix row through the engine (variant only) and its Markdown and JSON output."""
-    entry = matrix.run_row("optax amsgrad", dtypes=["float64"], profile="quick", seed=0,
-                           properties=[])
+    entry = matrix.run_row(
+        "optax amsgrad", dtypes=["float64"], profile="quick", seed=0, properties=[]
+    )
     assert entry["status"] == "checked" and entry["verdict"] == "conforms"
     assert entry["variant"]["amsgrad"] == "max_corrected"
     entry.pop("report")
     monkeypatch.setattr(matrix, "installed", lambda module: module != "torch")
-    absent = matrix.check_row("torch", tmp_path, dtypes=["float64"], profile="quick", seed=0,
-                              timeout=60)
+    absent = matrix.check_row(
+        "torch", tmp_path, dtypes=["float64"], profile="quick", seed=0, timeout=60
+    )
     assert absent["status"] == "not installed" and absent["verdict"] is None
-    doc = {"dtypes": ["float64"], "environment": {"optax": "x"}, "profile": "quick", "seed": 0,
-           "rows": [entry, absent]}
+    doc = {
+        "dtypes": ["float64"],
+        "environment": {"optax": "x"},
+        "profile": "quick",
+        "seed": 0,
+        "rows": [entry, absent],
+    }
     json_path, md_path = matrix.write_matrix(doc, tmp_path)
     md = md_path.read_text()
     assert "| optax amsgrad |" in md and "max_corrected" in md

@@ -99,11 +99,17 @@ def test_cli_timeout_bounds_a_target_that_loops_forever() -> None:
     assert "step 1: did not finish within 2 s" in done.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--timeout", "0"), "--timeout='0' must be a positive number of seconds"),
-    (("--memory-limit", "lots"), "--memory-limit='lots' must be a positive whole number of MiB"),
-    (("--in-process", "--timeout", "5"), "--in-process runs the target without a worker"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--timeout", "0"), "--timeout='0' must be a positive number of seconds"),
+        (
+            ("--memory-limit", "lots"),
+            "--memory-limit='lots' must be a positive whole number of MiB",
+        ),
+        (("--in-process", "--timeout", "5"), "--in-process runs the target without a worker"),
+    ],
+)
 def test_cli_isolation_settings_are_validated(args, message) -> None:
     done = _cli("numpy", *args)
     assert done.returncode == 2, done.stdout + done.stderr

@@ -18,8 +18,9 @@ def _variant(name: str) -> str:
 
 
 def _caught(target, name: str):
-    report = check(target, variant=_variant(name), profile="quick", fail_fast=True,
-                   shrink=False, progress=None)
+    report = check(
+        target, variant=_variant(name), profile="quick", fail_fast=True, shrink=False, progress=None
+    )
     return report
 
 
@@ -28,8 +29,9 @@ def _caught(target, name: str):
 _NUMPY_MARKS = [pytest.mark.slow] if mutants.torch is not None else []
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_NUMPY_MARKS)
-                                  for n in sorted(mutants.NUMPY_MUTANTS)])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=_NUMPY_MARKS) for n in sorted(mutants.NUMPY_MUTANTS)]
+)
 def test_numpy_mutant_is_caught(name):
     report = _caught(mutants.NUMPY_MUTANTS[name], name)
     assert not report.conforms, f"{name} ({mutants.MUTANTS.get(name)}) was not caught"
@@ -43,17 +45,19 @@ def test_torch_mutant_is_caught(name):
 
 
 def test_the_corpus_covers_every_mistake_in_both_forms():
-    assert set(mutants.NUMPY_MUTANTS) == ({*mutants.MUTANTS, *mutants.AMSGRAD_MUTANTS}
-                                          - mutants.NUMPY_ONLY_SKIP)
+    assert set(mutants.NUMPY_MUTANTS) == (
+        {*mutants.MUTANTS, *mutants.AMSGRAD_MUTANTS} - mutants.NUMPY_ONLY_SKIP
+    )
     if mutants.torch is not None:
         assert set(mutants.TORCH_MUTANTS) == {*mutants.MUTANTS, *mutants.AMSGRAD_MUTANTS}
 
 
 def _correct_targets():
-    out = [pytest.param("numpy", "paper", id="numpy"),
-           pytest.param(mutants.NUMPY_CORRECT, "paper", id="plain-numpy"),
-           pytest.param(mutants.NUMPY_CORRECT_AMSGRAD, "amsgrad_max_raw",
-                        id="plain-numpy-amsgrad")]
+    out = [
+        pytest.param("numpy", "paper", id="numpy"),
+        pytest.param(mutants.NUMPY_CORRECT, "paper", id="plain-numpy"),
+        pytest.param(mutants.NUMPY_CORRECT_AMSGRAD, "amsgrad_max_raw", id="plain-numpy-amsgrad"),
+    ]
     torch_marks = [pytest.mark.torch]
     for name in ("torch", "torch-foreach", "torch-fused"):
         out.append(pytest.param(name, "paper", id=name, marks=torch_marks))
@@ -72,8 +76,7 @@ def _resolve(target):
 
 @pytest.mark.parametrize("target, variant", _correct_targets())
 def test_correct_implementation_conforms(target, variant):
-    report = check(_resolve(target), variant=variant, profile="quick", seed=0,
-                   progress=None)
+    report = check(_resolve(target), variant=variant, profile="quick", seed=0, progress=None)
     assert report.conforms, report.table()
 
 
@@ -81,6 +84,5 @@ def test_correct_implementation_conforms(target, variant):
 @pytest.mark.parametrize("seed", range(20))
 @pytest.mark.parametrize("target, variant", _correct_targets())
 def test_no_false_positive_across_seeds(target, variant, seed):
-    report = check(_resolve(target), variant=variant, profile="default", seed=seed,
-                   progress=None)
+    report = check(_resolve(target), variant=variant, profile="default", seed=seed, progress=None)
     assert report.conforms, report.table()

@@ -52,11 +52,14 @@ def test_load_builtin_and_module_targets():
     assert detect_kind(mutants.NUMPY_CORRECT) == "plain"
 
 
-@pytest.mark.parametrize("target, message", [
-    ("no_such_module_xyz:Thing", "cannot import module 'no_such_module_xyz'"),
-    ("tests.conformance.mutants:NoSuchAttr", "has no attribute 'NoSuchAttr'"),
-    ("notatarget", "neither a built-in"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("no_such_module_xyz:Thing", "cannot import module 'no_such_module_xyz'"),
+        ("tests.conformance.mutants:NoSuchAttr", "has no attribute 'NoSuchAttr'"),
+        ("notatarget", "neither a built-in"),
+    ],
+)
 def test_bad_targets_raise_target_error(target, message):
     with pytest.raises(TargetError, match=message):
         load_target(target)
@@ -91,8 +94,14 @@ def test_the_documented_ten_line_adam_conforms():
     code = "\n".join(line[4:] for line in doc[start:stop].splitlines())
     namespace: dict = {}
     exec(compile(code, "protocol-docstring", "exec"), namespace)
-    report = check(namespace["MyAdam"], variant="paper", profile="quick",
-                   properties=["first_step", "agreement"], dtypes=["float32"], progress=None)
+    report = check(
+        namespace["MyAdam"],
+        variant="paper",
+        profile="quick",
+        properties=["first_step", "agreement"],
+        dtypes=["float32"],
+        progress=None,
+    )
     assert report.conforms, report.table()
 
 

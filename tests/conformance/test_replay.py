@@ -94,8 +94,11 @@ def test_skipped_parameter_must_not_move():
 
 def test_wrong_variant_is_rejected():
     _, ok = check_case(make_implementation(eps_placement="hat"), _case(), Variant("hat"))
-    _, bad = check_case(make_implementation(eps_placement="hat"), _case(grads=[
-        [np.array([1e-8, 2e-8, -1e-8])]] * 3), Variant("paper"))
+    _, bad = check_case(
+        make_implementation(eps_placement="hat"),
+        _case(grads=[[np.array([1e-8, 2e-8, -1e-8])]] * 3),
+        Variant("paper"),
+    )
     assert ok.passed and not bad.passed
 
 
@@ -123,9 +126,14 @@ def test_nonfinite_output_where_the_exact_value_is_finite_fails(dtype, ndim):
     params = [rng.normal(size=s).astype(np.float64) for s in shapes]
     grads = [[rng.normal(size=s) for s in shapes] for _ in range(3)]
     from adamproofs.dtypes import as_dtype
+
     dt = as_dtype(dtype)
-    case = Case(dtype, Hyper(lr=0.01), [p.astype(dt) for p in params],
-                [[g.astype(dt) for g in row] for row in grads])
+    case = Case(
+        dtype,
+        Hyper(lr=0.01),
+        [p.astype(dt) for p in params],
+        [[g.astype(dt) for g in row] for row in grads],
+    )
     impl = type("NanIn", (_NanInShape,), {"ndim": ndim})
     _, verdict = check_case(PlainImplementation(impl), case, Variant())
     assert not verdict.passed
@@ -137,11 +145,16 @@ def test_nonfinite_output_where_the_exact_value_is_finite_fails(dtype, ndim):
 def _half_case(dtype):
     """Gradients whose (1-β2)g² underflows the format: the first-order model gives up."""
     from adamproofs.dtypes import as_dtype
+
     dt = as_dtype(dtype)
     rng = np.random.default_rng(5)
     rep = lambda x: float(np.asarray(x).astype(dt).astype(np.float64))  # noqa: E731
-    hyper = Hyper(lr=rep(0.01), beta1=rep(0.9), beta2=rep(0.999) if dtype == "float16" else
-                  rep(0.99), eps=rep(1e-3))
+    hyper = Hyper(
+        lr=rep(0.01),
+        beta1=rep(0.9),
+        beta2=rep(0.999) if dtype == "float16" else rep(0.99),
+        eps=rep(1e-3),
+    )
     params = [rng.normal(size=3).astype(dt)]
     grads = [[(rng.normal(size=3) * 3e-3).astype(dt)] for _ in range(6)]
     return Case(dtype, hyper, params, grads)
@@ -165,6 +178,7 @@ def test_steps_outside_the_first_order_model_are_judged_by_the_enclosure(dtype):
 
 def reference_trajectory(cfg, case):
     from adamproofs import reference
+
     return reference.run(cfg, case.params[0], [row[0] for row in case.grads]).to_numpy()
 
 
@@ -184,8 +198,7 @@ class _OffByUlpsPerStep:
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_the_enclosure_fails_a_result_outside_it(dtype):
-    _, verdict = check_case(PlainImplementation(_OffByUlpsPerStep), _half_case(dtype),
-                            Variant())
+    _, verdict = check_case(PlainImplementation(_OffByUlpsPerStep), _half_case(dtype), Variant())
     assert not verdict.passed
     f = verdict.finding
     assert "every correct result lies in" in f.message and f.impl > f.exact
@@ -193,7 +206,11 @@ def test_the_enclosure_fails_a_result_outside_it(dtype):
 
 def test_zero_gradients_with_eps_zero_are_judged():
     # m = v = 0 exactly: the step is 0/0 := 0, and the enclosure is exactly θ (no residue)
-    case = Case("float32", Hyper(lr=0.01, eps=0.0), [np.array([0.25, -1.0], np.float32)],
-                [[np.array([0.0, 0.5], np.float32)], [np.array([0.0, -0.25], np.float32)]])
+    case = Case(
+        "float32",
+        Hyper(lr=0.01, eps=0.0),
+        [np.array([0.25, -1.0], np.float32)],
+        [[np.array([0.0, 0.5], np.float32)], [np.array([0.0, -0.25], np.float32)]],
+    )
     _, verdict = check_case(make_implementation(), case, Variant())  # gives 0, not NaN
     assert verdict.passed and verdict.unchecked == 0 and verdict.checked == 4

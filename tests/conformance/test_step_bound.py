@@ -25,21 +25,42 @@ from tests.conformance import mutants
 F16 = np.float16
 #: the shrunk step_bound case of `adamproofs check torch-fused --only-dtype float16
 #: --profile quick --seed 0 --property step_bound` (g_i ∝ (β2/β1)^i, ε = 0)
-GRADS = [0.0010776519775390625, 0.0021343231201171875, 0.0042266845703125,
-         0.00836944580078125, 0.016571044921875, 0.032806396484375, 0.06500244140625,
-         0.1287841796875, 0.2548828125, 0.5048828125, 1.0]
-HYPER = Hyper(lr=0.0010004043579101562, beta1=0.5, beta2=0.990234375, eps=0.0,
-              weight_decay=0.0, maximize=False)
+GRADS = [
+    0.0010776519775390625,
+    0.0021343231201171875,
+    0.0042266845703125,
+    0.00836944580078125,
+    0.016571044921875,
+    0.032806396484375,
+    0.06500244140625,
+    0.1287841796875,
+    0.2548828125,
+    0.5048828125,
+    1.0,
+]
+HYPER = Hyper(
+    lr=0.0010004043579101562,
+    beta1=0.5,
+    beta2=0.990234375,
+    eps=0.0,
+    weight_decay=0.0,
+    maximize=False,
+)
 
 
 def _case(grads=GRADS) -> Case:
-    return Case("float16", HYPER, [np.array([0.457763671875, 0.0], F16)],
-                [[np.array([g, -g], F16)] for g in grads])
+    return Case(
+        "float16",
+        HYPER,
+        [np.array([0.457763671875, 0.0], F16)],
+        [[np.array([g, -g], F16)] for g in grads],
+    )
 
 
 def test_infinite_step_from_finite_inputs_fails():
-    verdict = check_property("step_bound", PlainImplementation(mutants.NUMPY_CORRECT),
-                             _case(), Variant())
+    verdict = check_property(
+        "step_bound", PlainImplementation(mutants.NUMPY_CORRECT), _case(), Variant()
+    )
     assert not verdict.passed
     f = verdict.finding
     assert f.step == 1 and math.isinf(f.impl)
@@ -49,8 +70,12 @@ def test_infinite_step_from_finite_inputs_fails():
 
 def test_nan_under_the_zero_over_zero_convention_is_accepted():
     # all gradients so far exactly 0 with ε = 0: the exact step is 0/0 := 0, NaN accepted
-    verdict = check_property("step_bound", PlainImplementation(mutants.NUMPY_CORRECT),
-                             _case([0.0, 0.0, 0.25, 0.5, 1.0]), Variant())
+    verdict = check_property(
+        "step_bound",
+        PlainImplementation(mutants.NUMPY_CORRECT),
+        _case([0.0, 0.0, 0.25, 0.5, 1.0]),
+        Variant(),
+    )
     assert verdict.passed, verdict.finding
 
 

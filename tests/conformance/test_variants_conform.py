@@ -15,7 +15,8 @@ from adamproofs.variants import AXES, NAMED, UPDATE_AXES, Decay
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 SPECS = [(name, name) for name in NAMED] + [
-    (f"paper,decay={d}", "paper") for d in AXES["decay"].choices if d != Decay.L2]
+    (f"paper,decay={d}", "paper") for d in AXES["decay"].choices if d != Decay.L2
+]
 
 
 @pytest.mark.parametrize(("spec", "name"), SPECS, ids=[s for s, _ in SPECS])
@@ -25,6 +26,7 @@ def test_each_variant_conforms_to_itself_in_every_dtype(spec, name):
     options = {axis: getattr(variant, axis) for axis in UPDATE_AXES}
     if "decay=" in spec:
         options["decay"] = spec.split("decay=")[1]
-    report = check("numpy", options=options, variant=spec, profile="quick", dtypes=DTYPES,
-                   progress=None)
+    report = check(
+        "numpy", options=options, variant=spec, profile="quick", dtypes=DTYPES, progress=None
+    )
     assert report.conforms, report.table()

@@ -25,8 +25,12 @@ TITLE = "Convolutional network (digits)"
 STEPS, QUICK_STEPS = 300, 30
 #: the paper's Figure 3 compares AdaGrad, SGD with Nesterov momentum and Adam
 OPTIMIZERS = ("nesterov", "adagrad", "rmsprop", "adam")
-GRIDS = {"nesterov": around(0.03), "adagrad": around(0.03), "rmsprop": around(3e-3),
-         "adam": around(3e-3)}
+GRIDS = {
+    "nesterov": around(0.03),
+    "adagrad": around(0.03),
+    "rmsprop": around(3e-3),
+    "adam": around(3e-3),
+}
 QUICK_GRIDS = {k: around(v[2], 3) for k, v in GRIDS.items()}
 SPEC = ProblemSpec.of("adamproofs.compare.torch_models:cnn", batch=64, dropout=0.25)
 DESCRIPTION = (
@@ -35,7 +39,8 @@ DESCRIPTION = (
     "per seed), minibatches of 64 from the 1437 training digits, constant α. PyTorch's "
     "autograd computes the gradients in float32; the parameters are one float64 vector "
     "stepped by `adamproofs.fast.Optimizer`. Losses without dropout, on the whole training "
-    "set and on the 360 held-out digits.")
+    "set and on the 360 held-out digits."
+)
 
 
 def run(ctx: Context) -> ProblemReport:
@@ -44,11 +49,26 @@ def run(ctx: Context) -> ProblemReport:
     except TorchMissing as err:
         return ProblemReport(NAME, TITLE, DESCRIPTION, SWEEP_COLUMNS, [], {}, skipped=str(err))
     steps = QUICK_STEPS if ctx.quick else STEPS
-    sw, figs = family(ctx, NAME, SPEC, OPTIMIZERS, QUICK_GRIDS if ctx.quick else GRIDS, steps,
-                      record_every=max(1, steps // (10 if ctx.quick else 12)),
-                      what="CNN on the digits")
+    sw, figs = family(
+        ctx,
+        NAME,
+        SPEC,
+        OPTIMIZERS,
+        QUICK_GRIDS if ctx.quick else GRIDS,
+        steps,
+        record_every=max(1, steps // (10 if ctx.quick else 12)),
+        what="CNN on the digits",
+    )
     rows = sweep_rows(sw)
     return ProblemReport(
-        NAME, TITLE, DESCRIPTION, SWEEP_COLUMNS, rows, sweep_numbers(sw), figs,
-        family_findings(rows), {"steps": steps, "batch": 64, "seeds": len(ctx.seed_list)},
-        shown=shown_columns(rows))
+        NAME,
+        TITLE,
+        DESCRIPTION,
+        SWEEP_COLUMNS,
+        rows,
+        sweep_numbers(sw),
+        figs,
+        family_findings(rows),
+        {"steps": steps, "batch": 64, "seeds": len(ctx.seed_list)},
+        shown=shown_columns(rows),
+    )

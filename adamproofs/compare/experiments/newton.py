@@ -44,35 +44,64 @@ def quadratic_part(ax: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     theta0 = q.init(np.random.default_rng(seed_for(NAME, "quadratic")))
     h = q.hessian
     rng = np.random.default_rng(0)  # the quadratic's gradient is deterministic
-    trace = newton(lambda th: q.loss(th, 0), lambda th: q.grad(th, 0, rng), lambda th: h,
-                   theta0, 3)
+    trace = newton(lambda th: q.loss(th, 0), lambda th: q.grad(th, 0, rng), lambda th: h, theta0, 3)
     gd_lr = 2.0 / (1.0 + KAPPA)  # the optimal fixed rate for GD on a quadratic
     steps = 100
     gd = optimize(q, SGD(lr=gd_lr), steps, 0, theta0=theta0)
     adam = optimize(q, Adam(lr=1.0), steps, 0, theta0=theta0)
     floor = 1e-33
-    ax.semilogy(np.arange(len(trace.losses)), np.maximum(trace.losses, floor), "ks-",
-                label="Newton (pure, step 1)")
-    ax.semilogy(gd.steps, np.maximum(gd.losses, floor), color=figures.style("sgd")["color"],
-                label=f"GD, α = 2/(1+κ) = {gd_lr:.3g}")
-    ax.semilogy(adam.steps, np.maximum(adam.losses, floor), color=figures.style("adam")["color"],
-                label="Adam, α = 1")
+    ax.semilogy(
+        np.arange(len(trace.losses)),
+        np.maximum(trace.losses, floor),
+        "ks-",
+        label="Newton (pure, step 1)",
+    )
+    ax.semilogy(
+        gd.steps,
+        np.maximum(gd.losses, floor),
+        color=figures.style("sgd")["color"],
+        label=f"GD, α = 2/(1+κ) = {gd_lr:.3g}",
+    )
+    ax.semilogy(
+        adam.steps,
+        np.maximum(adam.losses, floor),
+        color=figures.style("adam")["color"],
+        label="Adam, α = 1",
+    )
     ax.set_xlabel("iteration")
     ax.set_ylabel("f(θ_t) − f*  (0 drawn at 1e-33)")
     ax.set_title(f"quadratic, κ = {KAPPA:g}")
     ax.legend(loc="best")
     dist = float(np.linalg.norm(trace.thetas[1] - q.opt))
-    rows = [{"problem": "quadratic", "method": "Newton", "steps": 1,
-             "final_suboptimality": float(trace.losses[1]), "seconds_total": None},
-            {"problem": "quadratic", "method": "GD", "steps": steps,
-             "final_suboptimality": float(gd.losses[-1]), "seconds_total": None},
-            {"problem": "quadratic", "method": "Adam", "steps": steps,
-             "final_suboptimality": float(adam.losses[-1]), "seconds_total": None}]
+    rows = [
+        {
+            "problem": "quadratic",
+            "method": "Newton",
+            "steps": 1,
+            "final_suboptimality": float(trace.losses[1]),
+            "seconds_total": None,
+        },
+        {
+            "problem": "quadratic",
+            "method": "GD",
+            "steps": steps,
+            "final_suboptimality": float(gd.losses[-1]),
+            "seconds_total": None,
+        },
+        {
+            "problem": "quadratic",
+            "method": "Adam",
+            "steps": steps,
+            "final_suboptimality": float(adam.losses[-1]),
+            "seconds_total": None,
+        },
+    ]
     return rows, {"theta0": theta0.tolist(), "newton_one_step_distance": dist}
 
 
-def _timed_first_order(problem: SoftmaxRegression, cfg: Any, steps: int,
-                       theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _timed_first_order(
+    problem: SoftmaxRegression, cfg: Any, steps: int, theta0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     theta = theta0.copy()
     opt = Optimizer(cfg, [theta])
     losses, secs = [problem.loss(theta)], [0.0]
@@ -87,11 +116,20 @@ def _timed_first_order(problem: SoftmaxRegression, cfg: Any, steps: int,
 def logistic_part(ax_it: Any, ax_s: Any, steps: int) -> tuple[list[dict[str, Any]], Any]:
     p = SoftmaxRegression(batch=None)
     theta0 = p.init(np.random.default_rng(seed_for(NAME, "logistic")))
-    tr = newton(p.loss, lambda th: p.loss_grad(th, slice(None))[1], p.hessian, theta0,
-                NEWTON_STEPS, line_search=True, tol=1e-20)
+    tr = newton(
+        p.loss,
+        lambda th: p.loss_grad(th, slice(None))[1],
+        p.hessian,
+        theta0,
+        NEWTON_STEPS,
+        line_search=True,
+        tol=1e-20,
+    )
     runs: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
-    for name, make, lrs in (("Adam", lambda lr: Adam(lr=lr), ADAM_LRS),
-                            ("GD", lambda lr: SGD(lr=lr), GD_LRS)):
+    for name, make, lrs in (
+        ("Adam", lambda lr: Adam(lr=lr), ADAM_LRS),
+        ("GD", lambda lr: SGD(lr=lr), GD_LRS),
+    ):
         best = None
         for lr in lrs:
             losses, secs = _timed_first_order(p, make(lr), steps, theta0)
@@ -103,21 +141,35 @@ def logistic_part(ax_it: Any, ax_s: Any, steps: int) -> tuple[list[dict[str, Any
     rows = []
     nl = np.array(tr.losses) - fstar
     floor = 1e-16
-    ax_it.semilogy(np.arange(len(nl)), np.maximum(nl, floor), "ks-", ms=4,
-                   label="Newton + line search")
+    ax_it.semilogy(
+        np.arange(len(nl)), np.maximum(nl, floor), "ks-", ms=4, label="Newton + line search"
+    )
     ax_s.semilogy(tr.seconds, np.maximum(nl, floor), "ks-", ms=4, label="Newton + line search")
-    rows.append({"problem": "logistic (digits, full batch)", "method": "Newton",
-                 "steps": len(nl) - 1, "final_suboptimality": float(nl[-1]),
-                 "seconds_total": float(tr.seconds[-1])})
+    rows.append(
+        {
+            "problem": "logistic (digits, full batch)",
+            "method": "Newton",
+            "steps": len(nl) - 1,
+            "final_suboptimality": float(nl[-1]),
+            "seconds_total": float(tr.seconds[-1]),
+        }
+    )
     for name, (losses, secs, lr) in runs.items():
         key = "adam" if name == "Adam" else "sgd"
         sub = np.maximum(losses - fstar, floor)
-        ax_it.semilogy(np.arange(len(sub)), sub, color=figures.style(key)["color"],
-                       label=f"{name}, α = {lr:g}")
+        ax_it.semilogy(
+            np.arange(len(sub)), sub, color=figures.style(key)["color"], label=f"{name}, α = {lr:g}"
+        )
         ax_s.semilogy(secs, sub, color=figures.style(key)["color"], label=f"{name}, α = {lr:g}")
-        rows.append({"problem": "logistic (digits, full batch)", "method": f"{name} (α={lr:g})",
-                     "steps": steps, "final_suboptimality": float(losses[-1] - fstar),
-                     "seconds_total": float(secs[-1])})
+        rows.append(
+            {
+                "problem": "logistic (digits, full batch)",
+                "method": f"{name} (α={lr:g})",
+                "steps": steps,
+                "final_suboptimality": float(losses[-1] - fstar),
+                "seconds_total": float(secs[-1]),
+            }
+        )
     for ax, xl in ((ax_it, "iteration"), (ax_s, "wall-clock seconds (this run)")):
         ax.set_xlabel(xl)
         ax.set_ylabel("f − f*  (floor 1e-16)")
@@ -153,8 +205,9 @@ def cost_part(ax: Any, dims: tuple[int, ...]) -> dict[str, Any]:
     ax.loglog(d, newton_s, "ks-", label="Newton step (solve H d = g)")
     ax.loglog(d, adam_s, "o-", color=figures.style("adam")["color"], label="Adam step")
     ax.loglog(d, newton_s[-1] * (d / d[-1]) ** 3, "k:", lw=0.8, label="∝ n³")
-    ax.loglog(d, adam_s[-1] * (d / d[-1]), ":", color=figures.style("adam")["color"], lw=0.8,
-              label="∝ n")
+    ax.loglog(
+        d, adam_s[-1] * (d / d[-1]), ":", color=figures.style("adam")["color"], lw=0.8, label="∝ n"
+    )
     ax.set_xlabel("dimension n")
     ax.set_ylabel("seconds per update (median)")
     ax.set_title("cost of one update (single-threaded BLAS)")
@@ -168,8 +221,9 @@ def run(ctx: Context) -> ProblemReport:
     print(f"  {NAME}: quadratic, logistic regression, cost per step", flush=True)
     with single_threaded_blas():
         rows, quad = quadratic_part(axes[0, 0])
-        lrows, logi = logistic_part(axes[0, 1], axes[1, 0],
-                                    QUICK_LOGISTIC_STEPS if ctx.quick else LOGISTIC_STEPS)
+        lrows, logi = logistic_part(
+            axes[0, 1], axes[1, 0], QUICK_LOGISTIC_STEPS if ctx.quick else LOGISTIC_STEPS
+        )
         cost = cost_part(axes[1, 1], QUICK_DIMS if ctx.quick else DIMS)
     rows += lrows
     figures.save(fig, ctx.figdir(NAME), "newton")
@@ -181,7 +235,13 @@ def run(ctx: Context) -> ProblemReport:
         "update (this machine, this run).",
     ]
     return ProblemReport(
-        NAME, TITLE, __doc__.split("\n\n", 1)[1], COLUMNS, rows,
+        NAME,
+        TITLE,
+        __doc__.split("\n\n", 1)[1],
+        COLUMNS,
+        rows,
         {"quadratic": quad, "logistic": logi, "cost": cost},
         [("newton", "Newton vs first-order methods: iterations, seconds, and cost per update")],
-        findings, {"kappa": KAPPA, "seeds": "not used (deterministic full-batch problems)"})
+        findings,
+        {"kappa": KAPPA, "seeds": "not used (deterministic full-batch problems)"},
+    )

@@ -22,14 +22,27 @@ from .common import around, mean_sd, plot_curves, plot_sweep
 NAME = "nonstationary"
 TITLE = "Non-stationary objectives (drifting and jumping minimum)"
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "amsgrad")
-GRIDS = {"sgd": around(0.3), "adagrad": around(1.0), "rmsprop": around(0.1),
-         "adam": around(0.1), "amsgrad": around(0.1)}
+GRIDS = {
+    "sgd": around(0.3),
+    "adagrad": around(1.0),
+    "rmsprop": around(0.1),
+    "adam": around(0.1),
+    "amsgrad": around(0.1),
+}
 QUICK_GRIDS = {k: around(v[2], 3) for k, v in GRIDS.items()}
 STEPS, QUICK_STEPS = 2000, 600
 PERIOD = 200
 SIGMA = 0.1
-COLUMNS = ["target", "optimizer", "best_lr", "error_mean", "error_std", "error_min",
-           "error_max", "grid_edge"]
+COLUMNS = [
+    "target",
+    "optimizer",
+    "best_lr",
+    "error_mean",
+    "error_std",
+    "error_min",
+    "error_max",
+    "grid_edge",
+]
 SHOWN = ["target", "optimizer", "best_lr", "error", "grid_edge"]
 
 
@@ -37,12 +50,18 @@ def late_error(res: RunResult) -> float:
     """Mean tracking error over the second half of the run (+inf if it diverged)."""
     if res.diverged:
         return float("inf")
-    return float(np.mean(res.losses[len(res.losses) // 2:]))
+    return float(np.mean(res.losses[len(res.losses) // 2 :]))
 
 
 def spec(kind: str, steps: int) -> ProblemSpec:
-    return ProblemSpec.of("adamproofs.compare.functions:moving_target", kind=kind, dim=10,
-                          sigma=SIGMA, period=PERIOD, horizon=steps)
+    return ProblemSpec.of(
+        "adamproofs.compare.functions:moving_target",
+        kind=kind,
+        dim=10,
+        sigma=SIGMA,
+        period=PERIOD,
+        horizon=steps,
+    )
 
 
 def run(ctx: Context) -> ProblemReport:
@@ -50,10 +69,19 @@ def run(ctx: Context) -> ProblemReport:
     steps = QUICK_STEPS if ctx.quick else STEPS
     sweeps: dict[str, Sweep] = {}
     for kind in ("drift", "jump"):
-        sweeps[kind] = sweep(spec(kind, steps), ctx.with_plugins(OPTIMIZERS), grid,
-                             ctx.seed_list, steps, jobs=ctx.jobs, label=f"{NAME}/{kind}",
-                             record_every=5, score=late_error, select=late_error,
-                             max_widenings=ctx.max_widenings)
+        sweeps[kind] = sweep(
+            spec(kind, steps),
+            ctx.with_plugins(OPTIMIZERS),
+            grid,
+            ctx.seed_list,
+            steps,
+            jobs=ctx.jobs,
+            label=f"{NAME}/{kind}",
+            record_every=5,
+            score=late_error,
+            select=late_error,
+            max_widenings=ctx.max_widenings,
+        )
     plt = figures.plt()
     fig, axes = plt.subplots(4, 1, figsize=(8, 17))
     rows: list[dict[str, Any]] = []
@@ -61,32 +89,50 @@ def run(ctx: Context) -> ProblemReport:
     for col, (kind, sw) in enumerate(sweeps.items()):
         top, bottom = axes[2 * col], axes[2 * col + 1]
         plot_curves(top, sw, ylabel=r"tracking error $\|\theta_t - c_t\|$", log=True)
-        what = (f"$c_t$ circles (period {PERIOD})" if kind == "drift"
-                else f"$c_t$ jumps every {PERIOD} steps")
+        what = (
+            f"$c_t$ circles (period {PERIOD})"
+            if kind == "drift"
+            else f"$c_t$ jumps every {PERIOD} steps"
+        )
         top.set_title(f"{kind}: {what}; mean, min–max over seeds")
         plot_sweep(bottom, sw, ylabel="mean error, 2nd half")
         for opt in sw.optimizers:
             s = sw.scores(opt, sw.best_lr(opt))
             mean, sd = float(np.mean(s)), float(np.std(s))
-            rows.append({"target": kind, "optimizer": entry(opt).label,
-                         "best_lr": sw.best_lr(opt), "error_mean": mean,
-                         "error_std": sd, "error_min": float(np.min(s)),
-                         "error_max": float(np.max(s)), "error": mean_sd(mean, sd),
-                         "grid_edge": sw.edge(opt).describe()})
-        numbers[kind] = {"lr_grid": {o: list(sw.grids[o]) for o in sw.optimizers},
-                         "mean_error_by_lr": sw.grid_numbers(),
-                         "best_lr": {o: sw.best_lr(o) for o in sw.optimizers}}
+            rows.append(
+                {
+                    "target": kind,
+                    "optimizer": entry(opt).label,
+                    "best_lr": sw.best_lr(opt),
+                    "error_mean": mean,
+                    "error_std": sd,
+                    "error_min": float(np.min(s)),
+                    "error_max": float(np.max(s)),
+                    "error": mean_sd(mean, sd),
+                    "grid_edge": sw.edge(opt).describe(),
+                }
+            )
+        numbers[kind] = {
+            "lr_grid": {o: list(sw.grids[o]) for o in sw.optimizers},
+            "mean_error_by_lr": sw.grid_numbers(),
+            "best_lr": {o: sw.best_lr(o) for o in sw.optimizers},
+        }
     figures.save(fig, ctx.figdir(NAME), "tracking")
     found = []
     for kind in sweeps:
         mine = [r for r in rows if r["target"] == kind]
-        found.append(f"{kind.capitalize()}: " + findings.ranking(
-            mine, "error_mean", "error_std", "late tracking error").replace("Lowest", "lowest",
-                                                                             1))
-    found.append(findings.grid_edges(
-        [{**r, "optimizer": f"{r['optimizer']} ({r['target']})"} for r in rows]))
+        found.append(
+            f"{kind.capitalize()}: "
+            + findings.ranking(mine, "error_mean", "error_std", "late tracking error").replace(
+                "Lowest", "lowest", 1
+            )
+        )
+    found.append(
+        findings.grid_edges([{**r, "optimizer": f"{r['optimizer']} ({r['target']})"} for r in rows])
+    )
     return ProblemReport(
-        NAME, TITLE,
+        NAME,
+        TITLE,
         "f_t(θ) = ½‖θ − c_t‖² in 10 dimensions with gradient noise N(0, σ²), "
         f"σ = {SIGMA:g}; the target "
         f"c_t either moves on circles of radius 1 (period {PERIOD} steps) or jumps to a fresh "
@@ -95,8 +141,17 @@ def run(ctx: Context) -> ProblemReport:
         "AdaGrad's effective rate α/√(Σg²) decays with t while the exponential averages of "
         "RMSProp and Adam forget; the sweep lets AdaGrad start with a larger α, which "
         "compensates over a finite horizon.",
-        COLUMNS, rows, numbers,
-        [("tracking", "Tracking error over time at the best rates, and the sweeps (drift: "
-          "top two panels; jump: bottom two)")],
-        found, {"steps": steps, "dim": 10, "noise": SIGMA, "period": PERIOD,
-                "seeds": len(ctx.seed_list)}, shown=SHOWN)
+        COLUMNS,
+        rows,
+        numbers,
+        [
+            (
+                "tracking",
+                "Tracking error over time at the best rates, and the sweeps (drift: "
+                "top two panels; jump: bottom two)",
+            )
+        ],
+        found,
+        {"steps": steps, "dim": 10, "noise": SIGMA, "period": PERIOD, "seeds": len(ctx.seed_list)},
+        shown=SHOWN,
+    )

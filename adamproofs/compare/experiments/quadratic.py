@@ -26,23 +26,38 @@ def run(ctx: Context) -> ProblemReport:
     spec = ProblemSpec.of("adamproofs.compare.functions:quadratic", kappa=KAPPA)
     problem = Quadratic(kappa=KAPPA)
     grid = QUICK_GRID if ctx.quick else GRID
-    sw, figs = two_d(ctx, NAME, spec, problem, grid, STEPS, (-5.0, 2.5), (-2.2, 2.2),
-                     title=rf"$f(\theta) = \frac{{1}}{{2}}(\theta_1^2 + {KAPPA:g}\,\theta_2^2)$: "
-                           "paths at each optimizer's best rate",
-                     extra_rates={"sgd": (GD_OPTIMAL,)})
+    sw, figs = two_d(
+        ctx,
+        NAME,
+        spec,
+        problem,
+        grid,
+        STEPS,
+        (-5.0, 2.5),
+        (-2.2, 2.2),
+        title=rf"$f(\theta) = \frac{{1}}{{2}}(\theta_1^2 + {KAPPA:g}\,\theta_2^2)$: "
+        "paths at each optimizer's best rate",
+        extra_rates={"sgd": (GD_OPTIMAL,)},
+    )
     rows = sweep_rows(sw)
-    initial = float(np.mean([sw.runs[ALL[0], sw.grids[ALL[0]][0], s].losses[0]
-                             for s in ctx.seed_list]))
+    initial = float(
+        np.mean([sw.runs[ALL[0], sw.grids[ALL[0]][0], s].losses[0] for s in ctx.seed_list])
+    )
     gd = next(r for r in rows if r["key"] == "sgd")
     found = [
-        findings.ranking(rows, "final_mean", "final_std", f"loss after {STEPS} steps "
-                         f"(from f(θ₀) ≈ {initial:.3g})"),
+        findings.ranking(
+            rows,
+            "final_mean",
+            "final_std",
+            f"loss after {STEPS} steps (from f(θ₀) ≈ {initial:.3g})",
+        ),
         f"GD's grid includes its optimal constant step 2/(1+κ) = {GD_OPTIMAL:.4g}; its "
         f"chosen rate is {gd['best_lr']:.4g}, final loss {gd['train_loss']}.",
         findings.grid_edges(rows),
     ]
     return ProblemReport(
-        NAME, TITLE,
+        NAME,
+        TITLE,
         f"f(θ) = ½(θ₁² + κθ₂²) with κ = {KAPPA:g}, minimum at 0; starts at (-4, 1.5) plus "
         "N(0, 0.25²) per seed. Each optimizer's α is the best of its sweep; GD's grid also "
         f"holds its optimal step 2/(1+κ) = {GD_OPTIMAL:.4g} (GD is stable only for α < 2/κ = "
@@ -50,7 +65,11 @@ def run(ctx: Context) -> ProblemReport:
         "root-mean-square of that coordinate's gradient, not by its curvature: here "
         "g₂ = κθ₂, so the rescaling follows the gradient's size, which shrinks as θ₂ "
         f"converges. The table gives the final loss after {STEPS} steps over the seeds.",
-        SWEEP_COLUMNS, rows, {**sweep_numbers(sw), "initial_loss_mean": initial,
-                              "gd_optimal_step": GD_OPTIMAL}, figs,
-        found, {"kappa": KAPPA, "steps": STEPS, "seeds": len(ctx.seed_list)},
-        shown=SWEEP_SHOWN_NO_HELDOUT)
+        SWEEP_COLUMNS,
+        rows,
+        {**sweep_numbers(sw), "initial_loss_mean": initial, "gd_optimal_step": GD_OPTIMAL},
+        figs,
+        found,
+        {"kappa": KAPPA, "steps": STEPS, "seeds": len(ctx.seed_list)},
+        shown=SWEEP_SHOWN_NO_HELDOUT,
+    )

@@ -47,8 +47,15 @@ probability 0.01 and −10x otherwise (mean gradient 0.2 > 0, optimum −1), β1
 Adam's iterates drift towards +1 for every seed, AMSGrad's stay spread out; short runs
 (--quick) show little.
 """
-COLUMNS = ["setting", "optimizer", "steps", "x_final_mean", "x_final_min", "x_final_max",
-           "avg_regret_mean"]
+COLUMNS = [
+    "setting",
+    "optimizer",
+    "steps",
+    "x_final_mean",
+    "x_final_min",
+    "x_final_max",
+    "avg_regret_mean",
+]
 
 
 def theorem1_configs() -> dict[str, Adam]:
@@ -100,8 +107,10 @@ def theorem1_coefficients(steps: int) -> np.ndarray:
 
 
 def stochastic_coefficients(steps: int, seeds: tuple[int, ...]) -> np.ndarray:
-    cols = [np.where(np.random.default_rng(seed_for(NAME, s)).random(steps) < 0.01, 1010.0,
-                     -10.0) for s in seeds]
+    cols = [
+        np.where(np.random.default_rng(seed_for(NAME, s)).random(steps) < 0.01, 1010.0, -10.0)
+        for s in seeds
+    ]
     return np.stack(cols, axis=1)
 
 
@@ -112,14 +121,25 @@ def run(ctx: Context) -> ProblemReport:
     numbers: dict[str, Any] = {}
     plt = figures.plt()
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
-    colors = {"Adam (no bias correction)": figures.style("adam")["color"],
-              "Adam (bias-corrected)": "#ff9896", "AMSGrad": figures.style("amsgrad")["color"]}
+    colors = {
+        "Adam (no bias correction)": figures.style("adam")["color"],
+        "Adam (bias-corrected)": "#ff9896",
+        "AMSGrad": figures.style("amsgrad")["color"],
+    }
     settings = [
-        ("theorem 1", theorem1_configs(), theorem1_coefficients(steps),
-         f"Theorem 1: C = {C:g}, β1 = 0, β2 = 1/(1+C²), α = ½√(1-β2)"),
-        ("stochastic", stochastic_configs(), stochastic_coefficients(ssteps, ctx.seed_list),
-         f"stochastic: 1010 w.p. 0.01 else −10; β1 = 0.9, β2 = 0.99 ({len(ctx.seed_list)} "
-         f"seeds, T = {ssteps})"),
+        (
+            "theorem 1",
+            theorem1_configs(),
+            theorem1_coefficients(steps),
+            f"Theorem 1: C = {C:g}, β1 = 0, β2 = 1/(1+C²), α = ½√(1-β2)",
+        ),
+        (
+            "stochastic",
+            stochastic_configs(),
+            stochastic_coefficients(ssteps, ctx.seed_list),
+            f"stochastic: 1010 w.p. 0.01 else −10; β1 = 0.9, β2 = 0.99 ({len(ctx.seed_list)} "
+            f"seeds, T = {ssteps})",
+        ),
     ]
     print(f"  {NAME}: {sum(len(c) for _, c, _, _ in settings)} runs", flush=True)
     for row, (setting, configs, coef, title) in enumerate(settings):
@@ -128,19 +148,27 @@ def run(ctx: Context) -> ProblemReport:
             path = online(cfg, coef)
             regret = average_regret(path, coef)
             xf = path[-1]
-            rows.append({"setting": setting, "optimizer": label, "steps": coef.shape[0],
-                         "x_final_mean": float(xf.mean()), "x_final_min": float(xf.min()),
-                         "x_final_max": float(xf.max()),
-                         "avg_regret_mean": float(regret[-1].mean())})
+            rows.append(
+                {
+                    "setting": setting,
+                    "optimizer": label,
+                    "steps": coef.shape[0],
+                    "x_final_mean": float(xf.mean()),
+                    "x_final_min": float(xf.min()),
+                    "x_final_max": float(xf.max()),
+                    "avg_regret_mean": float(regret[-1].mean()),
+                }
+            )
             numbers.setdefault(setting, {})[label] = {
-                "x_final": xf.tolist(), "avg_regret_final": regret[-1].tolist()}
+                "x_final": xf.tolist(),
+                "avg_regret_final": regret[-1].tolist(),
+            }
             c = colors[label]
             ls = "--" if "bias-corrected" in label else "-"
             ax = axes[row, 0]
             ax.plot(t, path.mean(axis=1), color=c, ls=ls, label=label, lw=1.2)
             if path.shape[1] > 1:
-                ax.fill_between(t, path.min(axis=1), path.max(axis=1), color=c, alpha=0.15,
-                                lw=0)
+                ax.fill_between(t, path.min(axis=1), path.max(axis=1), color=c, alpha=0.15, lw=0)
             ax = axes[row, 1]
             ax.plot(t[:-1], regret.mean(axis=1), color=c, ls=ls, label=label, lw=1.2)
         axes[row, 0].set_title(title)
@@ -149,8 +177,9 @@ def run(ctx: Context) -> ProblemReport:
         axes[row, 0].axhline(-1, color="k", lw=0.8, ls=":")
         if setting == "theorem 1":
             limit = 2 * (C - 2) / 3
-            axes[row, 1].axhline(limit, color="k", lw=0.8, ls=":",
-                                 label=f"2(C−2)/3 = {limit:.3g} (Adam's limit)")
+            axes[row, 1].axhline(
+                limit, color="k", lw=0.8, ls=":", label=f"2(C−2)/3 = {limit:.3g} (Adam's limit)"
+            )
             axes[row, 1].set_ylim(-0.1, 2.5)
             axes[row, 1].set_ylabel("average regret R_t / t")
         else:
@@ -162,8 +191,9 @@ def run(ctx: Context) -> ProblemReport:
             ax.set_xlabel("t")
             ax.legend(loc="best")
     figures.save(fig, ctx.figdir(NAME), "iterates")
-    adam = next(r for r in rows if r["setting"] == "theorem 1" and r["optimizer"].startswith(
-        "Adam (no"))
+    adam = next(
+        r for r in rows if r["setting"] == "theorem 1" and r["optimizer"].startswith("Adam (no")
+    )
     ams = next(r for r in rows if r["setting"] == "theorem 1" and r["optimizer"] == "AMSGrad")
     findings = [
         f"Theorem 1 after {steps} steps: Adam ends at x = {adam['x_final_mean']:.4f} (the worst "
@@ -172,10 +202,25 @@ def run(ctx: Context) -> ProblemReport:
     ]
     for r in rows:
         if r["setting"] == "stochastic":
-            findings.append(f"Stochastic, {r['optimizer']}, after {r['steps']} steps: x over the "
-                            f"seeds in [{r['x_final_min']:.3f}, {r['x_final_max']:.3f}].")
+            findings.append(
+                f"Stochastic, {r['optimizer']}, after {r['steps']} steps: x over the "
+                f"seeds in [{r['x_final_min']:.3f}, {r['x_final_max']:.3f}]."
+            )
     return ProblemReport(
-        NAME, TITLE, DESCRIPTION, COLUMNS, rows, numbers,
-        [("iterates", "Iterates x_t and average regret R_t/t, Adam vs AMSGrad")], findings,
-        {"C": C, "beta2": BETA2, "alpha": ALPHA, "steps": steps, "stochastic_steps": ssteps,
-         "seeds": len(ctx.seed_list)})
+        NAME,
+        TITLE,
+        DESCRIPTION,
+        COLUMNS,
+        rows,
+        numbers,
+        [("iterates", "Iterates x_t and average regret R_t/t, Adam vs AMSGrad")],
+        findings,
+        {
+            "C": C,
+            "beta2": BETA2,
+            "alpha": ALPHA,
+            "steps": steps,
+            "stochastic_steps": ssteps,
+            "seeds": len(ctx.seed_list),
+        },
+    )

@@ -62,8 +62,18 @@ STEPS, QUICK_STEPS = 3000, 600
 PER_FAMILY = 200
 FAMILIES = ("gaussian", "sparse", "cauchy", "noisy geometric", "random-walk scale")
 U = 2.0**-53
-COLUMNS = ["beta1", "beta2", "case", "paper_bound", "S_at_T", "S_limit", "max_measured",
-           "max_measured_over_S", "first_t_S_exceeds_paper", "steps"]
+COLUMNS = [
+    "beta1",
+    "beta2",
+    "case",
+    "paper_bound",
+    "S_at_T",
+    "S_limit",
+    "max_measured",
+    "max_measured_over_S",
+    "first_t_S_exceeds_paper",
+    "steps",
+]
 
 
 def S(t: int, beta1: float, beta2: float, dps: int = 30) -> float:
@@ -89,12 +99,18 @@ def ratio_bound(t: int, beta1: float, beta2: float, u: float = U) -> float:
     def e_b(beta: float) -> float:
         return bias_correction_relative_error(beta, t, u)
 
-    return (S(t, beta1, beta2) * (1 + e_m) * (1 + e_b(beta1)) * (1 + u) ** 6
-            / math.sqrt((1 - e_v) * (1 - e_b(beta2))))
+    return (
+        S(t, beta1, beta2)
+        * (1 + e_m)
+        * (1 + e_b(beta1))
+        * (1 + u) ** 6
+        / math.sqrt((1 - e_v) * (1 - e_b(beta2)))
+    )
 
 
-def sequences(steps: int, beta1: float, beta2: float, seed: int,
-              per_family: int = PER_FAMILY) -> tuple[np.ndarray, list[str]]:
+def sequences(
+    steps: int, beta1: float, beta2: float, seed: int, per_family: int = PER_FAMILY
+) -> tuple[np.ndarray, list[str]]:
     """Gradient sequences as columns: the maximiser (β2/β1)^i first, then random families."""
     rng = np.random.default_rng(seed)
     i = np.arange(1, steps + 1)[:, None]
@@ -106,8 +122,10 @@ def sequences(steps: int, beta1: float, beta2: float, seed: int,
     cols.append(rng.standard_normal((steps, n)) * (rng.random((steps, n)) < 0.01))
     cols.append(rng.standard_cauchy((steps, n)))
     cols.append(growth * np.abs(1 + 0.5 * rng.standard_normal((steps, n))))
-    cols.append(rng.standard_normal((steps, n)) * np.exp(np.cumsum(0.3 * rng.standard_normal(
-        (steps, n)), axis=0)))
+    cols.append(
+        rng.standard_normal((steps, n))
+        * np.exp(np.cumsum(0.3 * rng.standard_normal((steps, n)), axis=0))
+    )
     for fam in FAMILIES:
         names += [fam] * n
     return np.ascontiguousarray(np.hstack(cols)), names
@@ -133,8 +151,11 @@ def run(ctx: Context) -> ProblemReport:
     region_panel(axes[0, 0])
     rows: list[dict[str, Any]] = []
     numbers: dict[str, Any] = {}
-    print(f"  {NAME}: {len(PAIRS)} (β1, β2) pairs × {1 + PER_FAMILY * len(FAMILIES)} "
-          f"sequences × {steps} steps", flush=True)
+    print(
+        f"  {NAME}: {len(PAIRS)} (β1, β2) pairs × {1 + PER_FAMILY * len(FAMILIES)} "
+        f"sequences × {steps} steps",
+        flush=True,
+    )
     ts = np.arange(1, steps + 1)
     for ax, (b1, b2) in zip(axes.flat[1:], PAIRS):
         grads, names = sequences(steps, b1, b2, seed_for(NAME, b1, b2, ctx.seeds))
@@ -145,24 +166,39 @@ def run(ctx: Context) -> ProblemReport:
         over = float(np.max(ratio / bound[:, None]))
         pb = paper_bound(b1, b2)
         exceeds = np.nonzero(s_t > pb * (1 + 1e-12))[0]
-        rows.append({"beta1": b1, "beta2": b2,
-                     "case": "1: (1-β1) > √(1-β2)" if (1 - b1) > math.sqrt(1 - b2) else "2",
-                     "paper_bound": pb, "S_at_T": float(s_t[-1]), "S_limit": S_limit(b1, b2),
-                     "max_measured": float(ratio.max()),
-                     "max_measured_over_S": float(np.max(ratio / s_t[:, None])),
-                     "first_t_S_exceeds_paper": int(ts[exceeds[0]]) if exceeds.size else None,
-                     "steps": steps})
+        rows.append(
+            {
+                "beta1": b1,
+                "beta2": b2,
+                "case": "1: (1-β1) > √(1-β2)" if (1 - b1) > math.sqrt(1 - b2) else "2",
+                "paper_bound": pb,
+                "S_at_T": float(s_t[-1]),
+                "S_limit": S_limit(b1, b2),
+                "max_measured": float(ratio.max()),
+                "max_measured_over_S": float(np.max(ratio / s_t[:, None])),
+                "first_t_S_exceeds_paper": int(ts[exceeds[0]]) if exceeds.size else None,
+                "steps": steps,
+            }
+        )
         numbers[f"{b1:g},{b2:g}"] = {
             "max_measured_over_bound": over,
-            "family_max_over_S": {fam: float(np.max(ratio[:, [k for k, n in enumerate(names)
-                                                              if n == fam]] / s_t[:, None]))
-                                  for fam in ("maximiser", *FAMILIES)}}
+            "family_max_over_S": {
+                fam: float(
+                    np.max(ratio[:, [k for k, n in enumerate(names) if n == fam]] / s_t[:, None])
+                )
+                for fam in ("maximiser", *FAMILIES)
+            },
+        }
         ax.plot(ts, s_t, "k-", lw=1.6, label="exact worst case S(t)")
         ax.axhline(pb, color="#1f77b4", ls="--", lw=1.2, label=f"paper's bound ({pb:.3g})")
-        ax.plot(ts, ratio[:, 0], color="#d62728", ls=":", lw=2.2,
-                label="measured, g_i ∝ (β2/β1)^i")
-        ax.plot(ts, random_max, color="#2ca02c", lw=1.0,
-                label=f"measured max over {ratio.shape[1] - 1} random sequences")
+        ax.plot(ts, ratio[:, 0], color="#d62728", ls=":", lw=2.2, label="measured, g_i ∝ (β2/β1)^i")
+        ax.plot(
+            ts,
+            random_max,
+            color="#2ca02c",
+            lw=1.0,
+            label=f"measured max over {ratio.shape[1] - 1} random sequences",
+        )
         ax.set_xscale("log")
         ax.set_xlabel("step t")
         ax.set_ylabel("|Δ_t| / α")
@@ -174,20 +210,34 @@ def run(ctx: Context) -> ProblemReport:
         f"Measured max |Δ_t|/α never exceeds S(t) beyond rounding: the largest measured/"
         f"bound ratio is {worst:.15f} (≤ 1 means within the float64 allowance).",
         "The paper's bound is not a bound: S(t) exceeds it at "
-        + ", ".join(f"t = {r['first_t_S_exceeds_paper']} for ({r['beta1']:g}, {r['beta2']:g})"
-                    for r in rows if r["first_t_S_exceeds_paper"]) + ".",
+        + ", ".join(
+            f"t = {r['first_t_S_exceeds_paper']} for ({r['beta1']:g}, {r['beta2']:g})"
+            for r in rows
+            if r["first_t_S_exceeds_paper"]
+        )
+        + ".",
     ]
     return ProblemReport(
-        NAME, TITLE,
+        NAME,
+        TITLE,
         "Adam with ε = 0 and bias correction, run by the fast optimizer on the maximising "
         "sequence g_i ∝ (β2/β1)^i and on 1000 random sequences (Gaussian, sparse, Cauchy, "
         "noisy geometric, random-walk scale; 200 each); |Δ_t| is read exactly by resetting "
         "θ to 0 before each step. S(t) is the exact supremum over all gradient sequences "
         "(see the step-size derivation); the paper's §2.1 numbers are exceeded.",
-        COLUMNS, rows, numbers,
-        [("stepsize", "(β1, β2) regions of the paper's two cases, and measured |Δ_t|/α "
-          "against the exact worst case S(t)")],
-        findings, {"steps": steps, "sequences": 1 + PER_FAMILY * len(FAMILIES)})
+        COLUMNS,
+        rows,
+        numbers,
+        [
+            (
+                "stepsize",
+                "(β1, β2) regions of the paper's two cases, and measured |Δ_t|/α "
+                "against the exact worst case S(t)",
+            )
+        ],
+        findings,
+        {"steps": steps, "sequences": 1 + PER_FAMILY * len(FAMILIES)},
+    )
 
 
 def region_panel(ax: Any) -> None:
@@ -196,17 +246,29 @@ def region_panel(ax: Any) -> None:
     brk = np.sqrt(x)
     rho1 = 1 - np.sqrt(1 - x)  # 1 - β1 where β1 = √β2
     top = np.full_like(x, 1.0)
-    ax.fill_between(x, brk, top, color="#ffbb78", alpha=0.5,
-                    label="case 1: (1−β1) > √(1−β2), bound (1−β1)/√(1−β2)")
+    ax.fill_between(
+        x,
+        brk,
+        top,
+        color="#ffbb78",
+        alpha=0.5,
+        label="case 1: (1−β1) > √(1−β2), bound (1−β1)/√(1−β2)",
+    )
     ax.fill_between(x, rho1, brk, color="#aec7e8", alpha=0.6, label="case 2: bound α")
-    ax.fill_between(x, 1e-6, rho1, color="#c7c7c7", alpha=0.7,
-                    label="β1 ≥ √β2: S(t) unbounded in t")
+    ax.fill_between(
+        x, 1e-6, rho1, color="#c7c7c7", alpha=0.7, label="β1 ≥ √β2: S(t) unbounded in t"
+    )
     ax.plot(x, brk, "k-", lw=1.4, label="break point 1−β1 = √(1−β2)")
     ax.plot(x, rho1, "k--", lw=1.0, label="β1 = √β2 (ρ = 1)")
     for b1, b2 in ((0.9, 0.999), *PAIRS[1:], (0.5, 0.999)):
         ax.plot(1 - b2, 1 - b1, "o", color="#d62728", ms=5)
-        ax.annotate(f"({b1:g}, {b2:g})", (1 - b2, 1 - b1), textcoords="offset points",
-                    xytext=(4, 3), fontsize=7)
+        ax.annotate(
+            f"({b1:g}, {b2:g})",
+            (1 - b2, 1 - b1),
+            textcoords="offset points",
+            xytext=(4, 3),
+            fontsize=7,
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(1e-5, 0.5)

@@ -30,6 +30,8 @@ def adapter(kind: str) -> ModuleType:
         return importlib.import_module(ADAPTERS[kind])
     except ModuleNotFoundError as err:
         if err.name == ADAPTERS[kind]:
-            raise TargetError(f"the {kind!r} adapter is not available in this build "
-                              f"(module {ADAPTERS[kind]} not found)") from err
+            raise TargetError(
+                f"the {kind!r} adapter is not available in this build "
+                f"(module {ADAPTERS[kind]} not found)"
+            ) from err
         raise

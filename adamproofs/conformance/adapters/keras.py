@@ -47,10 +47,20 @@ KIND = "keras"
 #: Adam/AdamW: ε-hat (α_t = α√(1-β2^t)/(1-β1^t), θ -= α_t m/(√v + ε̂)); decay decoupled
 #: before the step; amsgrad=True keeps max of the raw v; one counter per optimizer.
 BUILTIN_CLAIMS: dict[str, dict[str, Any]] = {
-    "Adam": dict(eps_placement="hat", bias_correction=True, amsgrad=None, decay="decoupled",
-                 step_scope="optimizer"),
-    "AdamW": dict(eps_placement="hat", bias_correction=True, amsgrad=None, decay="decoupled",
-                  step_scope="optimizer"),
+    "Adam": dict(
+        eps_placement="hat",
+        bias_correction=True,
+        amsgrad=None,
+        decay="decoupled",
+        step_scope="optimizer",
+    ),
+    "AdamW": dict(
+        eps_placement="hat",
+        bias_correction=True,
+        amsgrad=None,
+        decay="decoupled",
+        step_scope="optimizer",
+    ),
 }
 
 _BACKEND_DTYPES: dict[str, tuple[str, ...]] = {
@@ -87,14 +97,18 @@ def import_keras(backend: str | None = None) -> Any:
     try:
         keras = importlib.import_module("keras")
     except ImportError as err:
-        raise FrameworkMissing(f"the keras adapter needs Keras 3 and a backend ({err}); install "
-                               "with: pip install keras jax (or torch)") from err
+        raise FrameworkMissing(
+            f"the keras adapter needs Keras 3 and a backend ({err}); install "
+            "with: pip install keras jax (or torch)"
+        ) from err
     if not hasattr(keras, "Variable") or not hasattr(keras, "config"):
         raise FrameworkMissing(f"keras {getattr(keras, '__version__', '?')} is not Keras 3")
     actual = keras.backend.backend()
     if backend is not None and actual != backend:
-        raise TargetError(f"backend={backend!r} was asked for but Keras was already imported "
-                          f"with backend {actual!r}; set KERAS_BACKEND before importing keras")
+        raise TargetError(
+            f"backend={backend!r} was asked for but Keras was already imported "
+            f"with backend {actual!r}; set KERAS_BACKEND before importing keras"
+        )
     return keras
 
 
@@ -113,15 +127,22 @@ def accepts(obj: Any) -> bool:
 class KerasSession:
     """One Keras optimizer over a list of ``keras.Variable``."""
 
-    def __init__(self, impl: KerasImplementation, hyper: Hyper, params: list[np.ndarray],
-                 dtype: np.dtype) -> None:
+    def __init__(
+        self, impl: KerasImplementation, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype
+    ) -> None:
         self._impl = impl
         self._dtype = dtype
         keras = impl.keras
         with impl.precision(dtype):
-            self._vars = [keras.Variable(np.array(p, dtype=dtype, copy=True), dtype=dtype.name,
-                                         name=f"param_{i}", trainable=True)
-                          for i, p in enumerate(params)]
+            self._vars = [
+                keras.Variable(
+                    np.array(p, dtype=dtype, copy=True),
+                    dtype=dtype.name,
+                    name=f"param_{i}",
+                    trainable=True,
+                )
+                for i, p in enumerate(params)
+            ]
             self.optimizer = impl.optimizer(hyper)
             self.optimizer.build(self._vars)
 
@@ -130,9 +151,14 @@ class KerasSession:
             raise ValueError(f"got {len(grads)} gradients for {len(self._vars)} parameters")
         ops = self._impl.keras.ops
         with self._impl.precision(self._dtype):
-            tensors = [None if g is None else
-                       ops.convert_to_tensor(np.array(g, dtype=self._dtype, copy=True),
-                                             dtype=self._dtype.name) for g in grads]
+            tensors = [
+                None
+                if g is None
+                else ops.convert_to_tensor(
+                    np.array(g, dtype=self._dtype, copy=True), dtype=self._dtype.name
+                )
+                for g in grads
+            ]
             with warnings.catch_warnings():  # None gradients are deliberate here
                 warnings.filterwarnings("ignore", message="Gradients do not exist")
                 self.optimizer.apply(tensors, self._vars)
@@ -140,33 +166,46 @@ class KerasSession:
     def params(self) -> list[np.ndarray]:
         ops = self._impl.keras.ops
         with self._impl.precision(self._dtype):
-            return [np.array(ops.convert_to_numpy(v.value), dtype=self._dtype, copy=True)
-                    for v in self._vars]
+            return [
+                np.array(ops.convert_to_numpy(v.value), dtype=self._dtype, copy=True)
+                for v in self._vars
+            ]
 
     def save(self) -> Any:
         store: dict[str, np.ndarray] = {}
         with self._impl.precision(self._dtype):
             self.optimizer.save_own_variables(store)
-        return {"params": self.params(),
-                "optimizer": {k: np.array(v, copy=True) for k, v in store.items()}}
+        return {
+            "params": self.params(),
+            "optimizer": {k: np.array(v, copy=True) for k, v in store.items()},
+        }
 
     def restore(self, blob: Any) -> None:
         saved = blob["optimizer"]
         if len(saved) != len(self.optimizer.variables):
-            raise ValueError(f"checkpoint has {len(saved)} optimizer variables, this optimizer "
-                             f"has {len(self.optimizer.variables)}")
+            raise ValueError(
+                f"checkpoint has {len(saved)} optimizer variables, this optimizer "
+                f"has {len(self.optimizer.variables)}"
+            )
         with self._impl.precision(self._dtype):
             for var, value in zip(self._vars, blob["params"], strict=True):
                 var.assign(np.array(value, dtype=self._dtype, copy=True))
-            self.optimizer.load_own_variables({k: np.array(v, copy=True)
-                                               for k, v in saved.items()})
+            self.optimizer.load_own_variables({k: np.array(v, copy=True) for k, v in saved.items()})
 
 
 class KerasImplementation:
     """A Keras optimizer class/factory as an :class:`~..protocol.Implementation`."""
 
-    def __init__(self, factory: Callable[..., Any], name: str, claims: dict[str, Any], *,
-                 keras: Any, floatx: str = "match", extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        factory: Callable[..., Any],
+        name: str,
+        claims: dict[str, Any],
+        *,
+        keras: Any,
+        floatx: str = "match",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         if floatx not in ("match", "keep"):
             raise TargetError(f"floatx={floatx!r} is not one of ('match', 'keep')")
         self.keras = keras
@@ -201,31 +240,45 @@ class KerasImplementation:
 
     def optimizer(self, hyper: Hyper) -> Any:
         """A new Keras optimizer for ``hyper``."""
-        kwargs = dict(learning_rate=hyper.lr, beta_1=hyper.beta1, beta_2=hyper.beta2,
-                      epsilon=hyper.eps, **self.extra)
+        kwargs = dict(
+            learning_rate=hyper.lr,
+            beta_1=hyper.beta1,
+            beta_2=hyper.beta2,
+            epsilon=hyper.eps,
+            **self.extra,
+        )
         if hyper.weight_decay != 0:
             kwargs["weight_decay"] = hyper.weight_decay
         elif self.decay_default not in (None, inspect.Parameter.empty):
             kwargs["weight_decay"] = 0.0  # e.g. AdamW, whose default λ is 0.004
         opt = self.factory(**kwargs)
         if not callable(getattr(opt, "apply", None)):
-            raise TargetError(f"{self.name}(...) returned a {type(opt).__name__}, not a Keras "
-                              "optimizer (an object with apply(grads, variables))")
+            raise TargetError(
+                f"{self.name}(...) returned a {type(opt).__name__}, not a Keras "
+                "optimizer (an object with apply(grads, variables))"
+            )
         return opt
 
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> KerasSession:
         dtype = np.dtype(dtype)
         if dtype.name not in self.features:
-            raise TypeError(f"dtype={dtype.name!r} is not supported by {self.name} on the "
-                            f"{self.backend} backend; allowed: "
-                            f"{sorted(_BACKEND_DTYPES.get(self.backend, ()))}")
+            raise TypeError(
+                f"dtype={dtype.name!r} is not supported by {self.name} on the "
+                f"{self.backend} backend; allowed: "
+                f"{sorted(_BACKEND_DTYPES.get(self.backend, ()))}"
+            )
         return KerasSession(self, hyper, params, dtype)
 
 
-def make_implementation(target: Any = None, *, optimizer: str = "Adam",
-                        backend: str | None = None, floatx: str = "match",
-                        claims: dict[str, Any] | None = None,
-                        **optimizer_kwargs: Any) -> KerasImplementation:
+def make_implementation(
+    target: Any = None,
+    *,
+    optimizer: str = "Adam",
+    backend: str | None = None,
+    floatx: str = "match",
+    claims: dict[str, Any] | None = None,
+    **optimizer_kwargs: Any,
+) -> KerasImplementation:
     """The Keras adapter.
 
     Args:
@@ -251,11 +304,20 @@ def make_implementation(target: Any = None, *, optimizer: str = "Adam",
             known["amsgrad"] = "max_raw"
         elif optimizer_kwargs:
             known = {}
-        return KerasImplementation(factory, name, claims if claims is not None else known,
-                                   keras=keras, floatx=floatx, extra=optimizer_kwargs)
+        return KerasImplementation(
+            factory,
+            name,
+            claims if claims is not None else known,
+            keras=keras,
+            floatx=floatx,
+            extra=optimizer_kwargs,
+        )
     if not callable(target):
-        raise TargetError(f"keras target {target!r} is not callable; expected an optimizer class "
-                          "taking (learning_rate=, beta_1=, beta_2=, epsilon=)")
+        raise TargetError(
+            f"keras target {target!r} is not callable; expected an optimizer class "
+            "taking (learning_rate=, beta_1=, beta_2=, epsilon=)"
+        )
     name = f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', target)!s}"
-    return KerasImplementation(target, name, claims or {}, keras=keras, floatx=floatx,
-                               extra=optimizer_kwargs)
+    return KerasImplementation(
+        target, name, claims or {}, keras=keras, floatx=floatx, extra=optimizer_kwargs
+    )

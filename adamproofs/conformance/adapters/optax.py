@@ -41,12 +41,17 @@ KIND = "optax"
 #: axes. optax.adam: Alg-1 with ε outside √v̂; adamw: decay -α(u + λθ_{t-1}), i.e. decoupled
 #: before the step; amsgrad: the max is kept over v̂ (bias-corrected), not over v.
 BUILTIN_CLAIMS: dict[str, dict[str, Any]] = {
-    "adam": dict(eps_placement="paper", bias_correction=True, amsgrad=None,
-                 step_scope="optimizer"),
-    "adamw": dict(eps_placement="paper", bias_correction=True, amsgrad=None,
-                  decay="decoupled", step_scope="optimizer"),
-    "amsgrad": dict(eps_placement="paper", bias_correction=True, amsgrad="max_corrected",
-                    step_scope="optimizer"),
+    "adam": dict(eps_placement="paper", bias_correction=True, amsgrad=None, step_scope="optimizer"),
+    "adamw": dict(
+        eps_placement="paper",
+        bias_correction=True,
+        amsgrad=None,
+        decay="decoupled",
+        step_scope="optimizer",
+    ),
+    "amsgrad": dict(
+        eps_placement="paper", bias_correction=True, amsgrad="max_corrected", step_scope="optimizer"
+    ),
 }
 
 _DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -58,8 +63,10 @@ def _import_optax() -> tuple[Any, Any, Any]:
         jnp = importlib.import_module("jax.numpy")
         optax = importlib.import_module("optax")
     except ImportError as err:
-        raise FrameworkMissing(f"the optax adapter needs jax and optax ({err}); "
-                               "install them with: pip install jax optax") from err
+        raise FrameworkMissing(
+            f"the optax adapter needs jax and optax ({err}); "
+            "install them with: pip install jax optax"
+        ) from err
     return jax, jnp, optax
 
 
@@ -86,8 +93,9 @@ def _precision(jax: Any, dtype: np.dtype) -> Iterator[None]:
 class OptaxSession:
     """One optax optimizer run over a list of parameters (a list pytree)."""
 
-    def __init__(self, impl: OptaxImplementation, hyper: Hyper, params: list[np.ndarray],
-                 dtype: np.dtype) -> None:
+    def __init__(
+        self, impl: OptaxImplementation, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype
+    ) -> None:
         self._impl = impl
         self._dtype = dtype
         jax, jnp, _ = impl.modules
@@ -103,8 +111,10 @@ class OptaxSession:
         if len(grads) != len(self._params):
             raise ValueError(f"got {len(grads)} gradients for {len(self._params)} parameters")
         if any(g is None for g in grads):
-            raise ValueError("optax has no per-parameter skip: every gradient must be an array "
-                             "(this adapter does not declare the 'skip' feature)")
+            raise ValueError(
+                "optax has no per-parameter skip: every gradient must be an array "
+                "(this adapter does not declare the 'skip' feature)"
+            )
         jax, jnp, _ = self._impl.modules
         with _precision(jax, self._dtype):
             g = [jnp.array(np.array(x, dtype=self._dtype, copy=True)) for x in grads]
@@ -122,15 +132,23 @@ class OptaxSession:
         jax, jnp, _ = self._impl.modules
         with _precision(jax, self._dtype):
             self._params = [jnp.array(np.array(p, copy=True)) for p in blob["params"]]
-            self._state = jax.tree_util.tree_map(lambda x: jnp.array(np.array(x, copy=True)),
-                                                 blob["state"])
+            self._state = jax.tree_util.tree_map(
+                lambda x: jnp.array(np.array(x, copy=True)), blob["state"]
+            )
 
 
 class OptaxImplementation:
     """An optax transformation factory as an :class:`~..protocol.Implementation`."""
 
-    def __init__(self, factory: Callable[..., Any], name: str, claims: dict[str, Any],
-                 *, jit: bool = True, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        factory: Callable[..., Any],
+        name: str,
+        claims: dict[str, Any],
+        *,
+        jit: bool = True,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self.modules = _import_optax()
         self.factory = factory
         self.name = name
@@ -144,8 +162,10 @@ class OptaxImplementation:
             names = set()
         missing = {"learning_rate", "b1", "b2", "eps"} - names
         if names and missing:
-            raise TargetError(f"optax target {name} does not take {sorted(missing)}; expected "
-                              "factory(learning_rate=, b1=, b2=, eps=)")
+            raise TargetError(
+                f"optax target {name} does not take {sorted(missing)}; expected "
+                "factory(learning_rate=, b1=, b2=, eps=)"
+            )
         self.takes_decay = "weight_decay" in names
         features = set(_DTYPES) | {"checkpoint"}
         if self.takes_decay:
@@ -154,17 +174,22 @@ class OptaxImplementation:
 
     def transformation(self, hyper: Hyper) -> Any:
         """The GradientTransformation for ``hyper`` (λ only where the factory takes it)."""
-        kwargs = dict(learning_rate=hyper.lr, b1=hyper.beta1, b2=hyper.beta2, eps=hyper.eps,
-                      **self.extra)
+        kwargs = dict(
+            learning_rate=hyper.lr, b1=hyper.beta1, b2=hyper.beta2, eps=hyper.eps, **self.extra
+        )
         if self.takes_decay:
             kwargs["weight_decay"] = hyper.weight_decay
         elif hyper.weight_decay != 0:
-            raise ValueError(f"{self.name} takes no weight_decay; got "
-                             f"weight_decay={hyper.weight_decay!r} (allowed: 0.0)")
+            raise ValueError(
+                f"{self.name} takes no weight_decay; got "
+                f"weight_decay={hyper.weight_decay!r} (allowed: 0.0)"
+            )
         tx = self.factory(**kwargs)
         if not (callable(getattr(tx, "init", None)) and callable(getattr(tx, "update", None))):
-            raise TargetError(f"{self.name}(...) returned a {type(tx).__name__}, not an optax "
-                              "GradientTransformation (an object with init and update)")
+            raise TargetError(
+                f"{self.name}(...) returned a {type(tx).__name__}, not an optax "
+                "GradientTransformation (an object with init and update)"
+            )
         return tx
 
     def compiled(self, hyper: Hyper, dtype: np.dtype) -> tuple[Any, Callable[..., Any]]:
@@ -188,14 +213,21 @@ class OptaxImplementation:
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> OptaxSession:
         dtype = np.dtype(dtype)
         if dtype.name not in self.features:
-            raise TypeError(f"dtype={dtype.name!r} is not supported by {self.name}; "
-                            f"allowed: {sorted(set(_DTYPES) & self.features)}")
+            raise TypeError(
+                f"dtype={dtype.name!r} is not supported by {self.name}; "
+                f"allowed: {sorted(set(_DTYPES) & self.features)}"
+            )
         return OptaxSession(self, hyper, params, dtype)
 
 
-def make_implementation(target: Any = None, *, alias: str = "adam", jit: bool = False,
-                        claims: dict[str, Any] | None = None,
-                        **factory_kwargs: Any) -> OptaxImplementation:
+def make_implementation(
+    target: Any = None,
+    *,
+    alias: str = "adam",
+    jit: bool = False,
+    claims: dict[str, Any] | None = None,
+    **factory_kwargs: Any,
+) -> OptaxImplementation:
     """The optax adapter.
 
     Args:
@@ -219,10 +251,13 @@ def make_implementation(target: Any = None, *, alias: str = "adam", jit: bool = 
         known = dict(BUILTIN_CLAIMS[alias])
         if factory_kwargs:
             known = {}  # changed behaviour: nothing is known about it
-        return OptaxImplementation(factory, name, claims if claims is not None else known,
-                                   jit=jit, extra=factory_kwargs)
+        return OptaxImplementation(
+            factory, name, claims if claims is not None else known, jit=jit, extra=factory_kwargs
+        )
     if not callable(target):
-        raise TargetError(f"optax target {target!r} is not callable; expected a factory "
-                          "taking (learning_rate=, b1=, b2=, eps=)")
+        raise TargetError(
+            f"optax target {target!r} is not callable; expected a factory "
+            "taking (learning_rate=, b1=, b2=, eps=)"
+        )
     name = f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', target)!s}"
     return OptaxImplementation(target, name, claims or {}, jit=jit, extra=factory_kwargs)

@@ -36,8 +36,9 @@ def _torch() -> Any:
     try:
         import torch
     except ImportError as err:
-        raise FrameworkMissing("PyTorch is not installed (pip install torch); "
-                               "the torch targets need it") from err
+        raise FrameworkMissing(
+            "PyTorch is not installed (pip install torch); the torch targets need it"
+        ) from err
     return torch
 
 
@@ -65,8 +66,12 @@ def _to_numpy(tensor: Any, dtype: np.dtype) -> np.ndarray:
 class TorchSession:
     """One optimizer over ``torch.nn.Parameter`` copies of the arrays."""
 
-    def __init__(self, impl: TorchImplementation, groups: list[tuple[Hyper, list[np.ndarray]]],
-                 dtype: np.dtype) -> None:
+    def __init__(
+        self,
+        impl: TorchImplementation,
+        groups: list[tuple[Hyper, list[np.ndarray]]],
+        dtype: np.dtype,
+    ) -> None:
         torch = _torch()
         self._torch = torch
         self._dtype = np.dtype(dtype)
@@ -74,8 +79,7 @@ class TorchSession:
         self._params: list[Any] = []
         torch_groups = []
         for hyper, params in groups:
-            tensors = [torch.nn.Parameter(_to_tensor(torch, p, dtype, impl.device))
-                       for p in params]
+            tensors = [torch.nn.Parameter(_to_tensor(torch, p, dtype, impl.device)) for p in params]
             self._params.extend(tensors)
             torch_groups.append({"params": tensors, **impl.kwargs(hyper)})
         first = groups[0][0]
@@ -100,8 +104,11 @@ class TorchSession:
             if g is None:
                 continue
             if p.grad is None or not self._torch.equal(p.grad.detach(), g):
-                if p.grad is not None and self._torch.isnan(g).any() and self._torch.equal(
-                        self._torch.isnan(p.grad), self._torch.isnan(g)):
+                if (
+                    p.grad is not None
+                    and self._torch.isnan(g).any()
+                    and self._torch.equal(self._torch.isnan(p.grad), self._torch.isnan(g))
+                ):
                     same = self._torch.equal(p.grad.nan_to_num(0.0), g.nan_to_num(0.0))
                     if same:
                         continue
@@ -112,8 +119,13 @@ class TorchSession:
 
     def save(self) -> Any:
         buffer = io.BytesIO()
-        self._torch.save({"params": [p.detach().clone() for p in self._params],
-                          "optimizer": self.optimizer.state_dict()}, buffer)
+        self._torch.save(
+            {
+                "params": [p.detach().clone() for p in self._params],
+                "optimizer": self.optimizer.state_dict(),
+            },
+            buffer,
+        )
         return buffer.getvalue()
 
     def restore(self, blob: Any) -> None:
@@ -127,13 +139,21 @@ class TorchSession:
 class TorchImplementation:
     """A torch optimizer class (or factory) behind the conformance protocol."""
 
-    def __init__(self, factory: Callable[..., Any], name: str, *, device: str = "cpu",
-                 extra: dict[str, Any] | None = None, claims: dict[str, Any] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        factory: Callable[..., Any],
+        name: str,
+        *,
+        device: str = "cpu",
+        extra: dict[str, Any] | None = None,
+        claims: dict[str, Any] | None = None,
+    ) -> None:
         torch = _torch()
         if device != "cpu" and not (device.startswith("cuda") and torch.cuda.is_available()):
-            raise TargetError(f"--device={device!r} is not available; allowed: 'cpu'"
-                              + (", 'cuda'" if torch.cuda.is_available() else ""))
+            raise TargetError(
+                f"--device={device!r} is not available; allowed: 'cpu'"
+                + (", 'cuda'" if torch.cuda.is_available() else "")
+            )
         self.factory = factory
         self.name = name
         self.device = device
@@ -143,16 +163,28 @@ class TorchImplementation:
         except (TypeError, ValueError):
             sig_params = set()
         self.accepts_maximize = "maximize" in sig_params
-        features = {"float16", "bfloat16", "float32", "float64", "weight_decay", "skip",
-                    "groups", "checkpoint"}
+        features = {
+            "float16",
+            "bfloat16",
+            "float32",
+            "float64",
+            "weight_decay",
+            "skip",
+            "groups",
+            "checkpoint",
+        }
         if self.accepts_maximize:
             features.add("maximize")
         self.features = frozenset(features)
         self.claims = dict(claims or {})
 
     def kwargs(self, hyper: Hyper) -> dict[str, Any]:
-        kw: dict[str, Any] = {"lr": hyper.lr, "betas": (hyper.beta1, hyper.beta2),
-                              "eps": hyper.eps, "weight_decay": hyper.weight_decay}
+        kw: dict[str, Any] = {
+            "lr": hyper.lr,
+            "betas": (hyper.beta1, hyper.beta2),
+            "eps": hyper.eps,
+            "weight_decay": hyper.weight_decay,
+        }
         if self.accepts_maximize and hyper.maximize:
             kw["maximize"] = True
         kw.update(self.extra)
@@ -161,13 +193,15 @@ class TorchImplementation:
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> TorchSession:
         return TorchSession(self, [(hyper, params)], dtype)
 
-    def create_groups(self, groups: list[tuple[Hyper, list[np.ndarray]]],
-                      dtype: np.dtype) -> TorchSession:
+    def create_groups(
+        self, groups: list[tuple[Hyper, list[np.ndarray]]], dtype: np.dtype
+    ) -> TorchSession:
         return TorchSession(self, list(groups), dtype)
 
 
-def make_implementation(target: Any = None, *, path: str = "torch", device: str = "cpu",
-                        **options: Any) -> TorchImplementation:
+def make_implementation(
+    target: Any = None, *, path: str = "torch", device: str = "cpu", **options: Any
+) -> TorchImplementation:
     """``torch.optim.Adam`` on code path ``path`` (``torch``, ``torch-foreach``,
     ``torch-fused``) when ``target`` is None, else the user's optimizer class or factory.
     Other ``options`` (e.g. ``amsgrad=True``) are passed to the constructor."""
@@ -175,12 +209,16 @@ def make_implementation(target: Any = None, *, path: str = "torch", device: str 
     if target is None:
         if path not in PATHS:
             raise TargetError(f"torch path {path!r} is not one of {tuple(PATHS)}")
-        claims = {"eps_placement": "paper", "bias_correction": True,
-                  "amsgrad": "max_raw" if options.get("amsgrad") else None,
-                  "decay": "decoupled" if options.get("decoupled_weight_decay") else "l2",
-                  "step_scope": "param"}
-        return TorchImplementation(torch.optim.Adam, path, device=device,
-                                   extra={**PATHS[path], **options}, claims=claims)
+        claims = {
+            "eps_placement": "paper",
+            "bias_correction": True,
+            "amsgrad": "max_raw" if options.get("amsgrad") else None,
+            "decay": "decoupled" if options.get("decoupled_weight_decay") else "l2",
+            "step_scope": "param",
+        }
+        return TorchImplementation(
+            torch.optim.Adam, path, device=device, extra={**PATHS[path], **options}, claims=claims
+        )
     if not callable(target):
         raise TargetError(f"torch target {target!r} is not a class or factory")
     name = f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', target)}"

@@ -155,10 +155,6 @@ CORPUS: dict[str, Hostile] = {
         "params:ChangesDtype", "fail", r"params\(\) after step 1: params\(\)\[0\] has dtype float64"
     ),
     # non-finite values in some parameters only
-    "nan_into_0d": _h(
-        "nonfinite:NanInto0d", "fail", r"became nan", "many_params"
-    ),
-    "inf_into_2d": _h(
-        "nonfinite:InfInto2d", "fail", r"became -?inf", "many_params"
-    ),
+    "nan_into_0d": _h("nonfinite:NanInto0d", "fail", r"became nan", "many_params"),
+    "inf_into_2d": _h("nonfinite:InfInto2d", "fail", r"became -?inf", "many_params"),
 }
