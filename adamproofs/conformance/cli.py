@@ -105,7 +105,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "decoupled_weight_decay=True (torch), eps_placement='hat' (numpy); "
         "repeatable",
     )
-    p.add_argument("--json", metavar="PATH", help="write the JSON report (schema version 1)")
+    p.add_argument("--json", metavar="PATH", help="write the JSON report (schema version 2)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     p.add_argument(
         "--timeout",

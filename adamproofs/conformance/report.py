@@ -1,11 +1,11 @@
 """The conformance report: a readable table, a versioned JSON document, reproducers.
 
-JSON report, schema version 1 (``report.schema.json`` beside this module is the
+JSON report, schema version 2 (``report.schema.json`` beside this module is the
 JSON Schema; :data:`SCHEMA` is the same document)::
 
     {
       "schema": "adamproofs-conformance-report",
-      "schema_version": 1,
+      "schema_version": 2,
       "adamproofs_version": "0.1.0",
       "target": "torch-fused",            # what was checked
       "kind": null,                       # --kind, if forced
@@ -29,6 +29,8 @@ JSON Schema; :data:`SCHEMA` is the same document)::
                             "impl": 0.123, "exact": 0.1229, "bound": 1e-9, "ulps": 812.0},
          "reproducer": null | "python source"}
       ],
+      "diagnosis": null | {"status": "explained" | "unexplained", "dtype": "float32",
+                           "summary": "...", "details": [...], "model": ["..."]},
       "environment": {"python": "3.11.7", "numpy": "2.4.6", "torch": "2.13.0+cpu",
                       "keras": "3.12.0", "keras_backend": "jax", ...}  # optional
     }
@@ -55,11 +57,12 @@ import numpy as np
 
 from .. import __version__
 from ..variants import Variant
+from .diagnosis import Diagnosis
 from .fingerprint import Fingerprint
 from .model import Case, Finding, GradRows
 from .protocol import Hyper
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -94,7 +97,7 @@ _RESULT_SCHEMA: dict[str, Any] = {
 #: JSON Schema (draft 2020-12) of the report.
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://adamproofs.invalid/schemas/conformance-report-1.json",
+    "$id": "https://adamproofs.invalid/schemas/conformance-report-2.json",
     "title": "adamproofs conformance report",
     "type": "object",
     "required": [
@@ -130,6 +133,17 @@ SCHEMA: dict[str, Any] = {
         "conforms": {"type": "boolean"},
         "seconds": {"type": "number", "minimum": 0},
         "results": {"type": "array", "items": _RESULT_SCHEMA},
+        "diagnosis": {
+            "type": ["object", "null"],
+            "required": ["status", "dtype", "summary", "details", "model"],
+            "properties": {
+                "status": {"enum": ["explained", "unexplained"]},
+                "dtype": {"type": "string"},
+                "summary": {"type": "string"},
+                "details": {"type": "array", "items": {"type": "string"}},
+                "model": {"type": "array", "items": {"type": "string"}},
+            },
+        },
         "environment": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
@@ -234,6 +248,7 @@ class Report:
     results: list[PropertyResult] = field(default_factory=list)
     seconds: float = 0.0
     environment: dict[str, str] = field(default_factory=dict)
+    diagnosis: Diagnosis | None = None
 
     @property
     def complete(self) -> bool:
@@ -269,6 +284,7 @@ class Report:
             "conforms": self.conforms,
             "seconds": round(self.seconds, 3),
             "results": [r.as_dict() for r in self.results],
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.as_dict(),
             "environment": dict(self.environment),
         }
 
