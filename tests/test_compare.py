@@ -405,6 +405,43 @@ def quadratic_steps() -> int:
     return quadratic.STEPS
 
 
+def test_cli_rerun_of_some_problems_keeps_the_others_and_lists_both_runs(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "cmp"
+    assert main(["compare", "reddi", "--quick", "--out", str(out)]) == 0
+    first = json.loads((out / "manifest.json").read_text())
+    reddi_json = (out / "reddi" / "results.json").read_bytes()
+    assert main(["compare", "stepsize", "--quick", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert list(manifest["problems"]) == ["reddi", "stepsize"]  # the compare order
+    assert manifest["problems"]["reddi"] == first["problems"]["reddi"]
+    assert set(manifest["seconds_per_problem"]) == {"reddi", "stepsize"}
+    assert [r["problems"] for r in manifest["runs"]] == [["reddi"], ["stepsize"]]
+    assert manifest["runs"][0]["command"] == first["command"]
+    assert manifest["runs"][0]["date"] == first["date"]
+    assert manifest["command"] == manifest["runs"][1]["command"]
+    assert manifest["command"].startswith("adamproofs compare stepsize --quick")
+    assert (out / "reddi" / "results.json").read_bytes() == reddi_json  # not rerun
+    index = (out / "summary.md").read_text()
+    assert index.index("(reddi/summary.md)") < index.index("(stepsize/summary.md)")
+    assert first["command"] in index and manifest["command"] in index
+    reddi = json.loads(reddi_json)
+    assert reddi["findings"][0].replace("|", "\\|") in index
+
+
+def test_a_run_with_other_settings_starts_a_new_manifest(tmp_path) -> None:
+    from adamproofs.compare.cli import earlier_manifest
+
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"mode": "full", "seeds": 5, "optimizers_added": [], "problems": {"reddi": []}})
+    )
+    assert earlier_manifest(tmp_path, "full", 5, [])["problems"] == {"reddi": []}
+    assert earlier_manifest(tmp_path, "quick", 5, []) is None
+    assert earlier_manifest(tmp_path, "full", 3, []) is None
+    assert earlier_manifest(tmp_path, "full", 5, ["m:Opt"]) is None
+    assert earlier_manifest(tmp_path / "absent", "full", 5, []) is None
+
+
 def test_cli_rejects_unknown_problem(tmp_path, capsys) -> None:
     assert main(["compare", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown problem(s) 'nope'; allowed: quadratic" in capsys.readouterr().err
@@ -718,7 +755,8 @@ def test_committed_findings_are_the_numbers_of_their_table(problem: str) -> None
 
     manifest = json.loads((RESULTS / "manifest.json").read_text())
     assert manifest["mode"] == "full" and manifest["seeds"] >= 5
-    assert manifest["command"].startswith("adamproofs compare --full")
+    assert all(" --full " in run["command"] for run in manifest.get("runs", [manifest]))
+    assert problem in manifest["problems"]
     data = json.loads((RESULTS / problem / "results.json").read_text())
     if data["skipped"]:
         pytest.skip(data["skipped"])

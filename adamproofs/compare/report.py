@@ -183,6 +183,23 @@ def write(report: ProblemReport, out: Path) -> list[Path]:
     return written
 
 
+def read_results(out: Path, name: str) -> ProblemReport:
+    """The report of a problem already written under ``out/<name>/`` (from its results.json;
+    figure captions and the description are not stored there and come back empty)."""
+    data = json.loads((out / name / "results.json").read_text())
+    return ProblemReport(
+        name=data["problem"],
+        title=data["title"],
+        description="",
+        columns=[],
+        rows=data["table"],
+        numbers=data["numbers"],
+        findings=data["findings"],
+        settings=data["settings"],
+        skipped=data["skipped"],
+    )
+
+
 def write_index(reports: list[ProblemReport], out: Path, header: str) -> Path:
     """``out/summary.md``: one row per problem with its first finding and links."""
     lines = [

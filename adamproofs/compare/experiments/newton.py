@@ -60,17 +60,17 @@ def quadratic_part(ax: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         gd.steps,
         np.maximum(gd.losses, floor),
         color=figures.style("sgd")["color"],
-        label=f"GD, α = 2/(1+κ) = {gd_lr:.3g}",
+        label=rf"GD, $\alpha = 2/(1+\kappa) = {gd_lr:.3g}$",
     )
     ax.semilogy(
         adam.steps,
         np.maximum(adam.losses, floor),
         color=figures.style("adam")["color"],
-        label="Adam, α = 1",
+        label=r"Adam, $\alpha = 1$",
     )
     ax.set_xlabel("iteration")
-    ax.set_ylabel("f(θ_t) − f*  (0 drawn at 1e-33)")
-    ax.set_title(f"quadratic, κ = {KAPPA:g}")
+    ax.set_ylabel(r"$f(\theta_t) - f^*$ (0 drawn at $10^{-33}$)")
+    ax.set_title(rf"quadratic, $\kappa = {KAPPA:g}$")
     ax.legend(loc="best")
     dist = float(np.linalg.norm(trace.thetas[1] - q.opt))
     rows = [
@@ -158,9 +158,14 @@ def logistic_part(ax_it: Any, ax_s: Any, steps: int) -> tuple[list[dict[str, Any
         key = "adam" if name == "Adam" else "sgd"
         sub = np.maximum(losses - fstar, floor)
         ax_it.semilogy(
-            np.arange(len(sub)), sub, color=figures.style(key)["color"], label=f"{name}, α = {lr:g}"
+            np.arange(len(sub)),
+            sub,
+            color=figures.style(key)["color"],
+            label=rf"{name}, $\alpha = {lr:g}$",
         )
-        ax_s.semilogy(secs, sub, color=figures.style(key)["color"], label=f"{name}, α = {lr:g}")
+        ax_s.semilogy(
+            secs, sub, color=figures.style(key)["color"], label=rf"{name}, $\alpha = {lr:g}$"
+        )
         rows.append(
             {
                 "problem": "logistic (digits, full batch)",
@@ -172,11 +177,11 @@ def logistic_part(ax_it: Any, ax_s: Any, steps: int) -> tuple[list[dict[str, Any
         )
     for ax, xl in ((ax_it, "iteration"), (ax_s, "wall-clock seconds (this run)")):
         ax.set_xlabel(xl)
-        ax.set_ylabel("f − f*  (floor 1e-16)")
+        ax.set_ylabel(r"$f - f^*$ (floor $10^{-16}$)")
         ax.legend(loc="best")
     ax_it.set_xscale("symlog", linthresh=10)
     ax_it.set_title("logistic regression, 650 weights: per iteration")
-    ax_s.set_title("… and per second")
+    ax_s.set_title("logistic regression, 650 weights: per second")
     return rows, {"fstar": fstar, "newton_losses": tr.losses, "newton_steps": tr.step_sizes}
 
 
@@ -202,13 +207,18 @@ def cost_part(ax: Any, dims: tuple[int, ...]) -> dict[str, Any]:
         newton_s.append(float(np.median(ts_n)))
         adam_s.append(float(np.median(ts_a)))
     d = np.array(dims, dtype=float)
-    ax.loglog(d, newton_s, "ks-", label="Newton step (solve H d = g)")
+    ax.loglog(d, newton_s, "ks-", label="Newton step (solve $Hd = g$)")
     ax.loglog(d, adam_s, "o-", color=figures.style("adam")["color"], label="Adam step")
-    ax.loglog(d, newton_s[-1] * (d / d[-1]) ** 3, "k:", lw=0.8, label="∝ n³")
+    ax.loglog(d, newton_s[-1] * (d / d[-1]) ** 3, "k:", lw=0.8, label=r"$\propto n^3$")
     ax.loglog(
-        d, adam_s[-1] * (d / d[-1]), ":", color=figures.style("adam")["color"], lw=0.8, label="∝ n"
+        d,
+        adam_s[-1] * (d / d[-1]),
+        ":",
+        color=figures.style("adam")["color"],
+        lw=0.8,
+        label=r"$\propto n$",
     )
-    ax.set_xlabel("dimension n")
+    ax.set_xlabel("dimension $n$")
     ax.set_ylabel("seconds per update (median)")
     ax.set_title("cost of one update (single-threaded BLAS)")
     ax.legend(loc="upper left")
@@ -217,14 +227,14 @@ def cost_part(ax: Any, dims: tuple[int, ...]) -> dict[str, Any]:
 
 def run(ctx: Context) -> ProblemReport:
     plt = figures.plt()
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    fig, axes = plt.subplots(4, 1, figsize=(6.0, 16.0))
     print(f"  {NAME}: quadratic, logistic regression, cost per step", flush=True)
     with single_threaded_blas():
-        rows, quad = quadratic_part(axes[0, 0])
+        rows, quad = quadratic_part(axes[0])
         lrows, logi = logistic_part(
-            axes[0, 1], axes[1, 0], QUICK_LOGISTIC_STEPS if ctx.quick else LOGISTIC_STEPS
+            axes[1], axes[2], QUICK_LOGISTIC_STEPS if ctx.quick else LOGISTIC_STEPS
         )
-        cost = cost_part(axes[1, 1], QUICK_DIMS if ctx.quick else DIMS)
+        cost = cost_part(axes[3], QUICK_DIMS if ctx.quick else DIMS)
     rows += lrows
     figures.save(fig, ctx.figdir(NAME), "newton")
     ratio = cost["newton_seconds"][-1] / cost["adam_seconds"][-1]

@@ -41,7 +41,7 @@ and −x otherwise, with C = 3, so the optimum is x* = −1. β1 = 0, β2 = 1/(1
 α_t = α/√t with α = ½√(1−β2), ε = 0, no bias correction, x_1 = 1, and projection onto F
 (clipping after each step). Adam drifts to x = +1, the worst point, and its average regret
 R_t/t tends to 2(C−2)/3; AMSGrad (v̂_t = max(v̂_{t−1}, v_t)) converges to −1. Bias-corrected
-Adam (dashed) fails the same way. Second row: their stochastic setting, f_t(x) = 1010x with
+Adam (dashed) fails the same way. Lower two panels: their stochastic setting, f_t(x) = 1010x with
 probability 0.01 and −10x otherwise (mean gradient 0.2 > 0, optimum −1), β1 = 0.9,
 β2 = 0.99, α_t = 0.5/√t. This one separates slowly (Reddi et al. ran millions of steps):
 Adam's iterates drift towards +1 for every seed, AMSGrad's stay spread out; short runs
@@ -120,7 +120,8 @@ def run(ctx: Context) -> ProblemReport:
     rows: list[dict[str, Any]] = []
     numbers: dict[str, Any] = {}
     plt = figures.plt()
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    fig, panels = plt.subplots(4, 1, figsize=(6.0, 15.0))
+    axes = panels.reshape(2, 2)  # row: setting; column: iterates, average regret
     colors = {
         "Adam (no bias correction)": figures.style("adam")["color"],
         "Adam (bias-corrected)": "#ff9896",
@@ -131,14 +132,16 @@ def run(ctx: Context) -> ProblemReport:
             "theorem 1",
             theorem1_configs(),
             theorem1_coefficients(steps),
-            f"Theorem 1: C = {C:g}, β1 = 0, β2 = 1/(1+C²), α = ½√(1-β2)",
+            rf"Theorem 1: $C = {C:g}$, $\beta_1 = 0$, $\beta_2 = 1/(1+C^2)$,"
+            "\n"
+            r"$\alpha = \frac{1}{2}\sqrt{1-\beta_2}$",
         ),
         (
             "stochastic",
             stochastic_configs(),
             stochastic_coefficients(ssteps, ctx.seed_list),
-            f"stochastic: 1010 w.p. 0.01 else −10; β1 = 0.9, β2 = 0.99 ({len(ctx.seed_list)} "
-            f"seeds, T = {ssteps})",
+            "stochastic: 1010 w.p. 0.01 else $-10$;\n"
+            rf"$\beta_1 = 0.9$, $\beta_2 = 0.99$ ({len(ctx.seed_list)} seeds, $T = {ssteps}$)",
         ),
     ]
     print(f"  {NAME}: {sum(len(c) for _, c, _, _ in settings)} runs", flush=True)
@@ -172,23 +175,29 @@ def run(ctx: Context) -> ProblemReport:
             ax = axes[row, 1]
             ax.plot(t[:-1], regret.mean(axis=1), color=c, ls=ls, label=label, lw=1.2)
         axes[row, 0].set_title(title)
-        axes[row, 0].set_ylabel("x_t")
+        axes[row, 0].set_ylabel("$x_t$")
         axes[row, 0].set_ylim(-1.1, 1.1)
         axes[row, 0].axhline(-1, color="k", lw=0.8, ls=":")
         if setting == "theorem 1":
             limit = 2 * (C - 2) / 3
             axes[row, 1].axhline(
-                limit, color="k", lw=0.8, ls=":", label=f"2(C−2)/3 = {limit:.3g} (Adam's limit)"
+                limit,
+                color="k",
+                lw=0.8,
+                ls=":",
+                label=f"$2(C-2)/3 = {limit:.3g}$ (Adam's limit)",
             )
             axes[row, 1].set_ylim(-0.1, 2.5)
-            axes[row, 1].set_ylabel("average regret R_t / t")
+            axes[row, 1].set_ylabel("average regret $R_t/t$")
         else:
-            axes[row, 1].set_ylabel("average regret R_t / t (symlog)")
+            axes[row, 1].set_ylabel("average regret $R_t/t$ (symlog)")
             axes[row, 1].set_yscale("symlog", linthresh=1.0)
-        axes[row, 1].set_title("average regret (→ 0 only if the method converges to x* = −1)")
+        axes[row, 1].set_title(
+            f"{setting.capitalize()}: average regret\n" r"($\to 0$ only if $x_t \to x^* = -1$)"
+        )
         for ax in axes[row]:
             ax.set_xscale("log")
-            ax.set_xlabel("t")
+            ax.set_xlabel("$t$")
             ax.legend(loc="best")
     figures.save(fig, ctx.figdir(NAME), "iterates")
     adam = next(

@@ -1,10 +1,10 @@
 r"""Problem 9: the effective step |Δ_t|/α: the paper's two bound cases and the exact worst case.
 
-Left panel: the (β1, β2) plane with the paper's case split (1-β1) > √(1-β2) (bound
+Top panel: the (β1, β2) plane with the paper's case split (1-β1) > √(1-β2) (bound
 (1-β1)/√(1-β2)) versus otherwise (bound 1), the break-point curve 1-β1 = √(1-β2), and the
 curve β1 = √β2 beyond which no bound uniform in t exists (ρ = β1²/β2 ≥ 1).
 
-Other panels: measured max |Δ_t|/α of :class:`adamproofs.fast.Optimizer` (Adam, ε = 0, with
+Panels below: measured max |Δ_t|/α of :class:`adamproofs.fast.Optimizer` (Adam, ε = 0, with
 bias correction) over many gradient sequences, against the exact supremum
 (``reference/adam-math.md`` §4.3)
 
@@ -147,8 +147,12 @@ def measure(grads: np.ndarray, beta1: float, beta2: float) -> np.ndarray:
 def run(ctx: Context) -> ProblemReport:
     steps = QUICK_STEPS if ctx.quick else STEPS
     plt = figures.plt()
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-    region_panel(axes[0, 0])
+    fig, (region, key, *axes) = plt.subplots(
+        5, 1, figsize=(6.0, 17.0), gridspec_kw={"height_ratios": [1.25, 0.4, 1, 1, 1]}
+    )
+    region_panel(region)
+    key.axis("off")  # the region panel's legend, below it
+    key.legend(*region.get_legend_handles_labels(), loc="center", fontsize=9)
     rows: list[dict[str, Any]] = []
     numbers: dict[str, Any] = {}
     print(
@@ -157,7 +161,7 @@ def run(ctx: Context) -> ProblemReport:
         flush=True,
     )
     ts = np.arange(1, steps + 1)
-    for ax, (b1, b2) in zip(axes.flat[1:], PAIRS):
+    for ax, (b1, b2) in zip(axes, PAIRS):
         grads, names = sequences(steps, b1, b2, seed_for(NAME, b1, b2, ctx.seeds))
         ratio = measure(grads, b1, b2)
         s_t = np.array([S(int(t), b1, b2) for t in ts])
@@ -189,9 +193,16 @@ def run(ctx: Context) -> ProblemReport:
                 for fam in ("maximiser", *FAMILIES)
             },
         }
-        ax.plot(ts, s_t, "k-", lw=1.6, label="exact worst case S(t)")
+        ax.plot(ts, s_t, "k-", lw=1.6, label="exact worst case $S(t)$")
         ax.axhline(pb, color="#1f77b4", ls="--", lw=1.2, label=f"paper's bound ({pb:.3g})")
-        ax.plot(ts, ratio[:, 0], color="#d62728", ls=":", lw=2.2, label="measured, g_i ∝ (β2/β1)^i")
+        ax.plot(
+            ts,
+            ratio[:, 0],
+            color="#d62728",
+            ls=":",
+            lw=2.2,
+            label=r"measured, $g_i \propto (\beta_2/\beta_1)^i$",
+        )
         ax.plot(
             ts,
             random_max,
@@ -200,9 +211,9 @@ def run(ctx: Context) -> ProblemReport:
             label=f"measured max over {ratio.shape[1] - 1} random sequences",
         )
         ax.set_xscale("log")
-        ax.set_xlabel("step t")
-        ax.set_ylabel("|Δ_t| / α")
-        ax.set_title(f"β1 = {b1:g}, β2 = {b2:g}")
+        ax.set_xlabel("step $t$")
+        ax.set_ylabel(r"$|\Delta_t|/\alpha$")
+        ax.set_title(rf"$\beta_1 = {b1:g}$, $\beta_2 = {b2:g}$")
         ax.legend(loc="upper left")
     figures.save(fig, ctx.figdir(NAME), "stepsize")
     worst = max(v["max_measured_over_bound"] for v in numbers.values())
@@ -241,7 +252,9 @@ def run(ctx: Context) -> ProblemReport:
 
 
 def region_panel(ax: Any) -> None:
-    """x = 1-β2, y = 1-β1 (log-log): case 1 above y = √x, no uniform bound below β1 = √β2."""
+    """x = 1-β2, y = 1-β1 (log-log): case 1 above y = √x, no uniform bound below β1 = √β2.
+
+    The regions and curves carry labels; the caller draws their legend."""
     x = np.logspace(-5, -0.3, 400)
     brk = np.sqrt(x)
     rho1 = 1 - np.sqrt(1 - x)  # 1 - β1 where β1 = √β2
@@ -252,14 +265,19 @@ def region_panel(ax: Any) -> None:
         top,
         color="#ffbb78",
         alpha=0.5,
-        label="case 1: (1−β1) > √(1−β2), bound (1−β1)/√(1−β2)",
+        label=r"case 1: $1-\beta_1 > \sqrt{1-\beta_2}$, bound $(1-\beta_1)/\sqrt{1-\beta_2}$",
     )
-    ax.fill_between(x, rho1, brk, color="#aec7e8", alpha=0.6, label="case 2: bound α")
+    ax.fill_between(x, rho1, brk, color="#aec7e8", alpha=0.6, label=r"case 2: bound $\alpha$")
     ax.fill_between(
-        x, 1e-6, rho1, color="#c7c7c7", alpha=0.7, label="β1 ≥ √β2: S(t) unbounded in t"
+        x,
+        1e-6,
+        rho1,
+        color="#c7c7c7",
+        alpha=0.7,
+        label=r"$\beta_1 \geq \sqrt{\beta_2}$: $S(t)$ unbounded in $t$",
     )
-    ax.plot(x, brk, "k-", lw=1.4, label="break point 1−β1 = √(1−β2)")
-    ax.plot(x, rho1, "k--", lw=1.0, label="β1 = √β2 (ρ = 1)")
+    ax.plot(x, brk, "k-", lw=1.4, label=r"break point $1-\beta_1 = \sqrt{1-\beta_2}$")
+    ax.plot(x, rho1, "k--", lw=1.0, label=r"$\beta_1 = \sqrt{\beta_2}$ ($\rho = 1$)")
     for b1, b2 in ((0.9, 0.999), *PAIRS[1:], (0.5, 0.999)):
         ax.plot(1 - b2, 1 - b1, "o", color="#d62728", ms=5)
         ax.annotate(
@@ -267,13 +285,12 @@ def region_panel(ax: Any) -> None:
             (1 - b2, 1 - b1),
             textcoords="offset points",
             xytext=(4, 3),
-            fontsize=7,
+            fontsize=9,
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(1e-5, 0.5)
     ax.set_ylim(1e-4, 1.0)
-    ax.set_xlabel("1 − β2")
-    ax.set_ylabel("1 − β1")
-    ax.set_title("the paper's two cases in the (β1, β2) plane")
-    ax.legend(loc="lower right", fontsize=6.5)
+    ax.set_xlabel(r"$1-\beta_2$")
+    ax.set_ylabel(r"$1-\beta_1$")
+    ax.set_title(r"the paper's two cases in the $(\beta_1, \beta_2)$ plane")
