@@ -7,6 +7,13 @@ the other axes fixed at what was already detected. A candidate *matches* when
 every step is within the error bound. An axis with no match means the
 implementation follows no known variant.
 
+The compute precision is decided first. Each precision that the ε and precision probes
+leave possible is tried in turn: when a later axis matches nothing under one, the later
+axes are probed again under the next (a format can pass the first probes and still be the
+wrong model for the others). A precision *wider* than the parameters' (float32 parameters
+updated in float64 arithmetic, one rounding per step) is reported like a narrower one: it
+is a fact about the implementation, and its rows are judged with its bounds.
+
 =================  =====================================================  ==========================
 axis               probe                                                  candidates
 =================  =====================================================  ==========================
@@ -17,7 +24,10 @@ amsgrad            g = 1 then 1e-3 ×5 (a large v that then decays)        none,
                                                                           max_uncorrected
 decay              λ = 0.5, α = 0.1, θ0 = O(1), gradients O(1)            l2, decoupled,
                                                                           decoupled_after
-precision          the ε probe, judged as computed in each format         native, wider, narrower
+precision          the ε probe, judged as computed in each format, then    native, narrower, wider
+                   α = 0.1 (inexact in binary), θ0 = 0, 64 gradients
+                   over 5 decades, 3 steps: the formats that match both,
+                   the most precise first
 step_scope         a parameter whose first gradient comes at step 4       param, optimizer
 maximize           maximize=True with λ > 0                               negate g before decay
 =================  =====================================================  ==========================
@@ -116,6 +126,34 @@ def _eps_case(dtype: str) -> Case:
         [_arr([near[k] * eps, big[k], tiny[k] * eps], dtype)] for k in range(5)
     ]
     return Case(dtype, h, [_arr([0.0, 1.0, -1.0], dtype)], rows)
+
+
+def _precision_case(dtype: str) -> Case:
+    """θ0 = 0, α = 0.1 and gradients of both signs over five decades (two in 16-bit, where
+    v underflows below 0.3), 3 steps.
+
+    α = 0.1 is inexact in every binary format, so an α rounded to a narrower format than
+    the parameters' moves every step by far more than the native bounds. With θ0 = 0 the
+    first step is θ1 = −Δ1 with no cancellation: arithmetic in the parameters' own format
+    rounds several times and misses the correctly rounded value on some of the 64
+    coordinates, which a wider format (one rounding into the parameters) does not; the
+    later steps carry the moments, so a wider format must also keep its state wide.
+    """
+    low = dtype in ("float16", "bfloat16")
+    rng = np.random.default_rng(20261203)
+    n = 64
+    scale = 10.0 ** rng.uniform(-0.5 if low else -3.0, 1.5 if low else 2.0, (3, n))
+    signs = rng.choice([-1.0, 1.0], (3, n))
+    h = Hyper(
+        lr=0.1,
+        beta1=representable(0.9, dtype),
+        beta2=representable(0.999, dtype, below_one=True),
+        eps=representable(1e-3 if low else 1e-8, dtype),
+    )
+    rows: list[list[np.ndarray | None]] = [
+        [_arr(list(signs[k] * scale[k]), dtype)] for k in range(3)
+    ]
+    return Case(dtype, h, [_arr([0.0] * n, dtype)], rows)
 
 
 def _amsgrad_case(dtype: str) -> Case:
@@ -219,9 +257,9 @@ def precision_candidates(dtype: str) -> tuple[Precision, ...]:
     ``native`` (the dtype itself) first: the evidence must *demand* another format before
     one is reported. Then the narrower formats, tightest first: float64 parameters updated
     in float32 arithmetic fail the native bounds and match float32's. Wider formats come
-    last and are never chosen over ``native``: their errors are smaller than the native
-    bounds, and the rounding into the parameters' own format hides which wider format
-    was used, so a short probe cannot tell them apart.
+    last: their bounds are tighter than the native ones, so the ε probe alone cannot
+    exclude them; the precision probe (:func:`_precision_case`) can, and a wider format
+    is chosen only when it matches there (see :func:`precision_options`).
     """
     order = (Precision.FLOAT64, Precision.FLOAT32, Precision.BFLOAT16, Precision.FLOAT16)
     unit = {p: float_format(p.value).unit_roundoff for p in order}
@@ -236,10 +274,26 @@ def _reorder(result: AxisResult, first: Any) -> Any:
     return first
 
 
+@dataclass
+class _PrecisionOption:
+    """One compute precision the first probes allow, with the (ε placement, bias
+    correction) pairs that matched under it and the pair chosen."""
+
+    variant: Variant
+    eps_matches: list[Any]
+    bias_matches: list[bool]
+
+
+def _unit(precision: Precision, dtype: str) -> float:
+    return float_format(precision.compute_dtype(dtype)).unit_roundoff
+
+
 def _probe_eps_and_precision(
     impl: Any, fp: Fingerprint, base: Variant, claims: dict[str, Any], prefer: Variant
-) -> Variant:
-    """ε placement × bias correction (AMSGrad off or uncorrected) × compute precision."""
+) -> list[_PrecisionOption]:
+    """ε placement × bias correction (AMSGrad off or uncorrected) × compute precision,
+    then the precision probe. Returns the possible precisions, the one to try first
+    leading (empty when the ε probe matched nothing)."""
     r = AxisResult("eps_placement", [], [])
     precisions = precision_candidates(fp.dtype)
     cands = [
@@ -255,23 +309,60 @@ def _probe_eps_and_precision(
     rb = AxisResult("bias_correction", [], [True, False], detail=r.detail)
     fp.axes["eps_placement"], fp.axes["bias_correction"] = r, rb
     fp.axes["precision"] = rp
+    r.matches = []
     if not found:
-        r.matches = []
-        return base
-    pr = next(p for p in precisions if any(m[2] == p for m in found))
-    pairs = [(e, bc) for e, bc, p in found if p == pr]
-    r.matches = sorted({e for e, _ in pairs}, key=EPS_PLACEMENTS.index)
-    rb.matches = sorted({bc for _, bc in pairs}, reverse=True)
-    rp.matches = [p for p in precisions if any(m[2] == p for m in found)]
+        return []
     want = (
         claims.get("eps_placement", prefer.eps_placement),
         claims.get("bias_correction", prefer.bias_correction),
     )
-    e, bc = want if want in pairs else pairs[0]
-    _reorder(rb, bc)
-    _reorder(r, e)
-    _reorder(rp, pr)
-    return base.replace(eps_placement=e, bias_correction=bc, precision=pr)
+    options = []
+    for pr in (p for p in precisions if any(m[2] == p for m in found)):
+        pairs = [(e, bc) for e, bc, p in found if p == pr]
+        e, bc = want if want in pairs else pairs[0]
+        eps_matches = sorted({x for x, _ in pairs}, key=EPS_PLACEMENTS.index)
+        bias_matches = sorted({x for _, x in pairs}, reverse=True)
+        options.append(
+            _PrecisionOption(
+                base.replace(eps_placement=e, bias_correction=bc, precision=pr),
+                [e] + [x for x in eps_matches if x != e],
+                [bc] + [x for x in bias_matches if x != bc],
+            )
+        )
+    return _precision_probe(impl, fp, options)
+
+
+def _precision_probe(
+    impl: Any, fp: Fingerprint, options: list[_PrecisionOption]
+) -> list[_PrecisionOption]:
+    """Judge the precision probe under each option; those that match come first, the most
+    precise leading (a narrower format's bounds hold wherever a wider one's do, so the
+    tightest match is the one the evidence demands); the others follow in their order."""
+    probe = AxisResult("precision", [], [o.variant.precision for o in options])
+    _try(
+        impl,
+        _precision_case(fp.dtype),
+        [(o.variant.precision, o.variant) for o in options],
+        probe,
+        fp,
+    )
+    rp = fp.axes["precision"]
+    rp.detail = f"ε probe: {rp.detail}; precision probe: {probe.detail}"
+    matched = sorted(
+        (o for o in options if o.variant.precision in probe.matches),
+        key=lambda o: _unit(o.variant.precision, fp.dtype),
+    )
+    ordered = matched + [o for o in options if o not in matched]
+    rp.matches = [o.variant.precision for o in ordered]
+    return ordered
+
+
+def _apply_option(fp: Fingerprint, option: _PrecisionOption) -> Variant:
+    """Record ``option`` as the detected ε placement, bias correction and precision."""
+    fp.axes["eps_placement"].matches = list(option.eps_matches)
+    fp.axes["bias_correction"].matches = list(option.bias_matches)
+    _reorder(fp.axes["precision"], option.variant.precision)
+    return option.variant
 
 
 def _probe_choice(
@@ -312,12 +403,50 @@ def fingerprint(
 
     ``dtype`` defaults to the most precise one the implementation supports. The compute
     precision is probed first (with the main axes), so an implementation that computes in
-    another format than its parameters' is still recognised on every other axis.
+    another format than its parameters' is still recognised on every other axis; when a
+    later axis matches nothing under it, the later axes are probed again under the next
+    possible precision.
     """
     fp = Fingerprint(dtype=dtype or fingerprint_dtype(impl))
     prefer = prefer or Variant()
     claims = getattr(impl, "claims", {}) or {}
-    base = _probe_eps_and_precision(impl, fp, Variant(), claims, prefer)
+    options = _probe_eps_and_precision(impl, fp, Variant(), claims, prefer)
+    if not options:
+        fp.variant = _probe_later_axes(impl, fp, Variant(), claims, prefer)
+        return fp
+    tried: list[tuple[Fingerprint, Variant]] = []
+    for option in options:  # the next precision when a later axis matches nothing
+        trial = _copy(fp)
+        base = _probe_later_axes(impl, trial, _apply_option(trial, option), claims, prefer)
+        tried.append((trial, base))
+        if trial.known:
+            break
+    trial, base = tried[-1] if tried[-1][0].known else tried[0]
+    if len(tried) > 1:
+        names = ", ".join(str(b.precision) for _, b in tried)
+        outcome = f"chose {base.precision}" if trial.known else "none matched every axis"
+        trial.axes["precision"].detail += f"; later axes probed under {names} in turn: {outcome}"
+    trial.variant = base
+    return trial
+
+
+def _copy(fp: Fingerprint) -> Fingerprint:
+    """A fingerprint with the same axes so far (each axis result copied) and errors."""
+    return Fingerprint(
+        dtype=fp.dtype,
+        axes={
+            k: AxisResult(r.axis, list(r.matches), list(r.candidates), r.detail, r.skipped)
+            for k, r in fp.axes.items()
+        },
+        variant=fp.variant,
+        errors=list(fp.errors),
+    )
+
+
+def _probe_later_axes(
+    impl: Any, fp: Fingerprint, base: Variant, claims: dict[str, Any], prefer: Variant
+) -> Variant:
+    """AMSGrad, decay, step scope and maximize, the main axes fixed at ``base``."""
     base = _probe_choice(
         impl,
         fp,
@@ -357,8 +486,7 @@ def fingerprint(
         )
         base = base.replace(step_scope=claims.get("step_scope", StepScope.OPTIMIZER))
     _probe_maximize(impl, fp, base)
-    fp.variant = base
-    return fp
+    return base
 
 
 __all__ = ["AXES", "AxisResult", "Fingerprint", "fingerprint", "fingerprint_dtype"]

@@ -38,7 +38,8 @@ def _first_excess(
     case: Case, variant: Variant, exponent: int, runs: tuple[Run, Run], scaled: Case
 ) -> Finding | None:
     cfg = oracle_config(variant, case.hyper)
-    sd = scalar_dtype(case.dtype)
+    compute = variant.precision.compute_dtype(case.dtype)
+    sd = scalar_dtype(compute)
     for i in range(len(case.params)):
         a, b = _rows(runs[0].thetas, i), _rows(runs[1].thetas, i)
         g1, g2 = _rows(case.grads, i), _rows(scaled.grads, i)
@@ -50,13 +51,15 @@ def _first_excess(
             b1 = error_bound(
                 cfg,
                 {**s1, "theta": a, "grad": g1},
-                compute_dtype=case.dtype,
+                compute_dtype=compute,
+                param_dtype=case.dtype,
                 scalar_dtype=sd,
             ).theta
             b2 = error_bound(
                 cfg,
                 {**s2, "theta": b, "grad": g2},
-                compute_dtype=case.dtype,
+                compute_dtype=compute,
+                param_dtype=case.dtype,
                 scalar_dtype=sd,
             ).theta
         bad = np.argwhere(np.abs(a - b) > b1 + b2)

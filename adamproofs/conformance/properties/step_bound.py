@@ -19,19 +19,23 @@ from ..strategies import step_bound
 from ._property import Property
 
 
-def _allowed(h: Hyper, k: int, dtype: str, after: np.ndarray, before: np.ndarray) -> np.ndarray:
+def _allowed(
+    h: Hyper, k: int, compute: str, param: str, after: np.ndarray, before: np.ndarray
+) -> np.ndarray:
     """α·S(t) plus a correct implementation's rounding: the bias corrections (relative error ρ
     of 1-β^t in the compute dtype, as in adamproofs.tolerance), a few operations on the step
-    (16u) and the rounding of θ (u|θ| each side)."""
-    u = float_format(dtype).unit_roundoff
-    us = float_format(scalar_dtype(dtype)).unit_roundoff
+    in the compute dtype (16u, α's own rounding included) and the rounding of θ (2u'|θ| each
+    side, u' the larger of the compute and parameter unit roundoffs)."""
+    u = float_format(compute).unit_roundoff
+    us = float_format(scalar_dtype(compute)).unit_roundoff
+    u_theta = max(u, float_format(param).unit_roundoff)
     rho = (
         bias_correction_relative_error(h.beta1, k, us)
         + bias_correction_relative_error(h.beta2, k, us) / 2
     )
     s = exact_step_bound(h.beta1, h.beta2, k)
     with np.errstate(invalid="ignore", over="ignore"):
-        return h.lr * s * (1 + rho + 16 * u) + u * (np.abs(after) + np.abs(before)) * 2
+        return h.lr * s * (1 + rho + 16 * u) + u_theta * (np.abs(after) + np.abs(before)) * 2
 
 
 def _finding(
@@ -70,6 +74,7 @@ def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
     if not j.passed:
         return j
     h = case.hyper
+    compute = variant.precision.compute_dtype(case.dtype)
     all_zero = np.ones(case.params[0].shape, dtype=bool)  # every gradient so far exactly 0
     for k in range(1, len(run.thetas)):
         before = run.thetas[k - 1][0].astype(np.float64)
@@ -87,7 +92,9 @@ def check(impl: Implementation, case: Case, variant: Variant) -> Judgement:
         with np.errstate(invalid="ignore", over="ignore"):
             step = np.abs(after - before)
             too_large = (
-                judged & np.isfinite(after) & (step > _allowed(h, k, case.dtype, after, before))
+                judged
+                & np.isfinite(after)
+                & (step > _allowed(h, k, compute, case.dtype, after, before))
             )
         bad = np.nonzero((nonfinite | too_large).ravel())[0]
         if bad.size:
