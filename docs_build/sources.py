@@ -392,6 +392,8 @@ BENCHMARK_TABLES = {
     "memory": "Peak extra memory of one step (resident-set high-water mark and tracemalloc)",
     "oracle": "The oracle: scalar Adam updates per second (plain mpmath against MPFR)",
     "check_share": "The oracle's share of `adamproofs check` time",
+    "check_cost": "What a check costs: wall time, and the shares of the oracle and the "
+    "enclosure (`python -m benchmarks.check_cost`)",
 }
 
 

@@ -119,3 +119,44 @@ def test_a_tiny_run_writes_the_documented_json(tmp_path) -> None:
     for r in data["adam_step"]:
         assert r["median_ms"] > 0 and r["bytes"] == 7 * 2000 * 4
     assert (tmp_path / "r-adam-step.svg").is_file()
+
+
+def test_check_cost_times_a_check_and_its_oracle_and_enclosure(tmp_path) -> None:
+    from benchmarks import check_cost
+
+    out = tmp_path / "check-cost.json"
+    argv = ["--targets", "numpy", "--profiles", "quick", "--modes", "in-process", "--out"]
+    assert check_cost.main([*argv, str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["command"].startswith("python -m benchmarks.check_cost --targets numpy")
+    (row,) = result["check_cost"]
+    assert (row["target"], row["profile"], row["mode"]) == ("numpy", "quick", "in-process")
+    assert row["conforms"] and row["rows"] > 1
+    assert row["oracle_s"] > 0  # the replay ran under the timer
+    assert 0 < row["oracle_share"] <= row["oracle_and_enclosure_share"] <= 1
+    assert row["oracle_and_enclosure_share"] == pytest.approx(
+        row["oracle_share"] + row["enclosure_share"]
+    )
+    assert result["largest_share"] == row["oracle_and_enclosure_share"]
+
+
+def test_check_cost_timer_counts_nested_calls_once(monkeypatch) -> None:
+    import itertools
+
+    from benchmarks import check_cost
+
+    ticks = itertools.count()  # a clock that advances by 1 at every reading
+    monkeypatch.setattr(check_cost.time, "perf_counter", lambda: float(next(ticks)))
+    timer = check_cost._Timer()
+    timed_inner = timer.wrap(lambda: None)
+    timer.wrap(lambda: timed_inner())()
+    assert timer.seconds == 1.0 and timer.depth == 0  # one start and one stop: the outer call
+    timed_inner()  # at the top level the inner call counts on its own
+    assert timer.seconds == 2.0
+
+
+def test_check_cost_rejects_an_unknown_target() -> None:
+    from benchmarks import check_cost
+
+    with pytest.raises(SystemExit, match="--targets='jax'"):
+        check_cost.main(["--targets", "jax"])
