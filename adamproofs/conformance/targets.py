@@ -34,8 +34,27 @@ from .adapters import ADAPTERS, adapter
 from .options import numpy_options, refuse_inapplicable, refuse_reserved
 from .protocol import Implementation, TargetError, UsageError
 
-BUILTINS: tuple[str, ...] = ("numpy", "torch", "torch-foreach", "torch-fused", "optax", "keras")
-KINDS: tuple[str, ...] = ("torch", "optax", "keras", "plain")
+BUILTINS: tuple[str, ...] = (
+    "numpy",
+    "torch",
+    "torch-foreach",
+    "torch-fused",
+    "optax",
+    "keras",
+    "mlx",
+    "tinygrad",
+    "tensorflow",
+)
+KINDS: tuple[str, ...] = (
+    "torch",
+    "optax",
+    "keras",
+    "mlx",
+    "tinygrad",
+    "tensorflow",
+    "functional",
+    "plain",
+)
 
 
 def _uses_keras(module_name: str, kind: str | None) -> bool:
@@ -88,7 +107,7 @@ def detect_kind(obj: Any) -> str:
     """The adapter kind for a user object (``torch``, ``optax``, ``keras``, ``plain``)."""
     if isinstance(obj, Implementation):
         return "plain"
-    for kind in ("torch", "keras", "optax", "plain"):
+    for kind in ("torch", "keras", "optax", "mlx", "tinygrad", "tensorflow", "functional", "plain"):
         try:
             module = adapter(kind)
         except TargetError:
@@ -109,6 +128,9 @@ def detect_kind(obj: Any) -> str:
 _BUILTIN_EXTRA: dict[str, frozenset[str]] = {
     "optax": frozenset({"alias"}),
     "keras": frozenset({"optimizer"}),
+    "mlx": frozenset({"optimizer"}),
+    "tinygrad": frozenset({"optimizer"}),
+    "tensorflow": frozenset({"optimizer"}),
 }
 
 
