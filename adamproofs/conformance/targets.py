@@ -107,7 +107,7 @@ def detect_kind(obj: Any) -> str:
     """The adapter kind for a user object (``torch``, ``optax``, ``keras``, ``plain``)."""
     if isinstance(obj, Implementation):
         return "plain"
-    for kind in ("torch", "keras", "optax", "mlx", "tinygrad", "tensorflow", "functional", "plain"):
+    for kind in ("torch", "tensorflow", "keras", "optax", "mlx", "tinygrad", "functional", "plain"):
         try:
             module = adapter(kind)
         except TargetError:
