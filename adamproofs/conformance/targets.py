@@ -3,12 +3,17 @@
 
 Built-ins: ``numpy`` (this project's :class:`adamproofs.fast.Optimizer`, the
 default), ``torch``, ``torch-foreach``, ``torch-fused`` (``torch.optim.Adam`` with
-``foreach=False``, ``foreach=True``, ``fused=True``), ``optax``, ``keras``.
+``foreach=False``, ``foreach=True``, ``fused=True``), ``optax``, ``keras``, ``mlx``
+(``mlx.optimizers.Adam``), ``tinygrad`` (``tinygrad.nn.optim.Adam``), ``tensorflow``
+(``tf.compat.v1.train.AdamOptimizer``); ``--option optimizer=...`` picks another of the
+framework's own classes (e.g. ``AdamW``).
 
 ``module.path:attr`` is imported from the current directory or ``PYTHONPATH``; the
 adapter is chosen by what ``attr`` is: an :class:`Implementation` object, a
-``torch.optim.Optimizer`` subclass, an optax factory, a Keras optimizer class, or
-a plain-protocol class/factory (see :mod:`.protocol`). ``kind`` forces an adapter.
+``torch.optim.Optimizer`` subclass, a TensorFlow/tf-keras class, an optax factory, a
+Keras optimizer class, an MLX or tinygrad optimizer, a functional optimizer (see
+:mod:`.adapters.functional`), or a plain-protocol class/factory (see :mod:`.protocol`).
+``kind`` forces an adapter.
 
 Keras picks its backend once, when first imported. Before importing a module
 ``keras`` or ``keras.*`` (e.g. ``keras.optimizers:AdamW``), or any module when
@@ -104,7 +109,7 @@ def _import_attr(spec: str, *, kind: str | None = None, backend: str | None = No
 
 
 def detect_kind(obj: Any) -> str:
-    """The adapter kind for a user object (``torch``, ``optax``, ``keras``, ``plain``)."""
+    """The adapter kind for a user object (one of :data:`KINDS`; the first that accepts it)."""
     if isinstance(obj, Implementation):
         return "plain"
     for kind in ("torch", "tensorflow", "keras", "optax", "mlx", "tinygrad", "functional", "plain"):

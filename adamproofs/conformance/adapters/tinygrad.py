@@ -136,7 +136,8 @@ class TinygradSession:
     def step(self, grads: Sequence[np.ndarray | None]) -> None:
         if len(grads) != len(self._params):
             raise ValueError(f"got {len(grads)} gradients for {len(self._params)} parameters")
-        if any(g is None for g in grads):
+        arrays = [g for g in grads if g is not None]
+        if len(arrays) != len(grads):
             raise ValueError(
                 "tinygrad's Optimizer.step needs every .grad: every gradient must be an "
                 "array (this adapter does not declare the 'skip' feature)"
@@ -144,7 +145,7 @@ class TinygradSession:
         tg = self._impl.tinygrad
         with self._impl.on_device():
             given = []
-            for p, g in zip(self._params, grads, strict=True):
+            for p, g in zip(self._params, arrays, strict=True):
                 p.grad = _to_tensor(tg, g, self._dtype, self._impl.device)
                 given.append(_to_numpy(tg, p.grad, self._dtype))
             with tg.helpers.Context(TRAINING=1):
