@@ -15,6 +15,8 @@ spelling. One session runs eagerly::
     variables = [tf.Variable(p) for p in params]
     optimizer.apply_gradients([(tf.constant(g), v) for g, v in ... if g is not None])
 
+tf-keras 2.11+ optimizers are first built with every variable (``optimizer.build``, as
+``Model.fit`` does); otherwise they refuse a variable missing from the first call.
 A ``None`` gradient leaves the pair out: the variable is not updated, while the
 optimizer's step count (TF1: the running products ``beta1_power``/``beta2_power``;
 tf-keras: ``iterations``) is one per optimizer and advances. Checkpoints are written
@@ -100,7 +102,8 @@ def accepts(obj: Any) -> bool:
 
 
 def _to_numpy(value: Any, dtype: np.dtype) -> np.ndarray:
-    return np.array(np.asarray(value), dtype=dtype, copy=True)
+    """A NumPy copy of a tensor or variable (``.numpy()``: ``np.asarray`` refuses bfloat16)."""
+    return np.array(value.numpy(), dtype=dtype, copy=True)
 
 
 class TensorflowSession:
@@ -124,6 +127,10 @@ class TensorflowSession:
             if v.dtype.as_numpy_dtype != dtype:
                 raise TypeError(f"params[{i}]: TensorFlow made a {v.dtype.name} variable")
         self.optimizer = impl.optimizer(hyper)
+        if callable(getattr(self.optimizer, "build", None)):
+            # tf-keras 2.11+ optimizers know only the variables they were built with (the
+            # first apply_gradients' list unless built first, as Model.fit does)
+            self.optimizer.build(self._vars)
 
     def step(self, grads: Sequence[np.ndarray | None]) -> None:
         if len(grads) != len(self._vars):
@@ -135,7 +142,7 @@ class TensorflowSession:
                 continue
             tensor = tf.constant(np.array(g, dtype=self._dtype, copy=True))
             pairs.append((tensor, v))
-            given.append((tensor, np.array(g, dtype=self._dtype, copy=True)))
+            given.append((tensor, _to_numpy(tensor, self._dtype)))
         if pairs:
             self.optimizer.apply_gradients(pairs)
         for i, (tensor, before) in enumerate(given):
@@ -143,7 +150,7 @@ class TensorflowSession:
                 raise InputMutated(f"apply_gradients modified gradient {i} in place")
 
     def params(self) -> list[np.ndarray]:
-        return [_to_numpy(v.numpy(), self._dtype) for v in self._vars]
+        return [_to_numpy(v, self._dtype) for v in self._vars]
 
     def _checkpoint(self) -> Any:
         tracked = {f"p{i}": v for i, v in enumerate(self._vars)}
