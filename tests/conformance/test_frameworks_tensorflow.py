@@ -69,3 +69,29 @@ def test_module_targets_are_detected_and_errors_are_clear():
     session = impl.create(Hyper(), [np.ones(2, dtype=np.float32)], np.dtype("float32"))
     with pytest.raises(ValueError, match="got 2 gradients for 1"):
         session.step([np.ones(2, dtype=np.float32)] * 2)
+
+
+def test_tf_keras_adam_takes_a_variable_whose_first_gradient_comes_late():
+    """Built with every variable first (as Model.fit does), the 2.11+ class updates a
+    variable that had no gradient at the first step; the untouched one stays put."""
+    pytest.importorskip("tf_keras", reason="tf_keras is not installed")
+    impl = tf_adapter.make_implementation(optimizer="Adam")
+    dt = np.dtype("float32")
+    a0, b0 = np.array([1.0], dtype=dt), np.array([-1.0, 0.5], dtype=dt)
+    session = impl.create(Hyper(lr=0.125), [a0, b0], dt)
+    session.step([np.array([0.5], dtype=dt), None])
+    np.testing.assert_array_equal(session.params()[1], b0)
+    session.step([np.array([0.5], dtype=dt), np.array([0.25, -0.75], dtype=dt)])
+    assert not np.array_equal(session.params()[1], b0)
+
+
+def test_bfloat16_round_trips():
+    import ml_dtypes
+
+    dt = np.dtype(ml_dtypes.bfloat16)
+    impl = tf_adapter.make_implementation()
+    theta0 = np.array([1.0, -2.0]).astype(dt)
+    session = impl.create(Hyper(lr=0.125), [theta0], dt)
+    assert session.params()[0].dtype == dt
+    session.step([np.array([0.5, 0.25]).astype(dt)])
+    assert session.params()[0].dtype == dt
