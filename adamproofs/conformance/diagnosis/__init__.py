@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from .catalogue import CATALOGUE, Defect
 from .model import Diagnosis
-from .search import diagnose
+from .search import diagnose, diagnose_failure
 
-__all__ = ["CATALOGUE", "Defect", "Diagnosis", "diagnose"]
+__all__ = ["CATALOGUE", "Defect", "Diagnosis", "diagnose", "diagnose_failure"]

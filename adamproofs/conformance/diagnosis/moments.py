@@ -75,5 +75,8 @@ def _first(impl: Any, records: list[Recorded], candidate: Candidate, dtype: str)
                             f"(params[{i}][{j}]: yours {float(mine[j])!r}, Adam "
                             f"{float(exact[j])!r})"
                         )
-        return f"m and v follow Adam at every step of the {rec.name} trajectory (read through moments())"
+        return (
+            f"m and v follow Adam at every step of the {rec.name} trajectory "
+            "(read through moments())"
+        )
     return None

@@ -97,15 +97,17 @@ class Level:
     scalars: str
 
 
-def levels(dtype: str) -> list[Level]:
-    """The allowances for parameters of ``dtype``, tightest first."""
-    out = [Level("native", dtype, scalar_dtype(dtype))]
+def levels(dtype: str, compute: str | None = None) -> list[Level]:
+    """The allowances for parameters of ``dtype``, tightest first; the first, ``native``,
+    is the precision the check detected (``compute``, default ``dtype``)."""
+    compute_dtype = compute or dtype
+    out = [Level("native", compute_dtype, scalar_dtype(compute_dtype))]
     for entry in CATALOGUE.values():
         if entry.precision is None:
             continue
         compute = entry.precision[0] or dtype
         scalars = entry.precision[1] or scalar_dtype(dtype)
-        if unit_roundoff(compute) < unit_roundoff(dtype):
+        if unit_roundoff(compute) < unit_roundoff(compute_dtype):
             continue
         if (compute, scalars) != (out[-1].compute, out[-1].scalars) and unit_roundoff(
             scalars
@@ -165,6 +167,7 @@ class Fit:
     rejected: bool = False  # stopped early: over CLEAR allowances at the loosest level
     first: Departure | None = None  # first departure at the tightest level
     worst_at: list[Departure | None] = field(default_factory=list)
+    levels: list[Level] = field(default_factory=list)  # the precision levels of ``worst``
 
     def tightest(self) -> int | None:
         """The index of the tightest level that explains every judged step, or None."""
@@ -252,11 +255,13 @@ def _allowance(
     return np.array(gam)[:, None], np.array(uc)[:, None]
 
 
-def evaluate(candidate: Candidate, records: list[Recorded], dtype: str) -> Fit:
+def evaluate(
+    candidate: Candidate, records: list[Recorded], dtype: str, compute: str | None = None
+) -> Fit:
     """Replay ``candidate`` along every recorded trajectory (stopping once it is clearly
     wrong) and judge each step against the allowance of each precision level."""
-    lv = levels(dtype)
-    fit = Fit(candidate, np.zeros(len(lv)), worst_at=[None] * len(lv))
+    lv = levels(dtype, compute)
+    fit = Fit(candidate, np.zeros(len(lv)), worst_at=[None] * len(lv), levels=lv)
     up = unit_roundoff(dtype)
     eta = float(np.finfo(np.dtype(dtype) if dtype != "bfloat16" else np.float32).smallest_subnormal)
     for rec in records:

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ...variants import UPDATE_AXES, Variant
@@ -27,7 +28,7 @@ from .candidates import Candidate, pairs, single_changes, singles
 from .describe import algorithm, aliases, maths, phrase
 from .model import Diagnosis
 from .moments import first_state_departure
-from .replay import CLEAR, Fit, Recorded, evaluate, levels
+from .replay import CLEAR, Fit, Recorded, evaluate
 from .trajectories import diagnostic_trajectories
 
 
@@ -55,7 +56,7 @@ def _features(records: list[Recorded]) -> frozenset[str]:
 
 
 def _label(fit: Fit, dtype: str, level: int) -> tuple[str, ...]:
-    lv = levels(dtype)[level]
+    lv = fit.levels[level]
     return fit.candidate.names + (() if lv.name == "native" else (lv.name,))
 
 
@@ -72,7 +73,7 @@ def _describe_model(fit: Fit, dtype: str, level: int, base: Variant) -> tuple[st
             lines.append(f"{change.name}: `{code}`")
         for alias in aliases(change):
             lines.append(f"also written as {alias.name}: `{alias.code}` ({alias.maths})")
-    name = levels(dtype)[level].name
+    name = fit.levels[level].name
     if name != "native":
         entry = CATALOGUE[name]
         parts.append(entry.maths)
@@ -95,6 +96,7 @@ def diagnose(
     """The model that explains ``impl``'s steps in ``dtype`` (see the module doc)."""
     started = time.perf_counter()
     base = base if base is not None else Variant()
+    compute = base.precision.compute_dtype(dtype)
     base = Variant(**{a: getattr(base, a) for a in (*UPDATE_AXES, "step_scope")})
     records = _record(impl, dtype)
     usable = [r for r in records if len(r.thetas) > 1]
@@ -108,7 +110,7 @@ def diagnose(
             tuple(errors),
         )
     features = _features(usable)
-    base_fit = evaluate(Candidate(base), usable, dtype)
+    base_fit = evaluate(Candidate(base), usable, dtype, compute)
     if base_fit.tightest() == 0:
         return Diagnosis(
             "unexplained",
@@ -119,9 +121,9 @@ def diagnose(
             tuple(f"the implementation stopped early on {e.splitlines()[0]}" for e in errors),
         )
     changes = single_changes(base, features)
-    fits = [base_fit] + [evaluate(c, usable, dtype) for c in singles(base, changes)]
+    fits = [base_fit] + [evaluate(c, usable, dtype, compute) for c in singles(base, changes)]
     if not any(_tier(f, tier) for f in fits for tier in TIERS[:3]) and pair_search:
-        fits += [evaluate(c, usable, dtype) for c in pairs(base, changes)]
+        fits += [evaluate(c, usable, dtype, compute) for c in pairs(base, changes)]
     seconds = time.perf_counter() - started
     context = (
         f"{len(fits)} models replayed on {len(usable)} diagnostic trajectories "
@@ -256,3 +258,25 @@ def _unexplained(
         f"your steps; {where}.",
         tuple(details + tail),
     )
+
+
+def diagnose_failure(
+    impl: Any,
+    dtype: str,
+    variant_in: Callable[[str], Variant],
+    required: Variant | None,
+) -> Diagnosis:
+    """:func:`diagnose` for a failing check in ``dtype``, never raising: the base is the
+    required variant (else the paper's Adam) at the precision the check detected
+    (``variant_in(dtype)``); an error of the diagnosis itself is an ``unexplained``
+    diagnosis naming it, so that it cannot change the verdict."""
+    try:
+        precision = variant_in(dtype).precision
+        base = (required or Variant()).replace(precision=precision)
+        return diagnose(impl, dtype, base=base)
+    except Exception as err:  # the diagnosis must never change the check's verdict
+        return Diagnosis(
+            "unexplained",
+            dtype,
+            f"Diagnosis: none — the diagnosis failed ({type(err).__name__}: {err})",
+        )
