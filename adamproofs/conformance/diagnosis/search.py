@@ -38,6 +38,8 @@ def _record(impl: Any, dtype: str) -> list[Recorded]:
     for traj in diagnostic_trajectories(features, dtype):
         run: Run = drive(impl, traj.case)
         out.append(Recorded.of(traj.name, traj.case, run))
+        if run.failed:  # a target that raised, hung or crashed is not driven again
+            break
     return out
 
 
