@@ -126,22 +126,26 @@ class Recorded:
     grads: list[list[np.ndarray | None]]
     shared: list[list[int]]  # updates of all parameters before (k, i)
     error: str | None = None
+    features: frozenset[str] = frozenset()  # what the trajectory can show
 
     @classmethod
-    def of(cls, name: str, case: Case, run: Run) -> Recorded:
+    def of(
+        cls, name: str, case: Case, run: Run, features: frozenset[str] = frozenset()
+    ) -> Recorded:
         thetas = [[np.asarray(p, dtype=np.float64).ravel() for p in row] for row in run.thetas]
         steps = max(len(thetas) - 1, 0)
         grads = [
             [None if g is None else np.asarray(g, dtype=np.float64).ravel() for g in row]
             for row in run.grads[:steps]
         ]
-        shared, count = [], 0
+        shared: list[list[int]] = []
+        count = 0
         for row in grads:
             shared.append([])
             for g in row:
                 shared[-1].append(count)
                 count += g is not None
-        return cls(name, case, thetas, grads, shared, run.error or run.mutated)
+        return cls(name, case, thetas, grads, shared, run.error or run.mutated, features)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from ...variants import UPDATE_AXES, Variant
 from ..drive import drive
 from ..model import Run
 from .candidates import Candidate, pairs, single_changes, singles
+from .catalogue import CATALOGUE
 from .describe import algorithm, aliases, maths, phrase
 from .model import Diagnosis
 from .moments import first_state_departure
@@ -37,24 +38,15 @@ def _record(impl: Any, dtype: str) -> list[Recorded]:
     out = []
     for traj in diagnostic_trajectories(features, dtype):
         run: Run = drive(impl, traj.case)
-        out.append(Recorded.of(traj.name, traj.case, run))
+        out.append(Recorded.of(traj.name, traj.case, run, traj.features))
         if run.failed:  # a target that raised, hung or crashed is not driven again
             break
     return out
 
 
 def _features(records: list[Recorded]) -> frozenset[str]:
-    from .trajectories import diagnostic_trajectories as _all
-
-    names = {r.name for r in records if len(r.thetas) > 1}
-    feats: set[str] = set()
-    for traj in _all(frozenset({"skip", "weight_decay", "maximize"}), "float64"):
-        if traj.name in names:
-            feats |= traj.features
-    rec = {r.name: r for r in records}
-    if "moments" in rec and not any(g is None for row in rec["moments"].grads for g in row):
-        feats.discard("late_parameter")
-    return frozenset(feats)
+    """What the trajectories the implementation completed steps of can show."""
+    return frozenset().union(*(r.features for r in records))
 
 
 def _label(fit: Fit, dtype: str, level: int) -> tuple[str, ...]:
@@ -64,8 +56,6 @@ def _label(fit: Fit, dtype: str, level: int) -> tuple[str, ...]:
 
 def _describe_model(fit: Fit, dtype: str, level: int, base: Variant) -> tuple[str, str, list[str]]:
     """(maths, what Algorithm 1 does, code lines) of a fitting model."""
-    from .catalogue import CATALOGUE
-
     parts, algos, lines = [], [], []
     for change in fit.candidate.changes:
         parts.append(maths(change))
@@ -166,7 +156,7 @@ def _level(fit: Fit) -> int:
 
 
 def _verdict(
-    found: list[tuple[Fit, int]],
+    found: list[Fit],
     fits: list[Fit],
     dtype: str,
     base: Variant,
