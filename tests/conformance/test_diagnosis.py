@@ -319,6 +319,23 @@ def test_the_torch_state_is_read():
     np.testing.assert_allclose(moments[0]["v"], (1 - case.hyper.beta2) * g * g)
 
 
+@pytest.mark.parametrize("name", ["optax", "keras"])
+def test_the_optax_and_keras_state_is_read(name):
+    from adamproofs.conformance.protocol import FrameworkMissing, Hyper
+
+    try:
+        impl = load_target(name)
+    except FrameworkMissing as err:
+        pytest.skip(str(err))
+    hyper = Hyper(lr=0.01, beta1=0.5, beta2=0.75, eps=1e-3)
+    session = impl.create(hyper, [np.array([1.0, 2.0], dtype=np.float32)], np.dtype("float32"))
+    g = np.array([0.5, -2.0], dtype=np.float32)
+    session.step([g])
+    (moments,) = session.moments()
+    np.testing.assert_allclose(moments["m"], (1 - hyper.beta1) * g)
+    np.testing.assert_allclose(moments["v"], (1 - hyper.beta2) * g * g)
+
+
 # --- the checker -----------------------------------------------------------------------------
 
 

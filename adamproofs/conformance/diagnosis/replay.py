@@ -7,7 +7,7 @@ the steps after it. The model runs :func:`~adamproofs.reference.rules.adam_step`
 the candidate's stages on :class:`VectorArithmetic` (one NumPy float64 vector per
 parameter), so a model costs microseconds per step.
 
-Error allowance of a model (documented in ``docs/conformance/defects.md``): a defect
+Error allowance of a model (documented in ``docs/defects.md``): a defect
 changes one line of Algorithm 1, so a correct implementation *of the model* makes
 Algorithm 1's rounding errors, with the model's own β, t and step. On the diagnostic
 trajectories no moment cancels (one sign per coordinate), so each error is relative to
