@@ -61,6 +61,9 @@ MUTANTS: dict[str, str] = {
     "lazy_zero": "coordinates whose gradient is exactly 0 keep m, v and θ (lazy update)",
     "eps_doubled": "ε added twice to the denominator",
     "betas_swapped": "β1 and β2 exchanged",
+    "bc_multiplied": "moments multiplied by 1-β^t instead of divided",
+    "lr_sqrt_t": "the step divided by √t (a decaying learning rate nobody asked for)",
+    "t_plus_1": "the step counter starts at 2 (incremented twice before the first update)",
 }
 
 #: mutant -> the model the diagnosis must name (catalogue entries and variant axes,
@@ -105,6 +108,9 @@ DIAGNOSED_AS: dict[str, tuple[str, ...]] = {
     "lazy_zero": ("lazy_zero_coordinates",),
     "eps_doubled": ("eps_doubled",),
     "betas_swapped": ("betas_swapped",),
+    "bc_multiplied": ("bias_correction_multiplied",),
+    "lr_sqrt_t": ("lr_decayed_sqrt_t",),
+    "t_plus_1": ("step_counter_plus_1",),
     "amsgrad_max_corrected": ("amsgrad=max_corrected",),
     "amsgrad_no_max": ("amsgrad=none",),
 }
@@ -194,6 +200,8 @@ def _np_step(
     bc2 = _bias(b1 if "vhat_uses_beta1" in flags else b2, t, flags)
     if "no_bias_correction" in flags:
         bc1 = bc2 = 1.0
+    if "bc_multiplied" in flags:
+        bc1, bc2 = 1.0 / bc1, 1.0 / bc2
     if "lazy_zero" in flags:
         m[zero], v[zero] = old_m[zero], old_v[zero]
     vv = old_v if "stale_v" in flags else v
@@ -225,6 +233,8 @@ def _np_step(
             update = lr * mhat / denom
     if "lr_squared" in flags and lr != 1:
         update = update * lr
+    if "lr_sqrt_t" in flags:
+        update = update / math.sqrt(t)
     if "clamp_update" in flags:
         update = np.clip(update, -lr, lr)
     if "skip_tiny" in flags:
@@ -295,7 +305,7 @@ class NumpyAdam:
             st["step"] += 1
             return max(t, 1)  # step 1 uses t = 1, then it lags by one
         st["step"] += 1
-        return st["step"]
+        return st["step"] + 1 if "t_plus_1" in flags else st["step"]
 
     def state_dict(self) -> dict[str, Any]:
         if "state_not_saved" in self.FLAGS:
@@ -401,7 +411,7 @@ if torch is not None:
                 st["step"] += 1
                 return max(t, 1)
             st["step"] += 1
-            return st["step"]
+            return st["step"] + 1 if "t_plus_1" in flags else st["step"]
 
         def _update(
             self, p: Any, hyper: dict[str, float], st: dict[str, Any], t: int, maximize: bool
@@ -460,6 +470,8 @@ if torch is not None:
             bc2 = _bias(b1 if "vhat_uses_beta1" in flags else b2, t, flags)
             if "no_bias_correction" in flags:
                 bc1 = bc2 = 1.0
+            if "bc_multiplied" in flags:
+                bc1, bc2 = 1.0 / bc1, 1.0 / bc2
             if "lazy_zero" in flags:
                 m.copy_(torch.where(zero, old_m, m))
                 v.copy_(torch.where(zero, old_v, v))
@@ -490,6 +502,8 @@ if torch is not None:
                 update = (m / bc1) / denom * lr
             if "lr_squared" in flags and lr != 1:
                 update = update * lr
+            if "lr_sqrt_t" in flags:
+                update = update / math.sqrt(t)
             if "clamp_update" in flags:
                 update = update.clamp(-lr, lr)
             if "skip_tiny" in flags:

@@ -91,6 +91,12 @@ def test_every_update_rule_mutant_is_labelled_with_known_models():
                 assert part in CATALOGUE, part
 
 
+def test_every_catalogued_defect_is_planted_in_a_mutant():
+    labels = {part for label in mutants.DIAGNOSED_AS.values() for part in label}
+    for d in CATALOGUE.values():
+        assert (d.same_as or d.name) in labels, f"{d.name} has no mutant"
+
+
 def test_the_docs_page_lists_every_catalogued_defect():
     from pathlib import Path
 
