@@ -26,8 +26,10 @@ _AXIS_HELP = "\n".join(f"  {a.name}={'|'.join(a.choices)}  ({a.doc})" for a in A
 EPILOG = f"""\
 TARGET is a built-in ({", ".join(BUILTINS)}; default numpy) or module.path:attr, where
 attr is a torch.optim.Optimizer subclass, an optax GradientTransformation factory, a Keras
-optimizer class, or a plain class/factory taking (params, *, lr, beta1, beta2, eps,
-weight_decay) with a step(grads) method (see adamproofs.conformance.protocol).
+optimizer class, an MLX, tinygrad or TensorFlow optimizer, a functional optimizer (a
+jax.example_libraries-style triple factory, or a step-function factory returning (init, step)),
+or a plain class/factory taking (params, *, lr, beta1, beta2, eps, weight_decay) with a
+step(grads) method (see adamproofs.conformance.protocol and .adapters.functional).
 
 --variant NAME[,axis=value...] requires a variant; NAME is one of {", ".join(NAMED)}
 (a name also requires decay=l2 and step_scope=param unless overridden, e.g.

@@ -60,6 +60,10 @@ ADAPTER_OPTIONS: dict[str, frozenset[str]] = {
     "optax": frozenset({"jit", "claims"}),
     "keras": frozenset({"backend", "floatx", "claims"}),
     "plain": frozenset({"name", "features", "claims"}),
+    "mlx": frozenset({"claims"}),
+    "tinygrad": frozenset({"claims", "tinygrad_device"}),
+    "tensorflow": frozenset({"claims"}),
+    "functional": frozenset({"jit", "claims"}),
 }
 
 

@@ -36,6 +36,7 @@ from ..dtypes import as_dtype
 from ..errors import ConfigError
 from ..variants import Precision, Variant, parse_variant
 from .cases import Context
+from .diagnosis import diagnose_failure
 from .fingerprint import Fingerprint, fingerprint, fingerprint_dtype
 from .isolation import DEFAULT_ISOLATION, Isolation, isolate
 from .model import Case, Judgement
@@ -343,6 +344,7 @@ class Checker:
         device: str = "cpu",
         options: dict[str, Any] | None = None,
         isolation: Isolation | None = DEFAULT_ISOLATION,
+        diagnose: bool = True,
     ) -> None:
         if kind is not None and kind not in KINDS:
             raise UsageError(f"--kind={kind!r} is not one of {', '.join(KINDS)}")
@@ -359,6 +361,7 @@ class Checker:
         self.isolation = isolation
         self.fail_fast = fail_fast
         self.shrink = shrink
+        self.diagnose = diagnose
         self.device = device
         self.options = dict(options or {})
         refuse_reserved(self.options)
@@ -543,6 +546,10 @@ class Checker:
                 + (f"  {res.note}" if res.note else "")
             )
             stop = self.fail_fast and res.verdict in ("fail", "error")
+        if self.diagnose and report.failures:
+            report.diagnosis = diagnose_failure(
+                self.implementation(), report.failures[0].dtype, self.variant_in, self.required
+            )
         report.seconds = time.perf_counter() - started
         report.environment = environment()
         say(

@@ -3,12 +3,17 @@
 
 Built-ins: ``numpy`` (this project's :class:`adamproofs.fast.Optimizer`, the
 default), ``torch``, ``torch-foreach``, ``torch-fused`` (``torch.optim.Adam`` with
-``foreach=False``, ``foreach=True``, ``fused=True``), ``optax``, ``keras``.
+``foreach=False``, ``foreach=True``, ``fused=True``), ``optax``, ``keras``, ``mlx``
+(``mlx.optimizers.Adam``), ``tinygrad`` (``tinygrad.nn.optim.Adam``), ``tensorflow``
+(``tf.compat.v1.train.AdamOptimizer``); ``--option optimizer=...`` picks another of the
+framework's own classes (e.g. ``AdamW``).
 
 ``module.path:attr`` is imported from the current directory or ``PYTHONPATH``; the
 adapter is chosen by what ``attr`` is: an :class:`Implementation` object, a
-``torch.optim.Optimizer`` subclass, an optax factory, a Keras optimizer class, or
-a plain-protocol class/factory (see :mod:`.protocol`). ``kind`` forces an adapter.
+``torch.optim.Optimizer`` subclass, a TensorFlow/tf-keras class, an optax factory, a
+Keras optimizer class, an MLX or tinygrad optimizer, a functional optimizer (see
+:mod:`.adapters.functional`), or a plain-protocol class/factory (see :mod:`.protocol`).
+``kind`` forces an adapter.
 
 Keras picks its backend once, when first imported. Before importing a module
 ``keras`` or ``keras.*`` (e.g. ``keras.optimizers:AdamW``), or any module when
@@ -34,8 +39,27 @@ from .adapters import ADAPTERS, adapter
 from .options import numpy_options, refuse_inapplicable, refuse_reserved
 from .protocol import Implementation, TargetError, UsageError
 
-BUILTINS: tuple[str, ...] = ("numpy", "torch", "torch-foreach", "torch-fused", "optax", "keras")
-KINDS: tuple[str, ...] = ("torch", "optax", "keras", "plain")
+BUILTINS: tuple[str, ...] = (
+    "numpy",
+    "torch",
+    "torch-foreach",
+    "torch-fused",
+    "optax",
+    "keras",
+    "mlx",
+    "tinygrad",
+    "tensorflow",
+)
+KINDS: tuple[str, ...] = (
+    "torch",
+    "optax",
+    "keras",
+    "mlx",
+    "tinygrad",
+    "tensorflow",
+    "functional",
+    "plain",
+)
 
 
 def _uses_keras(module_name: str, kind: str | None) -> bool:
@@ -85,10 +109,10 @@ def _import_attr(spec: str, *, kind: str | None = None, backend: str | None = No
 
 
 def detect_kind(obj: Any) -> str:
-    """The adapter kind for a user object (``torch``, ``optax``, ``keras``, ``plain``)."""
+    """The adapter kind for a user object (one of :data:`KINDS`; the first that accepts it)."""
     if isinstance(obj, Implementation):
         return "plain"
-    for kind in ("torch", "keras", "optax", "plain"):
+    for kind in ("torch", "tensorflow", "keras", "optax", "mlx", "tinygrad", "functional", "plain"):
         try:
             module = adapter(kind)
         except TargetError:
@@ -109,6 +133,9 @@ def detect_kind(obj: Any) -> str:
 _BUILTIN_EXTRA: dict[str, frozenset[str]] = {
     "optax": frozenset({"alias"}),
     "keras": frozenset({"optimizer"}),
+    "mlx": frozenset({"optimizer"}),
+    "tinygrad": frozenset({"optimizer"}),
+    "tensorflow": frozenset({"optimizer"}),
 }
 
 

@@ -50,7 +50,11 @@ def _cli(*args: str, cwd: Path = ROOT):
             "eps_placement",
         ),
         (["--profile", "bogus"], "--profile='bogus' is not one of quick, default, thorough"),
-        (["--kind", "jax"], "--kind='jax' is not one of torch, optax, keras, plain"),
+        (
+            ["--kind", "jax"],
+            "--kind='jax' is not one of torch, optax, keras, mlx, tinygrad, tensorflow, "
+            "functional, plain",
+        ),
     ],
 )
 def test_bad_settings_are_usage_errors_naming_the_setting(args, message):

@@ -19,11 +19,15 @@ ADAPTERS: dict[str, str] = {
     "torch": "adamproofs.conformance.adapters.torch",
     "optax": "adamproofs.conformance.adapters.optax",
     "keras": "adamproofs.conformance.adapters.keras",
+    "mlx": "adamproofs.conformance.adapters.mlx",
+    "tinygrad": "adamproofs.conformance.adapters.tinygrad",
+    "tensorflow": "adamproofs.conformance.adapters.tensorflow",
+    "functional": "adamproofs.conformance.adapters.functional",
 }
 
 
 def adapter(kind: str) -> ModuleType:
-    """The adapter module for ``kind`` (``plain``, ``torch``, ``optax``, ``keras``)."""
+    """The adapter module for ``kind`` (a key of :data:`ADAPTERS`)."""
     if kind not in ADAPTERS:
         raise TargetError(f"--kind={kind!r} is not one of {tuple(ADAPTERS)}")
     try:
