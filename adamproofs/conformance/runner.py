@@ -24,21 +24,25 @@ import math
 import sys
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from ..dtypes import as_dtype
 from ..errors import ConfigError
 from ..variants import Precision, Variant, parse_variant
 from .cases import Context
+from .features import FEATURES, case_features, hidden, parse_without
 from .fingerprint import Fingerprint, fingerprint, fingerprint_dtype
 from .isolation import DEFAULT_ISOLATION, Isolation, isolate
 from .model import Case, Judgement
+from .notes import note
 from .options import Claim, claims_of, refuse_reserved
 from .properties import PROPERTIES, Property
 from .protocol import Implementation, UsageError, supports
@@ -95,14 +99,29 @@ def run_property(
     seed: int,
     shrink: bool = True,
     shrink_seconds: float = 8.0,
+    without: frozenset[str] = frozenset(),
 ) -> PropertyResult:
     """One property in one dtype as a seeded hypothesis run (shrinking a failure for at
-    most ``shrink_seconds``)."""
-    ctx = Context(impl=impl, dtype=dtype, variant=variant, examples=examples, long_steps=long_steps)
+    most ``shrink_seconds``), on cases without the features of ``without``
+    (:data:`~.features.FEATURES`)."""
+    hide = hidden(without)
+    ctx = Context(
+        impl=impl,
+        dtype=dtype,
+        variant=variant,
+        examples=examples,
+        long_steps=long_steps,
+        hidden=hide,
+    )
     stats = _Stats()
     start = time.perf_counter()
     latest: list[_Failed] = []
     first_failure: list[float] = []
+    left_out = sorted(n for n in without if FEATURES[n].hides & prop.needs)
+    if left_out:
+        return PropertyResult(
+            prop.name, dtype, "skip", note="left out: --without " + ",".join(left_out)
+        )
     missing = sorted(f for f in prop.needs | {dtype} if not supports(impl, f))
     if missing:
         return PropertyResult(prop.name, dtype, "skip", note="needs " + ", ".join(missing))
@@ -123,7 +142,7 @@ def run_property(
         verbosity=Verbosity.quiet,
     )
     @hypothesis.seed(seed ^ zlib.crc32(f"{prop.name}/{dtype}".encode()))
-    @hypothesis.given(case=prop.strategy(ctx))
+    @hypothesis.given(case=_without(prop.strategy(ctx), without))
     def body(case: Case) -> None:
         j = prop.check(impl, case, variant)
         stats.examples += 1
@@ -153,7 +172,11 @@ def run_property(
         failure = latest[0]
     except Unsatisfiable as err:
         result.verdict = "skip"
-        result.note = f"no valid case could be drawn ({err})"
+        result.note = (
+            f"every case has a feature left out (--without {','.join(sorted(without))})"
+            if without
+            else f"no valid case could be drawn ({err})"
+        )
     except Exception as err:  # a bug of the checker: reported loudly, never swallowed
         result.verdict = "error"
         result.note = f"checker error: {type(err).__name__}: {err}"
@@ -180,6 +203,13 @@ def run_property(
     result.checked = stats.checked
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _without(strategy: st.SearchStrategy[Case], without: frozenset[str]) -> st.SearchStrategy[Case]:
+    """``strategy`` without the cases that have a feature of ``without``."""
+    if not without:
+        return strategy
+    return strategy.filter(lambda case: not (case_features(case) & without))
 
 
 def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, Any]) -> list[str]:
@@ -343,6 +373,7 @@ class Checker:
         device: str = "cpu",
         options: dict[str, Any] | None = None,
         isolation: Isolation | None = DEFAULT_ISOLATION,
+        without: str | Sequence[str] | None = None,
     ) -> None:
         if kind is not None and kind not in KINDS:
             raise UsageError(f"--kind={kind!r} is not one of {', '.join(KINDS)}")
@@ -363,6 +394,7 @@ class Checker:
         self.options = dict(options or {})
         refuse_reserved(self.options)
         self.claims = claims_of(self.options)
+        self.without = parse_without(without)
         self._impl: Implementation | None = None
         self._fingerprints: dict[str, Fingerprint] = {}
         self._variant_results: dict[str, PropertyResult] = {}
@@ -480,8 +512,15 @@ class Checker:
 
     # --- one row -------------------------------------------------------------------------
 
-    def run_row(self, name: str, dtype: str) -> PropertyResult:
-        """One property in one dtype, with a reproducer when it fails."""
+    def run_row(
+        self,
+        name: str,
+        dtype: str,
+        without: frozenset[str] | None = None,
+        shrink: bool | None = None,
+    ) -> PropertyResult:
+        """One property in one dtype, with a reproducer when it fails; its cases leave out
+        the features of ``without`` (default: the checker's ``without``)."""
         examples, long_steps = PROFILES[self.profile]
         variant = self.variant_in(dtype)
         result = run_property(
@@ -492,8 +531,9 @@ class Checker:
             examples=examples,
             long_steps=long_steps,
             seed=self.seed,
-            shrink=self.shrink,
+            shrink=self.shrink if shrink is None else shrink,
             shrink_seconds=SHRINK_SECONDS[self.profile],
+            without=self.without if without is None else without,
         )
         if result.verdict == "fail":
             result.reproducer = reproducer(
@@ -528,7 +568,6 @@ class Checker:
                 f"  variant ({dtype}): {fp.describe()} -> {variant.verdict}"
                 + (f" ({variant.note})" if variant.note else "")
             )
-            stop = stop or (self.fail_fast and variant.verdict != "pass")
         report.fingerprint = self.fingerprint
         report.detected_variant = self.fingerprint.named()
         report.variant_used = self.variant.as_dict()
@@ -543,6 +582,8 @@ class Checker:
                 + (f"  {res.note}" if res.note else "")
             )
             stop = self.fail_fast and res.verdict in ("fail", "error")
+        if not self.fail_fast:
+            self._judge_common_feature(report, say)
         report.seconds = time.perf_counter() - started
         report.environment = environment()
         say(
@@ -550,6 +591,52 @@ class Checker:
             f"{'CONFORMS' if report.conforms else 'DOES NOT CONFORM'} ({report.seconds:.1f} s)"
         )
         return report
+
+    def _judge_common_feature(self, report: Report, say: Progress) -> None:
+        """When the failing cases share a feature and the first failing row passes without
+        it, judge the other failing rows again without it and say so once in the report
+        (the first row keeps its failure: the feature is a defect too)."""
+        failed = [
+            r
+            for r in report.results
+            if r.name != "variant" and r.verdict == "fail" and r.reproducer_case is not None
+        ]
+        if len(failed) < 2:
+            return
+        counts = Counter(
+            f
+            for r in failed
+            for f in case_features(r.reproducer_case)  # type: ignore[arg-type]
+            if f not in self.without
+        )
+        first = failed[0]
+        for feature, n in counts.most_common(_COMMON_FEATURE_TRIES):
+            if 2 * n <= len(failed):
+                break
+            narrower = self.without | {feature}
+            say(f"  most failing cases have {FEATURES[feature].what}: judging without them")
+            if self.run_row(first.name, first.dtype, narrower, shrink=False).verdict == "fail":
+                continue
+            still = 0
+            for r in failed[1:]:
+                again = self.run_row(r.name, r.dtype, narrower)
+                again.note = "; ".join(
+                    x for x in (note("judged_without", feature=feature), again.note) if x
+                )
+                still += again.verdict in ("fail", "error")
+                report.results[report.results.index(r)] = again
+            report.common_feature = note(
+                "common_feature",
+                what=FEATURES[feature].what,
+                feature=feature,
+                judged=f"without it, {still} of the other {len(failed) - 1} failing rows "
+                "still fail",
+            )
+            return
+
+
+#: how many candidate features :meth:`Checker._judge_common_feature` tries at most
+_COMMON_FEATURE_TRIES = 3
 
 
 def load_implementation(
