@@ -196,7 +196,7 @@ def summary(report: Report, width: int = 100) -> str:
     ]
     if not report.complete:
         lines.append(note("stopped_early"))
-    lines.append(variant_line(report))
+    lines.append(clip(variant_line(report), width))
     variant_rows = [r for r in report.results if r.name == "variant"]
     if report.fingerprint is not None and (
         not report.conforms or any(r.verdict != "pass" for r in variant_rows)
