@@ -1,53 +1,37 @@
-"""Every fixed note the one-screen report prints, with what it means (the validation page
-lists each one; a test checks that it does).
-
-A note's text may hold ``{placeholders}`` filled by :func:`note`.
-"""
+"""Every fixed note a report can print, by key (the validation page explains each one; a
+test checks that it does). A note's ``{placeholders}`` are filled by :func:`note`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-#: key -> (the note as printed, what it means for the reader)
-NOTES: dict[str, tuple[str, str]] = {
-    "no_known_variant": (
-        "a probe below matched no known form; properties judged against the paper's",
-        "At least one fingerprint probe matched none of the candidate forms of its axes "
-        "(the lines below it say which, with the closest candidate). The properties are then "
-        "judged against the paper's Algorithm 1, so most of them fail too: fix the probe's "
-        "axis first.",
-    ),
-    "composed_name": (
-        "named from two variants",
-        "The variant has no name of its own: its ε form and bias correction are those of the "
-        "first name, its AMSGrad form that of the second (Keras's amsgrad=True is "
-        "eps_hat + amsgrad_max_raw).",
-    ),
-    "stopped_early": (
-        "stopped early (--fail-fast): rows after the first failure were not judged",
-        "With --fail-fast the check stops at the first failing property, so the report does "
-        "not conform even if the remaining rows would pass.",
-    ),
-    "one_reproducer": (
-        "the smallest failing case; --verbose shows every row's",
-        "Each failing row has a shrunk reproducer; the one-screen form shows only the one "
-        "with the fewest numbers. It exits 1 while the defect is present and 0 once fixed.",
-    ),
-    "common_feature": (
-        "most failures involve {what}; rerun with --without {feature} to judge the rest ({judged})",
-        "When the failing cases share one feature (0-d parameters, β1 = 0, weight decay, ...) "
-        "and the first failing property passes once that feature is left out, the feature is "
-        "the likely cause: the other failing properties are judged again without it, and "
-        "the report says how many still fail.",
-    ),
-    "judged_without": (
-        "judged without {feature}",
-        "A row judged again without the feature most failures shared (see the note above); "
-        "its verdict is the one without it.",
-    ),
+#: key -> the note as printed
+NOTES: dict[str, str] = {
+    # the one-screen report
+    "no_known_variant": "a probe below matched no known form; judged against the paper's",
+    "composed_name": "named from two variants",
+    "stopped_early": "stopped early (--fail-fast): rows after the first failure were not judged",
+    "one_reproducer": "the smallest failing case; --verbose shows every row's",
+    "common_feature": "most failures involve {what}; rerun with --without {feature} to judge the "
+    "rest ({judged})",
+    "judged_without": "judged without {feature}",
+    # the variant row
+    "no_known_form": "{axis}: follows no known variant ({evidence})",
+    "same_probe": "{axis}: follows no known variant (the {other} probe above)",
+    "axis_mismatch": "{axis}: {source} {want!r}, detected {got!r}",
+    "precision": "{dtype} parameters are updated in {precision} arithmetic",
+    # a property's row
+    "needs": "needs {features}",
+    "does_not_apply": "does not apply to the variant {variant}",
+    "left_out": "left out: --without {features}",
+    "all_left_out": "every case has a feature left out (--without {features})",
+    "no_valid_case": "no valid case could be drawn ({error})",
+    "checker_error": "checker error: {error}",
+    "vacuous": "vacuous: every step was outside the error model (no bound applies)",
+    "outside_model": "{share:.0%} of steps outside the error model (not judged)",
 }
 
 
 def note(key: str, **values: Any) -> str:
     """The note ``key`` of :data:`NOTES`, its placeholders filled."""
-    return NOTES[key][0].format(**values)
+    return NOTES[key].format(**values)

@@ -120,14 +120,16 @@ def run_property(
     left_out = sorted(n for n in without if FEATURES[n].hides & prop.needs)
     if left_out:
         return PropertyResult(
-            prop.name, dtype, "skip", note="left out: --without " + ",".join(left_out)
+            prop.name, dtype, "skip", note=note("left_out", features=",".join(left_out))
         )
     missing = sorted(f for f in prop.needs | {dtype} if not supports(impl, f))
     if missing:
-        return PropertyResult(prop.name, dtype, "skip", note="needs " + ", ".join(missing))
+        return PropertyResult(
+            prop.name, dtype, "skip", note=note("needs", features=", ".join(missing))
+        )
     if not prop.applies(variant):
         return PropertyResult(
-            prop.name, dtype, "skip", note="does not apply to the variant " + str(variant.as_dict())
+            prop.name, dtype, "skip", note=note("does_not_apply", variant=variant.as_dict())
         )
     phases = [Phase.explicit, Phase.generate, Phase.target] + ([Phase.shrink] if shrink else [])
 
@@ -173,13 +175,13 @@ def run_property(
     except Unsatisfiable as err:
         result.verdict = "skip"
         result.note = (
-            f"every case has a feature left out (--without {','.join(sorted(without))})"
+            note("all_left_out", features=",".join(sorted(without)))
             if without
-            else f"no valid case could be drawn ({err})"
+            else note("no_valid_case", error=err)
         )
     except Exception as err:  # a bug of the checker: reported loudly, never swallowed
         result.verdict = "error"
-        result.note = f"checker error: {type(err).__name__}: {err}"
+        result.note = note("checker_error", error=f"{type(err).__name__}: {err}")
     if failure is not None:
         result.verdict = "fail"
         result.finding = failure.judgement.finding
@@ -192,10 +194,10 @@ def run_property(
         stats.worst_excess = math.inf if stats.worst_excess <= 1 else stats.worst_excess
     if result.verdict == "pass" and stats.examples and not stats.checked:
         result.verdict = "skip"
-        result.note = "vacuous: every step was outside the error model (no bound applies)"
+        result.note = note("vacuous")
     elif result.verdict == "pass" and stats.unchecked:
         share = stats.unchecked / (stats.unchecked + stats.checked)
-        result.note = f"{share:.0%} of steps outside the error model (not judged)"
+        result.note = note("outside_model", share=share)
     result.examples = stats.examples
     result.worst_ulps = stats.worst_ulps
     result.worst_excess = stats.worst_excess
@@ -221,12 +223,10 @@ def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, 
             continue
         if not r.matches:
             if r.detail in reported:
-                problems.append(
-                    f"{axis}: follows no known variant (the {reported[r.detail]} probe above)"
-                )
+                problems.append(note("same_probe", axis=axis, other=reported[r.detail]))
             else:
                 reported[r.detail] = axis
-                problems.append(f"{axis}: follows no known variant ({r.detail})")
+                problems.append(note("no_known_form", axis=axis, evidence=r.detail))
             continue
         if axis in wanted:
             want, source = wanted[axis], "required"
@@ -235,7 +235,9 @@ def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, 
         else:
             continue
         if want is not None and want not in r.matches:
-            problems.append(f"{axis}: {source} {want!r}, detected {r.matches[0]!r}")
+            problems.append(
+                note("axis_mismatch", axis=axis, source=source, want=want, got=r.matches[0])
+            )
     return problems
 
 
@@ -470,7 +472,7 @@ class Checker:
                 and fp.axes.get("precision", None)
                 and fp.axes["precision"].matches
             ):
-                fact = f"{dtype} parameters are updated in {precision} arithmetic"
+                fact = note("precision", dtype=dtype, precision=precision)
                 note = f"{fact}; {note}" if note else fact
             self._fingerprints[dtype] = fp
             self._variant_results[dtype] = PropertyResult(

@@ -42,6 +42,22 @@ def short_numbers(text: str) -> str:
     return _NUMBER.sub(lambda m: f"{float(m.group()):.6g}", text)
 
 
+def one_line(message: str) -> str:
+    """A multi-line message on one line: its first line, and the next when the first ends
+    with a colon (``the implementation raised at step 1:`` ``step 1: raised ValueError: why``;
+    a traceback after it is left out)."""
+    lines = [x.strip() for x in message.splitlines() if x.strip()]
+    if not lines:
+        return ""
+    if len(lines) > 1 and lines[0].endswith(":"):
+        detail = lines[1] if lines[1].startswith("step ") else f"{lines[0]} {lines[1]}"
+        return short_numbers(detail)
+    return short_numbers(lines[0])
+
+
+_MISS = re.compile(r"^(?P<label>.*): no \(step (?P<step>\d+): (?P<impl>\S+) vs (?P<exact>\S+)\)$")
+
+
 def variant_name(fp: Fingerprint) -> str | None:
     """The detected variant's name: one of :data:`~adamproofs.variants.NAMED`, or a name
     composed of two (``eps_hat + amsgrad_max_raw``: the ε form of one, the AMSGrad form of
@@ -102,10 +118,15 @@ def _groups(fp: Fingerprint) -> list[list[AxisResult]]:
 
 
 def _first_miss(detail: str) -> str:
-    """The first rejected candidate of a probe's evidence (``label: no (why)``)."""
+    """The first rejected candidate of a probe's evidence (``label: no (step N: a vs b)``),
+    as ``step N gives a, the closest candidate LABEL b``."""
     for part in detail.split("; "):
-        if ": no (" in part:
-            return short_numbers(part)
+        m = _MISS.match(part)
+        if m is not None:
+            return short_numbers(
+                f"step {m['step']} gives {m['impl']}, the closest candidate "
+                f"{m['label']} {m['exact']}"
+            )
     return short_numbers(detail.split("; ")[0])
 
 
@@ -122,10 +143,10 @@ def evidence_lines(fp: Fingerprint, width: int) -> list[str]:
         elif all(r.matches for r in group):
             matched += [f"{r.axis}={r.matches[0]}" for r in group]
         elif ": no (" in lead.detail or ": match" in lead.detail:
-            text = f"{axes}: no known form; closest {_first_miss(lead.detail)} ({probe})"
+            text = f"{axes}: no known form: {_first_miss(lead.detail)} ({probe})"
             lines.append(clip("  " + text, width))
         else:
-            text = f"{axes}: the probe failed: {short_numbers(lead.detail or '?')}"
+            text = f"the probe failed: {one_line(lead.detail or '?')} (axes {axes})"
             lines.append(clip("  " + text, width))
     tail = [f"matched {', '.join(matched)}"] if matched else []
     tail += [f"not probed: {', '.join(skipped)}"] if skipped else []
@@ -143,7 +164,7 @@ def finding_line(r: PropertyResult) -> str:
         where = f"param {f.param}" + (f"[{f.index}]" if f.index is not None else "")
         ulps = "" if f.ulps is None or not math.isfinite(f.ulps) else f", {f.ulps:.3g} ulps"
         return f"step {f.step}, {where}: gives {f.impl:.6g}, oracle {f.exact:.6g}{ulps}"
-    return short_numbers(f.message.splitlines()[0])
+    return one_line(f.message)
 
 
 def case_size(r: PropertyResult) -> tuple[int, int]:
@@ -190,7 +211,7 @@ def summary(report: Report, width: int = 100) -> str:
     lines = [
         clip(
             f"{verdict}: {report.target} ({counts}; {', '.join(report.dtypes)}, "
-            f"profile {report.profile}, seed {report.seed}, {report.seconds:.0f} s)",
+            f"profile {report.profile}, seed {report.seed})",
             width,
         )
     ]
