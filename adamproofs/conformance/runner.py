@@ -463,7 +463,7 @@ class Checker:
                 fp = Fingerprint(
                     dtype=dtype, errors=[f"checker error: {type(err).__name__}: {err}"]
                 )
-            verdict, note = variant_verdict(
+            verdict, why = variant_verdict(
                 fp, self.required, getattr(impl, "claims", {}) or {}, self.claims
             )
             precision = fp.variant.precision
@@ -473,13 +473,13 @@ class Checker:
                 and fp.axes["precision"].matches
             ):
                 fact = note("precision", dtype=dtype, precision=precision)
-                note = f"{fact}; {note}" if note else fact
+                why = f"{fact}; {why}" if why else fact
             self._fingerprints[dtype] = fp
             self._variant_results[dtype] = PropertyResult(
                 "variant",
                 fp.dtype,
                 verdict,
-                note=note,
+                note=why,
                 seconds=time.perf_counter() - t0,
                 examples=len(fp.axes),
             )

@@ -119,13 +119,12 @@ def _groups(fp: Fingerprint) -> list[list[AxisResult]]:
 
 def _first_miss(detail: str) -> str:
     """The first rejected candidate of a probe's evidence (``label: no (step N: a vs b)``),
-    as ``step N gives a, the closest candidate LABEL b``."""
+    as ``step N gives a; closest LABEL gives b``."""
     for part in detail.split("; "):
         m = _MISS.match(part)
         if m is not None:
             return short_numbers(
-                f"step {m['step']} gives {m['impl']}, the closest candidate "
-                f"{m['label']} {m['exact']}"
+                f"step {m['step']} gives {m['impl']}; closest {m['label']} gives {m['exact']}"
             )
     return short_numbers(detail.split("; ")[0])
 
