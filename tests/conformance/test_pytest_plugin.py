@@ -86,7 +86,7 @@ def _ids(output: str) -> list[str]:
 
 def test_plugin_collected_count_matches_what_runs(tmp_path):
     settings = ["--adam-target=numpy", "--adam-profile=quick", "--adam-dtype=float16"]
-    collected = _pytest(tmp_path, *settings, "--collect-only", "-q")
+    collected = _pytest(tmp_path, *settings, "--collect-only")
     assert collected.returncode == 0, collected.stdout + collected.stderr
     ids = _ids(collected.stdout)
     from adamproofs.conformance import Checker
@@ -103,7 +103,7 @@ def test_plugin_test_id_pasted_back_selects_exactly_that_test(tmp_path):
 
     test_id = f"{pytest_conformance.__file__}::test_adam_conforms[agreement-float32]"
     settings = ["--adam-target=numpy", "--adam-profile=quick"]
-    collected = _pytest(tmp_path, *settings, test_id, "--collect-only", "-q")
+    collected = _pytest(tmp_path, *settings, test_id, "--collect-only")
     assert _ids(collected.stdout) != [] and len(_ids(collected.stdout)) == 1, collected.stdout
     assert _ids(collected.stdout)[0].endswith("::test_adam_conforms[agreement-float32]")
     ran = _pytest(tmp_path, *settings, test_id, "-rA")
