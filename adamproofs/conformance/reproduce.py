@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -57,7 +57,7 @@ def main(
     setup: Setup | None = None,
     kind: str | None = None,
     options: dict[str, Any] | None = None,
-) -> int:
+) -> NoReturn:
     """Judge the case again and exit: 1 while property ``prop`` fails on it, 0 once it
     passes, 2 when the target cannot be loaded (with what to do about it)."""
     sys.exit(
