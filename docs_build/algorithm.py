@@ -37,7 +37,7 @@ ALGORITHM_1: tuple[Row, ...] = (
     ),
     Row(
         r"t \leftarrow t + 1",
-        ("cfg: Adam, h: Any, t: int",),
+        ("stages.bias_corrections(cfg.bias_correction, h, t, one)",),
         "the caller passes the 1-based step number of this update",
     ),
     Row(
@@ -47,11 +47,11 @@ ALGORITHM_1: tuple[Row, ...] = (
     ),
     Row(
         r"m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t",
-        ("c1, c2 = one - b1, one - b2", 'm = [b1 * mi + c1 * gi for mi, gi in zip(state["m"], g)]'),
+        ("c1 = one - b1  # 1 - β1", "return [b1 * mi + c1 * gi for mi, gi in zip(m, g)]"),
     ),
     Row(
         r"v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2",
-        ('v = [b2 * vi + c2 * gi * gi for vi, gi in zip(state["v"], g)]',),
+        ("c2 = one - b2  # 1 - β2", "return [b2 * vi + c2 * gi * gi for vi, gi in zip(v, g)]"),
     ),
     Row(
         r"\hat m_t \leftarrow m_t / (1-\beta_1^t)",

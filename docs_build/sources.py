@@ -22,7 +22,7 @@ from typing import Any
 from adamproofs.derivations import DERIVATIONS, derive
 from adamproofs.derivations.render import escape_markdown, prose_markdown, render_checked_steps
 
-from . import algorithm
+from . import algorithm, defects  # noqa: F401  (defects registers its generators)
 from .directives import Context, generator
 from .markdown import indent, not_generated, table
 

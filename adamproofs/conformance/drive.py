@@ -226,6 +226,13 @@ class GuardedSession:
         self.ledger.check(f"after {stage}", since_step)
         return checked
 
+    def moments(self) -> list[Any] | None:
+        """The session's optional ``moments()`` (m and v per parameter), None without it."""
+        reader = getattr(self.session, "moments", None)
+        if reader is None:
+            return None
+        return call_target(f"moments() after step {self.steps_done}", reader)  # type: ignore[no-any-return]
+
     def save(self) -> Any:
         blob = call_target("checkpoint save", lambda: self.session.save())
         self.ledger.check("after checkpoint save")

@@ -507,6 +507,15 @@ class IsolatedSession:
             generation=self.generation,
         )
 
+    def moments(self) -> Any:
+        """The target session's optional ``moments()`` (None when it has none)."""
+        return self._impl._request(
+            f"moments() after step {self.steps_done}",
+            "moments",
+            self.sid,
+            generation=self.generation,
+        )
+
     def check(self, when: str) -> None:
         """Raise :class:`~.protocol.InputMutated` when an array handed over changed."""
         self._impl._request(when, "check", self.sid, when, generation=self.generation)

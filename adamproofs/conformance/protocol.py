@@ -30,6 +30,14 @@ Data model
   (same hyperparameters and shapes, possibly different initial values) and must
   make it continue exactly where the saved one was. Only required when
   ``"checkpoint"`` is in ``features``.
+- ``Session.moments()`` (optional): the optimizer's state after the last step, one entry
+  per parameter: ``{"m": m_t, "v": v_t}`` (Algorithm 1's moments before bias correction,
+  NumPy arrays of the parameter's shape) or ``None`` where it has none. The checker reads
+  it only to say which quantity departs first when no known defect explains a failure;
+  without it, θ alone is compared. The torch, optax and Keras adapters read it from the
+  framework's state (``exp_avg``/``exp_avg_sq``, ``ScaleByAdamState.mu``/``nu``, Keras's
+  momentum and velocity variables); a plain-protocol optimizer may define ``moments()``
+  returning the same list.
 - ``Implementation.create_groups(groups, dtype)``: optional, only when ``"groups"`` is
   in ``features``. ``groups`` is a list of ``(Hyper, params)``; the session's
   ``step``/``params`` use the concatenation of all groups' parameters, in order.
@@ -81,6 +89,10 @@ arrays in ``params`` in place::
         # optional, enables the checkpoint property:
         def state_dict(self): ...
         def load_state_dict(self, state): ...
+
+        # optional: m and v per parameter, read when the checker diagnoses a failure:
+        def moments(self):
+            return [{"m": m, "v": v} for m, v in zip(self.m, self.v)]
 
         # optional: what the checker may exercise (default: every dtype, weight decay,
         # None gradients, and checkpoints when the two methods above exist)
@@ -269,6 +281,11 @@ class PlainSession:
 
     def params(self) -> list[np.ndarray]:
         return [np.array(p, copy=True) for p in self._params]
+
+    def moments(self) -> list[dict[str, np.ndarray] | None] | None:
+        """The optimizer's own ``moments()`` (see the module doc), or None without one."""
+        reader = getattr(self.optimizer, "moments", None)
+        return None if reader is None else reader()
 
     def save(self) -> Any:
         state_dict = getattr(self.optimizer, "state_dict", None)

@@ -38,6 +38,7 @@ from ..dtypes import as_dtype
 from ..errors import ConfigError
 from ..variants import Precision, Variant, parse_variant
 from .cases import Context
+from .diagnosis import diagnose_failure
 from .features import FEATURES, case_features, hidden, parse_without
 from .fingerprint import Fingerprint, fingerprint, fingerprint_dtype
 from .isolation import DEFAULT_ISOLATION, Isolation, isolate
@@ -375,6 +376,7 @@ class Checker:
         device: str = "cpu",
         options: dict[str, Any] | None = None,
         isolation: Isolation | None = DEFAULT_ISOLATION,
+        diagnose: bool = True,
         without: str | Sequence[str] | None = None,
     ) -> None:
         if kind is not None and kind not in KINDS:
@@ -392,6 +394,7 @@ class Checker:
         self.isolation = isolation
         self.fail_fast = fail_fast
         self.shrink = shrink
+        self.diagnose = diagnose
         self.device = device
         self.options = dict(options or {})
         refuse_reserved(self.options)
@@ -586,6 +589,10 @@ class Checker:
             stop = self.fail_fast and res.verdict in ("fail", "error")
         if not self.fail_fast:
             self._judge_common_feature(report, say)
+        if self.diagnose and report.failures:
+            report.diagnosis = diagnose_failure(
+                self.implementation(), report.failures[0].dtype, self.variant_in, self.required
+            )
         report.seconds = time.perf_counter() - started
         report.environment = environment()
         say(

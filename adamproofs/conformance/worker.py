@@ -144,6 +144,9 @@ class Worker:
             case "params":
                 (sid,) = args
                 return self.sessions[sid].params()
+            case "moments":
+                (sid,) = args
+                return self.sessions[sid].moments()
             case "check":
                 sid, when = args
                 self.sessions[sid].ledger.check(when)

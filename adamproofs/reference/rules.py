@@ -19,6 +19,7 @@ arm makes a new axis value a type error until it is handled).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from typing_extensions import assert_never
@@ -134,8 +135,62 @@ def _adam_thetas(cfg: Adam, h: Any, theta: list, deltas: list, one: Any) -> list
     return [th - d for th, d in zip(theta, deltas)]  # θ_t = θ_{t-1} - Δ_t
 
 
+def _first_moments(h: Any, m: list, g: list, one: Any) -> list:
+    """m_t = β1 m_{t-1} + (1-β1) g_t."""
+    b1 = h.beta1
+    c1 = one - b1  # 1 - β1
+    return [b1 * mi + c1 * gi for mi, gi in zip(m, g)]
+
+
+def _raw_second_moments(h: Any, v: list, g: list, one: Any) -> list:
+    """v_t = β2 v_{t-1} + (1-β2) g_t²."""
+    b2 = h.beta2
+    c2 = one - b2  # 1 - β2
+    return [b2 * vi + c2 * gi * gi for vi, gi in zip(v, g)]
+
+
+@dataclass(frozen=True)
+class AdamStages:
+    """The stages of one Adam step, each one line (or one formula) of Algorithm 1.
+
+    :func:`adam_step` looks every stage up here, so a model of a *different* update
+    (a known defect, :mod:`adamproofs.conformance.diagnosis`) is this table with one
+    stage replaced: ``DEFAULT_STAGES.replace(first_moments=...)``. The signatures:
+
+    - ``bias_corrections(enabled, h, t, one) -> (1-β1^t, 1-β2^t)``
+    - ``gradients(cfg, h, theta, grad) -> g`` (maximize, L2 decay)
+    - ``first_moments(h, m_prev, g, one) -> m``; ``raw_second_moments(h, v_prev, g, one) -> v``
+    - ``second_moments(amsgrad, v, state, bc2, A) -> (v̂, v_raw, vmax)``
+    - ``deltas(placement, h, m, v̂, v_raw, bc1, bc2, A) -> Δ``
+    - ``thetas(cfg, h, theta, Δ, one) -> θ``
+    """
+
+    bias_corrections: Callable[[bool, Any, int, Any], tuple[Any, Any]] = _bias_corrections
+    gradients: Callable[[Adam, Any, list, list], list] = _adam_gradients
+    first_moments: Callable[[Any, list, list, Any], list] = _first_moments
+    raw_second_moments: Callable[[Any, list, list, Any], list] = _raw_second_moments
+    second_moments: Callable[..., tuple[list, list, list | None]] = _second_moments
+    deltas: Callable[..., list] = _adam_deltas
+    thetas: Callable[[Adam, Any, list, list, Any], list] = _adam_thetas
+
+    def replace(self, **stages: Callable[..., Any]) -> AdamStages:
+        """A copy with some stages replaced (names as the fields)."""
+        return replace(self, **stages)
+
+
+#: Algorithm 1 (with the variant axes of :class:`~adamproofs.config.Adam`).
+DEFAULT_STAGES = AdamStages()
+
+
 def adam_step(
-    cfg: Adam, h: Any, t: int, theta: list, grad: list, state: State, A: Arithmetic
+    cfg: Adam,
+    h: Any,
+    t: int,
+    theta: list,
+    grad: list,
+    state: State,
+    A: Arithmetic,
+    stages: AdamStages = DEFAULT_STAGES,
 ) -> tuple[list, State]:
     r"""One Adam step for every coordinate (all variants of :class:`~adamproofs.config.Adam`).
 
@@ -146,20 +201,19 @@ def adam_step(
     :math:`\theta` by :math:`1-\alpha\lambda` before (or after) the step;
     :math:`\Delta_t` depends on the ε placement and the AMSGrad form (see
     :mod:`adamproofs.variants`). Each axis is matched once per step, not per coordinate.
+    Every stage is looked up in ``stages`` (:class:`AdamStages`; default: Algorithm 1).
     """
-    b1, b2 = h.beta1, h.beta2
     one = A.number(1)
-    bc1, bc2 = _bias_corrections(cfg.bias_correction, h, t, one)
-    g = _adam_gradients(cfg, h, theta, grad)
-    c1, c2 = one - b1, one - b2  # 1 - β1, 1 - β2
-    m = [b1 * mi + c1 * gi for mi, gi in zip(state["m"], g)]  # m_t = β1 m_{t-1} + (1-β1) g_t
-    v = [b2 * vi + c2 * gi * gi for vi, gi in zip(state["v"], g)]  # β2 v_{t-1} + (1-β2) g_t²
-    vc, vr, vmax = _second_moments(cfg.amsgrad, v, state, bc2, A)
-    deltas = _adam_deltas(cfg.eps_placement, h, m, vc, vr, bc1, bc2, A)
+    bc1, bc2 = stages.bias_corrections(cfg.bias_correction, h, t, one)
+    g = stages.gradients(cfg, h, theta, grad)
+    m = stages.first_moments(h, state["m"], g, one)  # m_t = β1 m_{t-1} + (1-β1) g_t
+    v = stages.raw_second_moments(h, state["v"], g, one)  # β2 v_{t-1} + (1-β2) g_t²
+    vc, vr, vmax = stages.second_moments(cfg.amsgrad, v, state, bc2, A)
+    deltas = stages.deltas(cfg.eps_placement, h, m, vc, vr, bc1, bc2, A)
     new_state: State = {"m": m, "v": v}
     if vmax is not None:
         new_state["vmax"] = vmax
-    return _adam_thetas(cfg, h, theta, deltas, one), new_state
+    return stages.thetas(cfg, h, theta, deltas, one), new_state
 
 
 def adamax_step(

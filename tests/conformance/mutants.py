@@ -56,7 +56,71 @@ MUTANTS: dict[str, str] = {
     "first_step_plain_sgd": "the first step is plain SGD (θ -= lr·g)",
     "v_decay_float": "v decays with β2 rounded to 4 digits",
     "late_t_bug": "bias correction dropped after step 50 (β^t treated as 0 too early)",
+    "heavy_ball": "m = β1 m + g (no 1-β1 weight)",
+    "stale_v": "the step divides by the second moment of the previous step, v_{t-1}",
+    "lazy_zero": "coordinates whose gradient is exactly 0 keep m, v and θ (lazy update)",
+    "eps_doubled": "ε added twice to the denominator",
+    "betas_swapped": "β1 and β2 exchanged",
+    "bc_multiplied": "moments multiplied by 1-β^t instead of divided",
+    "lr_sqrt_t": "the step divided by √t (a decaying learning rate nobody asked for)",
+    "t_plus_1": "the step counter starts at 2 (incremented twice before the first update)",
 }
+
+#: mutant -> the model the diagnosis must name (catalogue entries and variant axes,
+#: relative to the variant the mutant is checked against). The mistakes not listed are not
+#: deviations of the update rule: they are caught by other properties (inputs_unmutated,
+#: checkpoint, nonfinite) and the diagnosis finds the steps themselves correct.
+DIAGNOSED_AS: dict[str, tuple[str, ...]] = {
+    "eps_inside_sqrt": ("eps_placement=root",),
+    "eps_hat": ("eps_placement=hat",),
+    "no_bias_correction": ("bias_correction=false",),
+    "beta_pow_t_minus_1": ("bias_correction_t_minus_1",),
+    "vhat_uses_beta1": ("vhat_uses_beta1",),
+    "mhat_uses_beta2": ("mhat_uses_beta2",),
+    "t_not_incremented": ("step_counter_frozen",),
+    "t_starts_at_0": ("step_counted_after_use",),
+    "global_t": ("step_scope=optimizer",),
+    "shared_counter": ("shared_step_counter",),
+    "lerp_swapped": ("lerp_weights_swapped",),
+    "v_abs": ("v_abs_gradient",),
+    "wrong_sign": ("lost_sign",),
+    "decay_after": ("decay=decoupled_after",),
+    "decoupled": ("decay=decoupled",),
+    "decoupled_no_lr": ("decoupled_decay_without_lr",),
+    "l2_after_moments": ("decay=decoupled",),
+    "maximize_ignored": ("maximize_ignored",),
+    "fp32_state": ("moments_float32",),
+    "bc_float32": ("bias_correction_float32",),
+    "sqrt_eps_sq": ("eps_squared_inside_sqrt",),
+    "eps_only_if_zero": ("eps_ignored",),
+    "clamp_denominator": ("denominator_clamped",),
+    "clamp_update": ("update_clipped",),
+    "skip_tiny": ("skip_tiny_gradients",),
+    "zero_grad_return": ("skip_zero_gradient_parameter",),
+    "hardcoded_beta2": ("hardcoded_beta2",),
+    "hardcoded_eps": ("hardcoded_eps",),
+    "lr_squared": ("lr_squared",),
+    "first_step_plain_sgd": ("first_step_sgd",),
+    "v_decay_float": ("beta2_rounded",),
+    "late_t_bug": ("bias_correction_dropped_after_50",),
+    "heavy_ball": ("heavy_ball_first_moment",),
+    "stale_v": ("stale_second_moment",),
+    "lazy_zero": ("lazy_zero_coordinates",),
+    "eps_doubled": ("eps_doubled",),
+    "betas_swapped": ("betas_swapped",),
+    "bc_multiplied": ("bias_correction_multiplied",),
+    "lr_sqrt_t": ("lr_decayed_sqrt_t",),
+    "t_plus_1": ("step_counter_plus_1",),
+    "amsgrad_max_corrected": ("amsgrad=max_corrected",),
+    "amsgrad_no_max": ("amsgrad=none",),
+}
+
+#: mistakes outside the update rule (no catalogue entry; other properties catch them)
+NOT_UPDATE_RULE = frozenset({"state_not_saved", "mutates_grad", "nan_to_num"})
+
+#: mistakes visible only in float64 (float32 parameters compute in float32 anyway, and
+#: β2 rounded to 4 digits stays within float32's rounding on the diagnostic trajectories)
+FLOAT64_ONLY = frozenset({"fp32_state", "bc_float32", "v_decay_float"})
 
 #: mutants checked with --variant amsgrad_max_raw (their base has AMSGrad on)
 AMSGRAD_MUTANTS: dict[str, str] = {
@@ -100,6 +164,8 @@ def _np_step(
         eps = 1e-8
     if "v_decay_float" in flags:
         b2 = round(b2, 4) if b2 < 0.9999 else b2 - 1e-5
+    if "betas_swapped" in flags:
+        b1, b2 = b2, b1
     work = st["m"].dtype
     if "mutates_grad" in flags:
         np.multiply(g, 1.0 + 2.0**-10, out=g)  # writes into the caller's array
@@ -108,6 +174,7 @@ def _np_step(
     if "zero_grad_return" in flags and not np.any(g):
         return
     g = g.astype(work)
+    zero = g == 0
     if maximize and "maximize_ignored" not in flags:
         g = -g
     th = p.astype(work)
@@ -118,8 +185,11 @@ def _np_step(
     if wd and "decoupled_no_lr" in flags:
         th = th * (1 - wd)
     m, v = st["m"], st["v"]
+    old_m, old_v = m.copy(), v.copy()
     if "lerp_swapped" in flags:
         m[...] = (1 - b1) * m + b1 * g
+    elif "heavy_ball" in flags:
+        m[...] = b1 * m + g
     else:
         m[...] = b1 * m + (1 - b1) * g
     if "v_abs" in flags:
@@ -130,7 +200,11 @@ def _np_step(
     bc2 = _bias(b1 if "vhat_uses_beta1" in flags else b2, t, flags)
     if "no_bias_correction" in flags:
         bc1 = bc2 = 1.0
-    vv = v
+    if "bc_multiplied" in flags:
+        bc1, bc2 = 1.0 / bc1, 1.0 / bc2
+    if "lazy_zero" in flags:
+        m[zero], v[zero] = old_m[zero], old_v[zero]
+    vv = old_v if "stale_v" in flags else v
     if "amsgrad" in flags:
         if "amsgrad_max_corrected" in flags:
             st["vmax"][...] = np.maximum(st["vmax"], v / bc2)
@@ -150,6 +224,8 @@ def _np_step(
                 denom = np.sqrt(vhat + eps * eps)
             elif "eps_only_if_zero" in flags:
                 denom = np.where(vhat > 0, np.sqrt(vhat), eps)
+            elif "eps_doubled" in flags:
+                denom = np.sqrt(vhat) + eps + eps
             else:
                 denom = np.sqrt(vhat) + eps
             if "clamp_denominator" in flags:
@@ -157,12 +233,16 @@ def _np_step(
             update = lr * mhat / denom
     if "lr_squared" in flags and lr != 1:
         update = update * lr
+    if "lr_sqrt_t" in flags:
+        update = update / math.sqrt(t)
     if "clamp_update" in flags:
         update = np.clip(update, -lr, lr)
     if "skip_tiny" in flags:
         update = np.where((np.abs(g) < 1e-12) & (g != 0), 0.0, update)
     if "first_step_plain_sgd" in flags and t == 1:
         update = lr * g
+    if "lazy_zero" in flags:
+        update = np.where(zero, 0.0, update)
     th = th + update if "wrong_sign" in flags else th - update
     if wd and "decay_after" in flags:
         th = th * (1 - lr * wd)
@@ -225,7 +305,7 @@ class NumpyAdam:
             st["step"] += 1
             return max(t, 1)  # step 1 uses t = 1, then it lags by one
         st["step"] += 1
-        return st["step"]
+        return st["step"] + 1 if "t_plus_1" in flags else st["step"]
 
     def state_dict(self) -> dict[str, Any]:
         if "state_not_saved" in self.FLAGS:
@@ -331,7 +411,7 @@ if torch is not None:
                 st["step"] += 1
                 return max(t, 1)
             st["step"] += 1
-            return st["step"]
+            return st["step"] + 1 if "t_plus_1" in flags else st["step"]
 
         def _update(
             self, p: Any, hyper: dict[str, float], st: dict[str, Any], t: int, maximize: bool
@@ -351,6 +431,8 @@ if torch is not None:
                 eps = 1e-8
             if "v_decay_float" in flags:
                 b2 = round(b2, 4) if b2 < 0.9999 else b2 - 1e-5
+            if "betas_swapped" in flags:
+                b1, b2 = b2, b1
             m, v = st["m"], st["v"]
             work = m.dtype
             g = p.grad
@@ -361,6 +443,7 @@ if torch is not None:
             if "zero_grad_return" in flags and not bool(g.any()):
                 return
             g = g.to(work)
+            zero = g == 0
             if maximize and "maximize_ignored" not in flags:
                 g = -g
             th = p.detach().to(work)
@@ -372,8 +455,11 @@ if torch is not None:
                 th = th * (1 - lr * wd)
             if wd and "decoupled_no_lr" in flags:
                 th = th * (1 - wd)
+            old_m, old_v = m.clone(), v.clone()
             if "lerp_swapped" in flags:
                 m.lerp_(g, b1)
+            elif "heavy_ball" in flags:
+                m.mul_(b1).add_(g)
             else:
                 m.lerp_(g, 1 - b1)
             if "v_abs" in flags:
@@ -384,7 +470,12 @@ if torch is not None:
             bc2 = _bias(b1 if "vhat_uses_beta1" in flags else b2, t, flags)
             if "no_bias_correction" in flags:
                 bc1 = bc2 = 1.0
-            vv = v
+            if "bc_multiplied" in flags:
+                bc1, bc2 = 1.0 / bc1, 1.0 / bc2
+            if "lazy_zero" in flags:
+                m.copy_(torch.where(zero, old_m, m))
+                v.copy_(torch.where(zero, old_v, v))
+            vv = old_v if "stale_v" in flags else v
             if "amsgrad" in flags:
                 if "amsgrad_max_corrected" in flags:
                     torch.maximum(st["vmax"], v / bc2, out=st["vmax"])
@@ -402,6 +493,8 @@ if torch is not None:
                     denom = (vhat + eps * eps).sqrt()
                 elif "eps_only_if_zero" in flags:
                     denom = torch.where(vhat > 0, vhat.sqrt(), torch.full_like(vhat, eps))
+                elif "eps_doubled" in flags:
+                    denom = vhat.sqrt() + eps + eps
                 else:
                     denom = vhat.sqrt() / 1.0 + eps
                 if "clamp_denominator" in flags:
@@ -409,12 +502,16 @@ if torch is not None:
                 update = (m / bc1) / denom * lr
             if "lr_squared" in flags and lr != 1:
                 update = update * lr
+            if "lr_sqrt_t" in flags:
+                update = update / math.sqrt(t)
             if "clamp_update" in flags:
                 update = update.clamp(-lr, lr)
             if "skip_tiny" in flags:
                 update = torch.where((g.abs() < 1e-12) & (g != 0), torch.zeros_like(update), update)
             if "first_step_plain_sgd" in flags and t == 1:
                 update = lr * g
+            if "lazy_zero" in flags:
+                update = torch.where(zero, torch.zeros_like(update), update)
             th = th + update if "wrong_sign" in flags else th - update
             if wd and "decay_after" in flags:
                 th = th * (1 - lr * wd)

@@ -171,6 +171,23 @@ class KerasSession:
                 for v in self._vars
             ]
 
+    def moments(self) -> list[dict[str, np.ndarray] | None] | None:
+        """m and v of each variable from Keras's Adam (``_momentums``, ``_velocities``, one
+        per variable in build order); None for an optimizer without them."""
+        ms = getattr(self.optimizer, "_momentums", None)
+        vs = getattr(self.optimizer, "_velocities", None)
+        if not ms or not vs or len(ms) != len(self._vars) or len(vs) != len(self._vars):
+            return None
+        ops = self._impl.keras.ops
+        with self._impl.precision(self._dtype):
+            return [
+                {
+                    "m": np.array(ops.convert_to_numpy(m.value), dtype=np.float64),
+                    "v": np.array(ops.convert_to_numpy(v.value), dtype=np.float64),
+                }
+                for m, v in zip(ms, vs, strict=True)
+            ]
+
     def save(self) -> Any:
         store: dict[str, np.ndarray] = {}
         with self._impl.precision(self._dtype):

@@ -90,6 +90,18 @@ def _precision(jax: Any, dtype: np.dtype) -> Iterator[None]:
         yield
 
 
+def _adam_state(state: Any) -> Any:
+    """The first node with ``mu`` and ``nu`` in a (nested tuple) optax state, or None."""
+    if hasattr(state, "mu") and hasattr(state, "nu"):
+        return state
+    if isinstance(state, (tuple, list)):
+        for part in state:
+            found = _adam_state(part)
+            if found is not None:
+                return found
+    return None
+
+
 class OptaxSession:
     """One optax optimizer run over a list of parameters (a list pytree)."""
 
@@ -122,6 +134,17 @@ class OptaxSession:
 
     def params(self) -> list[np.ndarray]:
         return [np.array(p, dtype=self._dtype, copy=True) for p in self._params]
+
+    def moments(self) -> list[dict[str, np.ndarray] | None] | None:
+        """m and v of each parameter from the first state with ``mu`` and ``nu`` (optax's
+        ``ScaleByAdamState``) in the optimizer state; None when there is none."""
+        found = _adam_state(self._state)
+        if found is None:
+            return None
+        return [
+            {"m": np.array(m, dtype=np.float64), "v": np.array(v, dtype=np.float64)}
+            for m, v in zip(found.mu, found.nu, strict=True)
+        ]
 
     def save(self) -> Any:
         jax = self._impl.modules[0]

@@ -117,6 +117,22 @@ class TorchSession:
     def params(self) -> list[np.ndarray]:
         return [_to_numpy(p, self._dtype) for p in self._params]
 
+    def moments(self) -> list[dict[str, np.ndarray] | None]:
+        """m and v of each parameter from ``optimizer.state`` (``exp_avg``/``exp_avg_sq``,
+        or ``m``/``v``), None where the state has neither."""
+        out: list[dict[str, np.ndarray] | None] = []
+        for p in self._params:
+            state = self.optimizer.state.get(p, {})
+            found = {}
+            for name, keys in (("m", ("exp_avg", "m")), ("v", ("exp_avg_sq", "v"))):
+                for key in keys:
+                    value = state.get(key)
+                    if value is not None and hasattr(value, "detach"):
+                        found[name] = value.detach().cpu().double().numpy().copy()
+                        break
+            out.append(found or None)
+        return out
+
     def save(self) -> Any:
         buffer = io.BytesIO()
         self._torch.save(

@@ -23,6 +23,8 @@ class Diagnosis:
     summary: str
     details: tuple[str, ...] = ()
     model: tuple[str, ...] = ()
+    #: the models that fit equally (or nearly) when the diagnosis cannot choose between them
+    candidates: tuple[tuple[str, ...], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
