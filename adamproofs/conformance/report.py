@@ -447,10 +447,8 @@ def reproducer(
         f"    {report.target!r}, {result.name!r}, {case.dtype!r},",
         f"    {_hyper(case.hyper)},",
         f"    params=[{params}],",
-        "    grads=[",
-        *rows,
-        "    ],",
-        f"    variant={variant.as_dict()!r},",
+        *_grads_lines(rows),
+        *([] if variant == Variant() else [f"    variant={variant.as_dict()!r},"]),
         *([f"    groups={groups},"] if case.groups else []),
         *([f"    setup={case.setup!r},"] if case.setup is not None else []),
         *extra,
@@ -468,6 +466,14 @@ def reproducer(
             *body,
         ]
     )
+
+
+def _grads_lines(rows: list[str]) -> list[str]:
+    """``grads=[...]``: on one line when it is short, else one line per step."""
+    inline = "    grads=[" + " ".join(r.strip() for r in rows) + "],"
+    if len(inline) <= 100:
+        return [inline.replace("],],", "]],")]
+    return ["    grads=[", *rows, "    ],"]
 
 
 def _import_comment(target: str) -> list[str]:

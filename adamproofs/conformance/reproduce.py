@@ -52,14 +52,15 @@ def main(
     *,
     params: list[np.ndarray],
     grads: GradRows,
-    variant: dict[str, Any],
+    variant: dict[str, Any] | None = None,
     groups: list[tuple[Hyper, int]] | None = None,
     setup: Setup | None = None,
     kind: str | None = None,
     options: dict[str, Any] | None = None,
 ) -> NoReturn:
     """Judge the case again and exit: 1 while property ``prop`` fails on it, 0 once it
-    passes, 2 when the target cannot be loaded (with what to do about it)."""
+    passes, 2 when the target cannot be loaded (with what to do about it). ``variant`` is
+    what the case is judged against (default: the paper's Algorithm 1)."""
     sys.exit(
         run(
             target,
@@ -85,7 +86,7 @@ def run(
     *,
     params: list[np.ndarray],
     grads: GradRows,
-    variant: dict[str, Any],
+    variant: dict[str, Any] | None = None,
     groups: list[tuple[Hyper, int]] | None = None,
     setup: Setup | None = None,
     kind: str | None = None,
@@ -106,7 +107,7 @@ def run(
         return 2
     case = Case(dtype, hyper, params=params, grads=grads, groups=groups, setup=setup)
     try:
-        verdict = check_property(prop, impl, case, Variant(**variant))
+        verdict = check_property(prop, impl, case, Variant(**(variant or {})))
     finally:
         close = getattr(impl, "close", None)
         if close is not None:
