@@ -15,6 +15,7 @@ NOTES: dict[str, str] = {
     "common_feature": "most failures involve {what}; rerun with --without {feature} to judge the "
     "rest ({judged})",
     "judged_without": "judged without {feature}",
+    "common_finding": "{n} of {m} failing properties fail the same way: {what}",
     # the variant row
     "no_known_form": "{axis}: follows no known variant ({evidence})",
     "same_probe": "{axis}: follows no known variant (the {other} probe above)",

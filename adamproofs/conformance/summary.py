@@ -133,6 +133,7 @@ def evidence_lines(fp: Fingerprint, width: int) -> list[str]:
     """One line per probe that matched no known form (the axes it decides, the probe, the
     closest candidate), then one line for the axes that matched and those not probed."""
     lines, matched, skipped = [], [], []
+    failed: dict[str, list[list[AxisResult]]] = {}  # probes that raised, by what they raised
     for group in _groups(fp):
         axes = ", ".join(r.axis for r in group)
         lead = group[0]
@@ -145,8 +146,11 @@ def evidence_lines(fp: Fingerprint, width: int) -> list[str]:
             text = f"{axes}: no known form: {_first_miss(lead.detail)} ({probe})"
             lines.append(clip("  " + text, width))
         else:
-            text = f"the probe failed: {one_line(lead.detail or '?')} (axes {axes})"
-            lines.append(clip("  " + text, width))
+            failed.setdefault(one_line(lead.detail or "?").split(":")[0], []).append(group)
+    for groups in failed.values():
+        axes = ", ".join(r.axis for g in groups for r in g)
+        text = f"the probe failed: {one_line(groups[0][0].detail or '?')} (axes {axes})"
+        lines.append(clip("  " + text, width))
     tail = [f"matched {', '.join(matched)}"] if matched else []
     tail += [f"not probed: {', '.join(skipped)}"] if skipped else []
     if tail:
@@ -201,6 +205,22 @@ def _failing_lines(report: Report, width: int) -> list[str]:
     return lines
 
 
+def common_finding(report: Report) -> str | None:
+    """The kind of finding most failing properties share, when it is not a wrong number
+    (``inputs mutated``, ``the implementation raised``: the text before the first colon)."""
+    kinds = [
+        finding_line(r).split(":")[0]
+        for r in report.failures
+        if r.name != "variant" and r.finding is not None
+    ]
+    if len(kinds) < 3:
+        return None
+    top = max(set(kinds), key=kinds.count)
+    if top.startswith("step ") or 2 * kinds.count(top) <= len(kinds):
+        return None
+    return note("common_finding", n=kinds.count(top), m=len(kinds), what=top)
+
+
 def summary(report: Report, width: int = 100) -> str:
     """The one-screen report (see the module docstring)."""
     failing = [r for r in report.results if r.name != "variant" and r.verdict in ("fail", "error")]
@@ -231,6 +251,9 @@ def summary(report: Report, width: int = 100) -> str:
         lines.append(f"required variant: {report.required_variant}")
     if report.common_feature:
         lines.append(clip(report.common_feature, width))
+    shared = common_finding(report)
+    if shared is not None:
+        lines.append(clip(shared, width))
     d = report.diagnosis
     if d is not None:
         lines.append(clip(f"diagnosis ({d.status}, {d.dtype}): {d.summary}", width))

@@ -352,3 +352,19 @@ def test_every_note_is_documented():
             fragment = fragment.strip(" ():")
             if len(fragment) >= 4:
                 assert fragment in page, f"note {key!r} ({fragment!r}) is not on validate.md"
+
+
+def test_a_finding_most_failing_properties_share_is_said_once():
+    from adamproofs.conformance.model import Finding
+    from adamproofs.conformance.report import PropertyResult
+
+    report = _bare(None)
+    mutated = Finding("inputs mutated: the gradient of params[0] given at step 1 was written")
+    report.results = [
+        PropertyResult(name, "float32", "fail", finding=mutated)
+        for name in ("first_step", "agreement", "sparsity")
+    ] + [PropertyResult("eps_zero", "float32", "fail", finding=Finding("wrong", step=1))]
+    text = report.summary()
+    assert text.count("3 of 4 failing properties fail the same way: inputs mutated") == 1, text
+    report.results = report.results[2:]
+    assert "fail the same way" not in report.summary()
