@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -110,6 +111,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the target in the pytest process (no deadline)",
     )
     group.addoption(
+        "--adam-without",
+        action="append",
+        default=[],
+        metavar="FEATURE[,FEATURE...]",
+        help="leave features out of the generated cases, as adamproofs check --without",
+    )
+    group.addoption(
         "--adam-option",
         action="append",
         default=[],
@@ -139,6 +147,7 @@ def _checker(config: pytest.Config) -> Checker:
         profile=_setting(config, "profile") or "default",
         seed=_setting(config, "seed") or 0,
         options=parse_options(config.getoption("--adam-option")),
+        without=[n for item in config.getoption("--adam-without") for n in item.split(",")],
         isolation=parse_isolation(
             _setting(config, "timeout"),
             _setting(config, "memory-limit"),
@@ -160,69 +169,62 @@ def pytest_configure(config: pytest.Config) -> None:
             checker.implementation()  # options the target does not take: a usage error
     except UsageError as err:
         raise pytest.UsageError(f"adamproofs check: {err}") from None
+    _collect_tests(config)
 
 
-class AdamItem(pytest.Item):
-    """One property in one dtype (or the variant fingerprint when ``prop`` is None)."""
-
-    def __init__(self, *, prop: str | None, dtype: str, checker: Checker, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.prop = prop
-        self.dtype = dtype
-        self.checker = checker
-        self.add_marker("adamproofs")
-
-    def runtest(self) -> None:
-        from .conformance.protocol import TargetError
-
-        try:
-            self.checker.implementation()
-        except TargetError as err:
-            raise AdamConformanceError(
-                f"cannot load target {self.checker.target!r}: {err}"
-            ) from None
-        if self.prop is None:
-            variant = self.checker.variant_result()
-            if variant.verdict != "pass":
-                raise AdamConformanceError(f"variant: {variant.note}")
-            return
-        res = self.checker.run_row(self.prop, self.dtype)
-        if res.verdict == "skip":
-            pytest.skip(res.note)
-        if res.verdict != "pass":
-            msg = res.finding.message if res.finding is not None else res.note
-            code = res.reproducer
-            raise AdamConformanceError(msg + ("\n\nreproducer:\n" + code if code else ""))
-
-    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
-        if isinstance(excinfo.value, AdamConformanceError):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style))
-
-    def reportinfo(self) -> tuple[str, int, str]:
-        return "adamproofs", 0, f"adamproofs: {self.name}"
+#: The module that holds the conformance test (collected when a target is given).
+_TESTS = Path(__file__).with_name("pytest_conformance.py")
 
 
-class AdamConformanceError(AssertionError):
-    """A conformance property failed (the message has the finding and a reproducer)."""
+def _names_tests(arg: str) -> bool:
+    path = Path(arg.split("::")[0])
+    with contextlib.suppress(OSError):
+        return path.resolve() == _TESTS.resolve()
+    return False
 
 
-@pytest.hookimpl(tryfirst=True)  # before -k/-m deselection sees the items
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
+def _collect_tests(config: pytest.Config) -> None:
+    """Add the conformance test module to what pytest collects, unless an argument names
+    it already (a pasted test ID selects exactly that test)."""
+    if not any(_names_tests(str(arg)) for arg in config.args):
+        config.args.append(str(_TESTS))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "adamproofs_row" not in metafunc.fixturenames:
+        return
+    checker = metafunc.config.stash.get(_CHECKER, None)
+    rows: list[tuple[str | None, str]] = [] if checker is None else [(None, ""), *checker.rows]
+    metafunc.parametrize(
+        "adamproofs_row",
+        rows,
+        ids=["variant" if name is None else f"{name}-{dtype}" for name, dtype in rows],
+    )
+
+
+def run_row(config: pytest.Config, prop: str | None, dtype: str, test_id: str = "") -> None:
+    """Judge one row (the fingerprint when ``prop`` is None); fail with the finding, a
+    reproducer and the command that runs this test alone."""
+    from .conformance.protocol import TargetError
+
     checker = config.stash.get(_CHECKER, None)
     if checker is None:
-        return  # inert
-    new: list[pytest.Item] = [
-        AdamItem.from_parent(
-            session, name="adamproofs[variant]", prop=None, dtype="", checker=checker
-        )
-    ]
-    for name, dtype in checker.rows:
-        new.append(
-            AdamItem.from_parent(
-                session, name=f"adamproofs[{name}-{dtype}]", prop=name, dtype=dtype, checker=checker
-            )
-        )
-    items.extend(new)
+        pytest.skip("no target: pass --adam-target or set ADAMPROOFS_TARGET")
+    try:
+        checker.implementation()
+    except TargetError as err:
+        pytest.fail(f"cannot load target {checker.target!r}: {err}", pytrace=False)
+    if prop is None:
+        variant = checker.variant_result()
+        if variant.verdict != "pass":
+            pytest.fail(f"variant: {variant.note}", pytrace=False)
+        return
+    res = checker.run_row(prop, dtype)
+    if res.verdict == "skip":
+        pytest.skip(res.note)
+    if res.verdict != "pass":
+        msg = res.finding.message if res.finding is not None else res.note
+        code = res.reproducer
+        rerun = f"rerun it alone: pytest --adam-target={checker.target} '{_TESTS}::{test_id}'"
+        text = msg + ("\n\nreproducer:\n" + code if code else "")
+        pytest.fail(text + (f"\n\n{rerun}" if test_id else ""), pytrace=False)

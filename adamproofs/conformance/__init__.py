@@ -53,7 +53,7 @@ def assert_conforms(target: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("progress", None)
     report = check(target, **kwargs)
     if not report.conforms:
-        raise AssertionError("Adam implementation does not conform:\n" + report.table())
+        raise AssertionError("Adam implementation does not conform:\n" + report.summary())
     return report
 
 

@@ -43,9 +43,10 @@ class Context:
     variant: Variant
     examples: int
     long_steps: int
+    hidden: frozenset[str] = frozenset()  # implementation features left out (--without)
 
     def has(self, feature: str) -> bool:
-        return supports(self.impl, feature)
+        return feature not in self.hidden and supports(self.impl, feature)
 
 
 def hypers(

@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from ..variants import AXES, NAMED
+from .features import FEATURES
 from .properties import PROPERTIES
 from .protocol import TargetError, UsageError
 from .report import writable
@@ -41,6 +42,14 @@ hyperparameters itself (lr, betas, eps, weight_decay, ...): such an option, or o
 does not take, is a usage error. An option naming a variant axis (amsgrad=True,
 decay=decoupled, decoupled_weight_decay=True, eps_root=...) is a claim: the fingerprint must
 detect it.
+
+--without FEATURE[,FEATURE...] leaves a feature out of the generated cases (and skips the
+properties that need it): {", ".join(FEATURES)}. When most failures share one
+feature, the report says so and judges the other failing properties without it.
+
+The default output fits one screen (verdict, variant and its evidence, diagnosis, one
+line per failing property, the smallest reproducer); --verbose prints every row and
+every reproducer. A reproducer exits 1 while the defect is present, 0 once it is fixed.
 
 Properties: {", ".join(PROPERTIES)}.
 Exit status: 0 every selected row judged and passed (and --json written), 1 does not
@@ -126,6 +135,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run the target in this process (no deadline, no crash protection)",
     )
+    p.add_argument(
+        "--without",
+        metavar="FEATURE[,FEATURE...]",
+        help="leave these features out of the generated cases (one of "
+        f"{', '.join(FEATURES)}); repeatable",
+        action="append",
+        default=[],
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print the full table, every finding and every reproducer (default: one screen)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -145,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
     except TargetError as err:
         return _fail(f"cannot load target {args.target!r}: {err}")
     report = checker.run(progress=None if args.quiet else _progress)
-    print(report.table())
+    print(report.table() if args.verbose else report.summary())
     if json_path is not None:
         try:
             report.write_json(json_path)
@@ -173,6 +195,7 @@ def _checker(args: argparse.Namespace) -> tuple[Checker, str | None]:
         device=args.device,
         options=parse_options(args.option),
         isolation=parse_isolation(args.timeout, args.memory_limit, args.in_process),
+        without=[name for item in args.without for name in item.split(",")],
     )
     return checker, args.json
 

@@ -61,6 +61,7 @@ from .diagnosis import Diagnosis
 from .fingerprint import Fingerprint
 from .model import Case, Finding, GradRows
 from .protocol import Hyper
+from .reproduce import import_root
 
 SCHEMA_VERSION = 2
 
@@ -144,6 +145,7 @@ SCHEMA: dict[str, Any] = {
                 "model": {"type": "array", "items": {"type": "string"}},
             },
         },
+        "common_feature": {"type": ["string", "null"]},
         "environment": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
@@ -249,6 +251,7 @@ class Report:
     seconds: float = 0.0
     environment: dict[str, str] = field(default_factory=dict)
     diagnosis: Diagnosis | None = None
+    common_feature: str = ""
 
     @property
     def complete(self) -> bool:
@@ -285,6 +288,7 @@ class Report:
             "seconds": round(self.seconds, 3),
             "results": [r.as_dict() for r in self.results],
             "diagnosis": None if self.diagnosis is None else self.diagnosis.as_dict(),
+            "common_feature": self.common_feature or None,
             "environment": dict(self.environment),
         }
 
@@ -293,8 +297,16 @@ class Report:
         ``os.replace``): ``path`` holds either its old content or the whole report."""
         write_atomically(Path(path), json.dumps(self.as_dict(), indent=2) + "\n")
 
+    def summary(self, width: int = 100) -> str:
+        """The one-screen report (what the CLI prints; see :mod:`.summary`)."""
+        from .summary import summary
+
+        return summary(self, width)
+
     def table(self) -> str:
-        """The human-readable summary (what the CLI prints)."""
+        """The full report: every row, every finding and reproducer (``--verbose``)."""
+        from .summary import variant_name
+
         lines = [f"target: {self.target}    profile: {self.profile}    seed: {self.seed}"]
         if self.environment:
             lines.append(
@@ -302,7 +314,8 @@ class Report:
             )
         if self.fingerprint is not None:
             axes = ", ".join(f"{k}={v}" for k, v in self.fingerprint.describe().items())
-            lines.append(f"detected variant: {self.detected_variant or 'none known'} ({axes})")
+            name = variant_name(self.fingerprint) or "no known variant"
+            lines.append(f"detected variant: {name} ({axes})")
         if self.required_variant:
             lines.append(f"required variant: {self.required_variant}")
         head = (
@@ -327,9 +340,14 @@ class Report:
             if r.finding is not None:
                 lines.append(r.finding.message)
             elif r.note:
-                lines.append(r.note)
+                lines += r.note.split("; ")
             if r.reproducer:
                 lines += ["", "reproducer:", r.reproducer]
+        if self.common_feature:
+            lines += ["", self.common_feature]
+        if self.diagnosis is not None:
+            d = self.diagnosis
+            lines += ["", f"diagnosis ({d.status}, {d.dtype}): {d.summary}", *d.details]
         lines += [
             "",
             f"RESULT: {'CONFORMS' if self.conforms else 'DOES NOT CONFORM'} ({self.seconds:.1f} s)",
@@ -397,16 +415,18 @@ def reproducer(
     kind: str | None,
     options: dict[str, Any] | None,
 ) -> str | None:
-    """Python source that re-runs the shrunk failing case and prints both numbers."""
+    """Python source that judges the shrunk failing case again: it prints the finding and
+    exits 1 while the defect is present, 0 once it is fixed (see :mod:`.reproduce`)."""
     case = result.reproducer_case
     if case is None:
         return None
     grads = case.grads
     if case.grad_fn is not None and result.recorded_grads:
         grads = result.recorded_grads  # the gradients the implementation computed from its θ
-    rows = []
-    for row in grads:
-        rows.append("    [" + ", ".join("None" if g is None else _array(g) for g in row) + "],")
+    rows = [
+        "        [" + ", ".join("None" if g is None else _array(g) for g in row) + "],"
+        for row in grads
+    ]
     groups = (
         "None"
         if not case.groups
@@ -417,40 +437,56 @@ def reproducer(
         if case.setup is None
         else [f"from {type(case.setup).__module__} import {type(case.setup).__name__}"]
     )
-    load_args = [repr(report.target)]
-    if kind:
-        load_args.append(f"kind={kind!r}")
-    for k, v in (options or {}).items():
-        load_args.append(f"{k}={v!r}")
+    extra = [f"    kind={kind!r},"] if kind else []
+    if options:
+        extra.append(f"    options={dict(options)!r},")
     params = ", ".join(_array(p) for p in case.params)
+    body = [
+        f"arr = lambda values, shape: array(values, shape, {case.dtype!r})",
+        "main(",
+        f"    {report.target!r}, {result.name!r}, {case.dtype!r},",
+        f"    {_hyper(case.hyper)},",
+        f"    params=[{params}],",
+        *_grads_lines(rows),
+        *([] if variant == Variant() else [f"    variant={variant.as_dict()!r},"]),
+        *([f"    groups={groups},"] if case.groups else []),
+        *([f"    setup={case.setup!r},"] if case.setup is not None else []),
+        *extra,
+        ")",
+    ]
+    nonfinite = any(w in line for line in body for w in ("inf", "nan"))
     return "\n".join(
         [
-            f"# adamproofs {__version__}: property {result.name!r}, dtype {case.dtype}",
-            "import numpy as np",
-            "from numpy import inf, nan",
-            "from adamproofs.conformance import load_target",
-            "from adamproofs.conformance.properties import check_property",
-            "from adamproofs.conformance.protocol import Hyper",
-            "from adamproofs.conformance.model import Case",
-            "from adamproofs.variants import Variant",
-            "from adamproofs.dtypes import as_dtype",
+            f"# adamproofs {__version__}: {result.name!r} fails in {case.dtype}; "
+            "exits 1 while it does, 0 once fixed",
+            *_import_comment(report.target),
+            *(["from numpy import inf, nan"] if nonfinite else []),
+            "from adamproofs.conformance.reproduce import Hyper, array, main",
             *setup_import,
-            "",
-            f"dt = as_dtype({case.dtype!r})",
-            "arr = lambda values, shape: (\n"
-            "    np.array(values, dtype=np.float64).astype(dt).reshape(shape)\n)",
-            f"impl = load_target({', '.join(load_args)})",
-            f"case = Case({case.dtype!r}, {_hyper(case.hyper)},",
-            f"            params=[{params}],",
-            "            grads=[",
-            *rows,
-            f"            ], groups={groups}, setup={case.setup!r})",
-            f"variant = Variant(**{variant.as_dict()!r})",
-            f"verdict = check_property({result.name!r}, impl, case, variant)",
-            "f = verdict.finding",
-            "print('passes' if verdict.passed else f.message)",
-            "if f is not None and f.impl is not None:",
-            "    print('implementation:', repr(f.impl))",
-            "    print('oracle:        ', repr(f.exact))",
+            *body,
         ]
     )
+
+
+def _grads_lines(rows: list[str]) -> list[str]:
+    """``grads=[...]``: on one line when it is short, else one line per step."""
+    inline = "    grads=[" + " ".join(r.strip() for r in rows) + "],"
+    if len(inline) <= 100:
+        return [inline.replace("],],", "]],")]
+    return ["    grads=[", *rows, "    ],"]
+
+
+def _import_comment(target: str) -> list[str]:
+    """How to make ``target`` importable, as comment lines of a reproducer."""
+    if ":" not in target:
+        return []  # a built-in target
+    root = import_root(target)
+    module = target.partition(":")[0]
+    if root is None:
+        return [f"# {module!r} must be importable (pip install -e its project, or PYTHONPATH)"]
+    if "site-packages" in root or "dist-packages" in root:
+        return [f"# {module!r} is installed in this environment; run it with the same Python"]
+    return [
+        f"# {module!r} must be importable: PYTHONPATH={root} python THIS_FILE "
+        "(or pip install -e the project)"
+    ]

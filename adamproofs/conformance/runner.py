@@ -24,12 +24,14 @@ import math
 import sys
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from ..dtypes import as_dtype
@@ -37,9 +39,11 @@ from ..errors import ConfigError
 from ..variants import Precision, Variant, parse_variant
 from .cases import Context
 from .diagnosis import diagnose_failure
+from .features import FEATURES, case_features, hidden, parse_without
 from .fingerprint import Fingerprint, fingerprint, fingerprint_dtype
 from .isolation import DEFAULT_ISOLATION, Isolation, isolate
 from .model import Case, Judgement
+from .notes import note
 from .options import Claim, claims_of, refuse_reserved
 from .properties import PROPERTIES, Property
 from .protocol import Implementation, UsageError, supports
@@ -96,20 +100,37 @@ def run_property(
     seed: int,
     shrink: bool = True,
     shrink_seconds: float = 8.0,
+    without: frozenset[str] = frozenset(),
 ) -> PropertyResult:
     """One property in one dtype as a seeded hypothesis run (shrinking a failure for at
-    most ``shrink_seconds``)."""
-    ctx = Context(impl=impl, dtype=dtype, variant=variant, examples=examples, long_steps=long_steps)
+    most ``shrink_seconds``), on cases without the features of ``without``
+    (:data:`~.features.FEATURES`)."""
+    hide = hidden(without)
+    ctx = Context(
+        impl=impl,
+        dtype=dtype,
+        variant=variant,
+        examples=examples,
+        long_steps=long_steps,
+        hidden=hide,
+    )
     stats = _Stats()
     start = time.perf_counter()
     latest: list[_Failed] = []
     first_failure: list[float] = []
+    left_out = sorted(n for n in without if FEATURES[n].hides & prop.needs)
+    if left_out:
+        return PropertyResult(
+            prop.name, dtype, "skip", note=note("left_out", features=",".join(left_out))
+        )
     missing = sorted(f for f in prop.needs | {dtype} if not supports(impl, f))
     if missing:
-        return PropertyResult(prop.name, dtype, "skip", note="needs " + ", ".join(missing))
+        return PropertyResult(
+            prop.name, dtype, "skip", note=note("needs", features=", ".join(missing))
+        )
     if not prop.applies(variant):
         return PropertyResult(
-            prop.name, dtype, "skip", note="does not apply to the variant " + str(variant.as_dict())
+            prop.name, dtype, "skip", note=note("does_not_apply", variant=variant.as_dict())
         )
     phases = [Phase.explicit, Phase.generate, Phase.target] + ([Phase.shrink] if shrink else [])
 
@@ -124,7 +145,7 @@ def run_property(
         verbosity=Verbosity.quiet,
     )
     @hypothesis.seed(seed ^ zlib.crc32(f"{prop.name}/{dtype}".encode()))
-    @hypothesis.given(case=prop.strategy(ctx))
+    @hypothesis.given(case=_without(prop.strategy(ctx), without))
     def body(case: Case) -> None:
         j = prop.check(impl, case, variant)
         stats.examples += 1
@@ -154,10 +175,14 @@ def run_property(
         failure = latest[0]
     except Unsatisfiable as err:
         result.verdict = "skip"
-        result.note = f"no valid case could be drawn ({err})"
+        result.note = (
+            note("all_left_out", features=",".join(sorted(without)))
+            if without
+            else note("no_valid_case", error=err)
+        )
     except Exception as err:  # a bug of the checker: reported loudly, never swallowed
         result.verdict = "error"
-        result.note = f"checker error: {type(err).__name__}: {err}"
+        result.note = note("checker_error", error=f"{type(err).__name__}: {err}")
     if failure is not None:
         result.verdict = "fail"
         result.finding = failure.judgement.finding
@@ -170,10 +195,10 @@ def run_property(
         stats.worst_excess = math.inf if stats.worst_excess <= 1 else stats.worst_excess
     if result.verdict == "pass" and stats.examples and not stats.checked:
         result.verdict = "skip"
-        result.note = "vacuous: every step was outside the error model (no bound applies)"
+        result.note = note("vacuous")
     elif result.verdict == "pass" and stats.unchecked:
         share = stats.unchecked / (stats.unchecked + stats.checked)
-        result.note = f"{share:.0%} of steps outside the error model (not judged)"
+        result.note = note("outside_model", share=share)
     result.examples = stats.examples
     result.worst_ulps = stats.worst_ulps
     result.worst_excess = stats.worst_excess
@@ -181,6 +206,13 @@ def run_property(
     result.checked = stats.checked
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _without(strategy: st.SearchStrategy[Case], without: frozenset[str]) -> st.SearchStrategy[Case]:
+    """``strategy`` without the cases that have a feature of ``without``."""
+    if not without:
+        return strategy
+    return strategy.filter(lambda case: not (case_features(case) & without))
 
 
 def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, Any]) -> list[str]:
@@ -192,12 +224,10 @@ def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, 
             continue
         if not r.matches:
             if r.detail in reported:
-                problems.append(
-                    f"{axis}: follows no known variant (the {reported[r.detail]} probe above)"
-                )
+                problems.append(note("same_probe", axis=axis, other=reported[r.detail]))
             else:
                 reported[r.detail] = axis
-                problems.append(f"{axis}: follows no known variant ({r.detail})")
+                problems.append(note("no_known_form", axis=axis, evidence=r.detail))
             continue
         if axis in wanted:
             want, source = wanted[axis], "required"
@@ -206,7 +236,9 @@ def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, 
         else:
             continue
         if want is not None and want not in r.matches:
-            problems.append(f"{axis}: {source} {want!r}, detected {r.matches[0]!r}")
+            problems.append(
+                note("axis_mismatch", axis=axis, source=source, want=want, got=r.matches[0])
+            )
     return problems
 
 
@@ -345,6 +377,7 @@ class Checker:
         options: dict[str, Any] | None = None,
         isolation: Isolation | None = DEFAULT_ISOLATION,
         diagnose: bool = True,
+        without: str | Sequence[str] | None = None,
     ) -> None:
         if kind is not None and kind not in KINDS:
             raise UsageError(f"--kind={kind!r} is not one of {', '.join(KINDS)}")
@@ -366,6 +399,7 @@ class Checker:
         self.options = dict(options or {})
         refuse_reserved(self.options)
         self.claims = claims_of(self.options)
+        self.without = parse_without(without)
         self._impl: Implementation | None = None
         self._fingerprints: dict[str, Fingerprint] = {}
         self._variant_results: dict[str, PropertyResult] = {}
@@ -432,7 +466,7 @@ class Checker:
                 fp = Fingerprint(
                     dtype=dtype, errors=[f"checker error: {type(err).__name__}: {err}"]
                 )
-            verdict, note = variant_verdict(
+            verdict, why = variant_verdict(
                 fp, self.required, getattr(impl, "claims", {}) or {}, self.claims
             )
             precision = fp.variant.precision
@@ -441,14 +475,14 @@ class Checker:
                 and fp.axes.get("precision", None)
                 and fp.axes["precision"].matches
             ):
-                fact = f"{dtype} parameters are updated in {precision} arithmetic"
-                note = f"{fact}; {note}" if note else fact
+                fact = note("precision", dtype=dtype, precision=precision)
+                why = f"{fact}; {why}" if why else fact
             self._fingerprints[dtype] = fp
             self._variant_results[dtype] = PropertyResult(
                 "variant",
                 fp.dtype,
                 verdict,
-                note=note,
+                note=why,
                 seconds=time.perf_counter() - t0,
                 examples=len(fp.axes),
             )
@@ -483,8 +517,15 @@ class Checker:
 
     # --- one row -------------------------------------------------------------------------
 
-    def run_row(self, name: str, dtype: str) -> PropertyResult:
-        """One property in one dtype, with a reproducer when it fails."""
+    def run_row(
+        self,
+        name: str,
+        dtype: str,
+        without: frozenset[str] | None = None,
+        shrink: bool | None = None,
+    ) -> PropertyResult:
+        """One property in one dtype, with a reproducer when it fails; its cases leave out
+        the features of ``without`` (default: the checker's ``without``)."""
         examples, long_steps = PROFILES[self.profile]
         variant = self.variant_in(dtype)
         result = run_property(
@@ -495,8 +536,9 @@ class Checker:
             examples=examples,
             long_steps=long_steps,
             seed=self.seed,
-            shrink=self.shrink,
+            shrink=self.shrink if shrink is None else shrink,
             shrink_seconds=SHRINK_SECONDS[self.profile],
+            without=self.without if without is None else without,
         )
         if result.verdict == "fail":
             result.reproducer = reproducer(
@@ -531,7 +573,6 @@ class Checker:
                 f"  variant ({dtype}): {fp.describe()} -> {variant.verdict}"
                 + (f" ({variant.note})" if variant.note else "")
             )
-            stop = stop or (self.fail_fast and variant.verdict != "pass")
         report.fingerprint = self.fingerprint
         report.detected_variant = self.fingerprint.named()
         report.variant_used = self.variant.as_dict()
@@ -546,6 +587,8 @@ class Checker:
                 + (f"  {res.note}" if res.note else "")
             )
             stop = self.fail_fast and res.verdict in ("fail", "error")
+        if not self.fail_fast:
+            self._judge_common_feature(report, say)
         if self.diagnose and report.failures:
             report.diagnosis = diagnose_failure(
                 self.implementation(), report.failures[0].dtype, self.variant_in, self.required
@@ -557,6 +600,52 @@ class Checker:
             f"{'CONFORMS' if report.conforms else 'DOES NOT CONFORM'} ({report.seconds:.1f} s)"
         )
         return report
+
+    def _judge_common_feature(self, report: Report, say: Progress) -> None:
+        """When the failing cases share a feature and the first failing row passes without
+        it, judge the other failing rows again without it and say so once in the report
+        (the first row keeps its failure: the feature is a defect too)."""
+        failed = [
+            r
+            for r in report.results
+            if r.name != "variant" and r.verdict == "fail" and r.reproducer_case is not None
+        ]
+        if len(failed) < 2:
+            return
+        counts = Counter(
+            f
+            for r in failed
+            for f in case_features(r.reproducer_case)  # type: ignore[arg-type]
+            if f not in self.without
+        )
+        first = failed[0]
+        for feature, n in counts.most_common(_COMMON_FEATURE_TRIES):
+            if 2 * n <= len(failed):
+                break
+            narrower = self.without | {feature}
+            say(f"  most failing cases have {FEATURES[feature].what}: judging without them")
+            if self.run_row(first.name, first.dtype, narrower, shrink=False).verdict == "fail":
+                continue
+            still = 0
+            for r in failed[1:]:
+                again = self.run_row(r.name, r.dtype, narrower)
+                again.note = "; ".join(
+                    x for x in (note("judged_without", feature=feature), again.note) if x
+                )
+                still += again.verdict in ("fail", "error")
+                report.results[report.results.index(r)] = again
+            report.common_feature = note(
+                "common_feature",
+                what=FEATURES[feature].what,
+                feature=feature,
+                judged=f"without it, {still} of the other {len(failed) - 1} failing rows "
+                "still fail",
+            )
+            return
+
+
+#: how many candidate features :meth:`Checker._judge_common_feature` tries at most
+_COMMON_FEATURE_TRIES = 3
 
 
 def load_implementation(

@@ -12,8 +12,10 @@ framework's own classes (e.g. ``AdamW``).
 adapter is chosen by what ``attr`` is: an :class:`Implementation` object, a
 ``torch.optim.Optimizer`` subclass, a TensorFlow/tf-keras class, an optax factory, a
 Keras optimizer class, an MLX or tinygrad optimizer, a functional optimizer (see
-:mod:`.adapters.functional`), or a plain-protocol class/factory (see :mod:`.protocol`).
-``kind`` forces an adapter.
+:mod:`.adapters.functional`), or a plain-protocol class/factory (see :mod:`.protocol`);
+else a function is called once with small arguments and chosen by what it returns (a torch
+optimizer, a Keras optimizer, an optax ``GradientTransformation``). ``kind`` forces an
+adapter.
 
 Keras picks its backend once, when first imported. Before importing a module
 ``keras`` or ``keras.*`` (e.g. ``keras.optimizers:AdamW``), or any module when
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import os
 import sys
 from types import ModuleType
@@ -122,11 +125,58 @@ def detect_kind(obj: Any) -> str:
                 return kind
         except Exception:  # a buggy accepts() must not hide the other adapters
             continue
+    made = kind_of_product(obj)
+    if made is not None:
+        return made
     raise TargetError(
         f"cannot tell what kind of optimizer {obj!r} is; pass --kind "
         f"{'|'.join(KINDS)} (a plain class needs the signature "
         "(params, *, lr, beta1, beta2, eps, weight_decay))"
     )
+
+
+def _parameters(obj: Any) -> dict[str, inspect.Parameter] | None:
+    try:
+        return dict(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+def kind_of_product(obj: Any) -> str | None:
+    """The kind of what the function ``obj`` returns, found by calling it once with small
+    arguments: a torch optimizer (``obj(params, lr=...)``), a Keras optimizer or an optax
+    ``GradientTransformation`` (``obj(learning_rate=...)`` or ``obj()``); None when it
+    returns none of these or raises. Runs where the target is loaded (the worker, under
+    its deadline)."""
+    if isinstance(obj, type) or not callable(obj):
+        return None
+    params = _parameters(obj)
+    if params is None:
+        return None
+    positional = [
+        p
+        for p in params.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    if len(positional) == 1 and "lr" in params:
+        with contextlib.suppress(Exception):  # a factory that is not torch's: try the others
+            torch = importlib.import_module("torch")
+            made = obj([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+            if isinstance(made, torch.optim.Optimizer):
+                return "torch"
+    if positional:
+        return None
+    keywords = {"learning_rate": 1e-3} if "learning_rate" in params else {}
+    try:
+        made = obj(**keywords)
+    except Exception:
+        return None
+    keras = sys.modules.get("keras")
+    if keras is not None and isinstance(made, keras.optimizers.Optimizer):
+        return "keras"
+    if callable(getattr(made, "init", None)) and callable(getattr(made, "update", None)):
+        return "optax"
+    return None
 
 
 #: Options a built-in target's adapter takes besides its constructor's keywords.

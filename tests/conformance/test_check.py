@@ -62,7 +62,7 @@ def test_failure_has_a_reproducer_that_reproduces(tmp_path):
     )
     assert not report.conforms
     failed = report.failures[0]
-    assert failed.reproducer and "check_property('agreement'" in failed.reproducer
+    assert failed.reproducer and "'agreement'" in failed.reproducer
     table = report.table()
     assert "DOES NOT CONFORM" in table and "reproducer:" in table
     assert report.target == "tests.conformance.mutants:NUMPY_hardcoded_beta2"
@@ -76,7 +76,7 @@ def test_failure_has_a_reproducer_that_reproduces(tmp_path):
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         timeout=120,
     )
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # the defect is still there
     assert "implementation:" in out.stdout and "oracle:" in out.stdout
 
 
@@ -110,7 +110,7 @@ def test_cli_conforming_target_exits_0_and_writes_json(tmp_path):
         str(tmp_path / "r.json"),
     )
     assert out.returncode == 0, out.stderr
-    assert "RESULT: CONFORMS" in out.stdout
+    assert out.stdout.startswith("CONFORMS: numpy")
     assert "[1/2] first_step" in out.stderr  # progress goes to stderr
     assert json.loads((tmp_path / "r.json").read_text())["conforms"] is True
 
