@@ -1,11 +1,11 @@
 """One virtual environment per library, built once and cached.
 
-``ROOT/<library>-<hash>``, where the hash covers the library's pip spec and the Python
-version. An environment is built in a temporary directory beside its final place (``python -m
-venv``, then ``pip install CHECKOUT SPEC...`` from the package registry) and renamed into place
-when complete, so a half-built environment is never used and two builders racing for the same
-one both end with a complete one. Cells run with ``PYTHONPATH=CHECKOUT``, so they run this
-checkout's code even if it changed since the environment was built.
+``ROOT/<library>-<hash>``, where the hash covers the library's pip spec, adamproofs's extras
+and the Python version. An environment is built in a temporary directory beside its final place
+(``python -m venv``, then ``pip install CHECKOUT[bf16] SPEC...`` from the package registry) and
+renamed into place when complete, so a half-built environment is never used and two builders
+racing for the same one both end with a complete one. Cells run with ``PYTHONPATH=CHECKOUT``,
+so they run this checkout's code even if it changed since the environment was built.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from .config import Library
 
 #: The repository root of this checkout (what pip installs adamproofs from).
 CHECKOUT = Path(__file__).resolve().parents[3]
+
+#: The extras of adamproofs every environment gets (bf16: ml_dtypes, for bfloat16 arrays).
+EXTRAS = "[bf16]"
 
 
 class EnvError(RuntimeError):
@@ -53,8 +56,9 @@ def current_interpreter() -> Interpreter:
 
 
 def env_name(library: Library) -> str:
-    """``<library>-<12 hex digits>``: the hash covers the pip spec and the Python version."""
-    key = "\n".join([*sorted(library.pip), f"python {sys.version_info[:2]}"])
+    """``<library>-<12 hex digits>``: the hash covers the pip spec, the extras of adamproofs
+    and the Python version."""
+    key = "\n".join([*sorted(library.pip), f"adamproofs{EXTRAS}", f"python {sys.version_info[:2]}"])
     return f"{library.name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
@@ -77,7 +81,11 @@ def _build(library: Library, final: Path, timeout: float) -> None:
     try:
         _run([sys.executable, "-m", "venv", str(tmp)], timeout, "python -m venv")
         pip = [str(env_python(tmp)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        _run([*pip, str(CHECKOUT), *library.pip], timeout, f"pip install {' '.join(library.pip)}")
+        _run(
+            [*pip, f"{CHECKOUT}{EXTRAS}", *library.pip],
+            timeout,
+            f"pip install {' '.join(library.pip)}",
+        )
         # venv scripts hold the absolute path of the directory they were built in; the
         # interpreter itself (bin/python -m ...) does not, and cells only use that
         try:
