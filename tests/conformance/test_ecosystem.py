@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib.util
 import json
 import os
 import signal
@@ -197,6 +198,9 @@ def test_document_records_each_cell_and_verdict(runs: dict[int, Any]) -> None:
     assert "eps_placement" in claimed["findings"][0]
     assert impls["mlx-adam"]["status"] in ("no adapter", "not installed")
     assert impls["mlx-adam"]["verdict"] is None
+    if importlib.util.find_spec("mlx") is None:
+        assert doc["libraries"]["mlx"]["status"] == "not installed"
+        assert "mlx" in doc["libraries"]["mlx"]["error"]
     assert doc["libraries"]["torch"]["versions"]["torch"]
 
 

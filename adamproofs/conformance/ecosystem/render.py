@@ -148,8 +148,16 @@ def build_document(
 
     by_cell = {c: results[c.key] for c in cells}
     versions = _versions(config, by_cell)
-    install_errors = install_errors or {}
-    used = list(dict.fromkeys(e.library for e in entries))
+    install_errors = dict(install_errors or {})
+    library_of = {e.id: e.library for e in entries}
+    for name in dict.fromkeys(library_of.values()):
+        own = [r for c, r in by_cell.items() if library_of[c.entry] == name]
+        if (
+            name not in install_errors
+            and own
+            and all(r.get("status") == "not installed" for r in own)
+        ):
+            install_errors[name] = str(own[0].get("error"))
     libraries = {
         name: {
             "pip": list(config.libraries[name].pip),
@@ -157,7 +165,7 @@ def build_document(
             "status": "not installed" if name in install_errors else "ready",
             "error": install_errors.get(name),
         }
-        for name in used
+        for name in dict.fromkeys(library_of.values())
     }
     return {
         "schema": SCHEMA,
