@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib.util
 import json
 import os
 import signal
@@ -18,6 +17,7 @@ import pytest
 pytest.importorskip("distributed")
 
 from adamproofs.cli import main
+from adamproofs.conformance.ecosystem import child
 from adamproofs.conformance.ecosystem import config as cfg
 from adamproofs.conformance.ecosystem.cells import Cell, expand
 from adamproofs.conformance.ecosystem.cli import jobs_for
@@ -27,6 +27,7 @@ from adamproofs.conformance.ecosystem.render import (
     MD_NAME,
     SCHEMA,
     build_document,
+    md_text,
     to_markdown,
     without_timing,
 )
@@ -153,13 +154,13 @@ def _matrix(tmp_path: Path, workers: int) -> tuple[dict[str, Any], str]:
         "properties = ['first_step', 'step_bound']\n"
         "[libraries.numpy]\npip = []\nmodules = ['numpy']\n"
         "[libraries.torch]\npip = ['torch==2.13.0']\nmodules = ['torch']\n"
-        "[libraries.mlx]\npip = ['mlx>=0.20']\nmodules = ['mlx']\n"
+        "[libraries.absent]\npip = ['absent>=1']\nmodules = ['adamproofs_absent_module']\n"
         "[[implementations]]\nid = 'numpy'\nlibrary = 'numpy'\ntarget = 'numpy'\n"
         "variant = 'paper'\n"
         "[[implementations]]\nid = 'torch-adam'\nlibrary = 'torch'\ntarget = 'torch'\n"
         "[[implementations]]\nid = 'torch-claims-hat'\nlibrary = 'torch'\ntarget = 'torch'\n"
         "variant = 'eps_hat'\ndtypes = ['float32']\n"
-        "[[implementations]]\nid = 'mlx-adam'\nlibrary = 'mlx'\ntarget = 'mlx'\n"
+        "[[implementations]]\nid = 'absent-adam'\nlibrary = 'absent'\ntarget = 'mlx'\n"
     )
     out = tmp_path / f"out{workers}"
     argv = ["matrix", "--config", str(toml), "--current-env", "--workers", str(workers)]
@@ -196,12 +197,22 @@ def test_document_records_each_cell_and_verdict(runs: dict[int, Any]) -> None:
     assert claimed["verdict"] == "does not conform"
     assert claimed["findings"] and claimed["findings"][0].startswith("float32 · variant: ")
     assert "eps_placement" in claimed["findings"][0]
-    assert impls["mlx-adam"]["status"] in ("no adapter", "not installed")
-    assert impls["mlx-adam"]["verdict"] is None
-    if importlib.util.find_spec("mlx") is None:
-        assert doc["libraries"]["mlx"]["status"] == "not installed"
-        assert "mlx" in doc["libraries"]["mlx"]["error"]
+    assert impls["absent-adam"]["status"] == "not installed"
+    assert impls["absent-adam"]["verdict"] is None
+    assert doc["libraries"]["absent"]["status"] == "not installed"
+    assert "adamproofs_absent_module" in doc["libraries"]["absent"]["error"]
     assert doc["libraries"]["torch"]["versions"]["torch"]
+
+
+def test_an_entry_whose_adapter_is_missing_is_reported_not_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    job = _numpy_job(tmp_path, current_interpreter())
+    request = {**job.request, "adapter": "tinygrad"}
+    monkeypatch.setattr(child, "adapter_available", lambda name: False)
+    result = child.run_request(request)
+    assert result["status"] == "no adapter"
+    assert "'tinygrad' adapter" in result["error"]
 
 
 def test_markdown_page_shows_every_implementation_and_finding(runs: dict[int, Any]) -> None:
@@ -212,7 +223,7 @@ def test_markdown_page_shows_every_implementation_and_finding(runs: dict[int, An
         row = next(r for r in rows if r.startswith(f"| {impl['id']} |"))
         assert f"**{impl['verdict'] or impl['status']}**" in row
         for finding in impl["findings"]:
-            assert f"- {finding}" in page
+            assert f"- {md_text(finding)}" in page.splitlines()
     assert doc["date"][:10] in page
     assert f"`{doc['command']}`" in page
     assert f"torch {doc['libraries']['torch']['versions']['torch']}" in page

@@ -197,7 +197,7 @@ def without_timing(doc: Mapping[str, Any]) -> dict[str, Any]:
 # --- Markdown ---------------------------------------------------------------------------------
 
 
-def _text(text: Any) -> str:
+def md_text(text: Any) -> str:
     """Plain text inside a Markdown table cell or list item: no line breaks, no pipes, and
     brackets as entities (``params[0]`` must not read as a link)."""
     return (
@@ -212,18 +212,18 @@ def _dtype_cell(summary: Mapping[str, Any] | None) -> str:
     if status == "unsupported":
         return "unsupported"
     if status != "checked":
-        return _text(status)
+        return md_text(status)
     mark = "✓" if summary["variant_verdict"] == "pass" else "✗ variant"
     text = f"{summary['detected']} {mark}"
     if summary["failed"]:
         text += " ✗ " + ", ".join(summary["failed"])
-    return _text(text)
+    return md_text(text)
 
 
 def _library_label(doc: Mapping[str, Any], name: str) -> str:
     versions = doc["libraries"].get(name, {}).get("versions") or {}
     shown = [f"{m} {v}" for m, v in versions.items() if v]
-    return _text(f"{name} ({', '.join(shown)})" if shown else name)
+    return md_text(f"{name} ({', '.join(shown)})" if shown else name)
 
 
 def to_markdown(doc: Mapping[str, Any]) -> str:
@@ -249,10 +249,10 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
         verdict = impl["verdict"] or impl["status"]
         cells = [_dtype_cell(impl["dtypes"].get(d)) for d in dtypes]
         lines.append(
-            f"| {_text(impl['id'])} | {_library_label(doc, impl['library'])} | "
-            f"`{impl['target']}` | {_text(impl['variant'] or '–')} | "
+            f"| {md_text(impl['id'])} | {_library_label(doc, impl['library'])} | "
+            f"`{impl['target']}` | {md_text(impl['variant'] or '–')} | "
             + " | ".join(cells)
-            + f" | **{_text(verdict)}** |"
+            + f" | **{md_text(verdict)}** |"
         )
     lines += ["", "## Findings", ""]
     any_finding = False
@@ -263,8 +263,8 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
         if not items:
             continue
         any_finding = True
-        lines += [f"**{_text(impl['id'])}** ({_text(impl['note'] or impl['target'])})", ""]
-        lines += [f"- {_text(item)}" for item in items]
+        lines += [f"**{md_text(impl['id'])}** ({md_text(impl['note'] or impl['target'])})", ""]
+        lines += [f"- {md_text(item)}" for item in items]
         lines.append("")
     if not any_finding:
         lines += ["None.", ""]
@@ -273,7 +273,7 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
         versions = ", ".join(f"{m} {v}" for m, v in lib["versions"].items() if v) or "–"
         status = lib["status"] + (f": {lib['error']}" if lib["error"] else "")
         pip = ", ".join(f"`{p}`" for p in lib["pip"]) or "(adamproofs only)"
-        lines.append(f"| {_text(name)} | {pip} | {_text(versions)} | {_text(status)} |")
+        lines.append(f"| {md_text(name)} | {pip} | {md_text(versions)} | {md_text(status)} |")
     return "\n".join(lines).rstrip() + "\n"
 
 
