@@ -313,3 +313,22 @@ def test_a_cell_whose_process_died_is_retried(tmp_path: Path) -> None:
     assert once[job.cell.key]["status"] == "checked"
     assert never[job.cell.key]["status"] == "error"
     assert "died of signal 9" in never[job.cell.key]["error"]
+
+
+def test_docs_page_renders_the_committed_ecosystem_results(
+    runs: dict[int, Any], tmp_path: Path
+) -> None:
+    from docs_build.directives import Context, expand
+
+    doc, page = runs[2]
+    directive = "<!-- gen: ecosystem-matrix -->\n"
+    assert "Not generated yet" in expand(directive, Context(tmp_path, "x.md"))
+    results = tmp_path / "results" / "ecosystem"
+    results.mkdir(parents=True)
+    (results / MD_NAME).write_text(page)
+    shown = expand(directive, Context(tmp_path, "x.md"))
+    assert "# Ecosystem conformance matrix" not in shown  # the page has its own title
+    assert "### Findings" in shown and "\n## " not in shown  # a section of the page
+    assert f"`{doc['command']}`" in shown
+    for impl in doc["implementations"]:
+        assert f"| {impl['id']} |" in shown
