@@ -28,6 +28,7 @@ from adamproofs.conformance.ecosystem.render import (
     SCHEMA,
     build_document,
     md_text,
+    merge_documents,
     to_markdown,
     without_timing,
 )
@@ -332,3 +333,26 @@ def test_docs_page_renders_the_committed_ecosystem_results(
     assert f"`{doc['command']}`" in shown
     for impl in doc["implementations"]:
         assert f"| {impl['id']} |" in shown
+
+
+def test_documents_of_disjoint_runs_merge() -> None:
+    config = cfg.parse_config(BASE)
+
+    def doc_of(entries: list[cfg.Entry], command: str) -> dict[str, Any]:
+        cells = expand(config, entries)
+        results = {c.key: {"status": "not installed", "error": "missing: x"} for c in cells}
+        return build_document(config, entries, results, cells, command=command, run={"w": 1})
+
+    one, two = doc_of([config.entries[0]], "a"), doc_of([config.entries[1]], "b")
+    merged = merge_documents([one, two])
+    assert [i["id"] for i in merged["implementations"]] == ["numpy", "torch-adam"]
+    assert merged["cells"] == {**one["cells"], **two["cells"]}
+    assert list(merged["cells"]) == sorted(merged["cells"])
+    assert merged["command"] == (
+        "a --out PART1 && b --out PART2 && adamproofs matrix --merge PART1 PART2"
+    )
+    assert set(merged["libraries"]) == {"numpy", "torch"}
+    with pytest.raises(ValueError, match="in two documents"):
+        merge_documents([one, one])
+    with pytest.raises(ValueError, match="profile differs"):
+        merge_documents([one, {**two, "profile": "thorough"}])

@@ -73,6 +73,13 @@ def register(subparsers: Any) -> None:
         default=2,
         help="reruns of a cell whose process crashed or whose worker died (default 2)",
     )
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="DIR",
+        help="instead of running: merge the matrices in DIR... (runs of disjoint "
+        "implementations with the same settings) into --out",
+    )
     p.set_defaults(func=run)
 
 
@@ -201,8 +208,28 @@ def build_envs(config: Config, entries: list[Entry], root: Path) -> dict[str, st
     return failed
 
 
+def merge(dirs: list[str], out: Path) -> int:
+    """``--merge``: one matrix from the matrices in ``dirs``."""
+    import json
+
+    from .render import JSON_NAME, merge_documents
+
+    try:
+        docs = [json.loads((Path(d) / JSON_NAME).read_text()) for d in dirs]
+        doc = merge_documents(docs)
+    except (OSError, ValueError) as err:
+        print(f"adamproofs matrix --merge: {err}", file=sys.stderr)
+        return 2
+    json_path, md_path = write_document(doc, out)
+    log(f"wrote {json_path} and {md_path}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from .render import build_document
+
+    if args.merge:
+        return merge(args.merge, Path(args.out))
 
     try:
         if args.workers < 1:

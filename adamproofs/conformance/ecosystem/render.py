@@ -185,6 +185,42 @@ def build_document(
     }
 
 
+#: Fields that must agree for two documents to be merged.
+SAME_RUN = ("schema", "schema_version", "config", "profile", "seeds", "dtypes", "properties")
+
+
+def merge_documents(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One document from runs of disjoint sets of implementations with the same settings
+    (:data:`SAME_RUN`): implementations in the order given, the commands joined by ``&&``
+    then the merge (each part's ``--out`` shown as PART1, PART2, ...),
+    ``run`` the list of the parts' runs, the date the latest."""
+    if not docs:
+        raise ValueError("merge_documents: no documents")
+    first = docs[0]
+    for doc in docs[1:]:
+        for key in SAME_RUN:
+            if doc[key] != first[key]:
+                raise ValueError(
+                    f"merge_documents: {key} differs ({first[key]!r} and {doc[key]!r})"
+                )
+    ids = [i["id"] for d in docs for i in d["implementations"]]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"merge_documents: an implementation is in two documents: {ids}")
+    cells = {k: v for d in docs for k, v in d["cells"].items()}
+    return {
+        **first,
+        "date": max(d["date"] for d in docs),
+        "command": " && ".join(
+            [f"{d['command']} --out PART{k}" for k, d in enumerate(docs, 1)]
+            + ["adamproofs matrix --merge " + " ".join(f"PART{k}" for k in range(1, len(docs) + 1))]
+        ),
+        "run": {"parts": [d["run"] for d in docs]},
+        "libraries": {k: v for d in docs for k, v in d["libraries"].items()},
+        "implementations": [i for d in docs for i in d["implementations"]],
+        "cells": dict(sorted(cells.items())),
+    }
+
+
 def without_timing(doc: Mapping[str, Any]) -> dict[str, Any]:
     """``doc`` less what depends on when and how it was run (date, run, cell seconds)."""
     out = {k: v for k, v in doc.items() if k not in ("date", "run")}
