@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,8 +76,31 @@ def ensure_env(library: Library, root: Path, *, timeout: float = 1800.0) -> Inte
     return Interpreter(python=str(env_python(final)), pythonpath=str(CHECKOUT))
 
 
+@contextlib.contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    """One build at a time under ``root``: pip builds adamproofs inside the checkout
+    (``build/``, ``*.egg-info``), and two builds there at once break each other."""
+    if os.name != "posix":  # pragma: no cover
+        yield
+        return
+    import fcntl
+
+    with open(root / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _build(library: Library, final: Path, timeout: float) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(final.parent):
+        if not env_python(final).exists():  # another builder may have finished meanwhile
+            _build_unlocked(library, final, timeout)
+
+
+def _build_unlocked(library: Library, final: Path, timeout: float) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
     try:
         _run([sys.executable, "-m", "venv", str(tmp)], timeout, "python -m venv")
