@@ -319,8 +319,10 @@ def test_a_cell_whose_process_died_is_retried(tmp_path: Path) -> None:
 def test_docs_page_renders_the_committed_ecosystem_results(
     runs: dict[int, Any], tmp_path: Path
 ) -> None:
+    from docs_build import sources  # registers the generators
     from docs_build.directives import Context, expand
 
+    assert sources.ecosystem_matrix is not None
     doc, page = runs[2]
     directive = "<!-- gen: ecosystem-matrix -->\n"
     assert "Not generated yet" in expand(directive, Context(tmp_path, "x.md"))

@@ -157,7 +157,7 @@ def local_client(workers: int, retries: int) -> Any:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: several runs may share a machine
             silence_logs=logging.ERROR,
         )
     return Client(cluster)
