@@ -271,7 +271,7 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
         "",
         f"Made on {doc['date'][:10]} by `{doc['command']}` (adamproofs {doc['adamproofs_version']},"
         f" profile `{doc['profile']}`, seed{'s' if len(doc['seeds']) > 1 else ''} "
-        f"{', '.join(map(str, doc['seeds']))}, {len(doc['properties'])} properties).",
+        f"{', '.join(map(str, doc['seeds']))}, properties: {', '.join(doc['properties'])}).",
         "",
         "Each dtype column shows the variant detected in that dtype (✓: a known variant, and "
         "the claimed one where the entry claims one) and the properties that failed there.",
