@@ -23,3 +23,17 @@ shift || true
 test -s "$out/conformance-matrix.json"
 test -s "$out/conformance-matrix.md"
 echo "conformance matrix: $out/conformance-matrix.md"
+
+# The ecosystem matrix in its CI form: a few of the shipped implementations, every cell in this
+# interpreter (no per-library environments), on a LocalCluster of two workers; quick profile,
+# float32, three properties. MATRIX_ECOSYSTEM=0 skips it. The full run is documented on the
+# site's conformance-matrix page.
+if [ "${MATRIX_ECOSYSTEM:-1}" = 1 ]; then
+  "${PYTHON:-python}" -m adamproofs matrix --current-env --workers 2 --profile quick \
+    --dtypes float32 --properties agreement,first_step,step_bound \
+    --only numpy,torch-adam,torch-adamw,optax-adam,keras-adam,jax-example-adam \
+    --out "$out/ecosystem"
+  test -s "$out/ecosystem/ecosystem-matrix.json"
+  test -s "$out/ecosystem/ecosystem-matrix.md"
+  echo "ecosystem matrix: $out/ecosystem/ecosystem-matrix.md"
+fi

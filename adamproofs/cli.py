@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "check": "adamproofs.conformance.cli",
     "derive": "adamproofs.derivations.cli",
     "compare": "adamproofs.compare.cli",
+    "matrix": "adamproofs.conformance.ecosystem.cli",
 }
 
 

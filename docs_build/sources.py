@@ -343,6 +343,29 @@ def matrix(ctx: Context) -> str:
     return "```json\n" + json.dumps(data, indent=2)[:20000] + "\n```\n"
 
 
+# --- the ecosystem matrix (committed results of a full run) -----------------------------------
+
+ECOSYSTEM_RESULTS = Path("results") / "ecosystem"
+
+
+def _demote_headings(md: str) -> str:
+    """Every Markdown heading one level down (the page's section holds the document)."""
+    return re.sub(r"^(#{1,5}) ", r"#\1 ", md, flags=re.MULTILINE)
+
+
+@generator("ecosystem-matrix")
+def ecosystem_matrix(ctx: Context) -> str:
+    """The ecosystem matrix from the committed ``results/ecosystem/ecosystem-matrix.md``."""
+    md_file = ctx.root / ECOSYSTEM_RESULTS / "ecosystem-matrix.md"
+    if not md_file.is_file():
+        return not_generated(
+            "The ecosystem matrix",
+            f"`{(ECOSYSTEM_RESULTS / 'ecosystem-matrix.md').as_posix()}` is not in the tree.",
+            f"`adamproofs matrix --out {ECOSYSTEM_RESULTS.as_posix()}`, then rebuild.",
+        )
+    return _demote_headings(_strip_title(md_file.read_text()))
+
+
 # --- performance ------------------------------------------------------------------------------
 
 BENCHMARKS_PREFIX = "generated/benchmarks"

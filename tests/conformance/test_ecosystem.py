@@ -1,0 +1,360 @@
+"""The ecosystem matrix: configuration, cells, Dask scheduling, the document and its page."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import signal
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from adamproofs.cli import main
+from adamproofs.conformance.ecosystem import child
+from adamproofs.conformance.ecosystem import config as cfg
+from adamproofs.conformance.ecosystem.cells import Cell, expand
+from adamproofs.conformance.ecosystem.cli import jobs_for
+from adamproofs.conformance.ecosystem.envs import Interpreter, current_interpreter
+from adamproofs.conformance.ecosystem.render import (
+    JSON_NAME,
+    MD_NAME,
+    SCHEMA,
+    build_document,
+    md_text,
+    merge_documents,
+    to_markdown,
+    without_timing,
+)
+from adamproofs.conformance.ecosystem.schedule import (
+    Job,
+    execute,
+    local_client,
+    run_cell,
+)
+from adamproofs.errors import ConfigError
+
+BASE: dict[str, Any] = {
+    "run": {"profile": "quick", "seeds": [0], "dtypes": ["float32"]},
+    "libraries": {
+        "numpy": {"pip": [], "modules": ["numpy"]},
+        "torch": {"pip": ["torch==2.13.0"], "modules": ["torch"]},
+    },
+    "implementations": [
+        {"id": "numpy", "library": "numpy", "target": "numpy", "variant": "paper"},
+        {"id": "torch-adam", "library": "torch", "target": "torch"},
+    ],
+}
+
+
+def _with(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    node: Any = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return data
+
+
+# --- the configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({**BASE, "extra": 1}, ["'extra'", "allowed: run, libraries, implementations"]),
+        (_with(("run", "profile"), "fast"), ["run.profile", "'fast'", "quick, default"]),
+        (_with(("run", "dtypes"), ["float33"]), ["run.dtypes", "'float33'", "float16"]),
+        (_with(("run", "seeds"), [-1]), ["run.seeds", "ints >= 0"]),
+        (_with(("run", "properties"), ["nope"]), ["run.properties", "'nope'", "agreement"]),
+        (_with(("libraries", "torch", "pip"), ["torch>>2"]), ["libraries.torch.pip", "torch>>2"]),
+        (_with(("libraries", "torch", "wheels"), []), ["libraries.torch.wheels", "pip, modules"]),
+        (_with(("implementations", 1, "library"), "jax"), ["library", "'jax'", "numpy, torch"]),
+        (_with(("implementations", 1, "colour"), "red"), ["(torch-adam).colour", "target, kind"]),
+        (_with(("implementations", 1, "target"), "torch.optim"), ["target", "module.path:attr"]),
+        (_with(("implementations", 1, "kind"), "torch"), ["kind", "module.path:attr targets"]),
+        (_with(("implementations", 1, "variant"), "adamw"), ["variant", "'adamw'", "paper"]),
+        (_with(("implementations", 1, "id"), "numpy"), ["'numpy'", "used twice"]),
+        (_with(("implementations", 1, "id"), "Torch Adam"), ["id", "lower-case"]),
+    ],
+)
+def test_bad_configuration_names_the_key_and_what_is_allowed(
+    data: dict[str, Any], words: list[str]
+) -> None:
+    before = copy.deepcopy(data)
+    with pytest.raises(ConfigError) as err:
+        cfg.parse_config(data)
+    for word in words:
+        assert word in str(err.value)
+    assert data == before  # not mutated
+
+
+def test_kind_must_be_an_adapter_kind() -> None:
+    data = _with(("implementations", 1), {"id": "x", "library": "torch", "target": "a:B"})
+    data["implementations"][1]["kind"] = "sklearn"
+    with pytest.raises(ConfigError, match=r"kind = 'sklearn' is not one of torch, optax"):
+        cfg.parse_config(data)
+
+
+def test_unreadable_and_invalid_files_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        cfg.load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[run\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        cfg.load_config(bad)
+
+
+def test_shipped_configuration_is_valid_and_wide() -> None:
+    config = cfg.load_config()
+    assert len(config.entries) >= 12
+    assert len({e.library for e in config.entries}) >= 6
+    torch_pins = [p for lib in config.libraries.values() for p in lib.pip if "torch" in p]
+    assert all(p == "torch==2.13.0" for p in torch_pins if p.startswith("torch="))
+    # entries that need an adapter this build may lack are declared as such
+    assert {e.adapter_needed for e in config.entries} >= {"mlx", "tinygrad", "functional"}
+
+
+# --- cells ----------------------------------------------------------------------------------------
+
+
+def test_cells_are_one_fingerprint_per_dtype_and_a_property_per_seed() -> None:
+    data = copy.deepcopy(BASE)
+    data["run"].update(dtypes=["float32", "float64"], seeds=[0, 3], properties=["agreement"])
+    data["implementations"][1]["dtypes"] = ["float64"]
+    config = cfg.parse_config(data)
+    cells = expand(config)
+    fingerprints = [c for c in cells if c.prop is None]
+    properties = [c for c in cells if c.prop is not None]
+    assert {(c.entry, c.dtype) for c in fingerprints} == {
+        ("numpy", "float32"),
+        ("numpy", "float64"),
+        ("torch-adam", "float64"),
+    }
+    assert len(fingerprints) == 3
+    assert len(properties) == 3 * 1 * 2
+    assert all(c.fingerprint in fingerprints for c in properties)
+    assert {c.seed for c in properties} == {0, 3}
+    assert len({c.key for c in cells}) == len(cells)
+    assert cells.index(properties[0]) > max(cells.index(f) for f in fingerprints)
+
+
+# --- the run on Dask ------------------------------------------------------------------------------
+
+
+def _matrix(tmp_path: Path, workers: int) -> tuple[dict[str, Any], str]:
+    toml = tmp_path / "tiny.toml"
+    toml.write_text(
+        "[run]\nprofile = 'quick'\nseeds = [0]\ndtypes = ['float32', 'float16']\n"
+        "properties = ['first_step', 'step_bound']\n"
+        "[libraries.numpy]\npip = []\nmodules = ['numpy']\n"
+        "[libraries.torch]\npip = ['torch==2.13.0']\nmodules = ['torch']\n"
+        "[libraries.absent]\npip = ['absent>=1']\nmodules = ['adamproofs_absent_module']\n"
+        "[[implementations]]\nid = 'numpy'\nlibrary = 'numpy'\ntarget = 'numpy'\n"
+        "variant = 'paper'\n"
+        "[[implementations]]\nid = 'torch-adam'\nlibrary = 'torch'\ntarget = 'torch'\n"
+        "[[implementations]]\nid = 'torch-claims-hat'\nlibrary = 'torch'\ntarget = 'torch'\n"
+        "variant = 'eps_hat'\ndtypes = ['float32']\n"
+        "[[implementations]]\nid = 'absent-adam'\nlibrary = 'absent'\ntarget = 'mlx'\n"
+    )
+    out = tmp_path / f"out{workers}"
+    argv = ["matrix", "--config", str(toml), "--current-env", "--workers", str(workers)]
+    assert main([*argv, "--out", str(out)]) == 0
+    doc = json.loads((out / JSON_NAME).read_text())
+    return doc, (out / MD_NAME).read_text()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[dict[str, Any], str]]:
+    pytest.importorskip("torch")
+    tmp = tmp_path_factory.mktemp("matrix")
+    return {n: _matrix(tmp, n) for n in (1, 2)}
+
+
+def test_one_and_two_workers_give_the_same_document(runs: dict[int, Any]) -> None:
+    (one, _), (two, _) = runs[1], runs[2]
+    assert one["run"]["workers"] == 1 and two["run"]["workers"] == 2
+    assert without_timing(one) == without_timing(two)
+    assert json.dumps(without_timing(one), sort_keys=True) == json.dumps(
+        without_timing(two), sort_keys=True
+    )
+
+
+def test_document_records_each_cell_and_verdict(runs: dict[int, Any]) -> None:
+    doc, _ = runs[2]
+    assert doc["schema"] == SCHEMA and isinstance(doc["schema_version"], int)
+    assert list(doc["cells"]) == sorted(doc["cells"])
+    impls = {i["id"]: i for i in doc["implementations"]}
+    assert impls["numpy"]["verdict"] == "conforms"
+    assert impls["numpy"]["dtypes"]["float32"]["detected"] == "paper"
+    # torch's Adam is the paper's form: a claim of ε̂ is a finding of its float32 fingerprint
+    claimed = impls["torch-claims-hat"]
+    assert claimed["verdict"] == "does not conform"
+    assert claimed["findings"] and claimed["findings"][0].startswith("float32 · variant: ")
+    assert "eps_placement" in claimed["findings"][0]
+    assert impls["absent-adam"]["status"] == "not installed"
+    assert impls["absent-adam"]["verdict"] is None
+    assert doc["libraries"]["absent"]["status"] == "not installed"
+    assert "adamproofs_absent_module" in doc["libraries"]["absent"]["error"]
+    assert doc["libraries"]["torch"]["versions"]["torch"]
+
+
+def test_an_entry_whose_adapter_is_missing_is_reported_not_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    job = _numpy_job(tmp_path, current_interpreter())
+    request = {**job.request, "adapter": "tinygrad"}
+    monkeypatch.setattr(child, "adapter_available", lambda name: False)
+    result = child.run_request(request)
+    assert result["status"] == "no adapter"
+    assert "'tinygrad' adapter" in result["error"]
+
+
+def test_markdown_page_shows_every_implementation_and_finding(runs: dict[int, Any]) -> None:
+    doc, page = runs[2]
+    assert page == to_markdown(doc)
+    rows = [line for line in page.splitlines() if line.startswith("| ")]
+    for impl in doc["implementations"]:
+        row = next(r for r in rows if r.startswith(f"| {impl['id']} |"))
+        assert f"**{impl['verdict'] or impl['status']}**" in row
+        for finding in impl["findings"]:
+            assert f"- {md_text(finding)}" in page.splitlines()
+    assert doc["date"][:10] in page
+    assert f"`{doc['command']}`" in page
+    assert f"torch {doc['libraries']['torch']['versions']['torch']}" in page
+
+
+def test_markdown_keeps_each_finding_on_one_line() -> None:
+    config = cfg.parse_config(BASE)
+    cells = expand(config, config.entries[:1])
+    results: dict[str, dict[str, Any]] = {
+        c.key: {"status": "checked", "verdict": "pass", "versions": {"numpy": "2"}} for c in cells
+    }
+    fp = Cell("numpy", "float32")
+    results[fp.key].update(detected="paper", axes={}, judged_by={}, implementation="numpy")
+    bad = next(c for c in cells if c.prop == "agreement")
+    results[bad.key] = {"status": "checked", "verdict": "fail", "message": "θ[0] |x|\nwrong"}
+    doc = build_document(config, config.entries[:1], results, cells, command="c", run={})
+    page = to_markdown(doc)
+    assert doc["implementations"][0]["findings"] == ["float32 · agreement: θ[0] |x|\nwrong"]
+    assert "- float32 · agreement: θ&#91;0&#93; \\|x\\| wrong" in page.splitlines()
+    assert "✗ agreement" in page
+
+
+# --- retries --------------------------------------------------------------------------------------
+
+
+def _numpy_job(tmp_path: Path, interpreter: Interpreter) -> Job:
+    config = cfg.parse_config(BASE)
+    entry = config.entries[0]
+    (job,) = jobs_for(
+        config,
+        [entry],
+        [Cell(entry.id, "float32")],
+        current_env=True,
+        envs_dir=tmp_path,
+        timeout=300,
+    )
+    return Job(job.cell, job.request, None, interpreter, job.env_root, job.timeout)
+
+
+def kill_worker_once(job: Job, marker: str) -> dict[str, Any]:
+    """A runner that kills the Dask worker running it the first time, then runs the job."""
+    path = Path(marker)
+    attempts = int(path.read_text()) + 1 if path.exists() else 1
+    path.write_text(str(attempts))
+    if attempts == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return {**run_cell(job), "attempts": attempts}
+
+
+def test_a_cell_whose_worker_died_is_run_again(tmp_path: Path) -> None:
+    job = _numpy_job(tmp_path, current_interpreter())
+    marker = tmp_path / "attempts"
+    client = local_client(1, retries=2)
+    try:
+        runner = functools.partial(kill_worker_once, marker=str(marker))
+        results = execute(client, [job], retries=2, runner=runner)
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+    result = results[job.cell.key]
+    assert result["attempts"] == 2
+    assert result["status"] == "checked" and result["verdict"] == "pass"
+
+
+def test_a_cell_whose_process_died_is_retried(tmp_path: Path) -> None:
+    """The cell's subprocess kills itself on its first run: Dask's retries run it again."""
+    marker = tmp_path / "died"
+    wrapper = tmp_path / "python"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ ! -e "{marker}" ]; then touch "{marker}"; kill -9 $$; fi\n'
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    base = current_interpreter()
+    job = _numpy_job(tmp_path, Interpreter(str(wrapper), base.pythonpath))
+    client = local_client(1, retries=1)
+    try:
+        once = execute(client, [job], retries=1)
+        marker.unlink()
+        never = execute(client, [job], retries=0)
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+    assert once[job.cell.key]["status"] == "checked"
+    assert never[job.cell.key]["status"] == "error"
+    assert "died of signal 9" in never[job.cell.key]["error"]
+
+
+def test_docs_page_renders_the_committed_ecosystem_results(
+    runs: dict[int, Any], tmp_path: Path
+) -> None:
+    from docs_build import sources  # registers the generators
+    from docs_build.directives import Context, expand
+
+    assert sources.ecosystem_matrix is not None
+    doc, page = runs[2]
+    directive = "<!-- gen: ecosystem-matrix -->\n"
+    assert "Not generated yet" in expand(directive, Context(tmp_path, "x.md"))
+    results = tmp_path / "results" / "ecosystem"
+    results.mkdir(parents=True)
+    (results / MD_NAME).write_text(page)
+    shown = expand(directive, Context(tmp_path, "x.md"))
+    assert "# Ecosystem conformance matrix" not in shown  # the page has its own title
+    assert "### Findings" in shown and "\n## " not in shown  # a section of the page
+    assert f"`{doc['command']}`" in shown
+    for impl in doc["implementations"]:
+        assert f"| {impl['id']} |" in shown
+
+
+def test_documents_of_disjoint_runs_merge() -> None:
+    config = cfg.parse_config(BASE)
+
+    def doc_of(entries: list[cfg.Entry], command: str) -> dict[str, Any]:
+        cells = expand(config, entries)
+        results = {c.key: {"status": "not installed", "error": "missing: x"} for c in cells}
+        return build_document(config, entries, results, cells, command=command, run={"w": 1})
+
+    one, two = doc_of([config.entries[0]], "a"), doc_of([config.entries[1]], "b")
+    merged = merge_documents([one, two])
+    assert [i["id"] for i in merged["implementations"]] == ["numpy", "torch-adam"]
+    assert merged["cells"] == {**one["cells"], **two["cells"]}
+    assert list(merged["cells"]) == sorted(merged["cells"])
+    assert merged["command"] == (
+        "a --out PART1 && b --out PART2 && adamproofs matrix --merge PART1 PART2"
+    )
+    assert set(merged["libraries"]) == {"numpy", "torch"}
+    with pytest.raises(ValueError, match="in two documents"):
+        merge_documents([one, one])
+    with pytest.raises(ValueError, match="profile differs"):
+        merge_documents([one, {**two, "profile": "thorough"}])
