@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from typing import TYPE_CHECKING
 
 from ..variants import NAMED, Decay, Precision, StepScope, Variant, named
@@ -29,6 +30,11 @@ PROBES: dict[str, str] = {
 }
 
 _NUMBER = re.compile(r"-?\d+\.\d{6,}(?:e[-+]?\d+)?")
+
+
+#: the diagnosis's sentence may wrap onto this many lines; its first details follow
+_DIAGNOSIS_LINES = 3
+_DIAGNOSIS_DETAILS = 3
 
 
 def clip(text: str, width: int) -> str:
@@ -256,8 +262,16 @@ def summary(report: Report, width: int = 100) -> str:
         lines.append(clip(shared, width))
     d = report.diagnosis
     if d is not None:
-        lines.append(clip(f"diagnosis ({d.status}, {d.dtype}): {d.summary}", width))
-        lines += [clip("  " + x, width) for x in d.details]
+        summary = d.summary.removeprefix("Diagnosis: ")
+        wrapped = textwrap.wrap(
+            f"diagnosis ({d.status}, {d.dtype}): {summary}",
+            width,
+            subsequent_indent="  ",
+            max_lines=_DIAGNOSIS_LINES,
+            placeholder=" …",
+        )
+        lines += wrapped
+        lines += [clip("  " + x, width) for x in d.details[:_DIAGNOSIS_DETAILS]]
     lines += _failing_lines(report, width)
     rest = [r for r in judged if r.verdict == "skip"]
     if rest and not failing:

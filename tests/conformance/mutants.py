@@ -49,6 +49,7 @@ MUTANTS: dict[str, str] = {
     "zero_grad_return": "a parameter whose gradient is all zero is skipped (no moment decay)",
     "nan_to_num": "NaN/inf gradients replaced by 0",
     "hardcoded_beta2": "β2 ignored (0.999 hard-coded)",
+    "weight_decay_ignored": "weight_decay accepted and never applied",
     "hardcoded_eps": "ε ignored (1e-8 hard-coded)",
     "lr_squared": "lr applied twice for lr != 1 (lr² step)",
     "state_not_saved": "state_dict() does not contain the moments",
@@ -98,6 +99,7 @@ DIAGNOSED_AS: dict[str, tuple[str, ...]] = {
     "skip_tiny": ("skip_tiny_gradients",),
     "zero_grad_return": ("skip_zero_gradient_parameter",),
     "hardcoded_beta2": ("hardcoded_beta2",),
+    "weight_decay_ignored": ("weight_decay_ignored",),
     "hardcoded_eps": ("hardcoded_eps",),
     "lr_squared": ("lr_squared",),
     "first_step_plain_sgd": ("first_step_sgd",),
@@ -160,6 +162,8 @@ def _np_step(
     )
     if "hardcoded_beta2" in flags:
         b2 = 0.999
+    if "weight_decay_ignored" in flags:
+        wd = 0.0
     if "hardcoded_eps" in flags:
         eps = 1e-8
     if "v_decay_float" in flags:
@@ -427,6 +431,8 @@ if torch is not None:
             )
             if "hardcoded_beta2" in flags:
                 b2 = 0.999
+            if "weight_decay_ignored" in flags:
+                wd = 0.0
             if "hardcoded_eps" in flags:
                 eps = 1e-8
             if "v_decay_float" in flags:

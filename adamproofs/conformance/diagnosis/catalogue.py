@@ -439,6 +439,13 @@ CATALOGUE: dict[str, Defect] = {
             hyper=_hyper(beta2=lambda h: 0.999),
         ),
         Defect(
+            "weight_decay_ignored",
+            "λ = 0 whatever λ is given",
+            "Algorithm 1 with weight decay applies the given λ",
+            "def __init__(self, params, lr, betas, eps, weight_decay): ...  # λ never used",
+            hyper=_hyper(weight_decay=lambda h: 0.0),
+        ),
+        Defect(
             "beta2_rounded",
             "β2 rounded to 4 decimal digits",
             "Algorithm 1 uses β2 as given",
