@@ -43,8 +43,24 @@ MD_NAME = "ecosystem-matrix.md"
 NOT_RUN = ("no adapter", "not installed")
 
 
+#: the longest finding a page line holds (the JSON report of the cell has the whole message)
+FINDING_CHARS = 240
+
+
+def _one_line(text: Any) -> str:
+    """``text``'s first line (a traceback's frames dropped), cut to :data:`FINDING_CHARS`."""
+    first = str(text).strip().split("\n", 1)[0]
+    first = first.split('  File "', 1)[0].rstrip()
+    return first if len(first) <= FINDING_CHARS else first[: FINDING_CHARS - 1] + "…"
+
+
 def _finding(cell: Cell, result: Mapping[str, Any]) -> str | None:
     """One line for a cell that failed or erred; None when it has nothing to say."""
+    line = _finding_text(cell, result)
+    return None if line is None else _one_line(line)
+
+
+def _finding_text(cell: Cell, result: Mapping[str, Any]) -> str | None:
     what = f"{cell.dtype} · {cell.prop or 'variant'}"
     if cell.prop is not None and cell.seed:
         what += f" (seed {cell.seed})"
