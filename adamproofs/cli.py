@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 #: sub-command name -> module that registers it
 SUBCOMMANDS: dict[str, str] = {
-    "check": "adamproofs.conformance.cli",
-    "derive": "adamproofs.derivations.cli",
-    "compare": "adamproofs.compare.cli",
+    "check": "adamproofs.conformance._cli",
+    "derive": "adamproofs.derivations._cli",
+    "compare": "adamproofs.compare._cli",
     "matrix": "adamproofs.conformance.ecosystem.cli",
 }
 

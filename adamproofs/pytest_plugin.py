@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .conformance.runner import Checker
+    from .conformance._runner import Checker
 
 _ENV = {
     "target": "ADAMPROOFS_TARGET",
@@ -135,8 +135,8 @@ def _setting(config: pytest.Config, name: str) -> Any:
 
 def _checker(config: pytest.Config) -> Checker:
     """The :class:`~.conformance.runner.Checker` the settings describe (not loaded yet)."""
-    from .conformance.cli import parse_options
-    from .conformance.runner import Checker, parse_isolation
+    from .conformance._cli import parse_options
+    from .conformance._runner import Checker, parse_isolation
 
     dtypes = list(dict.fromkeys(["float32", "float64", *config.getoption("--adam-dtype")]))
     return Checker(

@@ -7,9 +7,9 @@ worker process, the default of the command line), one check is timed end to end
 timers around the two exact parts of the judgement:
 
 - the **oracle**: the MPFR replay of every step from the implementation's θ
-  (:func:`adamproofs.conformance.replay._replay`) and the direct oracle runs of some
+  (:func:`adamproofs.conformance._replay._replay`) and the direct oracle runs of some
   properties (:func:`adamproofs.reference.run`);
-- the **enclosure**: :class:`adamproofs.tolerance.enclosure.Enclosure`, built and read
+- the **enclosure**: :class:`adamproofs.tolerance._enclosure.Enclosure`, built and read
   for the steps the first-order bound does not grant.
 
 Timers, not a profiler: a profiler slows pure-Python code (the oracle, the enclosure) far
@@ -75,8 +75,8 @@ class _Timer:
 def timed_parts() -> Iterator[dict[str, _Timer]]:
     """Timers around the oracle and the enclosure while the block runs."""
     from adamproofs import reference
-    from adamproofs.conformance import replay
-    from adamproofs.tolerance.enclosure import Enclosure
+    from adamproofs.conformance import _replay as replay
+    from adamproofs.tolerance._enclosure import Enclosure
 
     timers = {"oracle": _Timer(), "enclosure": _Timer()}
     targets = [
@@ -96,8 +96,8 @@ def timed_parts() -> Iterator[dict[str, _Timer]]:
 def measure(target: str, profile: str, mode: str) -> dict[str, Any]:
     """One ``adamproofs check TARGET --profile PROFILE`` (``--in-process`` for in-process),
     timed end to end, with the oracle's and the enclosure's seconds."""
-    from adamproofs.conformance.isolation import DEFAULT_ISOLATION
-    from adamproofs.conformance.runner import Checker
+    from adamproofs.conformance._isolation import DEFAULT_ISOLATION
+    from adamproofs.conformance._runner import Checker
 
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not one of {', '.join(MODES)}")

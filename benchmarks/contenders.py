@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from adamproofs import Adam
-from adamproofs.fast import Optimizer, compiled, set_num_threads
-from adamproofs.fast.plan import compile_plan
+from adamproofs.fast import Optimizer, set_num_threads
+from adamproofs.fast import _compiled as compiled
+from adamproofs.fast._plan import compile_plan
 
 from .timing import Contender
 
@@ -41,7 +42,7 @@ def _probe_kernel() -> Any:
     if _PROBE is None:
         import numba
 
-        # The same loop shape as the compiled Adam (adamproofs.fast.compiled): all four
+        # The same loop shape as the compiled Adam (adamproofs.fast._compiled): all four
         # loads, then the three stores; the parallel form runs the serial loop on blocks.
         @numba.njit(cache=True, nogil=True, boundscheck=False)
         def probe_serial(p, g, m, v, one, zero):  # pragma: no cover - compiled
@@ -114,7 +115,7 @@ def many_contender(
     states: list[dict[str, np.ndarray]],
     threads: int,
 ) -> Contender:
-    """:func:`adamproofs.fast.compiled.adam_step_many`: one compiled call per array."""
+    """:func:`adamproofs.fast._compiled.adam_step_many`: one compiled call per array."""
     flat_p = [p.reshape(-1) for p in params]
     flat_g = [g.reshape(-1) for g in grads]
     plan = compile_plan(CONFIG, params[0].dtype)

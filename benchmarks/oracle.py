@@ -8,7 +8,7 @@
 - ``check share``: ``adamproofs check`` under cProfile; the oracle's time is the time
   spent in :mod:`adamproofs.reference`, mpmath and gmpy2 when entered from outside
   them (so nested calls are not counted twice). ``oracle="mpfr"`` measures the
-  shipped replay (:func:`adamproofs.conformance.replay.oracle_arithmetic`: MPFR when
+  shipped replay (:func:`adamproofs.conformance._replay.oracle_arithmetic`: MPFR when
   gmpy2 is installed); ``oracle="mpmath"`` patches the replay onto plain mpmath, for
   comparison. The result's ``"oracle"`` names what actually ran.
 """
@@ -31,7 +31,7 @@ import numpy as np
 
 from adamproofs import Adam, reference
 from adamproofs.reference import Arithmetic, GmpyArithmetic, MPArithmetic, get_arithmetic
-from adamproofs.reference.inputs import hyperparameters
+from adamproofs.reference._inputs import hyperparameters
 from adamproofs.reference.rules import adam_step, initial_state
 
 OracleName = Literal["mpfr", "mpmath"]
@@ -127,7 +127,7 @@ def _oracle_file(filename: str) -> bool:
 def mpmath_replay() -> Iterator[None]:
     """Patch the conformance replay onto plain mpmath (``MPArithmetic(DPS)`` per parameter,
     as before the MPFR wiring), for comparison with the shipped replay."""
-    from adamproofs.conformance import replay
+    from adamproofs.conformance import _replay as replay
 
     with mock.patch.object(replay, "oracle_arithmetic", lambda: MPArithmetic(replay.DPS)):
         yield
@@ -135,7 +135,7 @@ def mpmath_replay() -> Iterator[None]:
 
 def _replay_oracle(oracle: OracleName) -> tuple[contextlib.AbstractContextManager, str]:
     """The patch for ``oracle`` and the name of the arithmetic the replay will then use."""
-    from adamproofs.conformance import replay
+    from adamproofs.conformance import _replay as replay
 
     if oracle == "mpmath":
         return mpmath_replay(), "mpmath"

@@ -43,8 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from adamproofs.fast import compiled
-from adamproofs.fast import threads as threads_mod
+from adamproofs.fast import _compiled as compiled
+from adamproofs.fast import _threads as threads_mod
 
 from . import contenders as C
 from . import memory as M
@@ -384,7 +384,7 @@ def _machine() -> str:
 
 
 def fastpath_available() -> bool:
-    from adamproofs.reference import mpfr
+    from adamproofs.reference import _mpfr as mpfr
 
     return mpfr.available()
 

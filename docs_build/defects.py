@@ -8,7 +8,7 @@ what the change replaces; so the page cannot drift from what the diagnosis searc
 from __future__ import annotations
 
 from adamproofs.conformance.diagnosis import CATALOGUE, Defect
-from adamproofs.conformance.diagnosis.trajectories import diagnostic_trajectories
+from adamproofs.conformance.diagnosis._trajectories import diagnostic_trajectories
 
 from .directives import Context, generator
 from .markdown import table

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from adamproofs._step_size import worst_case_limit
 from adamproofs.config import Adam, AdaMax
 from adamproofs.reference import run
-from adamproofs.step_size import worst_case_limit
 
 DPS = 30
 PREFIX = "figures"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from adamproofs.derivations import DERIVATIONS, derive
-from adamproofs.derivations.render import escape_markdown, prose_markdown, render_checked_steps
+from adamproofs.derivations._render import escape_markdown, prose_markdown, render_checked_steps
 
 from . import algorithm, defects  # noqa: F401  (defects registers its generators)
 from .directives import Context, generator

@@ -14,16 +14,17 @@ from hypothesis import strategies as st
 
 from adamproofs import Adam
 from adamproofs.config import SGD, AdaGrad, AdaMax, Momentum, Nesterov, RMSProp
-from adamproofs.fast import Optimizer, default_chunk, get_num_threads, set_num_threads, threads
-from adamproofs.fast.chunked import (
+from adamproofs.fast import Optimizer, default_chunk, get_num_threads, set_num_threads
+from adamproofs.fast import _threads as threads
+from adamproofs.fast._chunked import (
     PARALLEL_MIN,
     PARALLEL_MIN_PER_CALL,
     SPLIT_GRANULE,
     partition,
     run_chunked,
 )
-from adamproofs.fast.kernels import kernel_for
-from adamproofs.fast.plan import Scalars, compile_plan
+from adamproofs.fast._kernels import kernel_for
+from adamproofs.fast._plan import Scalars, compile_plan
 
 
 def plan_of(cfg, dtype=np.float32):

@@ -12,9 +12,10 @@ import pytest
 
 pytest.importorskip("joblib")
 
-from adamproofs.compare.experiments import reddi, stepsize
-from adamproofs.compare.roster import ALL
-from adamproofs.compare.runner import ProblemSpec, Task, run_grid, sweep
+from adamproofs.compare._roster import ALL
+from adamproofs.compare._runner import ProblemSpec, Task, run_grid, sweep
+from adamproofs.compare.experiments import _reddi as reddi
+from adamproofs.compare.experiments import _stepsize as stepsize
 from adamproofs.config import Adam
 from adamproofs.fast import Optimizer
 
@@ -72,9 +73,9 @@ def test_seeds_as_coordinates_equal_separate_runs() -> None:
 
 
 def test_every_method_converges_on_the_quadratic() -> None:
-    from adamproofs.compare.experiments import quadratic
+    from adamproofs.compare.experiments import _quadratic as quadratic
 
-    spec = ProblemSpec.of("adamproofs.compare.functions:quadratic", kappa=quadratic.KAPPA)
+    spec = ProblemSpec.of("adamproofs.compare._functions:quadratic", kappa=quadratic.KAPPA)
     sw = sweep(spec, ALL, quadratic.GRID, range(5), quadratic.STEPS)
     for opt in ALL:
         for res in sw.best_runs(opt):
@@ -129,7 +130,7 @@ def test_first_step_without_bias_correction_is_larger() -> None:
             theta = np.zeros(4)
             Optimizer(Adam(lr=1e-3, beta2=b2, bias_correction=on), [theta]).step([np.full(4, 1.0)])
             # |Δ1| = α(1-β1)g/((1-β1)... : α·(1-β1)/(√(1-β2)+ε) off, α/(1+ε) on (g = 1)
-            from adamproofs.compare.experiments.bias_correction import first_step_over_lr
+            from adamproofs.compare.experiments._bias_correction import first_step_over_lr
 
             expected = 1e-3 * first_step_over_lr(b2, on)
             assert np.allclose(-theta, expected, rtol=1e-8 / math.sqrt(1 - b2) + 1e-12)
@@ -137,12 +138,12 @@ def test_first_step_without_bias_correction_is_larger() -> None:
 
 def test_bias_correction_on_is_stable_where_off_is_not() -> None:
     pytest.importorskip("sklearn")  # the digits
-    from adamproofs.compare.experiments.bias_correction import config
+    from adamproofs.compare.experiments._bias_correction import config
 
     # a tanh autoencoder (NumPy gradients): the first steps without correction are
     # (1-β1)/√(1-β2) = 10 times α at β2 = 0.9999, enough to throw the loss up
     spec = ProblemSpec.of(
-        "adamproofs.compare.models:mlp",
+        "adamproofs.compare._models:mlp",
         hidden=(32,),
         activation="tanh",
         dropout=0.0,
@@ -171,8 +172,8 @@ def test_bias_correction_on_is_stable_where_off_is_not() -> None:
 
 
 def test_newton_converges_in_one_step_on_the_quadratic() -> None:
-    from adamproofs.compare.functions import Quadratic
-    from adamproofs.compare.newton import newton
+    from adamproofs.compare._functions import Quadratic
+    from adamproofs.compare._newton import newton
 
     rng = np.random.default_rng(3)
     n = 2
@@ -218,7 +219,7 @@ def test_newton_converges_in_one_step_on_the_quadratic() -> None:
 
 
 def test_newton_rejects_a_bad_hessian() -> None:
-    from adamproofs.compare.newton import newton_step
+    from adamproofs.compare._newton import newton_step
 
     with pytest.raises(ValueError, match=r"hessian has shape \(3,\); expected \(2, 2\)"):
         newton_step(np.ones(2), np.ones(3))
@@ -227,7 +228,7 @@ def test_newton_rejects_a_bad_hessian() -> None:
 
 
 def test_newton_does_not_mutate_theta0() -> None:
-    from adamproofs.compare.newton import newton
+    from adamproofs.compare._newton import newton
 
     theta0 = np.array([1.0, 2.0])
     keep = theta0.copy()
@@ -241,7 +242,7 @@ def test_newton_does_not_mutate_theta0() -> None:
 @pytest.mark.parametrize("which", ["softmax", "mlp_relu_dropout", "autoencoder", "sparse"])
 def test_model_gradients_match_central_differences(which: str) -> None:
     pytest.importorskip("sklearn")
-    from adamproofs.compare import models
+    from adamproofs.compare import _models as models
 
     rng = np.random.default_rng(0)
     if which == "softmax":
@@ -291,7 +292,7 @@ def test_model_gradients_match_central_differences(which: str) -> None:
 
 def test_grid_results_do_not_depend_on_jobs() -> None:
     spec = ProblemSpec.of(
-        "adamproofs.compare.functions:moving_target", kind="jump", dim=4, horizon=60, period=20
+        "adamproofs.compare._functions:moving_target", kind="jump", dim=4, horizon=60, period=20
     )
     tasks = [
         Task(spec, o, lr, s, 60) for o in ("adam", "adagrad") for lr in (0.1, 1.0) for s in (0, 1)
@@ -306,8 +307,8 @@ def test_grid_results_do_not_depend_on_jobs() -> None:
 
 
 def test_optimize_leaves_theta0_alone_and_rejects_bad_schedule() -> None:
-    from adamproofs.compare.functions import Quadratic
-    from adamproofs.compare.runner import optimize
+    from adamproofs.compare._functions import Quadratic
+    from adamproofs.compare._runner import optimize
 
     theta0 = np.array([1.0, 1.0])
     optimize(Quadratic(), Adam(lr=0.1), 5, 0, theta0=theta0)
@@ -324,7 +325,7 @@ def main(argv: list[str]) -> int:
     importing the other sub-commands)."""
     import argparse
 
-    from adamproofs.compare import cli
+    from adamproofs.compare import _cli as cli
 
     parser = argparse.ArgumentParser(prog="adamproofs")
     cli.register(parser.add_subparsers(dest="command"))
@@ -335,12 +336,12 @@ def main(argv: list[str]) -> int:
 def test_cli_is_registered_by_the_dispatcher() -> None:
     from adamproofs.cli import SUBCOMMANDS
 
-    assert SUBCOMMANDS["compare"] == "adamproofs.compare.cli"
+    assert SUBCOMMANDS["compare"] == "adamproofs.compare._cli"
 
 
 def test_cli_writes_the_promised_files(tmp_path, capsys) -> None:
     pytest.importorskip("matplotlib")
-    from adamproofs.compare.cli import expected_files
+    from adamproofs.compare._cli import expected_files
 
     out = tmp_path / "cmp"
     assert (
@@ -400,7 +401,7 @@ def test_cli_writes_the_promised_files(tmp_path, capsys) -> None:
 
 
 def quadratic_steps() -> int:
-    from adamproofs.compare.experiments import quadratic
+    from adamproofs.compare.experiments import _quadratic as quadratic
 
     return quadratic.STEPS
 
@@ -430,7 +431,7 @@ def test_cli_rerun_of_some_problems_keeps_the_others_and_lists_both_runs(tmp_pat
 
 
 def test_a_run_with_other_settings_starts_a_new_manifest(tmp_path) -> None:
-    from adamproofs.compare.cli import earlier_manifest
+    from adamproofs.compare._cli import earlier_manifest
 
     (tmp_path / "manifest.json").write_text(
         json.dumps({"mode": "full", "seeds": 5, "optimizers_added": [], "problems": {"reddi": []}})
@@ -448,7 +449,7 @@ def test_cli_rejects_unknown_problem(tmp_path, capsys) -> None:
 
 
 def test_scheduled_rate_equals_replace_and_rejects_bad_rates() -> None:
-    from adamproofs.compare.runner import scheduled
+    from adamproofs.compare._runner import scheduled
 
     for cfg in (Adam(lr=0.1, beta2=0.99, amsgrad="max_raw"), Adam(lr=1.0, beta1=0.0)):
         assert scheduled(cfg, 0.025) == cfg.replace(lr=0.025)
@@ -479,7 +480,7 @@ def _bowl(optimum: float, diverge_above: float = math.inf):
 
 
 def test_widening_moves_the_grid_until_the_best_rate_is_interior() -> None:
-    from adamproofs.compare import lrsearch
+    from adamproofs.compare import _lrsearch as lrsearch
 
     grid = (1e-3, 3e-3, 1e-2)
     evaluate, asked = _bowl(optimum=0.3)
@@ -496,7 +497,7 @@ def test_widening_moves_the_grid_until_the_best_rate_is_interior() -> None:
 
 
 def test_widening_is_bounded_and_reports_the_edge() -> None:
-    from adamproofs.compare import lrsearch
+    from adamproofs.compare import _lrsearch as lrsearch
 
     evaluate, asked = _bowl(optimum=1e6)
     checks, _ = lrsearch.widen({"x": (1e-3, 3e-3, 1e-2)}, evaluate, max_widenings=2)
@@ -512,7 +513,7 @@ def test_widening_is_bounded_and_reports_the_edge() -> None:
 
 
 def test_widening_leaves_interior_grids_alone_and_checks_its_input() -> None:
-    from adamproofs.compare import lrsearch
+    from adamproofs.compare import _lrsearch as lrsearch
 
     evaluate, asked = _bowl(optimum=3e-3)
     grids = {"a": [1e-3, 3e-3, 1e-2]}
@@ -529,7 +530,7 @@ def test_widening_leaves_interior_grids_alone_and_checks_its_input() -> None:
 
 
 def test_sweep_widens_a_real_grid_on_the_quadratic() -> None:
-    spec = ProblemSpec.of("adamproofs.compare.functions:quadratic", kappa=20.0)
+    spec = ProblemSpec.of("adamproofs.compare._functions:quadratic", kappa=20.0)
     # GD's best constant rate is near 2/(1+κ) ≈ 0.095, far above this grid
     sw = sweep(spec, ("sgd",), (1e-4, 3e-4, 1e-3), range(2), 60, max_widenings=6)
     edge = sw.edge("sgd")
@@ -563,9 +564,9 @@ def tiny_family(tmp_path_factory):
     """A tiny experiment family (softmax regression, 2 optimizers + the plug-in, 5 seeds)."""
     pytest.importorskip("sklearn")
     pytest.importorskip("matplotlib")
+    from adamproofs.compare._roster import plugin_key
     from adamproofs.compare.experiments import Context
-    from adamproofs.compare.experiments.common import family, sweep_rows
-    from adamproofs.compare.roster import plugin_key
+    from adamproofs.compare.experiments._common import family, sweep_rows
 
     ctx = Context(
         out=tmp_path_factory.mktemp("fam"),
@@ -574,7 +575,7 @@ def tiny_family(tmp_path_factory):
         plugins=(plugin_key(PLAIN_SGD),),
         max_widenings=0,
     )
-    spec = ProblemSpec.of("adamproofs.compare.models:softmax_regression", batch=64)
+    spec = ProblemSpec.of("adamproofs.compare._models:softmax_regression", batch=64)
     grid = (0.3, 1.0, 3.0)
     sw, figs = family(
         ctx,
@@ -590,7 +591,7 @@ def tiny_family(tmp_path_factory):
 
 
 def test_family_bands_have_five_seeds_and_heldout_losses(tiny_family) -> None:
-    from adamproofs.compare.models import SoftmaxRegression
+    from adamproofs.compare._models import SoftmaxRegression
 
     ctx, sw, rows, figs = tiny_family
     assert len(sw.seeds) == 5 and all(r["seeds"] == 5 for r in rows)
@@ -611,7 +612,7 @@ def test_family_bands_have_five_seeds_and_heldout_losses(tiny_family) -> None:
 
 def test_heldout_rows_are_never_trained_on() -> None:
     pytest.importorskip("sklearn")
-    from adamproofs.compare.data import digits, digits_split
+    from adamproofs.compare._data import digits, digits_split
 
     x, _ = digits()
     xtr, ytr, xte, yte = digits_split()
@@ -624,7 +625,7 @@ def test_heldout_rows_are_never_trained_on() -> None:
 
 def test_band_needs_two_seeds() -> None:
     pytest.importorskip("matplotlib")
-    from adamproofs.compare import figures
+    from adamproofs.compare import _figures as figures
 
     plt = figures.plt()
     fig, ax = plt.subplots()
@@ -634,7 +635,7 @@ def test_band_needs_two_seeds() -> None:
 
 
 def test_plugged_optimizer_runs_every_cell_and_matches_builtin_sgd(tiny_family) -> None:
-    from adamproofs.compare.roster import plugin_key
+    from adamproofs.compare._roster import plugin_key
 
     _, sw, rows, _ = tiny_family
     key = plugin_key(PLAIN_SGD)
@@ -692,8 +693,8 @@ def _rows(values: dict[str, tuple[float, float]]) -> list[dict]:
 
 
 def test_findings_follow_the_numbers() -> None:
-    from adamproofs.compare import findings
-    from adamproofs.compare.experiments.common import family_findings
+    from adamproofs.compare import _findings as findings
+    from adamproofs.compare.experiments._common import family_findings
 
     a = _rows({"Adam": (0.10, 0.01), "AdaGrad": (0.50, 0.01), "GD": (0.30, 0.01)})
     text = findings.ranking(a, "final_mean", "final_std", "loss")
@@ -715,7 +716,7 @@ def test_findings_follow_the_numbers() -> None:
 
 
 def test_bias_correction_findings_follow_the_numbers() -> None:
-    from adamproofs.compare.experiments.bias_correction import BETA2S, correction_findings
+    from adamproofs.compare.experiments._bias_correction import BETA2S, correction_findings
 
     def rows(on_better: bool) -> list[dict]:
         out = []
@@ -750,8 +751,8 @@ def _floats(row: dict) -> dict:
 @pytest.mark.skipif(not (RESULTS / "manifest.json").is_file(), reason="no committed run")
 @pytest.mark.parametrize("problem", FAMILIES)
 def test_committed_findings_are_the_numbers_of_their_table(problem: str) -> None:
-    from adamproofs.compare import findings
-    from adamproofs.compare.experiments.common import family_findings
+    from adamproofs.compare import _findings as findings
+    from adamproofs.compare.experiments._common import family_findings
 
     manifest = json.loads((RESULTS / "manifest.json").read_text())
     assert manifest["mode"] == "full" and manifest["seeds"] >= 5

@@ -17,8 +17,9 @@ import pytest
 
 from adamproofs import SGD, Adam, AdaMax
 from adamproofs.config import AMSGRAD_FORMS, EPS_PLACEMENTS
-from adamproofs.fast import Optimizer, compiled
-from adamproofs.fast.plan import compile_plan
+from adamproofs.fast import Optimizer
+from adamproofs.fast import _compiled as compiled
+from adamproofs.fast._plan import compile_plan
 
 needs_numba = pytest.mark.skipif(not compiled.numba_available(), reason="numba not installed")
 

@@ -19,9 +19,9 @@ from adamproofs.derivations import (
     render_markdown,
     render_text,
 )
-from adamproofs.derivations.core import METHODS, prove, rel
-from adamproofs.derivations.symbols import beta1, g, i, t, unrolled
-from adamproofs.derivations.tactics import induction_step_holds
+from adamproofs.derivations._core import METHODS, prove, rel
+from adamproofs.derivations._symbols import beta1, g, i, t, unrolled
+from adamproofs.derivations._tactics import induction_step_holds
 
 NAMES = list(DERIVATIONS)
 x = sp.Symbol("x", positive=True)

@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adamproofs.config import Adam, AdaMax
-from adamproofs.derivations.core import private_context
-from adamproofs.derivations.runs import steps_of
-from adamproofs.derivations.sequences import along_t
-from adamproofs.derivations.symbols import S_closed, adamax_sup, r_closed
+from adamproofs.derivations._core import private_context
+from adamproofs.derivations._runs import steps_of
+from adamproofs.derivations._sequences import along_t
+from adamproofs.derivations._symbols import S_closed, adamax_sup, r_closed
 
 TOL = mpmath.mpf(10) ** -30
 

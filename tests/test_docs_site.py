@@ -739,7 +739,7 @@ def test_sums_print_in_reading_order() -> None:
     """Positive terms first: β₁^{t−i}, 1 − β₁ and t + 1 − i, not sympy's −i + t."""
     import sympy as sp
 
-    from adamproofs.derivations.render import latex, pretty
+    from adamproofs.derivations._render import latex, pretty
 
     beta1, t, i = sp.symbols("beta_1 t i", positive=True)
     assert sp.latex(beta1 ** (t - i)) == r"\beta_{1}^{- i + t}"  # what sympy alone prints
@@ -764,7 +764,7 @@ def _small_derivation(true_claim: bool):
 
 
 def test_checked_steps_fold_into_one_block_open_only_when_something_failed() -> None:
-    from adamproofs.derivations.render import render_checked_steps
+    from adamproofs.derivations._render import render_checked_steps
 
     good = render_checked_steps(_small_derivation(True))
     assert good.startswith(
@@ -785,7 +785,7 @@ def test_checked_steps_fold_into_one_block_open_only_when_something_failed() -> 
 
 
 def test_step_texts_show_exponents_and_indices_as_such() -> None:
-    from adamproofs.derivations.render import prose_markdown
+    from adamproofs.derivations._render import prose_markdown
 
     assert (
         prose_markdown("weights (1−β)β^(t−i) to g_i")

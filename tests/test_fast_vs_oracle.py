@@ -18,7 +18,8 @@ from hypothesis.control import currently_in_test_context
 from adamproofs import Adam, reference
 from adamproofs import strategies as aps
 from adamproofs.dtypes import as_dtype, bfloat16_dtype, float_format
-from adamproofs.fast import Optimizer, compiled
+from adamproofs.fast import Optimizer
+from adamproofs.fast import _compiled as compiled
 from adamproofs.tolerance import error_bound
 from adamproofs.variants import AXES
 

@@ -424,8 +424,8 @@ def test_every_errata_row_links_to_its_derivation() -> None:
 
 
 def test_exponents_print_in_reading_order() -> None:
-    from adamproofs.derivations.render import latex
-    from adamproofs.derivations.symbols import beta, i, t
+    from adamproofs.derivations._render import latex
+    from adamproofs.derivations._symbols import beta, i, t
 
     assert latex(beta ** (t - i)) == r"\beta^{t - i}"
     assert latex(beta ** (t + 1 - i)) == r"\beta^{t + 1 - i}"

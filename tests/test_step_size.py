@@ -10,9 +10,9 @@ import pytest
 import sympy as sp
 
 from adamproofs import reference
+from adamproofs._step_size import worst_case, worst_case_limit
 from adamproofs.config import Adam
-from adamproofs.derivations.symbols import S_closed, S_limit
-from adamproofs.step_size import worst_case, worst_case_limit
+from adamproofs.derivations._symbols import S_closed, S_limit
 
 POINTS = [(0.9, 0.999, 1), (0.9, 0.999, 10), (0.5, 0.9, 7), (0.99, 0.999, 30), (0.0, 0.9, 5)]
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from adamproofs import reference
 from adamproofs.config import Adam
 from adamproofs.dtypes import as_dtype, bfloat16_dtype
-from adamproofs.tolerance import intervals
-from adamproofs.tolerance.enclosure import Enclosure, enclose_steps
+from adamproofs.tolerance import _intervals as intervals
+from adamproofs.tolerance._enclosure import Enclosure, enclose_steps
 
 pytestmark = pytest.mark.skipif(not intervals.available(), reason="the enclosure needs gmpy2")
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from adamproofs import reference
 from adamproofs import strategies as aps
 from adamproofs.config import VARIANTS, Adam, ConfigError
-from adamproofs.conformance.cases import exact_step_bound, maximizing_sequence
+from adamproofs.conformance._cases import exact_step_bound, maximizing_sequence
 from adamproofs.variants import (
     AXES,
     NAMED,

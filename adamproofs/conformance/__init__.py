@@ -48,7 +48,7 @@ def assert_conforms(target: Any, **kwargs: Any) -> Any:
         def test_my_adam():
             assert_conforms("mypkg.optim:MyAdam", variant="paper", profile="quick")
     """
-    from .runner import check
+    from ._runner import check
 
     kwargs.setdefault("progress", None)
     report = check(target, **kwargs)
@@ -59,11 +59,11 @@ def assert_conforms(target: Any, **kwargs: Any) -> Any:
 
 def __getattr__(name: str) -> Any:
     if name in ("check", "Checker"):
-        from . import runner
+        from . import _runner as runner
 
         return getattr(runner, name)
     if name == "load_target":
-        from .targets import load_target
+        from ._targets import load_target
 
         return load_target
     if name in ("Hyper", "Implementation", "Session", "TargetError", "UsageError"):

@@ -4,7 +4,7 @@ r"""The conformance matrix: ``adamproofs check`` on every installed framework, a
 
 Each row (``numpy``, ``torch``, ``torch-foreach``, ``torch-fused``, ``optax``,
 ``keras`` and the named variants in :data:`ROWS`) is checked by
-:func:`adamproofs.conformance.runner.check` in a subprocess of its own, so that
+:func:`adamproofs.conformance._runner.check` in a subprocess of its own, so that
 process-wide framework settings (JAX's 64-bit mode, Keras's backend, torch's
 thread pool) cannot leak from one row into the next, and a crash of a framework
 is a row marked ``error``, not the end of the matrix. Rows whose framework is not
@@ -276,8 +276,8 @@ def run_row(
     properties: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Check one row in this process and return its matrix entry (plus the full report)."""
-    from .runner import check
-    from .targets import load_target
+    from ._runner import check
+    from ._targets import load_target
 
     row = ROWS[name]
     started = time.perf_counter()

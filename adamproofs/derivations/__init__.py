@@ -18,9 +18,9 @@ NAME... [--format text|markdown|latex]`` (or ``--all``) checks and prints them,
 exit status 1 if any step fails to verify, 2 for an unknown name.
 """
 
-from .core import Derivation, Proof, Step
-from .registry import DERIVATIONS, Entry, UnknownDerivation, derive, derive_all
-from .render import render, render_latex, render_markdown, render_text
+from ._core import Derivation, Proof, Step
+from ._registry import DERIVATIONS, Entry, UnknownDerivation, derive, derive_all
+from ._render import render, render_latex, render_markdown, render_text
 
 __all__ = [
     "DERIVATIONS",

@@ -1,17 +1,17 @@
 """The fast NumPy optimizers: in place over a list of arrays, or pure functional.
 
 - :class:`Optimizer`: stateful, updates parameter arrays in place; ``lr=`` takes a
-  learning-rate schedule (:mod:`adamproofs.fast.schedule`).
+  learning-rate schedule (:mod:`adamproofs.fast._schedule`).
 - :mod:`adamproofs.fast.functional`: ``init`` / ``update`` without mutation.
 - :func:`set_num_threads` / :func:`get_num_threads`: threads per step for large
   arrays, on both backends (results do not depend on it).
 """
 
 from . import functional
-from .chunked import default_chunk
-from .optimizer import DEFAULT_CHUNK_BYTES, Optimizer, resolve_state_dtype
-from .plan import Plan, compile_plan
-from .threads import get_num_threads, set_num_threads
+from ._chunked import default_chunk
+from ._optimizer import DEFAULT_CHUNK_BYTES, Optimizer, resolve_state_dtype
+from ._plan import Plan, compile_plan
+from ._threads import get_num_threads, set_num_threads
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",

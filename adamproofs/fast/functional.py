@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from ..config import OptimizerConfig
-from .optimizer import Optimizer
-from .schedule import LearningRate
-from .validation import check_param
+from ._optimizer import Optimizer
+from ._schedule import LearningRate
+from ._validation import check_param
 
 OptState = dict[str, Any]
 

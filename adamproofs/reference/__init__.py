@@ -11,7 +11,7 @@ for bit, as ``"mpmath"``, which always computes on mpmath.
 1.9000000003333333
 """
 
-from .arithmetic import (
+from ._arithmetic import (
     MAX_DPS,
     MIN_DPS,
     Arithmetic,
@@ -20,10 +20,10 @@ from .arithmetic import (
     MPArithmetic,
     SympyArithmetic,
 )
-from .mpfr import GmpyArithmetic
-from .oracle import Storage, Trajectory, run, step
-from .registry import ARITHMETICS, get_arithmetic
-from .rounding import round_to_format
+from ._mpfr import GmpyArithmetic
+from ._oracle import Storage, Trajectory, run, step
+from ._registry import ARITHMETICS, get_arithmetic
+from ._rounding import round_to_format
 from .rules import RULES, initial_state, rule_for
 
 __all__ = [

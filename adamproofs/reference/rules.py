@@ -26,7 +26,7 @@ from typing_extensions import assert_never
 
 from ..config import SGD, AdaGrad, Adam, AdaMax, Momentum, Nesterov, OptimizerConfig, RMSProp
 from ..variants import Amsgrad, Decay, EpsPlacement
-from .arithmetic import Arithmetic
+from ._arithmetic import Arithmetic
 
 State = dict[str, list]
 Rule = Callable[..., tuple[list, State]]

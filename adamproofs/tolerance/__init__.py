@@ -45,18 +45,18 @@ The bound is declared invalid (``inf``) where a first-order term exceeds
 terms (an unproved factor); :func:`local_error_bound` has no factor.
 
 Where the first-order model does not apply, or to decide a step it would fail,
-:mod:`adamproofs.tolerance.enclosure` gives a guaranteed enclosure of every result the
+:mod:`adamproofs.tolerance._enclosure` gives a guaranteed enclosure of every result the
 model allows: interval arithmetic rounded outward to the implementation's format over
 the allowed operation orders. The checker's replay judges every step with the two.
 
-Modules: :mod:`~adamproofs.tolerance.first_order` (the per-step models, one per optimizer),
-:mod:`~adamproofs.tolerance.bounds` (running and local bounds along a trajectory),
-:mod:`~adamproofs.tolerance.enclosure` (the enclosure), :mod:`~adamproofs.tolerance.units`
+Modules: :mod:`~adamproofs.tolerance._first_order` (the per-step models, one per optimizer),
+:mod:`~adamproofs.tolerance._bounds` (running and local bounds along a trajectory),
+:mod:`~adamproofs.tolerance._enclosure` (the enclosure), :mod:`~adamproofs.tolerance._units`
 (ulps).
 """
 
-from .bounds import ErrorBound, error_bound, local_error_bound, state_names
-from .first_order import (
+from ._bounds import ErrorBound, error_bound, local_error_bound, state_names
+from ._first_order import (
     MAX_RELATIVE,
     MODELS,
     SAFETY,
@@ -64,7 +64,7 @@ from .first_order import (
     bias_correction_relative_error,
     model_for,
 )
-from .units import error_in_ulps, ulp
+from ._units import error_in_ulps, ulp
 
 __all__ = [
     "MAX_RELATIVE",

@@ -15,9 +15,9 @@ import time
 from collections import Counter
 from typing import Any
 
+from adamproofs.conformance._targets import load_target
 from adamproofs.conformance.diagnosis import diagnose
 from adamproofs.conformance.protocol import PlainImplementation
-from adamproofs.conformance.targets import load_target
 from adamproofs.variants import NAMED, UPDATE_AXES, Decay, Variant
 from tests.conformance import mutants
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from adamproofs import reference
 from adamproofs.config import Adam
+from adamproofs.conformance._runner import check
 from adamproofs.conformance.protocol import Hyper, Implementation
-from adamproofs.conformance.runner import check
 from adamproofs.tolerance import error_bound
 
 

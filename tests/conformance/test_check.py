@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from adamproofs.conformance import assert_conforms, check
-from adamproofs.conformance.report import SCHEMA
+from adamproofs.conformance._report import SCHEMA
 from tests.conformance import mutants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,7 +190,7 @@ def test_cli_torch_missing_is_exit_2_not_a_crash(tmp_path):
 
 
 def test_options_reach_the_target():
-    from adamproofs.conformance.cli import parse_options
+    from adamproofs.conformance._cli import parse_options
 
     assert parse_options(["amsgrad=True", "eps_placement=hat"]) == {
         "amsgrad": True,

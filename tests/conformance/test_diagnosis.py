@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 from adamproofs.conformance import Checker
+from adamproofs.conformance._drive import drive
+from adamproofs.conformance._targets import load_target
 from adamproofs.conformance.diagnosis import CATALOGUE, Diagnosis, diagnose
-from adamproofs.conformance.diagnosis import search as search_module
-from adamproofs.conformance.diagnosis.candidates import AxisChange, Candidate
-from adamproofs.conformance.diagnosis.replay import Recorded, evaluate
-from adamproofs.conformance.diagnosis.search import _record
-from adamproofs.conformance.drive import drive
+from adamproofs.conformance.diagnosis import _search as search_module
+from adamproofs.conformance.diagnosis._candidates import AxisChange, Candidate
+from adamproofs.conformance.diagnosis._replay import Recorded, evaluate
+from adamproofs.conformance.diagnosis._search import _record
 from adamproofs.conformance.protocol import PlainImplementation
-from adamproofs.conformance.targets import load_target
 from adamproofs.reference.rules import AdamStages
 from adamproofs.variants import AXES, NAMED, Decay, Variant
 from tests.conformance import mutants
@@ -306,7 +306,7 @@ def test_without_the_state_hook_the_diagnosis_names_theta():
 
 
 def test_the_isolated_worker_forwards_the_state_hook():
-    from adamproofs.conformance.isolation import IsolatedImplementation, isolate
+    from adamproofs.conformance._isolation import IsolatedImplementation, isolate
 
     with isolate(DoubledSecondMoment) as impl:
         assert isinstance(impl, IsolatedImplementation)
@@ -319,7 +319,7 @@ def test_the_torch_state_is_read():
     pytest.importorskip("torch")
     impl = load_target(mutants.TORCH_CORRECT)
     case = (
-        __import__("adamproofs.conformance.diagnosis.trajectories", fromlist=["x"])
+        __import__("adamproofs.conformance.diagnosis._trajectories", fromlist=["x"])
         .diagnostic_trajectories(frozenset(), "float64")[0]
         .case
     )
@@ -383,7 +383,7 @@ def test_an_error_of_the_diagnosis_never_changes_the_verdict(monkeypatch):
 
 
 def test_the_diagnostic_trajectories_run_through_drive():
-    from adamproofs.conformance.diagnosis.trajectories import diagnostic_trajectories
+    from adamproofs.conformance.diagnosis._trajectories import diagnostic_trajectories
 
     impl = PlainImplementation(mutants.NUMPY_CORRECT)
     trajs = diagnostic_trajectories(impl.features, "float32")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from adamproofs.conformance._fingerprint import fingerprint, precision_candidates
 from adamproofs.conformance.adapters.numpy import make_implementation
-from adamproofs.conformance.fingerprint import fingerprint, precision_candidates
 from adamproofs.conformance.protocol import PlainImplementation
 from adamproofs.variants import Precision, Variant, parse_variant
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from adamproofs.conformance._targets import detect_kind, load_target
 from adamproofs.conformance.adapters import functional
 from adamproofs.conformance.protocol import Hyper, TargetError
-from adamproofs.conformance.targets import detect_kind, load_target
 from tests.conformance.frameworks import run_check, verdicts
 
 

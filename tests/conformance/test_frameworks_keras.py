@@ -30,8 +30,8 @@ try:  # chooses the backend (jax, else torch) before Keras is first imported
 except FrameworkMissing as err:
     pytest.skip(f"Keras 3 is not usable here: {err}", allow_module_level=True)
 
-from adamproofs.conformance.fingerprint import fingerprint
-from adamproofs.conformance.runner import check
+from adamproofs.conformance._fingerprint import fingerprint
+from adamproofs.conformance._runner import check
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the backend the built-in ``keras`` target picks when KERAS_BACKEND is unset
@@ -265,7 +265,7 @@ def test_check_keras_module_target_chooses_the_backend_before_importing_it(tmp_p
 def test_keras_module_target_respects_the_users_keras_backend(tmp_path):
     out = _fresh_python(
         """
-        from adamproofs.conformance.targets import load_target
+        from adamproofs.conformance._targets import load_target
         impl = load_target("keras.optimizers:AdamW")
         import keras
         print("backend:", impl.backend, keras.backend.backend())
@@ -303,7 +303,7 @@ def test_kind_keras_chooses_the_backend_before_importing_a_user_module(tmp_path)
     )
     out = _fresh_python(
         """
-        from adamproofs.conformance.targets import load_target
+        from adamproofs.conformance._targets import load_target
         impl = load_target("my_keras_adam:MyAdam", kind="keras")
         print("backend:", impl.backend)
     """,

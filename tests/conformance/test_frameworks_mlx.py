@@ -14,10 +14,10 @@ import pytest
 pytest.importorskip("mlx.core", reason="MLX is not installed (pip install 'mlx[cpu]')")
 
 from adamproofs.config import Adam
+from adamproofs.conformance._fingerprint import fingerprint
+from adamproofs.conformance._targets import load_target
 from adamproofs.conformance.adapters import mlx as mlx_adapter
-from adamproofs.conformance.fingerprint import fingerprint
 from adamproofs.conformance.protocol import Hyper, TargetError
-from adamproofs.conformance.targets import load_target
 from tests.conformance.frameworks import excess, run_check, trajectory, verdicts
 
 H = Hyper(lr=0.1, beta1=0.875, beta2=0.9990234375, eps=2.0**-20)

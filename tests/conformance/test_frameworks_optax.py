@@ -15,8 +15,8 @@ jax = pytest.importorskip("jax")
 from adamproofs import reference  # noqa: E402
 from adamproofs.config import Adam  # noqa: E402
 from adamproofs.conformance import matrix  # noqa: E402
+from adamproofs.conformance._fingerprint import fingerprint  # noqa: E402
 from adamproofs.conformance.adapters import optax as optax_adapter  # noqa: E402
-from adamproofs.conformance.fingerprint import fingerprint  # noqa: E402
 from adamproofs.conformance.protocol import Hyper, Implementation, TargetError  # noqa: E402
 from adamproofs.tolerance import error_bound  # noqa: E402
 

@@ -19,9 +19,9 @@ import pytest
 pytest.importorskip("tensorflow", reason="TensorFlow is not installed (pip install tensorflow)")
 
 from adamproofs.config import Adam
+from adamproofs.conformance._targets import detect_kind, load_target
 from adamproofs.conformance.adapters import tensorflow as tf_adapter
 from adamproofs.conformance.protocol import Hyper, TargetError
-from adamproofs.conformance.targets import detect_kind, load_target
 from tests.conformance.frameworks import excess, message, run_check, trajectory, verdicts
 
 H = Hyper(lr=0.1, beta1=0.875, beta2=0.9990234375, eps=2.0**-20)

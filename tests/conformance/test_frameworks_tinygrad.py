@@ -16,9 +16,9 @@ import pytest
 pytest.importorskip("tinygrad", reason="tinygrad is not installed (pip install tinygrad)")
 
 from adamproofs.config import Adam
+from adamproofs.conformance._targets import load_target
 from adamproofs.conformance.adapters import tinygrad as tinygrad_adapter
 from adamproofs.conformance.protocol import Hyper, TargetError
-from adamproofs.conformance.targets import load_target
 from tests.conformance.frameworks import excess, run_check, trajectory, verdicts
 
 H = Hyper(lr=0.1, beta1=0.875, beta2=0.9990234375, eps=2.0**-20)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from adamproofs.conformance import Checker, UsageError, check
-from adamproofs.conformance.report import PropertyResult, Report
+from adamproofs.conformance._report import PropertyResult, Report
 
 ROOT = Path(__file__).resolve().parents[2]
 

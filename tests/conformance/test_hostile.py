@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from adamproofs.conformance import check
-from adamproofs.conformance.isolation import Isolation
+from adamproofs.conformance._isolation import Isolation
 from adamproofs.conformance.protocol import TargetError
 from tests.conformance.hostile import CORPUS, Hostile
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adamproofs.conformance.drive import GuardedSession, InputLedger, drive
-from adamproofs.conformance.isolation import (
+from adamproofs.conformance._drive import GuardedSession, InputLedger, drive
+from adamproofs.conformance._isolation import (
     InProcessImplementation,
     IsolatedImplementation,
     Isolation,
     isolate,
 )
-from adamproofs.conformance.model import Case
+from adamproofs.conformance._model import Case
 from adamproofs.conformance.protocol import Hyper, PlainImplementation, TargetError
 from tests.conformance.hostile import mutation
 from tests.conformance.hostile.base import Adam
@@ -134,7 +134,7 @@ def test_in_process_keyboard_interrupt_is_the_users_and_propagates() -> None:
 
 
 def test_isolated_run_is_bit_identical_to_the_in_process_run(numpy_worker) -> None:
-    from adamproofs.conformance.targets import load_target
+    from adamproofs.conformance._targets import load_target
 
     assert isinstance(numpy_worker, IsolatedImplementation)
     assert numpy_worker.features == load_target("numpy").features
@@ -260,8 +260,8 @@ def test_ctrl_c_stops_the_check_and_ends_the_worker() -> None:
     the caller stops with KeyboardInterrupt and kills the worker on the way out."""
     script = textwrap.dedent(f"""
         import sys
-        from adamproofs.conformance.drive import drive
-        from adamproofs.conformance.isolation import Isolation, isolate
+        from adamproofs.conformance._drive import drive
+        from adamproofs.conformance._isolation import Isolation, isolate
         from tests.conformance.test_isolation import _case
         impl = isolate("{HOSTILE}.step:InfiniteLoop", isolation=Isolation(timeout=600))
         print(impl._worker.process.pid, flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from adamproofs.conformance._targets import detect_kind, load_target
 from adamproofs.conformance.adapters import adapter
 from adamproofs.conformance.protocol import (
     Hyper,
@@ -13,7 +14,6 @@ from adamproofs.conformance.protocol import (
     TargetError,
     supports,
 )
-from adamproofs.conformance.targets import detect_kind, load_target
 from tests.conformance import mutants
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from adamproofs.conformance._model import Case
+from adamproofs.conformance._replay import check_case
 from adamproofs.conformance.adapters.numpy import make_implementation
-from adamproofs.conformance.model import Case
 from adamproofs.conformance.protocol import Hyper, PlainImplementation
-from adamproofs.conformance.replay import check_case
 from adamproofs.variants import Variant
 from tests.conformance import mutants
 
@@ -162,7 +162,7 @@ def _half_case(dtype):
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_steps_outside_the_first_order_model_are_judged_by_the_enclosure(dtype):
-    from adamproofs.conformance.replay import oracle_config, scalar_dtype
+    from adamproofs.conformance._replay import oracle_config, scalar_dtype
     from adamproofs.tolerance import local_error_bound
 
     case = _half_case(dtype)

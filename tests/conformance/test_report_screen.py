@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from adamproofs.conformance import Checker
+from adamproofs.conformance._fingerprint import AxisResult, Fingerprint
+from adamproofs.conformance._notes import NOTES
+from adamproofs.conformance._report import Report
+from adamproofs.conformance._summary import variant_name
 from adamproofs.conformance.diagnosis import Diagnosis
-from adamproofs.conformance.fingerprint import AxisResult, Fingerprint
-from adamproofs.conformance.notes import NOTES
 from adamproofs.conformance.protocol import UsageError
-from adamproofs.conformance.report import Report
-from adamproofs.conformance.summary import variant_name
 from adamproofs.variants import Amsgrad, EpsPlacement, Variant
 from tests.conformance import mutants
 
@@ -64,7 +64,7 @@ def test_no_axis_matched_is_no_known_variant_never_paper():
 
 def test_the_reproducer_shown_is_the_smallest():
     report = _report("mhat_uses_beta2")
-    from adamproofs.conformance.summary import case_size, smallest_failure
+    from adamproofs.conformance._summary import case_size, smallest_failure
 
     shown = smallest_failure(report)
     assert shown is not None
@@ -325,7 +325,7 @@ def test_a_function_returning_an_optimizer_is_detected_by_what_it_returns(
         monkeypatch.setenv("KERAS_BACKEND", "jax")
         pytest.importorskip("jax")
         import keras  # noqa: F401  (its backend is chosen on first import)
-    from adamproofs.conformance.targets import detect_kind, kind_of_product
+    from adamproofs.conformance._targets import detect_kind, kind_of_product
 
     (tmp_path / "factories.py").write_text(textwrap.dedent(_FACTORIES))
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -355,8 +355,8 @@ def test_every_note_is_documented():
 
 
 def test_a_finding_most_failing_properties_share_is_said_once():
-    from adamproofs.conformance.model import Finding
-    from adamproofs.conformance.report import PropertyResult
+    from adamproofs.conformance._model import Finding
+    from adamproofs.conformance._report import PropertyResult
 
     report = _bare(None)
     mutated = Finding("inputs mutated: the gradient of params[0] given at step 1 was written")

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pytest
 
-from adamproofs.conformance.model import Case
+from adamproofs.conformance._model import Case
 from adamproofs.conformance.properties import check_property
 from adamproofs.conformance.protocol import Hyper, PlainImplementation
 from adamproofs.variants import Variant

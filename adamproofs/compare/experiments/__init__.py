@@ -7,17 +7,17 @@ from pathlib import Path
 
 #: problem name -> module (in the order the CLI runs them)
 PROBLEMS: dict[str, str] = {
-    "quadratic": "adamproofs.compare.experiments.quadratic",
-    "rosenbrock": "adamproofs.compare.experiments.rosenbrock",
-    "logistic": "adamproofs.compare.experiments.logistic",
-    "sparse": "adamproofs.compare.experiments.sparse",
-    "mlp": "adamproofs.compare.experiments.mlp",
-    "cnn": "adamproofs.compare.experiments.cnn",
-    "nonstationary": "adamproofs.compare.experiments.nonstationary",
-    "reddi": "adamproofs.compare.experiments.reddi",
-    "bias_correction": "adamproofs.compare.experiments.bias_correction",
-    "stepsize": "adamproofs.compare.experiments.stepsize",
-    "newton": "adamproofs.compare.experiments.newton",
+    "quadratic": "adamproofs.compare.experiments._quadratic",
+    "rosenbrock": "adamproofs.compare.experiments._rosenbrock",
+    "logistic": "adamproofs.compare.experiments._logistic",
+    "sparse": "adamproofs.compare.experiments._sparse",
+    "mlp": "adamproofs.compare.experiments._mlp",
+    "cnn": "adamproofs.compare.experiments._cnn",
+    "nonstationary": "adamproofs.compare.experiments._nonstationary",
+    "reddi": "adamproofs.compare.experiments._reddi",
+    "bias_correction": "adamproofs.compare.experiments._bias_correction",
+    "stepsize": "adamproofs.compare.experiments._stepsize",
+    "newton": "adamproofs.compare.experiments._newton",
 }
 
 

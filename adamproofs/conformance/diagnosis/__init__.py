@@ -7,8 +7,8 @@ for the model that explains its steps within the error bound.
 
 from __future__ import annotations
 
-from .catalogue import CATALOGUE, Defect
-from .model import Diagnosis
-from .search import diagnose, diagnose_failure
+from ._catalogue import CATALOGUE, Defect
+from ._model import Diagnosis
+from ._search import diagnose, diagnose_failure
 
 __all__ = ["CATALOGUE", "Defect", "Diagnosis", "diagnose", "diagnose_failure"]

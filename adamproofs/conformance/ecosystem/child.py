@@ -35,14 +35,14 @@ def versions(modules: list[str]) -> dict[str, str | None]:
 
 def adapter_available(name: str) -> bool:
     """Whether this build registers ``name`` as a built-in target or an adapter kind."""
+    from .._targets import BUILTINS
     from ..adapters import ADAPTERS
-    from ..targets import BUILTINS
 
     return name in BUILTINS or name in ADAPTERS
 
 
 def _checker(request: dict[str, Any], dtype: str, seed: int) -> Any:
-    from ..runner import Checker
+    from .._runner import Checker
 
     entry = request["entry"]
     return Checker(
@@ -89,8 +89,8 @@ def property_cell(request: dict[str, Any]) -> dict[str, Any]:
     is the first failing case hypothesis draws (unshrunk, so the same on any machine:
     ``adamproofs check`` shrinks it)."""
     from ...variants import Variant
+    from .._runner import PROFILES, run_property
     from ..properties import PROPERTIES
-    from ..runner import PROFILES, run_property
 
     cell = request["cell"]
     checker = _checker(request, cell["dtype"], cell["seed"])

@@ -36,9 +36,9 @@ from typing import Any
 from ...dtypes import as_dtype
 from ...errors import ConfigError
 from ...variants import parse_variant
+from .._runner import PROFILES
+from .._targets import BUILTINS, KINDS
 from ..properties import PROPERTIES
-from ..runner import PROFILES
-from ..targets import BUILTINS, KINDS
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,9 +1,9 @@
 r"""The conformance properties, one module each: a hypothesis strategy of cases plus a check.
 
 Each module of this package defines ``PROPERTY``, a :class:`Property` with
-``strategy(ctx)`` (a strategy of :class:`~adamproofs.conformance.model.Case`, from
+``strategy(ctx)`` (a strategy of :class:`~adamproofs.conformance._model.Case`, from
 :mod:`..strategies`) and ``check(impl, case, variant)`` returning a
-:class:`~adamproofs.conformance.model.Judgement`; :data:`PROPERTIES` is collected from
+:class:`~adamproofs.conformance._model.Judgement`; :data:`PROPERTIES` is collected from
 the modules. Unless a property says otherwise its check is the per-step replay of
 :mod:`..replay` (agreement with
 the oracle within the bound of :mod:`adamproofs.tolerance`), so every property
@@ -46,7 +46,7 @@ import importlib
 import pkgutil
 
 from ...variants import Variant
-from ..model import Case, Judgement
+from .._model import Case, Judgement
 from ..protocol import Implementation
 from ._property import Property, combine
 

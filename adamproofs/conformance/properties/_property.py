@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from ...variants import Guarantee, Variant, guarantees
-from ..cases import Context
-from ..model import Case, Judgement
+from .._cases import Context
+from .._model import Case, Judgement
+from .._replay import check_case
 from ..protocol import Implementation
-from ..replay import check_case
 
 #: A property's check: ``(implementation, case, variant) -> verdict``.
 Check = Callable[[Implementation, Case, Variant], Judgement]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import agreement
+from .._strategies import agreement
 from ._property import Property
 
 PROPERTY = Property(

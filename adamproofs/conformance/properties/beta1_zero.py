@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import beta1_zero
+from .._strategies import beta1_zero
 from ._property import Property
 
 PROPERTY = Property("beta1_zero", "β1 = 0", 10, beta1_zero)

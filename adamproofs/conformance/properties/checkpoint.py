@@ -7,11 +7,11 @@ import numpy as np
 
 from ...dtypes import as_dtype
 from ...variants import Variant
-from ..drive import drive
-from ..model import Case, Finding, Judgement, Run
+from .._drive import drive
+from .._model import Case, Finding, Judgement, Run
+from .._replay import check_case, judge
+from .._strategies import CheckpointSetup, checkpoint
 from ..protocol import Hyper, Implementation, Session, TargetError, takes_groups
-from ..replay import check_case, judge
-from ..strategies import CheckpointSetup, checkpoint
 from ._property import Property
 
 

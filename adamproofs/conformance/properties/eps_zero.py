@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import eps_zero
+from .._strategies import eps_zero
 from ._property import Property
 
 PROPERTY = Property("eps_zero", "ε = 0", 9, eps_zero)

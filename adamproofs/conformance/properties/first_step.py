@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import first_step
+from .._strategies import first_step
 from ._property import Property
 
 PROPERTY = Property("first_step", "one step from random θ, g: Δ1 = α g/(|g|+ε)", 0, first_step)

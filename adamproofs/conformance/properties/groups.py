@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import groups
+from .._strategies import groups
 from ._property import Property
 
 PROPERTY = Property(

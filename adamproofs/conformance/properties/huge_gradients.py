@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import huge_gradients
+from .._strategies import huge_gradients
 from ._property import Property
 
 PROPERTY = Property("huge_gradients", "gradients up to the dtype's safe maximum", 8, huge_gradients)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ...variants import Variant
-from ..cases import representable
-from ..model import Case, Judgement
+from .._cases import representable
+from .._model import Case, Judgement
+from .._replay import check_case
+from .._strategies import CHANGEABLE, HyperparameterSetup, hyperparameters
 from ..protocol import Hyper, Implementation
-from ..replay import check_case
-from ..strategies import CHANGEABLE, HyperparameterSetup, hyperparameters
 from ._property import Property, combine
 
 #: hyperparameter -> its changed value (representable in the dtype)

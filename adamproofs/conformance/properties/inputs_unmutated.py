@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import inputs_unmutated
+from .._strategies import inputs_unmutated
 from ._property import Property
 
 PROPERTY = Property(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import late_first_gradient
+from .._strategies import late_first_gradient
 from ._property import Property
 
 PROPERTY = Property(

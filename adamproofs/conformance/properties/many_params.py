@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import many_params
+from .._strategies import many_params
 from ._property import Property
 
 PROPERTY = Property(

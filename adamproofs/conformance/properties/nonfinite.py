@@ -9,11 +9,11 @@ import math
 import numpy as np
 
 from ...variants import Variant
-from ..drive import drive
-from ..model import Case, Finding, Judgement, Run
+from .._drive import drive
+from .._model import Case, Finding, Judgement, Run
+from .._replay import check_case, judge
+from .._strategies import NonfiniteSetup, nonfinite
 from ..protocol import Implementation
-from ..replay import check_case, judge
-from ..strategies import NonfiniteSetup, nonfinite
 from ._property import Property
 
 

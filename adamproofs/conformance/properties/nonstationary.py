@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import nonstationary
+from .._strategies import nonstationary
 from ._property import Property
 
 PROPERTY = Property(

@@ -9,10 +9,10 @@ from ... import reference
 from ...dtypes import as_dtype
 from ...tolerance import error_bound
 from ...variants import Variant
-from ..model import Case, Finding, GradRows, Judgement, Run
+from .._model import Case, Finding, GradRows, Judgement, Run
+from .._replay import check_case, oracle_config, scalar_dtype
+from .._strategies import ScaleSetup, scale_invariance
 from ..protocol import Implementation
-from ..replay import check_case, oracle_config, scalar_dtype
-from ..strategies import ScaleSetup, scale_invariance
 from ._property import Property, combine
 
 

@@ -4,10 +4,10 @@ whose gradients are all exactly 0 never moves (ε > 0, no decay)."""
 from __future__ import annotations
 
 from ...variants import Variant
-from ..model import Case, Finding, Judgement
+from .._model import Case, Finding, Judgement
+from .._replay import check_case
+from .._strategies import SparsitySetup, sparsity
 from ..protocol import Implementation
-from ..replay import check_case
-from ..strategies import SparsitySetup, sparsity
 from ._property import Property
 
 

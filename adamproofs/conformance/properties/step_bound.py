@@ -11,11 +11,11 @@ import numpy as np
 from ...dtypes import float_format
 from ...tolerance import bias_correction_relative_error
 from ...variants import Guarantee, Variant
-from ..cases import exact_step_bound
-from ..model import Case, Finding, Judgement
+from .._cases import exact_step_bound
+from .._model import Case, Finding, Judgement
+from .._replay import check_case, scalar_dtype
+from .._strategies import step_bound
 from ..protocol import Hyper, Implementation
-from ..replay import check_case, scalar_dtype
-from ..strategies import step_bound
 from ._property import Property
 
 

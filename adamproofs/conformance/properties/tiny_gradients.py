@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..strategies import tiny_gradients
+from .._strategies import tiny_gradients
 from ._property import Property
 
 PROPERTY = Property(
