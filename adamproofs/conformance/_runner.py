@@ -45,6 +45,7 @@ from ._model import Case, Judgement
 from ._notes import note
 from ._options import Claim, claims_of, refuse_reserved
 from ._report import PropertyResult, Report, environment, reproducer
+from ._summary import clip, variant_name
 from ._targets import KINDS, load_target
 from .diagnosis import diagnose_failure
 from .properties import PROPERTIES, Property
@@ -570,11 +571,14 @@ class Checker:
             fp = self._fingerprints[dtype]
             report.results.append(variant)
             say(
-                f"  variant ({dtype}): {fp.describe()} -> {variant.verdict}"
-                + (f" ({variant.note})" if variant.note else "")
+                clip(
+                    f"  variant ({dtype}): {variant_name(fp) or 'no known variant'} -> "
+                    f"{variant.verdict}" + (f" ({variant.note})" if variant.note else ""),
+                    PROGRESS_WIDTH,
+                )
             )
         report.fingerprint = self.fingerprint
-        report.detected_variant = self.fingerprint.named()
+        report.detected_variant = variant_name(self.fingerprint)
         report.variant_used = self.variant.as_dict()
         for count, (name, dtype) in enumerate(self.rows, 1):
             if stop:
@@ -584,7 +588,7 @@ class Checker:
             say(
                 f"  [{count}/{len(self.rows)}] {name:<20} {dtype:<8} {res.verdict:<5} "
                 f"{res.examples:>4} ex  {res.worst_ulps:10.3g} ulps  {res.seconds:6.2f} s"
-                + (f"  {res.note}" if res.note else "")
+                + (f"  {clip(res.note, PROGRESS_WIDTH)}" if res.note else "")
             )
             stop = self.fail_fast and res.verdict in ("fail", "error")
         if not self.fail_fast:
@@ -646,6 +650,9 @@ class Checker:
 
 #: how many candidate features :meth:`Checker._judge_common_feature` tries at most
 _COMMON_FEATURE_TRIES = 3
+
+#: progress lines (stderr) are cut to this width; the report holds the whole notes
+PROGRESS_WIDTH = 160
 
 
 def load_implementation(

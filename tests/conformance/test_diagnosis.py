@@ -391,3 +391,35 @@ def test_the_diagnostic_trajectories_run_through_drive():
     for traj in trajs:
         run = drive(impl, traj.case)
         assert run.error is None and len(run.thetas) == traj.case.n_steps + 1
+
+
+class _HandWrittenSlip:
+    """A typical first Adam: m̂ divided by 1−β2^t, ``weight_decay`` accepted and never used,
+    one step counter for the whole optimizer (a legitimate variant)."""
+
+    def __init__(self, params, lr, beta1, beta2, eps, weight_decay=0.0):
+        self.params, self.lr, self.b1, self.b2, self.eps = params, lr, beta1, beta2, eps
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, grads):
+        self.t += 1
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if g is None:
+                continue
+            self.m[i] = self.b1 * self.m[i] + (1 - self.b1) * g
+            self.v[i] = self.b2 * self.v[i] + (1 - self.b2) * g * g
+            m_hat = self.m[i] / (1 - self.b2**self.t)
+            v_hat = self.v[i] / (1 - self.b2**self.t)
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_slip_beside_a_missing_decay_and_an_optimizer_wide_counter_is_named(dtype):
+    """The search repeats from the other step scope, so the slip is still named (with the
+    ignored weight decay), and the details say which step scope explained the steps."""
+    d = diagnose(PlainImplementation(_HandWrittenSlip), dtype)
+    assert d.status == "explained", d.summary
+    assert set(d.model) == {"mhat_uses_beta2", "weight_decay_ignored"}, d.model
+    assert d.details[0].startswith("step_scope=optimizer")
