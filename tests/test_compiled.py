@@ -306,7 +306,7 @@ def test_package_works_when_numba_cannot_be_imported() -> None:
             "sys.modules['numba'] = None  # makes 'import numba' raise ImportError",
             "import numpy as np",
             "from adamproofs import Adam",
-            "from adamproofs.fast import Optimizer, compiled",
+            "from adamproofs.fast import Optimizer, _compiled as compiled",
             "assert not compiled.numba_available()",
             "w = np.ones(3, np.float32)",
             "opt = Optimizer(Adam(lr=0.1), [w])",

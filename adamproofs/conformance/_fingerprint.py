@@ -27,7 +27,7 @@ decay              λ = 0.5, α = 0.1, θ0 = O(1), gradients O(1)            l2,
 precision          the ε probe, judged as computed in each format, then    native, narrower, wider
                    α = 0.1 (inexact in binary), θ0 = 0, 64 gradients
                    over 5 decades, 3 steps: the formats that match both,
-                   the most precise first
+                   a wider one first (least wide)
 step_scope         a parameter whose first gradient comes at step 4       param, optimizer
 maximize           maximize=True with λ > 0                               negate g before decay
 =================  =====================================================  ==========================
@@ -335,9 +335,17 @@ def _probe_eps_and_precision(
 def _precision_probe(
     impl: Any, fp: Fingerprint, options: list[_PrecisionOption]
 ) -> list[_PrecisionOption]:
-    """Judge the precision probe under each option; those that match come first, the most
-    precise leading (a narrower format's bounds hold wherever a wider one's do, so the
-    tightest match is the one the evidence demands); the others follow in their order."""
+    """Judge the precision probe under each option; those that match come first, the others
+    follow in their order.
+
+    Among the matches, a wider format leads (the native bounds also hold for a wider
+    computation, so a wider format that matches is the one the evidence demands), but the
+    *least* wide of them: rounding the result to the parameters' format can hide every
+    difference between two wider formats (float16 parameters updated in float32 or in
+    float64 arithmetic round to the same float16 numbers), and the narrower of the two is
+    the claim the evidence supports. Its bounds hold for the wider one too, so a correct
+    implementation is never judged against bounds tighter than its arithmetic. Then the
+    native format, then the narrower formats, tightest first."""
     probe = AxisResult("precision", [], [o.variant.precision for o in options])
     _try(
         impl,
@@ -348,10 +356,15 @@ def _precision_probe(
     )
     rp = fp.axes["precision"]
     rp.detail = f"ε probe: {rp.detail}; precision probe: {probe.detail}"
-    matched = sorted(
-        (o for o in options if o.variant.precision in probe.matches),
-        key=lambda o: _unit(o.variant.precision, fp.dtype),
-    )
+    native = float_format(fp.dtype).unit_roundoff
+
+    def preference(o: _PrecisionOption) -> tuple[int, float]:
+        unit = _unit(o.variant.precision, fp.dtype)
+        if unit < native:
+            return (0, -unit)  # wider: the least wide first
+        return (1, unit)  # native, then narrower, tightest first
+
+    matched = sorted((o for o in options if o.variant.precision in probe.matches), key=preference)
     ordered = matched + [o for o in options if o not in matched]
     rp.matches = [o.variant.precision for o in ordered]
     return ordered

@@ -97,11 +97,11 @@ def diagnose(
     compute = base.precision.compute_dtype(dtype)
     base = Variant(**{a: getattr(base, a) for a in (*UPDATE_AXES, "step_scope")})
     records = _record(impl, dtype)
-    found = _diagnose_from(impl, records, dtype, base, compute, pair_search, started)
-    if found.status == "explained" or not pair_search:
+    found, base_fits = _diagnose_from(impl, records, dtype, base, compute, pair_search, started)
+    if found.status == "explained" or base_fits or not pair_search:
         return found
     other = next(s for s in StepScope if s is not base.step_scope)
-    retry = _diagnose_from(
+    retry, _ = _diagnose_from(
         impl, records, dtype, base.replace(step_scope=other), compute, pair_search, started
     )
     if retry.status != "explained":
@@ -120,28 +120,36 @@ def _diagnose_from(
     compute: str,
     pair_search: bool,
     started: float,
-) -> Diagnosis:
-    """:func:`diagnose` from one base variant, on trajectories already recorded."""
+) -> tuple[Diagnosis, bool]:
+    """:func:`diagnose` from one base variant, on trajectories already recorded; also
+    whether the base itself fits every judged step."""
     usable = [r for r in records if len(r.thetas) > 1]
     errors = [f"{r.name}: {r.error}" for r in records if r.error]
     if not usable:
-        return Diagnosis(
-            "unexplained",
-            dtype,
-            "Diagnosis: none — the implementation completed no step of the diagnostic "
-            "trajectories" + (f" ({errors[0].splitlines()[0]})" if errors else ""),
-            tuple(errors),
+        return (
+            Diagnosis(
+                "unexplained",
+                dtype,
+                "Diagnosis: none — the implementation completed no step of the diagnostic "
+                "trajectories" + (f" ({errors[0].splitlines()[0]})" if errors else ""),
+                tuple(errors),
+            ),
+            False,
         )
     features = _features(usable)
     base_fit = evaluate(Candidate(base), usable, dtype, compute)
     if base_fit.tightest() == 0:
-        return Diagnosis(
-            "unexplained",
-            dtype,
-            f"Diagnosis: your steps match Adam ({_base_name(base)}) at all {base_fit.judged} "
-            f"judged steps of the diagnostic trajectories (worst {base_fit.worst[0]:.2g} of "
-            "the bound): no deviation of the update rule shows there; see the failing property.",
-            tuple(f"the implementation stopped early on {e.splitlines()[0]}" for e in errors),
+        return (
+            Diagnosis(
+                "unexplained",
+                dtype,
+                f"Diagnosis: your steps match Adam ({_base_name(base)}) at all {base_fit.judged} "
+                f"judged steps of the diagnostic trajectories (worst {base_fit.worst[0]:.2g} of "
+                "the bound): no deviation of the update rule shows there; "
+                "see the failing property.",
+                tuple(f"the implementation stopped early on {e.splitlines()[0]}" for e in errors),
+            ),
+            True,
         )
     changes = single_changes(base, features)
     fits = [base_fit] + [evaluate(c, usable, dtype, compute) for c in singles(base, changes)]
@@ -156,8 +164,8 @@ def _diagnose_from(
     for tier in TIERS:
         found = [f for f in fits if _tier(f, tier)]
         if found:
-            return _verdict(found, fits, dtype, base, tier, tail)
-    return _unexplained(impl, base_fit, fits, usable, dtype, base, tail)
+            return _verdict(found, fits, dtype, base, tier, tail), False
+    return _unexplained(impl, base_fit, fits, usable, dtype, base, tail), False
 
 
 #: The order in which models are preferred: (precision, number of changes). A model at

@@ -43,24 +43,13 @@ MD_NAME = "ecosystem-matrix.md"
 NOT_RUN = ("no adapter", "not installed")
 
 
-#: the longest finding a page line holds (the JSON report of the cell has the whole message)
-FINDING_CHARS = 240
-
-
 def _one_line(text: Any) -> str:
-    """``text``'s first line (a traceback's frames dropped), cut to :data:`FINDING_CHARS`."""
-    first = str(text).strip().split("\n", 1)[0]
-    first = first.split('  File "', 1)[0].rstrip()
-    return first if len(first) <= FINDING_CHARS else first[: FINDING_CHARS - 1] + "…"
+    """``text`` on one line, without a traceback's frames (the JSON keeps them)."""
+    head = str(text).split("Traceback (most recent call last)", 1)[0]
+    return " ".join(head.split('  File "', 1)[0].split())
 
 
 def _finding(cell: Cell, result: Mapping[str, Any]) -> str | None:
-    """One line for a cell that failed or erred; None when it has nothing to say."""
-    line = _finding_text(cell, result)
-    return None if line is None else _one_line(line)
-
-
-def _finding_text(cell: Cell, result: Mapping[str, Any]) -> str | None:
     what = f"{cell.dtype} · {cell.prop or 'variant'}"
     if cell.prop is not None and cell.seed:
         what += f" (seed {cell.seed})"
@@ -316,7 +305,7 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
             continue
         any_finding = True
         lines += [f"**{md_text(impl['id'])}** ({md_text(impl['note'] or impl['target'])})", ""]
-        lines += [f"- {md_text(item)}" for item in items]
+        lines += [f"- {md_text(_one_line(item))}" for item in items]
         lines.append("")
     if not any_finding:
         lines += ["None.", ""]
