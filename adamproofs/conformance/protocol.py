@@ -249,6 +249,11 @@ def takes_keywords(obj: Any, names: set[str]) -> bool:
     return names <= params
 
 
+def unsupported_dtype(name: str, dtype: np.dtype, allowed: Sequence[str]) -> TypeError:
+    """The error an adapter's ``create`` raises for a ``dtype`` it does not support."""
+    return TypeError(f"dtype={dtype.name!r} is not supported by {name}; allowed: {list(allowed)}")
+
+
 def supports(impl: Implementation, feature: str) -> bool:
     """Whether ``impl`` declares ``feature`` (``groups`` also needs ``create_groups``)."""
     feats: frozenset[str] = getattr(impl, "features", frozenset())

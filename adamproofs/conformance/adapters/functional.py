@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol import FEATURES, Hyper, TargetError, takes_keywords
+from ..protocol import FEATURES, Hyper, TargetError, takes_keywords, unsupported_dtype
 
 KIND = "functional"
 
@@ -261,10 +261,7 @@ class FunctionalImplementation:
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> FunctionalSession:
         dtype = np.dtype(dtype)
         if dtype.name not in self.features:
-            raise TypeError(
-                f"dtype={dtype.name!r} is not supported by {self.name}; allowed: "
-                f"{sorted(set(_DTYPES) & self.features)}"
-            )
+            raise unsupported_dtype(self.name, dtype, sorted(set(_DTYPES) & self.features))
         return FunctionalSession(self, hyper, params, dtype)
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import bfloat16_dtype
-from ..protocol import FrameworkMissing, Hyper, TargetError
+from ..protocol import FrameworkMissing, Hyper, TargetError, unsupported_dtype
 
 KIND = "mlx"
 
@@ -199,9 +199,7 @@ class MlxImplementation:
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> MlxSession:
         dtype = np.dtype(dtype)
         if dtype.name not in self.features:
-            raise TypeError(
-                f"dtype={dtype.name!r} is not supported by {self.name}; allowed: {list(_DTYPES)}"
-            )
+            raise unsupported_dtype(self.name, dtype, list(_DTYPES))
         return MlxSession(self, hyper, params, dtype)
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol import FrameworkMissing, Hyper, TargetError, takes_keywords
+from ..protocol import FrameworkMissing, Hyper, TargetError, takes_keywords, unsupported_dtype
 
 KIND = "optax"
 
@@ -236,10 +236,7 @@ class OptaxImplementation:
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> OptaxSession:
         dtype = np.dtype(dtype)
         if dtype.name not in self.features:
-            raise TypeError(
-                f"dtype={dtype.name!r} is not supported by {self.name}; "
-                f"allowed: {sorted(set(_DTYPES) & self.features)}"
-            )
+            raise unsupported_dtype(self.name, dtype, sorted(set(_DTYPES) & self.features))
         return OptaxSession(self, hyper, params, dtype)
 
 

@@ -39,7 +39,14 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import bfloat16_dtype
-from ..protocol import FrameworkMissing, Hyper, InputMutated, TargetError, takes_keywords
+from ..protocol import (
+    FrameworkMissing,
+    Hyper,
+    InputMutated,
+    TargetError,
+    takes_keywords,
+    unsupported_dtype,
+)
 
 KIND = "tensorflow"
 
@@ -228,9 +235,7 @@ class TensorflowImplementation:
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> Any:
         dtype = np.dtype(dtype)
         if dtype.name not in self.features and dtype != bfloat16_dtype():
-            raise TypeError(
-                f"dtype={dtype.name!r} is not supported by {self.name}; allowed: {list(_DTYPES)}"
-            )
+            raise unsupported_dtype(self.name, dtype, list(_DTYPES))
         return TensorflowSession(self, hyper, params, dtype)
 
 

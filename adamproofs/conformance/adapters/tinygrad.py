@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import bfloat16_dtype
-from ..protocol import FrameworkMissing, Hyper, InputMutated, TargetError
+from ..protocol import FrameworkMissing, Hyper, InputMutated, TargetError, unsupported_dtype
 
 KIND = "tinygrad"
 
@@ -248,9 +248,7 @@ class TinygradImplementation:
     def create(self, hyper: Hyper, params: list[np.ndarray], dtype: np.dtype) -> TinygradSession:
         dtype = np.dtype(dtype)
         if dtype.name not in self.features:
-            raise TypeError(
-                f"dtype={dtype.name!r} is not supported by {self.name}; allowed: {list(_DTYPES)}"
-            )
+            raise unsupported_dtype(self.name, dtype, list(_DTYPES))
         return TinygradSession(self, hyper, params, dtype)
 
 
