@@ -34,6 +34,7 @@ from adamproofs.conformance.ecosystem.render import (
     MD_NAME,
     SCHEMA,
     build_document,
+    grouped_findings,
     md_text,
     merge_documents,
     to_markdown,
@@ -230,8 +231,16 @@ def test_markdown_page_shows_every_implementation_and_finding(runs: dict[int, An
     for impl in doc["implementations"]:
         row = next(r for r in rows if r.startswith(f"| {impl['id']} |"))
         assert f"**{impl['verdict'] or impl['status']}**" in row
-        for finding in impl["findings"]:
-            assert f"- {md_text(finding)}" in page.splitlines()
+        for finding in impl["findings"]:  # in a line that names its dtype and property
+            where, _, message = finding.partition(": ")
+            dtype, _, prop = where.partition(" · ")
+            assert any(
+                line.startswith("- ")
+                and md_text(message) in line
+                and dtype in line
+                and prop in line
+                for line in page.splitlines()
+            ), finding
     assert doc["date"][:10] in page
     assert f"`{doc['command']}`" in page
     assert f"torch {doc['libraries']['torch']['versions']['torch']}" in page
@@ -252,6 +261,26 @@ def test_markdown_keeps_each_finding_on_one_line() -> None:
     assert doc["implementations"][0]["findings"] == ["float32 · agreement: θ[0] |x|\nwrong"]
     assert "- float32 · agreement: θ&#91;0&#93; \\|x\\| wrong" in page.splitlines()
     assert "✗ agreement" in page
+
+
+def test_findings_with_one_message_share_a_line_that_names_every_place() -> None:
+    findings = [
+        "float32 · variant: decay: no known variant",
+        "float32 · agreement: grad mutated",
+        "float64 · agreement: grad mutated",
+        "float32 · step_bound: grad mutated",
+        "float64 · step_bound: grad mutated",
+        "float16 · step_bound: grad mutated",
+        "float16 · agreement (seed 3): |Δ| too big",
+        "error: cannot load",
+    ]
+    assert grouped_findings(findings) == [
+        "float32 · variant: decay: no known variant",
+        "float32, float64 · agreement; float32, float64, float16 · step_bound: grad mutated",
+        "float16 · agreement (seed 3): |Δ| too big",
+        "error: cannot load",
+    ]
+    assert grouped_findings([]) == []
 
 
 # --- retries --------------------------------------------------------------------------------------
