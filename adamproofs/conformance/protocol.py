@@ -118,6 +118,7 @@ Each module ``adamproofs.conformance.adapters.<kind>`` exposes
 from __future__ import annotations
 
 import copy
+import importlib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -151,6 +152,17 @@ class TargetError(Exception):
 
 class FrameworkMissing(TargetError):
     """The framework a target needs is not installed."""
+
+
+def import_framework(adapter: str, needs: str, install: str, *modules: str) -> list[Any]:
+    """``modules``, imported, for the ``adapter`` adapter; :class:`FrameworkMissing` names
+    what it ``needs`` and the command that installs it when one cannot be imported."""
+    try:
+        return [importlib.import_module(name) for name in modules]
+    except ImportError as err:
+        raise FrameworkMissing(
+            f"the {adapter} adapter needs {needs} ({err}); install it with: {install}"
+        ) from err
 
 
 class InputMutated(Exception):

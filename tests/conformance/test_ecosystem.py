@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import os
@@ -22,11 +23,18 @@ from adamproofs.conformance.ecosystem import config as cfg
 from adamproofs.conformance.ecosystem.cells import Cell, expand
 from adamproofs.conformance.ecosystem.cli import jobs_for
 from adamproofs.conformance.ecosystem.envs import Interpreter, current_interpreter
+from adamproofs.conformance.ecosystem.processes import (
+    CellCrashed,
+    CellProcess,
+    CellTimedOut,
+    run_in_process,
+)
 from adamproofs.conformance.ecosystem.render import (
     JSON_NAME,
     MD_NAME,
     SCHEMA,
     build_document,
+    grouped_findings,
     md_text,
     merge_documents,
     to_markdown,
@@ -223,8 +231,16 @@ def test_markdown_page_shows_every_implementation_and_finding(runs: dict[int, An
     for impl in doc["implementations"]:
         row = next(r for r in rows if r.startswith(f"| {impl['id']} |"))
         assert f"**{impl['verdict'] or impl['status']}**" in row
-        for finding in impl["findings"]:
-            assert f"- {md_text(finding)}" in page.splitlines()
+        for finding in impl["findings"]:  # in a line that names its dtype and property
+            where, _, message = finding.partition(": ")
+            dtype, _, prop = where.partition(" · ")
+            assert any(
+                line.startswith("- ")
+                and md_text(message) in line
+                and dtype in line
+                and prop in line
+                for line in page.splitlines()
+            ), finding
     assert doc["date"][:10] in page
     assert f"`{doc['command']}`" in page
     assert f"torch {doc['libraries']['torch']['versions']['torch']}" in page
@@ -245,6 +261,26 @@ def test_markdown_keeps_each_finding_on_one_line() -> None:
     assert doc["implementations"][0]["findings"] == ["float32 · agreement: θ[0] |x|\nwrong"]
     assert "- float32 · agreement: θ&#91;0&#93; \\|x\\| wrong" in page.splitlines()
     assert "✗ agreement" in page
+
+
+def test_findings_with_one_message_share_a_line_that_names_every_place() -> None:
+    findings = [
+        "float32 · variant: decay: no known variant",
+        "float32 · agreement: grad mutated",
+        "float64 · agreement: grad mutated",
+        "float32 · step_bound: grad mutated",
+        "float64 · step_bound: grad mutated",
+        "float16 · step_bound: grad mutated",
+        "float16 · agreement (seed 3): |Δ| too big",
+        "error: cannot load",
+    ]
+    assert grouped_findings(findings) == [
+        "float32 · variant: decay: no known variant",
+        "float32, float64 · agreement; float32, float64, float16 · step_bound: grad mutated",
+        "float16 · agreement (seed 3): |Δ| too big",
+        "error: cannot load",
+    ]
+    assert grouped_findings([]) == []
 
 
 # --- retries --------------------------------------------------------------------------------------
@@ -302,6 +338,7 @@ def test_a_cell_whose_process_died_is_retried(tmp_path: Path) -> None:
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
     base = current_interpreter()
     job = _numpy_job(tmp_path, Interpreter(str(wrapper), base.pythonpath))
+    job = dataclasses.replace(job, cells_per_process=1)  # each run starts the wrapper
     client = local_client(1, retries=1)
     try:
         once = execute(client, [job], retries=1)
@@ -358,3 +395,141 @@ def test_documents_of_disjoint_runs_merge() -> None:
         merge_documents([one, one])
     with pytest.raises(ValueError, match="profile differs"):
         merge_documents([one, {**two, "profile": "thorough"}])
+
+
+# --- long-lived cell processes -------------------------------------------------------------------
+
+
+def _requests(tmp_path: Path, target: str = "numpy") -> list[dict[str, Any]]:
+    """A fingerprint request and three property requests of ``target`` (quick, float32)."""
+    data = copy.deepcopy(BASE)
+    data["run"]["properties"] = ["first_step", "step_bound", "inputs_unmutated"]
+    data["implementations"] = [{"id": "t", "library": "numpy", "target": target}]
+    config = cfg.parse_config(data)
+    cells = expand(config)
+    jobs = jobs_for(
+        config, list(config.entries), cells, current_env=True, envs_dir=tmp_path, timeout=60
+    )
+    return [dict(job.request) for job in jobs]
+
+
+def _serve(requests: list[dict[str, Any]], cells_per_process: int) -> list[dict[str, Any]]:
+    interpreter = current_interpreter()
+    fingerprint = run_in_process(
+        interpreter, requests[0], timeout=120, cells_per_process=cells_per_process
+    )
+    out = [fingerprint]
+    for request in requests[1:]:
+        request = {**request, "judged_by": fingerprint["judged_by"]}
+        out.append(
+            run_in_process(interpreter, request, timeout=120, cells_per_process=cells_per_process)
+        )
+    return out
+
+
+def test_a_reused_process_gives_what_a_fresh_process_per_cell_gives(tmp_path: Path) -> None:
+    requests = _requests(tmp_path)
+    reused = _serve(requests, cells_per_process=50)
+    fresh = _serve(requests, cells_per_process=1)
+    assert [r["status"] for r in reused] == ["checked"] * 4
+    assert reused[0]["detected"] == "paper"
+    assert [r.get("verdict") for r in reused[1:]] == ["pass"] * 3
+    assert reused == fresh
+
+
+def test_a_process_is_replaced_after_its_cells(tmp_path: Path) -> None:
+    from adamproofs.conformance.ecosystem import processes
+
+    requests = _requests(tmp_path)
+    interpreter = current_interpreter()
+    pids = []
+    for request in requests[:3]:
+        run_in_process(interpreter, request, timeout=120, cells_per_process=2)
+        live = processes._POOL.processes.get(interpreter)
+        pids.append(None if live is None else live.pid)
+    # the first process served two cells and was closed; the third cell started another
+    assert pids[0] is not None and pids[1] is None and pids[2] not in (None, pids[0])
+    processes.close_all()
+    assert not processes._POOL.processes
+    with pytest.raises(ValueError, match="cells_per_process=0 must be >= 1"):
+        run_in_process(interpreter, requests[0], timeout=1, cells_per_process=0)
+
+
+def test_a_thread_keeps_few_processes_alive(tmp_path: Path) -> None:
+    """Starting a process beyond the limit ends the least recently used one."""
+    from adamproofs.conformance.ecosystem import processes
+
+    processes.close_all()
+    base = current_interpreter()
+    # interpreters that differ only in an unused PYTHONPATH entry: distinct processes
+    interpreters = [
+        Interpreter(base.python, os.pathsep.join([base.pythonpath, str(tmp_path / str(k))]))
+        for k in range(processes.MAX_LIVE_PROCESSES + 1)
+    ]
+    request = _requests(tmp_path)[0]
+    started = []
+    for interpreter in [*interpreters[:-1], interpreters[0], interpreters[-1]]:
+        run_in_process(interpreter, request, timeout=120, cells_per_process=50)
+        started.append(processes._POOL.processes[interpreter].pid)
+    live = list(processes._POOL.processes)
+    assert len(live) == processes.MAX_LIVE_PROCESSES
+    assert interpreters[1] not in live  # the least recently used (interpreters[0] was reused)
+    assert started[0] == started[processes.MAX_LIVE_PROCESSES]  # reused, not restarted
+    processes.close_all()
+
+
+def test_a_looping_cell_times_out_and_the_next_cell_gets_a_fresh_process(
+    tmp_path: Path,
+) -> None:
+    looping = _requests(tmp_path, "tests.conformance.hostile.step:InfiniteLoop")[0]
+    process = CellProcess(current_interpreter())
+    with pytest.raises(CellTimedOut, match=r"timed out after 3 s \(the cell's process was killed"):
+        process.run(looping, timeout=3)
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)  # killed and reaped
+    result = run_in_process(
+        current_interpreter(), _requests(tmp_path)[0], timeout=120, cells_per_process=5
+    )
+    assert result["status"] == "checked"
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("step:OsExit0", "exited with status 0 without a result"),
+        ("step:OsExit3", "exited with status 3 without a result"),
+        ("step:KillSegv", "died of signal 11"),
+    ],
+)
+def test_a_cell_process_that_ends_without_a_result_is_a_crash(
+    tmp_path: Path, target: str, words: str
+) -> None:
+    request = _requests(tmp_path, f"tests.conformance.hostile.{target}")[0]
+    interpreter = current_interpreter()
+    with pytest.raises(CellCrashed, match=words):
+        run_in_process(interpreter, request, timeout=120, cells_per_process=50)
+    from adamproofs.conformance.ecosystem import processes
+
+    assert interpreter not in processes._POOL.processes  # dropped: the next cell starts afresh
+
+
+def test_a_cell_timeout_is_the_cells_result_not_a_retry(tmp_path: Path) -> None:
+    job = _numpy_job(tmp_path, current_interpreter())
+    looping = {**job.request, "entry": {**job.request["entry"], "target": "x"}}
+    looping["entry"]["target"] = "tests.conformance.hostile.step:InfiniteLoop"
+    job = dataclasses.replace(job, request=looping, timeout=3)
+    result = run_cell(job)
+    assert result["status"] == "error"
+    assert result["error"] == "timed out after 3 s (the cell's process was killed)"
+
+
+def test_what_a_target_prints_or_reads_does_not_reach_the_result_channel(
+    tmp_path: Path,
+) -> None:
+    """The target prints a line that looks like a result, writes to descriptor 1 and reads
+    standard input in every step; the process still answers each request with its result."""
+    requests = _requests(tmp_path, "tests.conformance.hostile.channels:Chatty")
+    results = _serve(requests, cells_per_process=50)
+    assert results[0]["status"] == "checked" and results[0]["verdict"] == "pass"
+    assert [r["verdict"] for r in results[1:]] == ["pass"] * 3
+    assert all("examples" in r for r in results[1:])  # real property results, not the fake

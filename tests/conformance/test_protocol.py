@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
 from adamproofs.conformance._targets import detect_kind, load_target
 from adamproofs.conformance.adapters import adapter
 from adamproofs.conformance.protocol import (
+    FrameworkMissing,
     Hyper,
     Implementation,
     PlainImplementation,
@@ -116,3 +119,25 @@ def test_declared_features_are_validated():
 
     with pytest.raises(TargetError, match="teleport"):
         PlainImplementation(Bad)
+
+
+@pytest.mark.parametrize(
+    ("kind", "blocked", "needs", "install"),
+    [
+        ("torch", "torch", "PyTorch", "pip install torch"),
+        ("optax", "optax", "jax and optax", "pip install jax optax"),
+        ("keras", "keras", "Keras 3 and a backend", "pip install keras jax (or torch)"),
+        ("mlx", "mlx.core", "MLX", "pip install 'mlx[cpu]'"),
+        ("tinygrad", "tinygrad", "tinygrad", "pip install tinygrad"),
+        ("tensorflow", "tensorflow", "TensorFlow", "pip install tensorflow tf_keras"),
+    ],
+)
+def test_a_missing_framework_names_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, kind: str, blocked: str, needs: str, install: str
+) -> None:
+    monkeypatch.setitem(sys.modules, blocked, None)  # `import blocked` raises ImportError
+    with pytest.raises(FrameworkMissing) as caught:
+        adapter(kind).make_implementation()
+    message = str(caught.value)
+    assert message.startswith(f"the {kind} adapter needs {needs} (")
+    assert install in message

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol import FrameworkMissing, Hyper, TargetError, takes_keywords
+from ..protocol import FrameworkMissing, Hyper, TargetError, import_framework, takes_keywords
 
 KIND = "keras"
 
@@ -94,13 +94,9 @@ def import_keras(backend: str | None = None) -> Any:
     its backend cannot be imported.
     """
     _choose_backend(backend)
-    try:
-        keras = importlib.import_module("keras")
-    except ImportError as err:
-        raise FrameworkMissing(
-            f"the keras adapter needs Keras 3 and a backend ({err}); install "
-            "with: pip install keras jax (or torch)"
-        ) from err
+    (keras,) = import_framework(
+        "keras", "Keras 3 and a backend", "pip install keras jax (or torch)", "keras"
+    )
     if not hasattr(keras, "Variable") or not hasattr(keras, "config"):
         raise FrameworkMissing(f"keras {getattr(keras, '__version__', '?')} is not Keras 3")
     actual = keras.backend.backend()

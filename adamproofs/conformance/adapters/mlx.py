@@ -20,7 +20,6 @@ MLX's GPU (Metal) backend has no float64.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import sys
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import bfloat16_dtype
-from ..protocol import FrameworkMissing, Hyper, TargetError, unsupported_dtype
+from ..protocol import Hyper, TargetError, import_framework, unsupported_dtype
 
 KIND = "mlx"
 
@@ -44,15 +43,14 @@ _DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 def _import_mlx() -> tuple[Any, Any, Any]:
-    try:
-        mx = importlib.import_module("mlx.core")
-        optim = importlib.import_module("mlx.optimizers")
-        utils = importlib.import_module("mlx.utils")
-    except ImportError as err:
-        raise FrameworkMissing(
-            f"the mlx adapter needs MLX ({err}); install it with: pip install mlx "
-            "(Linux without Apple silicon: pip install 'mlx[cpu]')"
-        ) from err
+    mx, optim, utils = import_framework(
+        "mlx",
+        "MLX",
+        "pip install mlx (Linux without Apple silicon: pip install 'mlx[cpu]')",
+        "mlx.core",
+        "mlx.optimizers",
+        "mlx.utils",
+    )
     return mx, optim, utils
 
 

@@ -25,7 +25,6 @@ adapter does not declare the ``"skip"`` feature.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol import FrameworkMissing, Hyper, TargetError, takes_keywords, unsupported_dtype
+from ..protocol import (
+    Hyper,
+    TargetError,
+    import_framework,
+    takes_keywords,
+    unsupported_dtype,
+)
 
 KIND = "optax"
 
@@ -58,15 +63,9 @@ _DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 def _import_optax() -> tuple[Any, Any, Any]:
-    try:
-        jax = importlib.import_module("jax")
-        jnp = importlib.import_module("jax.numpy")
-        optax = importlib.import_module("optax")
-    except ImportError as err:
-        raise FrameworkMissing(
-            f"the optax adapter needs jax and optax ({err}); "
-            "install them with: pip install jax optax"
-        ) from err
+    jax, jnp, optax = import_framework(
+        "optax", "jax and optax", "pip install jax optax", "jax", "jax.numpy", "optax"
+    )
     return jax, jnp, optax
 
 

@@ -44,6 +44,7 @@ from ..protocol import (
     Hyper,
     InputMutated,
     TargetError,
+    import_framework,
     takes_keywords,
     unsupported_dtype,
 )
@@ -81,13 +82,10 @@ _DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 def _import_tf() -> Any:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        return importlib.import_module("tensorflow")
-    except ImportError as err:
-        raise FrameworkMissing(
-            f"the tensorflow adapter needs TensorFlow ({err}); install it with: "
-            "pip install tensorflow tf_keras"
-        ) from err
+    (tf,) = import_framework(
+        "tensorflow", "TensorFlow", "pip install tensorflow tf_keras", "tensorflow"
+    )
+    return tf
 
 
 def _spelling(obj: Any) -> str | None:

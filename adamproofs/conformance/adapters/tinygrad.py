@@ -34,7 +34,13 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import bfloat16_dtype
-from ..protocol import FrameworkMissing, Hyper, InputMutated, TargetError, unsupported_dtype
+from ..protocol import (
+    Hyper,
+    InputMutated,
+    TargetError,
+    import_framework,
+    unsupported_dtype,
+)
 
 KIND = "tinygrad"
 
@@ -56,12 +62,8 @@ _DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 def _import_tinygrad() -> Any:
-    try:
-        return importlib.import_module("tinygrad")
-    except ImportError as err:
-        raise FrameworkMissing(
-            f"the tinygrad adapter needs tinygrad ({err}); install it with: pip install tinygrad"
-        ) from err
+    (tinygrad,) = import_framework("tinygrad", "tinygrad", "pip install tinygrad", "tinygrad")
+    return tinygrad
 
 
 def choose_device(requested: str | None = None) -> str:

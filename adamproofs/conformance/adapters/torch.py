@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ...dtypes import bfloat16_dtype
-from ..protocol import FrameworkMissing, Hyper, InputMutated, TargetError
+from ..protocol import Hyper, InputMutated, TargetError, import_framework
 
 KIND = "torch"
 
@@ -33,12 +33,7 @@ PATHS: dict[str, dict[str, Any]] = {
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as err:
-        raise FrameworkMissing(
-            "PyTorch is not installed (pip install torch); the torch targets need it"
-        ) from err
+    (torch,) = import_framework("torch", "PyTorch", "pip install torch", "torch")
     return torch
 
 

@@ -1,11 +1,14 @@
-"""One cell, run in a subprocess of the library's environment.
+"""Cells, run in a process of the library's environment.
 
-    python -m adamproofs.conformance.ecosystem.child < REQUEST.json
+    python -m adamproofs.conformance.ecosystem.child < REQUESTS
 
-The request holds the cell, its implementation entry, the profile, the library's modules
-and, for a property cell, the variant its fingerprint cell judged by. The result is one JSON
-object on a stdout line of its own after :data:`MARKER` (frameworks may print too), with a
-``status``: ``checked``, ``no adapter`` (this build lacks the adapter the entry needs),
+Each line of standard input is one request, a JSON object: the cell, its implementation
+entry, the profile, the library's modules and, for a property cell, the variant its
+fingerprint cell judged by. The process answers each request, in order, with one line on
+standard output: :data:`MARKER` and a JSON object. It ends when its input ends. Whatever
+the libraries print goes to standard error (file descriptor 1 is pointed there), and they
+read an empty standard input, so neither channel can be corrupted by a target. A result has
+a ``status``: ``checked``, ``no adapter`` (this build lacks the adapter the entry needs),
 ``not installed`` (a library module is missing), ``unsupported`` (the implementation does not
 run this dtype) or ``error``. Progress goes to stderr.
 """
@@ -14,9 +17,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from importlib import metadata
-from typing import Any
+from typing import IO, Any
 
 #: What starts the stdout line that holds the result.
 MARKER = "adamproofs-cell-result: "
@@ -148,10 +152,27 @@ def run_request(request: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _private_channels() -> tuple[IO[str], IO[str]]:
+    """The request and result channels, moved off descriptors 0 and 1: those become
+    ``/dev/null`` and standard error, for the libraries."""
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    results = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    sys.stdout.flush()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    return requests, results
+
+
 def main() -> int:
-    request = json.loads(sys.stdin.read())
-    result = run_request(request)
-    sys.stdout.write("\n" + MARKER + json.dumps(result, default=str) + "\n")
+    requests, results = _private_channels()
+    for line in requests:
+        if not line.strip():
+            continue
+        result = run_request(json.loads(line))
+        results.write(MARKER + json.dumps(result, default=str) + "\n")
+        results.flush()
     return 0
 
 

@@ -22,15 +22,20 @@ from .envs import EnvError, current_interpreter, ensure_env
 from .render import write_document
 from .schedule import Job, execute, local_client, log, remote_client
 
+#: Cells one library process runs before it is replaced (see :mod:`.processes`).
+DEFAULT_CELLS_PER_PROCESS = 50
+
 EPILOG = """\
 The configuration (--config; default: the ecosystem.toml shipped in
 adamproofs/conformance/ecosystem/) lists libraries (pip specs) and implementations (target,
 kind, options, claimed variant). Each library gets a virtual environment under --envs-dir,
 built once from the package registry (pip install THIS-CHECKOUT SPEC...); --current-env runs
 everything in this interpreter instead. Every cell (implementation x dtype x property x seed,
-plus one fingerprint per implementation and dtype) runs in a subprocess of its library's
+plus one fingerprint per implementation and dtype) runs in a process of its library's
 environment, as a task on a Dask LocalCluster (--workers) or on a running scheduler
-(--scheduler tcp://HOST:8786). Writes ecosystem-matrix.json and ecosystem-matrix.md in --out.
+(--scheduler tcp://HOST:8786). Each worker keeps one process per library and reuses it for
+--cells-per-process cells, so a library is imported once per worker, not once per cell.
+Writes ecosystem-matrix.json and ecosystem-matrix.md in --out.
 """
 
 
@@ -67,6 +72,14 @@ def register(subparsers: Any) -> None:
     where.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
     where.add_argument("--scheduler", help="address of a running dask scheduler")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds per cell (default 900)")
+    p.add_argument(
+        "--cells-per-process",
+        type=int,
+        default=DEFAULT_CELLS_PER_PROCESS,
+        metavar="N",
+        help="cells one process of a library runs before a fresh one replaces it "
+        f"(default {DEFAULT_CELLS_PER_PROCESS}; 1: a fresh process per cell)",
+    )
     p.add_argument(
         "--retries",
         type=int,
@@ -164,6 +177,7 @@ def jobs_for(
     current_env: bool,
     envs_dir: Path,
     timeout: float,
+    cells_per_process: int = 1,
 ) -> list[Job]:
     """A :class:`Job` per cell: the request its subprocess reads and where it runs."""
     by_id = {e.id: e for e in entries}
@@ -187,6 +201,7 @@ def jobs_for(
                 interpreter=interpreter,
                 env_root=str(envs_dir.resolve()),
                 timeout=timeout,
+                cells_per_process=cells_per_process,
             )
         )
     return jobs
@@ -234,6 +249,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.workers < 1:
             raise ConfigError(f"--workers={args.workers} must be >= 1")
+        if args.cells_per_process < 1:
+            raise ConfigError(f"--cells-per-process={args.cells_per_process} must be >= 1")
         if args.retries < 0:
             raise ConfigError(f"--retries={args.retries} must be >= 0")
         if not args.timeout > 0:
@@ -263,6 +280,7 @@ def run(args: argparse.Namespace) -> int:
         current_env=args.current_env,
         envs_dir=envs_dir,
         timeout=args.timeout,
+        cells_per_process=args.cells_per_process,
     )
     log(f"{len(cells)} cells ({len(runnable)} to run) of {len(entries)} implementations")
     client = (

@@ -66,6 +66,33 @@ def _finding(cell: Cell, result: Mapping[str, Any]) -> str | None:
     return None
 
 
+def grouped_findings(findings: Sequence[str]) -> list[str]:
+    """The page's findings: those with the same message in one line, where they occurred
+    named compactly (``float32, float16 · agreement, step_bound; float64 · agreement:
+    message``): the properties that failed in the same dtypes share one list."""
+    places: dict[str, dict[str, list[str]]] = {}  # message -> property -> dtypes
+    for finding in findings:
+        where, sep, message = finding.partition(": ")
+        dtype, dot, prop = where.partition(" · ")
+        if not sep or not dot:  # not of the form "DTYPE · PROPERTY: message"
+            places.setdefault(finding, {})
+            continue
+        dtypes = places.setdefault(message, {}).setdefault(prop, [])
+        if dtype not in dtypes:
+            dtypes.append(dtype)
+    lines = []
+    for message, by_prop in places.items():
+        if not by_prop:
+            lines.append(message)
+            continue
+        by_dtypes: dict[tuple[str, ...], list[str]] = {}
+        for prop, dtypes in by_prop.items():
+            by_dtypes.setdefault(tuple(dtypes), []).append(prop)
+        where = "; ".join(f"{', '.join(d)} · {', '.join(p)}" for d, p in by_dtypes.items())
+        lines.append(f"{where}: {message}")
+    return lines
+
+
 def _dtype_summary(
     entry: Entry, dtype: str, cells: Mapping[Cell, Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -305,7 +332,7 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
             continue
         any_finding = True
         lines += [f"**{md_text(impl['id'])}** ({md_text(impl['note'] or impl['target'])})", ""]
-        lines += [f"- {md_text(_one_line(item))}" for item in items]
+        lines += [f"- {md_text(item)}" for item in grouped_findings(list(map(_one_line, items)))]
         lines.append("")
     if not any_finding:
         lines += ["None.", ""]

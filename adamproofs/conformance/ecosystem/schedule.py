@@ -1,7 +1,9 @@
-"""Run cells on ``dask.distributed``: each cell a task, each task a subprocess.
+"""Run cells on ``dask.distributed``: each cell a task, run in a cell process of its
+library (:mod:`.processes`: one per worker thread and library, reused for
+``cells_per_process`` cells).
 
 A property cell's task takes its fingerprint cell's future as an argument, so Dask runs the
-fingerprint first and once. A cell whose subprocess died (a signal, or an exit without a
+fingerprint first and once. A cell whose process died (a signal, or an exit without a
 result) raises :class:`CellCrashed`, which Dask retries (``retries=``); a cell whose Dask worker
 died is rescheduled by the scheduler (``distributed.scheduler.allowed-failures``). A timeout is
 the cell's result (``error``), not retried: it would time out again. Results come back keyed
@@ -10,8 +12,6 @@ by the cell, so the document does not depend on how many workers ran them or in 
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 import uuid
@@ -21,13 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from .cells import Cell
-from .child import MARKER
 from .config import Library
 from .envs import EnvError, Interpreter, ensure_env
+from .processes import CellCrashed, CellTimedOut, run_in_process
 
-
-class CellCrashed(RuntimeError):
-    """The cell's subprocess died without a result (Dask retries the task)."""
+__all__ = ["CellCrashed", "Job", "execute", "local_client", "remote_client", "run_cell"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,7 @@ class Job:
     interpreter: Interpreter | None
     env_root: str
     timeout: float
+    cells_per_process: int = 1
 
 
 def interpreter_for(job: Job) -> Interpreter:
@@ -51,8 +50,8 @@ def interpreter_for(job: Job) -> Interpreter:
 
 
 def run_cell(job: Job, fingerprint: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Run ``job`` in a subprocess (a Dask task); a property cell gets its fingerprint's
-    result and runs only when that is ``checked``."""
+    """Run ``job`` in a cell process of its library (a Dask task); a property cell gets its
+    fingerprint's result and runs only when that is ``checked``."""
     started = time.perf_counter()
     request = dict(job.request)
     if fingerprint is not None:
@@ -67,32 +66,16 @@ def run_cell(job: Job, fingerprint: Mapping[str, Any] | None = None) -> dict[str
         interpreter = interpreter_for(job)
     except EnvError as err:
         return {"status": "not installed", "error": str(err), "seconds": 0.0}
-    cmd = [interpreter.python, "-m", "adamproofs.conformance.ecosystem.child"]
     try:
-        proc = subprocess.run(
-            cmd,
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            timeout=job.timeout,
-            env=interpreter.environ(),
+        result = run_in_process(
+            interpreter, request, timeout=job.timeout, cells_per_process=job.cells_per_process
         )
-    except subprocess.TimeoutExpired:
+    except CellTimedOut as err:
         return {
             "status": "error",
-            "error": f"timed out after {job.timeout:g} s",
+            "error": str(err),
             "seconds": round(time.perf_counter() - started, 1),
         }
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)]
-    if proc.returncode < 0 or not lines:
-        tail = proc.stderr.strip().splitlines()[-1:] or [""]
-        how = (
-            f"died of signal {-proc.returncode}"
-            if proc.returncode < 0
-            else f"exited with status {proc.returncode} without a result"
-        )
-        raise CellCrashed(f"the cell's process {how}: {tail[0]}".rstrip(": "))
-    result: dict[str, Any] = json.loads(lines[-1][len(MARKER) :])
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 

@@ -74,6 +74,9 @@ CORPUS: dict[str, Hostile] = {
         "construct:OsExit0", "fail", r"construct: the worker process exited with status 0"
     ),
     # step
+    "step_prints_and_reads_stdin": _h(
+        "channels:Chatty", "pass", r"inputs_unmutated\s+float32\s+PASS", "inputs_unmutated"
+    ),
     "step_sys_exit": _h("step:SysExit0", "fail", r"step 1: raised SystemExit: 0"),
     "step_os_exit0": _h("step:OsExit0", "fail", r"step 1: the worker process exited with status 0"),
     "step_os_exit3": _h("step:OsExit3", "fail", r"step 1: the worker process exited with status 3"),
