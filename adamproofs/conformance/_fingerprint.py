@@ -259,13 +259,19 @@ def precision_candidates(dtype: str) -> tuple[Precision, ...]:
     in float32 arithmetic fail the native bounds and match float32's. Wider formats come
     last: their bounds are tighter than the native ones, so the ε probe alone cannot
     exclude them; the precision probe (:func:`_precision_case`) can, and a wider format
-    is chosen only when it matches there (see :func:`precision_options`).
+    is chosen only when it matches there (see :func:`precision_options`). A wider format
+    has more significand bits *and* the parameters' exponent range: float16 is not a wider
+    format for bfloat16 parameters (it overflows above 65504), so it is not a candidate
+    there; an implementation that upcasts bfloat16 is found computing in float32.
     """
     order = (Precision.FLOAT64, Precision.FLOAT32, Precision.BFLOAT16, Precision.FLOAT16)
-    unit = {p: float_format(p.value).unit_roundoff for p in order}
-    native = float_format(dtype).unit_roundoff
-    narrower = sorted((p for p in order if unit[p] > native), key=unit.__getitem__)
-    wider = sorted((p for p in order if unit[p] < native), key=unit.__getitem__)
+    fmt = {p: float_format(p.value) for p in order}
+    own = float_format(dtype)
+    narrower = sorted((p for p in order if fmt[p].p < own.p), key=lambda p: -fmt[p].p)
+    wider = sorted(
+        (p for p in order if fmt[p].p > own.p and fmt[p].emax >= own.emax),
+        key=lambda p: -fmt[p].p,
+    )
     return (Precision.NATIVE, *narrower, *wider)
 
 

@@ -25,7 +25,7 @@ import sys
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -216,10 +216,14 @@ def _without(strategy: st.SearchStrategy[Case], without: frozenset[str]) -> st.S
     return strategy.filter(lambda case: not (case_features(case) & without))
 
 
-def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, Any]) -> list[str]:
+def _axis_problems(
+    fp: Fingerprint, required: Variant | None, fixed: Collection[str], claims: dict[str, Any]
+) -> list[str]:
     problems = []
     reported: dict[str, str] = {}  # detail -> the axis that reported it (shared probes)
-    wanted = required.as_dict() if required is not None else {}
+    wanted = (
+        {a: v for a, v in required.as_dict().items() if a in fixed} if required is not None else {}
+    )
     for axis, r in fp.axes.items():
         if r.skipped:
             continue
@@ -246,13 +250,15 @@ def _axis_problems(fp: Fingerprint, required: Variant | None, claims: dict[str, 
 def variant_verdict(
     fp: Fingerprint,
     required: Variant | None,
+    fixed: Collection[str],
     claims: dict[str, Any],
     option_claims: tuple[Claim, ...] = (),
 ) -> tuple[str, str]:
     """``("pass" | "fail", why)``: every probed axis follows a known variant, the required
-    one where ``--variant`` fixes it, the implementation's own ``claims`` and the claims
-    of its options (:mod:`.options`)."""
-    problems = _axis_problems(fp, required, claims)
+    one on the ``fixed`` axes (those ``--variant`` names: a variant's name fixes every axis
+    but the compute precision), the implementation's own ``claims`` and the claims of its
+    options (:mod:`.options`)."""
+    problems = _axis_problems(fp, required, fixed, claims)
     for claim in option_claims:
         r = fp.axes.get(claim.axis)
         problem = claim.problem(r.matches if r else [], r.skipped if r else "not probed")
@@ -468,7 +474,11 @@ class Checker:
                     dtype=dtype, errors=[f"checker error: {type(err).__name__}: {err}"]
                 )
             verdict, why = variant_verdict(
-                fp, self.required, getattr(impl, "claims", {}) or {}, self.claims
+                fp,
+                self.required,
+                self.fixed_axes,
+                getattr(impl, "claims", {}) or {},
+                self.claims,
             )
             precision = fp.variant.precision
             if (

@@ -105,6 +105,8 @@ def test_a_native_adam_is_native(dtype):
         ("float64", ("native", "float32", "float16", "bfloat16")),
         ("float32", ("native", "float16", "bfloat16", "float64")),
         ("float16", ("native", "bfloat16", "float64", "float32")),
+        # float16 has more significand bits than bfloat16 but not its range: not wider
+        ("bfloat16", ("native", "float64", "float32")),
     ],
 )
 def test_precision_candidates_try_native_first_then_narrower_then_wider(dtype, expected):
@@ -173,6 +175,7 @@ ROWS = ["first_step", "agreement", "step_bound", "hyperparameters", "scale_invar
         (_Float32Rate, "float64", Precision.FLOAT32),
         (_Float32Inside, "float64", Precision.FLOAT32),
         (_Float64Inside, "float32", Precision.FLOAT64),
+        (_Float32Inside, "bfloat16", Precision.FLOAT32),  # not float16: it lacks the range
     ],
 )
 def test_precision_other_than_the_parameters_is_detected_and_its_rows_are_judged(
@@ -197,6 +200,37 @@ def test_precision_other_than_the_parameters_is_detected_and_its_rows_are_judged
     verdicts = {r["property"]: r["verdict"] for r in rows["results"]}
     assert verdicts.pop("variant") == "pass"
     assert verdicts == dict.fromkeys(ROWS, "pass"), report.table()
+
+
+@pytest.mark.parametrize(
+    ("variant", "verdict"),
+    [
+        ("paper,step_scope=optimizer", "pass"),
+        ("paper,step_scope=optimizer,precision=float32", "pass"),
+        ("paper,step_scope=optimizer,precision=native", "fail"),
+    ],
+)
+def test_a_required_variant_fixes_the_precision_only_where_it_names_it(variant, verdict):
+    """A variant's name fixes every axis but the compute precision: float64 parameters
+    updated in float32 arithmetic with one step counter follow ``paper,step_scope=optimizer``
+    (the precision is stated as a fact) and
+    fail only a requirement that names ``precision=native``."""
+    from adamproofs.conformance import check
+
+    report = check(
+        PlainImplementation(_Float32Inside),
+        dtypes=["float64"],
+        profile="quick",
+        properties=["first_step"],
+        variant=variant,
+        isolation=None,
+        progress=None,
+    )
+    (row,) = [r for r in report.as_dict()["results"] if r["property"] == "variant"]
+    assert row["verdict"] == verdict, row["note"]
+    assert "float64 parameters are updated in float32 arithmetic" in row["note"]
+    if verdict == "fail":
+        assert "precision: required 'native', detected 'float32'" in row["note"]
 
 
 def test_native_parameters_with_a_native_adam_are_not_reported_wider():
