@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import stat
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -460,6 +461,30 @@ def test_a_process_is_replaced_after_its_cells(tmp_path: Path) -> None:
     assert not processes._POOL.processes
     with pytest.raises(ValueError, match="cells_per_process=0 must be >= 1"):
         run_in_process(interpreter, requests[0], timeout=1, cells_per_process=0)
+
+
+def test_cell_processes_use_one_thread_unless_the_user_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from adamproofs.conformance.ecosystem.envs import ONE_THREAD
+
+    for name in ONE_THREAD:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    env = current_interpreter().environ()
+    assert env["OMP_NUM_THREADS"] == "4"  # the user's
+    assert env["TF_NUM_INTRAOP_THREADS"] == "1" and env["MKL_NUM_THREADS"] == "1"
+    assert "intra_op_parallelism_threads=1" in env["XLA_FLAGS"]
+    pytest.importorskip("torch")
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    threads = subprocess.run(
+        [sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+        env=current_interpreter().environ(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert threads.stdout.strip() == "1"
 
 
 def test_a_thread_keeps_few_processes_alive(tmp_path: Path) -> None:

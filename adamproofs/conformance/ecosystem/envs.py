@@ -34,6 +34,20 @@ class EnvError(RuntimeError):
     """The environment could not be built (the message ends with pip's last error line)."""
 
 
+#: One thread per cell process (each variable only where the user has not set it): a Dask
+#: worker is one core's worth of work, and frameworks that spread one small cell over every
+#: core make two workers on two cores fight over them. The update is elementwise, so the
+#: thread count does not change a result.
+ONE_THREAD: dict[str, str] = {
+    "OMP_NUM_THREADS": "1",  # torch's intra-op pool, OpenMP kernels
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
+
 @dataclass(frozen=True)
 class Interpreter:
     """Where a library's cells run: the Python executable and ``PYTHONPATH`` to put first."""
@@ -48,6 +62,8 @@ class Interpreter:
             p for p in (self.pythonpath, env.get("PYTHONPATH", "")) if p
         )
         env.setdefault("KERAS_BACKEND", "jax")
+        for name, value in ONE_THREAD.items():
+            env.setdefault(name, value)
         return env
 
 
