@@ -453,7 +453,7 @@ def test_a_process_is_replaced_after_its_cells(tmp_path: Path) -> None:
     pids = []
     for request in requests[:3]:
         run_in_process(interpreter, request, timeout=120, cells_per_process=2)
-        live = processes._POOL.processes.get(interpreter)
+        live = processes._POOL.processes.get((interpreter, ""))
         pids.append(None if live is None else live.pid)
     # the first process served two cells and was closed; the third cell started another
     assert pids[0] is not None and pids[1] is None and pids[2] not in (None, pids[0])
@@ -487,6 +487,26 @@ def test_cell_processes_use_one_thread_unless_the_user_says_otherwise(
     assert threads.stdout.strip() == "1"
 
 
+def test_implementations_never_share_a_process(tmp_path: Path) -> None:
+    """Cells of one implementation share a process; another implementation gets its own."""
+    from adamproofs.conformance.ecosystem import processes
+
+    processes.close_all()
+    interpreter = current_interpreter()
+    request = _requests(tmp_path)[0]
+    pids = {}
+    for implementation in ("a", "b", "a"):
+        run_in_process(
+            interpreter, request, timeout=120, cells_per_process=50, implementation=implementation
+        )
+        pids.setdefault(implementation, set()).add(
+            processes._POOL.processes[(interpreter, implementation)].pid
+        )
+    assert len(pids["a"]) == 1 and len(pids["b"]) == 1
+    assert pids["a"] != pids["b"]
+    processes.close_all()
+
+
 def test_a_thread_keeps_few_processes_alive(tmp_path: Path) -> None:
     """Starting a process beyond the limit ends the least recently used one."""
     from adamproofs.conformance.ecosystem import processes
@@ -502,10 +522,11 @@ def test_a_thread_keeps_few_processes_alive(tmp_path: Path) -> None:
     started = []
     for interpreter in [*interpreters[:-1], interpreters[0], interpreters[-1]]:
         run_in_process(interpreter, request, timeout=120, cells_per_process=50)
-        started.append(processes._POOL.processes[interpreter].pid)
+        started.append(processes._POOL.processes[(interpreter, "")].pid)
     live = list(processes._POOL.processes)
     assert len(live) == processes.MAX_LIVE_PROCESSES
-    assert interpreters[1] not in live  # the least recently used (interpreters[0] was reused)
+    assert (interpreters[1], "") not in live  # the least recently used
+    assert (interpreters[0], "") in live  # used again after interpreters[1], so kept
     assert started[0] == started[processes.MAX_LIVE_PROCESSES]  # reused, not restarted
     processes.close_all()
 
@@ -542,7 +563,7 @@ def test_a_cell_process_that_ends_without_a_result_is_a_crash(
         run_in_process(interpreter, request, timeout=120, cells_per_process=50)
     from adamproofs.conformance.ecosystem import processes
 
-    assert interpreter not in processes._POOL.processes  # dropped: the next cell starts afresh
+    assert (interpreter, "") not in processes._POOL.processes  # the next cell starts afresh
 
 
 def test_a_cell_timeout_is_the_cells_result_not_a_retry(tmp_path: Path) -> None:

@@ -33,8 +33,8 @@ built once from the package registry (pip install THIS-CHECKOUT SPEC...); --curr
 everything in this interpreter instead. Every cell (implementation x dtype x property x seed,
 plus one fingerprint per implementation and dtype) runs in a process of its library's
 environment, as a task on a Dask LocalCluster (--workers) or on a running scheduler
-(--scheduler tcp://HOST:8786). Each worker keeps one process per library and reuses it for
---cells-per-process cells, so a library is imported once per worker, not once per cell.
+(--scheduler tcp://HOST:8786). Each worker keeps one process per implementation and reuses
+it for --cells-per-process cells, so a framework is not imported again for every cell.
 Writes ecosystem-matrix.json and ecosystem-matrix.md in --out.
 """
 
@@ -77,7 +77,7 @@ def register(subparsers: Any) -> None:
         type=int,
         default=DEFAULT_CELLS_PER_PROCESS,
         metavar="N",
-        help="cells one process of a library runs before a fresh one replaces it "
+        help="cells one process of an implementation runs before a fresh one replaces it "
         f"(default {DEFAULT_CELLS_PER_PROCESS}; 1: a fresh process per cell)",
     )
     p.add_argument(

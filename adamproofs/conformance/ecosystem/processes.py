@@ -1,8 +1,10 @@
-"""Long-lived cell processes: one per library environment and worker thread, reused.
+"""Long-lived cell processes: one per implementation and worker thread, reused.
 
 Starting a cell's process costs more than most cells: importing torch or jax takes seconds.
 A :class:`CellProcess` runs ``python -m adamproofs.conformance.ecosystem.child`` once and
-hands it one request per line; it answers one result line per request. After
+hands it one request per line; it answers one result line per request. Only cells of one
+implementation share a process (as ``adamproofs check`` runs all of a target's cases in one
+worker), so no implementation sees another's state. After
 ``cells_per_process`` cells it is replaced (a bound on what one process accumulates: memory,
 framework caches), and 1 gives a fresh process per cell. A thread keeps at most
 :data:`MAX_LIVE_PROCESSES` processes alive.
@@ -172,22 +174,26 @@ class CellProcess:
 MAX_LIVE_PROCESSES = 3
 
 
+#: What a process serves: an interpreter and the implementation whose cells it runs.
+_Key = tuple[Interpreter, str]
+
+
 class _Pool(threading.local):
-    """This thread's cell processes, one per interpreter, least recently used first."""
+    """This thread's cell processes, one per key, least recently used first."""
 
     def __init__(self) -> None:
-        self.processes: OrderedDict[Interpreter, CellProcess] = OrderedDict()
+        self.processes: OrderedDict[_Key, CellProcess] = OrderedDict()
 
-    def get(self, interpreter: Interpreter) -> CellProcess:
-        """The interpreter's process, started if there is none."""
-        process = self.processes.get(interpreter)
+    def get(self, key: _Key) -> CellProcess:
+        """The key's process, started if there is none."""
+        process = self.processes.get(key)
         if process is not None:
-            self.processes.move_to_end(interpreter)
+            self.processes.move_to_end(key)
             return process
         while len(self.processes) >= MAX_LIVE_PROCESSES:
             _, oldest = self.processes.popitem(last=False)
             oldest.close()
-        process = self.processes[interpreter] = CellProcess(interpreter)
+        process = self.processes[key] = CellProcess(key[0])
         return process
 
 
@@ -200,21 +206,24 @@ def run_in_process(
     *,
     timeout: float,
     cells_per_process: int,
+    implementation: str = "",
 ) -> dict[str, Any]:
-    """``request``'s result from this thread's process of ``interpreter`` (started if there
-    is none); the process is replaced after ``cells_per_process`` cells, and dropped when it
-    times out or crashes (the error propagates)."""
+    """``request``'s result from this thread's process of ``interpreter`` for
+    ``implementation`` (started if there is none); the process is replaced after
+    ``cells_per_process`` cells, and dropped when it times out or crashes (the error
+    propagates)."""
     if cells_per_process < 1:
         raise ValueError(f"cells_per_process={cells_per_process} must be >= 1")
-    process = _POOL.get(interpreter)
+    key = (interpreter, implementation)
+    process = _POOL.get(key)
     try:
         result = process.run(request, timeout)
     except BaseException:
-        _POOL.processes.pop(interpreter, None)
+        _POOL.processes.pop(key, None)
         process.kill()
         raise
     if process.cells >= cells_per_process:
-        _POOL.processes.pop(interpreter, None)
+        _POOL.processes.pop(key, None)
         process.close()
     return result
 

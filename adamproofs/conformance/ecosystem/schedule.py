@@ -1,6 +1,6 @@
 """Run cells on ``dask.distributed``: each cell a task, run in a cell process of its
-library (:mod:`.processes`: one per worker thread and library, reused for
-``cells_per_process`` cells).
+library's environment (:mod:`.processes`: one per worker thread and implementation, reused
+for ``cells_per_process`` cells).
 
 A property cell's task takes its fingerprint cell's future as an argument, so Dask runs the
 fingerprint first and once. A cell whose process died (a signal, or an exit without a
@@ -68,7 +68,11 @@ def run_cell(job: Job, fingerprint: Mapping[str, Any] | None = None) -> dict[str
         return {"status": "not installed", "error": str(err), "seconds": 0.0}
     try:
         result = run_in_process(
-            interpreter, request, timeout=job.timeout, cells_per_process=job.cells_per_process
+            interpreter,
+            request,
+            timeout=job.timeout,
+            cells_per_process=job.cells_per_process,
+            implementation=job.cell.entry,
         )
     except CellTimedOut as err:
         return {
