@@ -186,7 +186,8 @@ def test_cli_torch_missing_is_exit_2_not_a_crash(tmp_path):
     )
     out = _cli("torch-fused", env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"})
     assert out.returncode == 2
-    assert "PyTorch is not installed" in out.stderr
+    assert "the torch adapter needs PyTorch" in out.stderr
+    assert "install it with: pip install torch" in out.stderr
 
 
 def test_options_reach_the_target():

@@ -245,25 +245,16 @@ def test_bad_isolation_settings_are_named(field, value, message) -> None:
         Isolation(**{field: value})
 
 
-def _wait_until_busy(pid: int, cpu_ticks: int = 20, limit: int = 2000) -> None:
-    """Poll (bounded) until process ``pid`` has used ``cpu_ticks`` clock ticks of user time."""
-    for _ in range(limit):
-        with open(f"/proc/{pid}/stat") as f:
-            utime = int(f.read().rsplit(")", 1)[1].split()[11])
-        if utime >= cpu_ticks:
-            return
-        time.sleep(0.05)
-
-
-def test_ctrl_c_stops_the_check_and_ends_the_worker() -> None:
+def test_ctrl_c_stops_the_check_and_ends_the_worker(tmp_path: Path) -> None:
     """The caller and its worker get SIGINT (as from a terminal): the worker ignores it,
     the caller stops with KeyboardInterrupt and kills the worker on the way out."""
+    busy = tmp_path / "busy"
     script = textwrap.dedent(f"""
         import sys
         from adamproofs.conformance._drive import drive
         from adamproofs.conformance._isolation import Isolation, isolate
         from tests.conformance.test_isolation import _case
-        impl = isolate("{HOSTILE}.step:InfiniteLoop", isolation=Isolation(timeout=600))
+        impl = isolate("{HOSTILE}.step:AnnouncedLoop", isolation=Isolation(timeout=600))
         print(impl._worker.process.pid, flush=True)
         drive(impl, _case())
     """)
@@ -274,13 +265,22 @@ def test_ctrl_c_stops_the_check_and_ends_the_worker() -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "ADAMPROOFS_TEST_BUSY_FILE": str(busy)},
     )
     assert proc.stdout is not None
     worker_pid = int(proc.stdout.readline())
-    _wait_until_busy(worker_pid)  # the worker is inside the looping step: the caller waits on it
+    for _ in range(2400):  # bounded: the worker is inside the looping step, the caller waits
+        if busy.exists():
+            break
+        time.sleep(0.05)
+    assert busy.exists(), "the worker never started its step"
     os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()
+        pytest.fail(f"the caller did not stop within 120 s of SIGINT; its stderr:\n{err}")
     assert proc.returncode != 0 and "KeyboardInterrupt" in err, err
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)

@@ -59,6 +59,16 @@ class InfiniteLoop(Adam):
             pass
 
 
+class AnnouncedLoop(Adam):
+    """Creates the file named by ``ADAMPROOFS_TEST_BUSY_FILE``, then loops (so a test knows
+    the step has started)."""
+
+    def step(self, grads):
+        open(os.environ["ADAMPROOFS_TEST_BUSY_FILE"], "w").close()
+        while True:
+            pass
+
+
 class SleepForever(Adam):
     def step(self, grads):
         signal.pause()
