@@ -35,13 +35,18 @@ from adamproofs.variants import Precision, Variant, parse_variant
         ({"decay": "decoupled_after"}, {"decay": "decoupled_after"}, "paper"),
     ],
 )
-def test_each_variant_is_recognised(options, expected, name):
-    fp = fingerprint(make_implementation(backend="numpy", **options))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_each_variant_is_recognised(options, expected, name, dtype):
+    """Every axis, and the compute precision: the NumPy Adam computes float32 and float64
+    parameters in their own format, whatever the variant (an AMSGrad maximum that the
+    precision probe's gradients trigger made a float32 AMSGrad look like float16)."""
+    fp = fingerprint(make_implementation(backend="numpy", **options), dtype=dtype)
     got = fp.describe()
     assert fp.known
     for axis, value in expected.items():
         assert got[axis] == value, (axis, fp.axes[axis].detail)
     assert fp.named() == name
+    assert fp.variant.precision is Precision.NATIVE, fp.axes["precision"].detail
 
 
 def test_parse_variant():
