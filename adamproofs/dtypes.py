@@ -93,5 +93,9 @@ def as_dtype(dtype: object) -> np.dtype:
 
 
 def float_format(dtype: object) -> FloatFormat:
-    """The :class:`FloatFormat` of a supported dtype."""
+    """The :class:`FloatFormat` of a supported dtype, or of a format named in
+    :data:`FORMATS` (its numbers need no array type: ``"bfloat16"`` works without
+    ml_dtypes)."""
+    if isinstance(dtype, str) and dtype in FORMATS:
+        return FORMATS[dtype]
     return FORMATS[as_dtype(dtype).name]

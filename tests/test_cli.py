@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +64,23 @@ def test_check_user_module_missing_tensorflow_hints_at_keras_backend(tmp_path, m
     err = capsys.readouterr().err
     assert "tensorflow" in err
     assert "set KERAS_BACKEND=jax (or torch) or pass --kind keras" in err
+
+
+def test_the_default_check_conforms_without_the_optional_ml_dtypes(tmp_path):
+    """The README's first command on a bare install (no ml_dtypes, so no bfloat16 arrays):
+    the fingerprint still weighs bfloat16 arithmetic as a candidate, from the format's
+    numbers alone, and the bundled Adam conforms. ml_dtypes is hidden from the checker and
+    from its worker process by a module that refuses to import."""
+    (tmp_path / "ml_dtypes.py").write_text("raise ImportError('hidden for this test')\n")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}
+    done = subprocess.run(
+        [sys.executable, "-m", "adamproofs", "check", "--profile", "quick", "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CONFORMS: numpy" in done.stdout
