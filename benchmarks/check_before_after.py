@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.check_cost import parse_list
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = ("numpy", "torch")
@@ -55,16 +57,6 @@ def time_check(tree: Path, target: str, profile: str, timeout: float) -> dict[st
     return {"wall_s": round(wall, 2), "exit": proc.returncode, "load_before": round(load, 2)}
 
 
-def _parse_list(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
-    values = [v for v in text.split(",") if v]
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        raise SystemExit(
-            f"{option}={text!r}: expected a comma-separated list of {', '.join(allowed)}"
-        )
-    return values
-
-
 def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Medians of each side and their ratio (head / base)."""
     base = statistics.median(r["wall_s"] for r in runs["base"])
@@ -87,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeats < 1:
         raise SystemExit(f"--repeats={args.repeats}: expected a positive number of runs")
-    targets = _parse_list(args.targets, TARGETS, "--targets")
-    profiles = _parse_list(args.profiles, PROFILES, "--profiles")
+    targets = parse_list(args.targets, TARGETS, "--targets")
+    profiles = parse_list(args.profiles, PROFILES, "--profiles")
     base_rev = _git("rev-parse", "--verify", f"{args.base}^{{commit}}")
     head_rev = _git("rev-parse", "HEAD")
     dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))

@@ -134,7 +134,8 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _parse_list(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
+def parse_list(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
+    """A non-empty comma-separated ``option`` value, every item one of ``allowed``."""
     values = [v for v in text.split(",") if v]
     bad = [v for v in values if v not in allowed]
     if bad or not values:
@@ -155,9 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=RESULTS / "check-cost.json", help="the JSON written"
     )
     args = parser.parse_args(argv)
-    targets = _parse_list(args.targets, TARGETS, "--targets")
-    profiles = _parse_list(args.profiles, ("quick", *PROFILES), "--profiles")
-    modes = _parse_list(args.modes, MODES, "--modes")
+    targets = parse_list(args.targets, TARGETS, "--targets")
+    profiles = parse_list(args.profiles, ("quick", *PROFILES), "--profiles")
+    modes = parse_list(args.modes, MODES, "--modes")
     started = _dt.datetime.now(_dt.timezone.utc)
     result: dict[str, Any] = {
         "schema": 1,
